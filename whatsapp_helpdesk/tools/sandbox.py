@@ -1584,13 +1584,13 @@ def _serve(args) -> int:
         level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(message)s"
     )
     sandbox = Sandbox(config).start()
-    print(f"WhatsApp Cloud API sandbox on {sandbox.base_url}", file=sys.stderr, flush=True)
-    print(f"control page: {sandbox.base_url}/_sandbox/", file=sys.stderr, flush=True)
+    _logger.info("WhatsApp Cloud API sandbox on %s", sandbox.base_url)
+    _logger.info("control page: %s/_sandbox/", sandbox.base_url)
     try:
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
-        print("stopping", file=sys.stderr)
+        _logger.info("stopping")
     finally:
         sandbox.stop()
     return 0
@@ -1602,9 +1602,9 @@ def _call(method: str, url: str, payload=None) -> int:
         answer = requests.request(method, url, json=payload, timeout=30)
         result = answer.json()
     except (requests.RequestException, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        sys.stderr.write(f"error: {exc}\n")
         return 1
-    print(json.dumps(result, indent=2, ensure_ascii=False))
+    sys.stdout.write(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     return 0 if answer.ok and not result.get("error") else 1
 
 

@@ -1,0 +1,27 @@
+{
+    "name": "WhatsApp Helpdesk",
+    "summary": "WhatsApp Business Cloud API conversations on partners, with a signed webhook, "
+    "an outbox and a local Cloud API sandbox",
+    "version": "18.0.1.0.0",
+    "category": "Marketing/WhatsApp",
+    "license": "LGPL-3",
+    "author": "whatsapp_helpdesk developers",
+    "website": "https://github.com/whatsapp-helpdesk/whatsapp_helpdesk",
+    "depends": ["mail", "phone_validation"],
+    "external_dependencies": {"python": ["requests", "phonenumbers", "babel"]},
+    "data": [
+        "security/whatsapp_security.xml",
+        "security/ir.model.access.csv",
+        "data/ir_cron_data.xml",
+        "views/whatsapp_account_views.xml",
+        "views/whatsapp_message_views.xml",
+        "views/whatsapp_conversation_views.xml",
+        "views/whatsapp_webhook_event_views.xml",
+        "views/res_partner_views.xml",
+        "wizard/whatsapp_composer_views.xml",
+        "views/whatsapp_menus.xml",
+    ],
+    "demo": ["demo/whatsapp_demo.xml"],
+    "installable": True,
+    "application": True,
+}

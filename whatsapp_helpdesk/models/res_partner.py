@@ -1,0 +1,67 @@
+from odoo import api, fields, models
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    whatsapp_e164 = fields.Char(
+        "WhatsApp Number",
+        compute="_compute_whatsapp_e164",
+        store=True,
+        index=True,
+        help="Mobile (else phone) in E.164, with the partner's country or else the company's: "
+        "what inbound WhatsApp numbers are matched against.",
+    )
+    whatsapp_conversation_ids = fields.One2many("whatsapp.conversation", "partner_id")
+    whatsapp_conversation_count = fields.Integer(compute="_compute_whatsapp_conversation_count")
+    whatsapp_message_ids = fields.One2many("whatsapp.message", "partner_id")
+
+    @api.depends("mobile", "phone", "country_id", "company_id.country_id")
+    def _compute_whatsapp_e164(self):
+        for partner in self:
+            country = (
+                partner.country_id or partner.company_id.country_id or self.env.company.country_id
+            )
+            number = False
+            for candidate in (partner.mobile, partner.phone):
+                if candidate:
+                    number = partner._phone_format(number=candidate, country=country)
+                    if number:
+                        break
+            partner.whatsapp_e164 = number
+
+    def _compute_whatsapp_conversation_count(self):
+        groups = self.env["whatsapp.conversation"]._read_group(
+            [("partner_id", "in", self.ids)], ["partner_id"], ["__count"]
+        )
+        counts = {partner.id: count for partner, count in groups}
+        for partner in self:
+            partner.whatsapp_conversation_count = counts.get(partner.id, 0)
+
+    def action_open_whatsapp_conversations(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "whatsapp_helpdesk.whatsapp_conversation_action"
+        )
+        conversations = self.whatsapp_conversation_ids
+        if len(conversations) == 1:
+            action.update(res_id=conversations.id, view_mode="form", views=[(False, "form")])
+        else:
+            action["domain"] = [("partner_id", "=", self.id)]
+            action["context"] = {"default_partner_id": self.id}
+        return action
+
+    def action_whatsapp_compose(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Send WhatsApp"),
+            "res_model": "whatsapp.composer",
+            "view_mode": "form",
+            "target": "new",
+            "context": {
+                "default_res_model": self._name,
+                "default_res_id": self.id,
+                "default_partner_id": self.id,
+            },
+        }

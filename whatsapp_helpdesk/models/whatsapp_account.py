@@ -1,0 +1,183 @@
+import logging
+import secrets
+
+from odoo import api, fields, models, tools
+from odoo.exceptions import UserError, ValidationError
+
+from ..tools import cloud_api
+
+_logger = logging.getLogger(__name__)
+
+SECRET_FIELDS = ("token", "app_secret", "verify_token")
+
+
+class WhatsappAccount(models.Model):
+    """A WhatsApp Business phone number of the Cloud API, with what Odoo needs to talk to Meta."""
+
+    _name = "whatsapp.account"
+    _description = "WhatsApp Business Account"
+    _order = "sequence, id"
+
+    name = fields.Char(required=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company, index=True
+    )
+    phone_number_id = fields.Char(
+        "Phone Number ID", required=True, index=True, help="Meta's id of the business number."
+    )
+    waba_id = fields.Char("WhatsApp Business Account ID", help="Owner of the message templates.")
+    display_phone_number = fields.Char(help="The business number as customers see it.")
+    token = fields.Char("Access Token", groups="base.group_system", copy=False)
+    app_secret = fields.Char(
+        groups="base.group_system", copy=False, help="Signs Meta's webhooks (X-Hub-Signature-256)."
+    )
+    verify_token = fields.Char(
+        groups="base.group_system",
+        copy=False,
+        default=lambda self: secrets.token_urlsafe(24),
+        help="Meta sends it back when the webhook URL is registered.",
+    )
+    api_base_url = fields.Char(
+        "API Base URL",
+        required=True,
+        default=cloud_api.DEFAULT_BASE_URL,
+        help="Graph API root; the local sandbox in demo databases.",
+    )
+    api_version = fields.Char(required=True, default=cloud_api.DEFAULT_API_VERSION)
+    api_timeout = fields.Float("Read Timeout (s)", default=20.0)
+    throughput_tier = fields.Selection(
+        [("80", "80 messages/s (standard)"), ("1000", "1,000 messages/s (upgraded)")],
+        required=True,
+        default="80",
+    )
+    webhook_url = fields.Char(compute="_compute_webhook_url")
+    conversation_count = fields.Integer(compute="_compute_conversation_count")
+
+    _sql_constraints = [
+        (
+            "phone_number_id_uniq",
+            "unique(phone_number_id)",
+            "A WhatsApp phone number can only be configured once.",
+        ),
+    ]
+
+    def _compute_webhook_url(self):
+        base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
+        for account in self:
+            account.webhook_url = f"{base_url.rstrip('/')}/whatsapp/webhook"
+
+    def _compute_conversation_count(self):
+        groups = self.env["whatsapp.conversation"]._read_group(
+            [("account_id", "in", self.ids)], ["account_id"], ["__count"]
+        )
+        counts = {account.id: count for account, count in groups}
+        for account in self:
+            account.conversation_count = counts.get(account.id, 0)
+
+    @api.constrains("api_base_url")
+    def _check_api_base_url(self):
+        for account in self:
+            if not (account.api_base_url or "").startswith(("http://", "https://")):
+                raise ValidationError(self.env._("The API base URL must start with http(s)://."))
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        accounts = super().create(vals_list)
+        self.env.registry.clear_cache()
+        return accounts
+
+    def write(self, vals):
+        res = super().write(vals)
+        self.env.registry.clear_cache()
+        return res
+
+    def unlink(self):
+        res = super().unlink()
+        self.env.registry.clear_cache()
+        return res
+
+    # ------------------------------------------------------------------
+    # Webhook: what the controller needs before it touches any record
+    # ------------------------------------------------------------------
+
+    @api.model
+    @tools.ormcache()
+    def _webhook_credentials(self):
+        """(app secrets, verify tokens, {phone_number_id: account id}) of the active accounts.
+
+        Cached per registry so that a webhook is checked without a query; any change to an
+        account clears the cache.
+        """
+        accounts = self.sudo().search([("active", "=", True)])
+        app_secrets = tuple({a.app_secret for a in accounts if a.app_secret})
+        verify_tokens = tuple({a.verify_token for a in accounts if a.verify_token})
+        by_phone = {a.phone_number_id: a.id for a in accounts}
+        return app_secrets, verify_tokens, by_phone
+
+    # ------------------------------------------------------------------
+    # Cloud API
+    # ------------------------------------------------------------------
+
+    def _get_api_client(self):
+        """The Cloud API client of this account; every Graph call of the addon goes through it."""
+        self.ensure_one()
+        account = self.sudo()
+        if not account.token:
+            raise UserError(self.env._("The WhatsApp account %s has no access token.", self.name))
+        return cloud_api.CloudApiClient(
+            token=account.token,
+            phone_number_id=account.phone_number_id,
+            waba_id=account.waba_id,
+            base_url=account.api_base_url,
+            api_version=account.api_version,
+            timeout=account.api_timeout or 20.0,
+        )
+
+    def _get_conversation(self, partner):
+        """The conversation of this account with ``partner``'s number, created if needed."""
+        self.ensure_one()
+        if not partner.whatsapp_e164:
+            raise UserError(
+                self.env._(
+                    "%(partner)s has no valid mobile or phone number for WhatsApp.",
+                    partner=partner.display_name,
+                )
+            )
+        return self.env["whatsapp.conversation"]._get_or_create(
+            self, partner.whatsapp_e164, partner=partner
+        )
+
+    @api.model
+    def _get_default_account(self, company=None):
+        company = company or self.env.company
+        return self.search([("company_id", "=", company.id)], limit=1)
+
+    def action_test_connection(self):
+        """List the templates: a harmless authenticated call that proves token and ids."""
+        self.ensure_one()
+        try:
+            templates = self._get_api_client().list_templates(limit=1)
+        except cloud_api.CloudApiError as error:
+            raise UserError(
+                self.env._("Meta answered: %(error)s", error=error.message or str(error))
+            ) from error
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "message": self.env._(
+                    "Connection works (%(count)s template(s) seen).", count=len(templates)
+                ),
+            },
+        }
+
+    def action_open_conversations(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "whatsapp_helpdesk.whatsapp_conversation_action"
+        )
+        action["domain"] = [("account_id", "=", self.id)]
+        return action

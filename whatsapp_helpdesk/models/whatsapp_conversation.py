@@ -1,0 +1,210 @@
+import logging
+from datetime import timedelta
+
+import psycopg2
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import html2plaintext
+
+_logger = logging.getLogger(__name__)
+
+# Meta's customer-service window: free-form messages are allowed this long after the customer's
+# last message; afterwards only approved templates (error 131047).
+SERVICE_WINDOW = timedelta(hours=24)
+
+
+class WhatsappConversation(models.Model):
+    """One thread per business number and customer number: the WhatsApp chat as Odoo shows it."""
+
+    _name = "whatsapp.conversation"
+    _description = "WhatsApp Conversation"
+    _inherit = ["mail.thread"]
+    _order = "last_message_at desc, id desc"
+    _rec_names_search = ["name", "wa_id", "partner_id"]
+
+    name = fields.Char(compute="_compute_name", store=True)
+    account_id = fields.Many2one(
+        "whatsapp.account", required=True, index=True, ondelete="restrict", check_company=True
+    )
+    company_id = fields.Many2one(related="account_id.company_id", store=True, index=True)
+    phone_e164 = fields.Char(
+        "Number", required=True, index=True, help="The customer's number in E.164: the key."
+    )
+    wa_id = fields.Char(
+        "WhatsApp ID",
+        required=True,
+        help="The customer's number as Meta spells it (digits); messages are sent to it.",
+    )
+    partner_id = fields.Many2one("res.partner", index=True, tracking=True)
+    profile_name = fields.Char(help="The name the customer set in WhatsApp.")
+    state = fields.Selection(
+        [("open", "Open"), ("closed", "Closed")], default="open", required=True, tracking=True
+    )
+    last_inbound_at = fields.Datetime("Customer Last Wrote", readonly=True)
+    window_end = fields.Datetime(
+        "Service Window Ends",
+        compute="_compute_window_end",
+        store=True,
+        help="Free-form messages can be sent until then; afterwards only approved templates.",
+    )
+    window_open = fields.Boolean(compute="_compute_window_open", search="_search_window_open")
+    last_message_at = fields.Datetime(readonly=True, index=True)
+    message_ids_wa = fields.One2many("whatsapp.message", "conversation_id", "WhatsApp Messages")
+    wa_message_count = fields.Integer(compute="_compute_wa_message_count")
+
+    _sql_constraints = [
+        (
+            "account_phone_uniq",
+            "unique(account_id, phone_e164)",
+            "There is already a conversation with this number on this WhatsApp account.",
+        ),
+    ]
+
+    @api.depends("partner_id.name", "profile_name", "phone_e164")
+    def _compute_name(self):
+        for conversation in self:
+            label = conversation.partner_id.name or conversation.profile_name
+            number = conversation.phone_e164 or ""
+            conversation.name = f"{label} ({number})" if label else number
+
+    @api.depends("last_inbound_at")
+    def _compute_window_end(self):
+        for conversation in self:
+            last = conversation.last_inbound_at
+            conversation.window_end = last + SERVICE_WINDOW if last else False
+
+    @api.depends("window_end")
+    def _compute_window_open(self):
+        now = fields.Datetime.now()
+        for conversation in self:
+            conversation.window_open = bool(
+                conversation.window_end and conversation.window_end > now
+            )
+
+    def _search_window_open(self, operator, value):
+        if operator not in ("=", "!="):
+            raise UserError(self.env._("Unsupported search on the service window."))
+        is_open = (operator == "=") == bool(value)
+        now = fields.Datetime.now()
+        if is_open:
+            return [("window_end", ">", now)]
+        return ["|", ("window_end", "=", False), ("window_end", "<=", now)]
+
+    def _compute_wa_message_count(self):
+        groups = self.env["whatsapp.message"]._read_group(
+            [("conversation_id", "in", self.ids)], ["conversation_id"], ["__count"]
+        )
+        counts = {conversation.id: count for conversation, count in groups}
+        for conversation in self:
+            conversation.wa_message_count = counts.get(conversation.id, 0)
+
+    # ------------------------------------------------------------------
+    # Finding and creating
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _get_or_create(self, account, phone_e164, wa_id=None, partner=None, profile_name=None):
+        """The conversation of ``account`` with ``phone_e164``, created once even under concurrency.
+
+        The unique (account, number) constraint decides between concurrent creators: the loser
+        rolls back to its savepoint and reads the winner's row.
+        """
+        domain = [("account_id", "=", account.id), ("phone_e164", "=", phone_e164)]
+        conversation = self.sudo().with_context(active_test=False).search(domain, limit=1)
+        if conversation:
+            return conversation.with_env(self.env)
+        values = {
+            "account_id": account.id,
+            "phone_e164": phone_e164,
+            "wa_id": wa_id or phone_e164.lstrip("+"),
+            "partner_id": partner.id if partner else False,
+            "profile_name": profile_name,
+        }
+        try:
+            with self.env.cr.savepoint():
+                conversation = self.sudo().with_context(mail_create_nosubscribe=True).create(values)
+        except psycopg2.errors.UniqueViolation:
+            conversation = self.sudo().search(domain, limit=1)
+        return conversation.with_env(self.env)
+
+    # ------------------------------------------------------------------
+    # Sending
+    # ------------------------------------------------------------------
+
+    def _check_window_open(self):
+        for conversation in self:
+            if not conversation.window_open:
+                raise UserError(
+                    self.env._(
+                        "The 24-hour customer service window with %(name)s is closed: the "
+                        "customer has not written in the last 24 hours. Only an approved message "
+                        "template can be sent now.",
+                        name=conversation.name,
+                    )
+                )
+
+    def _send_text(self, body, *, record=None, mail_message=None):
+        """Queue a free-form text for this conversation; the outbox cron sends it.
+
+        :param record: the business record the message is about (sales order, ticket, ...)
+        :param mail_message: the chatter message it comes from, when posted from the thread
+        """
+        self.ensure_one()
+        body = (body or "").strip()
+        if not body:
+            raise UserError(self.env._("A WhatsApp message needs some text."))
+        self._check_window_open()
+        if mail_message is None:
+            mail_message = self.with_context(whatsapp_no_send=True).message_post(
+                body=body, message_type="comment", subtype_xmlid="mail.mt_comment"
+            )
+        message = self.env["whatsapp.message"].create(
+            {
+                "conversation_id": self.id,
+                "direction": "out",
+                "message_type": "text",
+                "body": body,
+                "mail_message_id": mail_message.id,
+                "res_model": record._name if record else False,
+                "res_id": record.id if record else False,
+            }
+        )
+        return message
+
+    def message_post(self, **kwargs):
+        """A comment written in the conversation's chatter goes to the customer on WhatsApp."""
+        sends = (
+            len(self) == 1
+            and not self.env.context.get("whatsapp_no_send")
+            and kwargs.get("message_type", "notification") == "comment"
+            and kwargs.get("subtype_xmlid", "mail.mt_note") == "mail.mt_comment"
+        )
+        if sends:
+            self._check_window_open()
+            # the customer is reached on WhatsApp, never by e-mail from this thread
+            kwargs["partner_ids"] = [
+                pid for pid in kwargs.get("partner_ids") or [] if pid != self.partner_id.id
+            ]
+        message = super().message_post(**kwargs)
+        if sends:
+            self._send_text(html2plaintext(message.body or ""), mail_message=message)
+        return message
+
+    def _message_get_suggested_recipients(self):
+        # The customer answers on WhatsApp: do not suggest e-mailing them from the thread.
+        return []
+
+    def action_close(self):
+        self.write({"state": "closed"})
+
+    def action_reopen(self):
+        self.write({"state": "open"})
+
+    def action_open_partner(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "res.partner",
+            "res_id": self.partner_id.id,
+            "view_mode": "form",
+        }

@@ -1,0 +1,494 @@
+import base64
+import logging
+import threading
+import time
+import uuid
+from datetime import datetime, timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+from ..tools import cloud_api
+from ..tools import status as wa_status
+
+_logger = logging.getLogger(__name__)
+
+MAX_SEND_ATTEMPTS = 5
+# A row left in "sending" longer than this belongs to a worker that died mid-send: whether the
+# request reached Meta is unknown, so it becomes "unknown", never sent again on its own.
+SENDING_LEASE = timedelta(minutes=5)
+CRON_TIME_BUDGET = 50  # seconds of work per cron run before handing back to the scheduler
+
+MESSAGE_TYPES = [
+    ("text", "Text"),
+    ("image", "Image"),
+    ("document", "Document"),
+    ("audio", "Audio"),
+    ("video", "Video"),
+    ("sticker", "Sticker"),
+    ("location", "Location"),
+    ("contacts", "Contacts"),
+    ("interactive", "Interactive Reply"),
+    ("button", "Button Reply"),
+    ("reaction", "Reaction"),
+    ("template", "Template"),
+    ("order", "Order"),
+    ("system", "System"),
+    ("unsupported", "Unsupported"),
+]
+FAILURE_TYPES = [
+    ("window_closed", "24-hour window closed"),
+    ("undeliverable", "Undeliverable"),
+    ("number_not_registered", "Not on WhatsApp"),
+    ("invalid_recipient", "Invalid recipient"),
+    ("invalid_number", "Invalid number"),
+    ("opted_out", "Customer opted out"),
+    ("template_params", "Template parameters"),
+    ("template_missing", "Template missing or not approved"),
+    ("template_text_too_long", "Template text too long"),
+    ("template_policy", "Template policy"),
+    ("template_params_format", "Template parameter format"),
+    ("template_paused", "Template paused"),
+    ("template_disabled", "Template disabled"),
+    ("throttled", "Throughput limit"),
+    ("pair_rate_limit", "Too many messages to this customer"),
+    ("spam_limit", "Spam rate limit"),
+    ("ecosystem_limit", "Marketing limit"),
+    ("auth", "Access token"),
+    ("permission", "Permission"),
+    ("policy", "Policy block"),
+    ("account_locked", "Account locked"),
+    ("payment", "Payment issue"),
+    ("unsupported_type", "Unsupported type"),
+    ("media", "Media"),
+    ("media_too_large", "Media too large"),
+    ("invalid_request", "Invalid request"),
+    ("server", "Meta server error"),
+    ("network", "Network"),
+    ("timeout", "Timeout: outcome unknown"),
+    ("bad_response", "Unreadable answer"),
+    ("config", "Configuration"),
+    ("unknown_error", "Unknown error"),
+]
+FAILURE_TYPE_KEYS = {key for key, _label in FAILURE_TYPES}
+
+
+def _is_testing():
+    return getattr(threading.current_thread(), "testing", False)
+
+
+class WhatsappMessage(models.Model):
+    """Every WhatsApp message, both ways: the outbox of what leaves and the log of what came in."""
+
+    _name = "whatsapp.message"
+    _description = "WhatsApp Message"
+    _order = "id desc"
+    _rec_name = "wamid"
+
+    conversation_id = fields.Many2one(
+        "whatsapp.conversation", required=True, index=True, ondelete="cascade"
+    )
+    account_id = fields.Many2one(related="conversation_id.account_id", store=True, index=True)
+    company_id = fields.Many2one(related="conversation_id.company_id", store=True, index=True)
+    partner_id = fields.Many2one("res.partner", index=True, ondelete="set null")
+    direction = fields.Selection([("in", "Received"), ("out", "Sent")], required=True, index=True)
+    wamid = fields.Char("WhatsApp Message ID", index=True, copy=False, readonly=True)
+    uuid = fields.Char(
+        default=lambda self: uuid.uuid4().hex,
+        index=True,
+        copy=False,
+        readonly=True,
+        help="Sent to Meta as biz_opaque_callback_data: ties a status back to a message whose "
+        "answer was lost.",
+    )
+    message_type = fields.Selection(MESSAGE_TYPES, "Type", required=True, default="text")
+    body = fields.Text()
+    attachment_id = fields.Many2one("ir.attachment", ondelete="set null")
+    media_id = fields.Char("Meta Media ID", copy=False)
+    media_mime_type = fields.Char()
+    media_filename = fields.Char()
+    media_state = fields.Selection(
+        [("none", "None"), ("pending", "To Download"), ("done", "Stored"), ("failed", "Failed")],
+        default="none",
+        index=True,
+    )
+    payload = fields.Json(help="What Meta sent for an inbound message.")
+    reply_to_wamid = fields.Char("In Reply To", index=True)
+    state = fields.Selection(
+        [
+            ("queued", "Queued"),
+            ("sending", "Sending"),
+            ("sent", "Sent"),
+            ("delivered", "Delivered"),
+            ("read", "Read"),
+            ("received", "Received"),
+            ("failed", "Failed"),
+            ("unknown", "Outcome Unknown"),
+            ("canceled", "Canceled"),
+        ],
+        required=True,
+        default="queued",
+        index=True,
+        copy=False,
+    )
+    failure_type = fields.Selection(FAILURE_TYPES, copy=False)
+    error_code = fields.Integer("Graph Error Code", copy=False)
+    failure_reason = fields.Text(copy=False)
+    attempt_count = fields.Integer(copy=False)
+    next_attempt_at = fields.Datetime(copy=False)
+    sending_since = fields.Datetime(copy=False)
+    sent_at = fields.Datetime(copy=False)
+    delivered_at = fields.Datetime(copy=False)
+    read_at = fields.Datetime(copy=False)
+    received_at = fields.Datetime(copy=False)
+    # Meta's pricing block of the status webhooks: the cost ledger is built on it.
+    billable = fields.Boolean(copy=False)
+    pricing_model = fields.Char(copy=False)
+    pricing_category = fields.Char(copy=False, index=True)
+    pricing_type = fields.Char(copy=False)
+    meta_conversation_id = fields.Char(copy=False)
+    meta_conversation_origin = fields.Char(copy=False)
+    mail_message_id = fields.Many2one("mail.message", index="btree_not_null", ondelete="set null")
+    res_model = fields.Char("Related Model", index=True)
+    res_id = fields.Many2oneReference("Related Record", model_field="res_model")
+
+    _sql_constraints = [
+        ("wamid_uniq", "unique(wamid)", "A WhatsApp message id is stored once."),
+    ]
+
+    @api.depends("direction", "message_type", "body")
+    def _compute_display_name(self):
+        for message in self:
+            text = (message.body or "").strip().replace("\n", " ")
+            message.display_name = text[:60] or message.wamid or self.env._("WhatsApp message")
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        conversations = self.env["whatsapp.conversation"].browse(
+            [vals["conversation_id"] for vals in vals_list if vals.get("conversation_id")]
+        )
+        partner_by_conversation = {c.id: c.partner_id.id for c in conversations.sudo()}
+        for vals in vals_list:
+            if "partner_id" not in vals and vals.get("conversation_id"):
+                vals["partner_id"] = partner_by_conversation.get(vals["conversation_id"])
+        messages = super().create(vals_list)
+        if any(m.direction == "out" and m.state == "queued" for m in messages):
+            self._trigger_send()
+        return messages
+
+    @api.model
+    def _trigger_send(self):
+        self.env.ref("whatsapp_helpdesk.ir_cron_whatsapp_send").sudo()._trigger()
+
+    # ------------------------------------------------------------------
+    # Outbox
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _cron_send(self, batch_size=100):
+        """Send the queued messages in batches; woken by a trigger whenever a row is queued."""
+        self._recover_stale_sending()
+        auto_commit = not _is_testing()
+        started = time.monotonic()
+        done = 0
+        while time.monotonic() - started < CRON_TIME_BUDGET:
+            batch = self._claim_queued(batch_size)
+            if not batch:
+                break
+            if auto_commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+            batch._send(auto_commit=auto_commit)
+            done += len(batch)
+        remaining = self.search_count(self._due_domain())
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        return done
+
+    def _due_domain(self):
+        now = fields.Datetime.now()
+        return [
+            ("direction", "=", "out"),
+            ("state", "=", "queued"),
+            "|",
+            ("next_attempt_at", "=", False),
+            ("next_attempt_at", "<=", now),
+        ]
+
+    @api.model
+    def _claim_queued(self, limit):
+        """Lock due rows no other worker holds and mark them "sending" under a lease."""
+        self.env.flush_all()
+        now = fields.Datetime.now()
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE whatsapp_message SET state = 'sending', sending_since = %(now)s
+                 WHERE id IN (
+                     SELECT id FROM whatsapp_message
+                      WHERE direction = 'out' AND state = 'queued'
+                        AND (next_attempt_at IS NULL OR next_attempt_at <= %(now)s)
+                      ORDER BY id
+                      LIMIT %(limit)s
+                      FOR UPDATE SKIP LOCKED)
+                RETURNING id
+                """,
+                now=now,
+                limit=limit,
+            )
+        )
+        ids = sorted(row[0] for row in self.env.cr.fetchall())
+        messages = self.browse(ids)
+        messages.invalidate_recordset(["state", "sending_since"])
+        return messages
+
+    @api.model
+    def _recover_stale_sending(self):
+        """Rows whose worker died mid-send: the outcome is unknown, resending could double it."""
+        stale = self.search(
+            [
+                ("state", "=", "sending"),
+                ("sending_since", "<", fields.Datetime.now() - SENDING_LEASE),
+            ]
+        )
+        if stale:
+            _logger.warning("%s WhatsApp message(s) were left sending: outcome unknown", len(stale))
+            stale.write(
+                {
+                    "state": "unknown",
+                    "failure_type": "timeout",
+                    "failure_reason": self.env._(
+                        "The sending worker stopped before Meta's answer was recorded."
+                    ),
+                }
+            )
+        return stale
+
+    def _send(self, auto_commit=False):
+        clients = {}
+        for message in self:
+            account = message.account_id
+            try:
+                if account.id not in clients:
+                    clients[account.id] = account._get_api_client()
+                result = message._send_with(clients[account.id])
+            except cloud_api.OutcomeUnknownError as error:
+                message._record_outcome_unknown(error)
+            except cloud_api.RetryableError as error:
+                message._record_retryable(error)
+            except cloud_api.CloudApiError as error:
+                message._record_failure(error.failure_type, str(error), error.code)
+            except UserError as error:
+                message._record_failure("config", str(error))
+            else:
+                message.write(
+                    {
+                        "state": "sent",
+                        "wamid": result.wamid,
+                        "sent_at": fields.Datetime.now(),
+                        "sending_since": False,
+                        "failure_type": False,
+                        "failure_reason": False,
+                        "error_code": False,
+                    }
+                )
+            if auto_commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    def _send_with(self, client):
+        """Build the Cloud API payload of this message and send it through ``client``."""
+        self.ensure_one()
+        payload = {"to": self.conversation_id.wa_id, "biz_opaque_callback_data": self.uuid}
+        if self.message_type == "text":
+            payload.update(type="text", text={"body": self.body, "preview_url": False})
+        elif self.message_type in ("image", "document", "audio", "video", "sticker"):
+            payload.update(
+                type=self.message_type, **{self.message_type: self._media_object(client)}
+            )
+        else:
+            raise UserError(
+                self.env._("Sending %(type)s messages is not supported.", type=self.message_type)
+            )
+        if self.reply_to_wamid:
+            payload["context"] = {"message_id": self.reply_to_wamid}
+        return client.send_message(payload)
+
+    def _media_object(self, client):
+        if not self.media_id:
+            attachment = self.attachment_id.sudo()
+            if not attachment:
+                raise UserError(self.env._("The media message has no attachment."))
+            self.media_id = client.upload_media(
+                attachment.raw, attachment.mimetype, attachment.name
+            )
+        media = {"id": self.media_id}
+        if self.body and self.message_type not in ("audio", "sticker"):
+            media["caption"] = self.body
+        if self.message_type == "document" and self.attachment_id:
+            media["filename"] = self.attachment_id.name
+        return media
+
+    def _record_outcome_unknown(self, error):
+        self.write(
+            {
+                "state": "unknown",
+                "failure_type": "timeout",
+                "failure_reason": self.env._(
+                    "Meta did not answer in time: the message may or may not have been delivered. "
+                    "It is not resent automatically (%(error)s).",
+                    error=str(error),
+                ),
+                "sending_since": False,
+            }
+        )
+
+    def _record_retryable(self, error):
+        attempts = self.attempt_count + 1
+        if attempts >= MAX_SEND_ATTEMPTS:
+            self._record_failure(error.failure_type, str(error), error.code)
+            self.attempt_count = attempts
+            return
+        delay = timedelta(seconds=min(2**attempts * 5, 900))
+        self.write(
+            {
+                "state": "queued",
+                "attempt_count": attempts,
+                "next_attempt_at": fields.Datetime.now() + delay,
+                "sending_since": False,
+                "failure_type": self._failure_type(error.failure_type),
+                "failure_reason": str(error),
+                "error_code": error.code or False,
+            }
+        )
+        self._trigger_send_at(fields.Datetime.now() + delay)
+
+    def _trigger_send_at(self, when):
+        self.env.ref("whatsapp_helpdesk.ir_cron_whatsapp_send").sudo()._trigger(at=when)
+
+    def _record_failure(self, failure_type, reason, code=None):
+        self.write(
+            {
+                "state": "failed",
+                "failure_type": self._failure_type(failure_type),
+                "failure_reason": reason,
+                "error_code": code or False,
+                "sending_since": False,
+            }
+        )
+
+    @api.model
+    def _failure_type(self, failure_type):
+        return failure_type if failure_type in FAILURE_TYPE_KEYS else "unknown_error"
+
+    def action_retry(self):
+        """Queue failed or unknown messages again: the user decides, knowing it may double."""
+        retriable = self.filtered(
+            lambda m: m.direction == "out" and m.state in ("failed", "unknown")
+        )
+        retriable.write(
+            {
+                "state": "queued",
+                "attempt_count": 0,
+                "next_attempt_at": False,
+                "failure_type": False,
+                "failure_reason": False,
+                "error_code": False,
+            }
+        )
+        if retriable:
+            self._trigger_send()
+
+    def action_cancel(self):
+        self.filtered(lambda m: m.state in ("queued", "failed", "unknown")).write(
+            {"state": "canceled"}
+        )
+
+    # ------------------------------------------------------------------
+    # Status webhooks
+    # ------------------------------------------------------------------
+
+    def _apply_status(self, update):
+        """Move this outbound message forward on a parsed status webhook (never backwards)."""
+        self.ensure_one()
+        moment = datetime.utcfromtimestamp(update.timestamp) if update.timestamp else None
+        values = {}
+        new_state = wa_status.next_state(self.state, update.status)
+        if new_state:
+            values["state"] = new_state
+        if self.state == "unknown" and not self.wamid:
+            values["wamid"] = update.wamid
+        stamp_field = {"sent": "sent_at", "delivered": "delivered_at", "read": "read_at"}.get(
+            update.status
+        )
+        if stamp_field and moment and not self[stamp_field]:
+            values[stamp_field] = moment
+        if update.status == "read" and moment and not self.delivered_at:
+            values["delivered_at"] = moment
+        if update.pricing:
+            values.update(
+                billable=bool(update.pricing.billable),
+                pricing_model=update.pricing.pricing_model,
+                pricing_category=update.pricing.category,
+                pricing_type=update.pricing.type,
+            )
+        if update.conversation_id:
+            values.update(
+                meta_conversation_id=update.conversation_id,
+                meta_conversation_origin=update.conversation_origin,
+            )
+        if new_state == "failed" and update.errors:
+            error = update.errors[0]
+            _error_class, failure_type = cloud_api.classify(None, error.code)
+            values.update(
+                failure_type=self._failure_type(failure_type),
+                error_code=error.code or False,
+                failure_reason=" - ".join(
+                    part for part in (error.title, error.message, error.details) if part
+                ),
+            )
+        if values:
+            self.write(values)
+
+    # ------------------------------------------------------------------
+    # Inbound media
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _fetch_pending_media(self, limit=50):
+        """Download the media of inbound messages into attachments of their conversation."""
+        messages = self.search([("media_state", "=", "pending")], limit=limit, order="id")
+        for message in messages:
+            message._fetch_media()
+        return messages
+
+    def _fetch_media(self):
+        self.ensure_one()
+        client = self.account_id._get_api_client()
+        try:
+            info = client.get_media(self.media_id)
+            content = client.download_media(info["url"])
+        except cloud_api.CloudApiError as error:
+            permanent = not isinstance(error, cloud_api.RetryableError)
+            self.write(
+                {
+                    "media_state": "failed" if permanent else "pending",
+                    "failure_reason": str(error),
+                }
+            )
+            return
+        mimetype = info.get("mime_type") or self.media_mime_type or "application/octet-stream"
+        attachment = (
+            self.env["ir.attachment"]
+            .sudo()
+            .create(
+                {
+                    "name": self.media_filename or f"{self.message_type}-{self.media_id}",
+                    "datas": base64.b64encode(content),
+                    "mimetype": mimetype,
+                    "res_model": "whatsapp.conversation",
+                    "res_id": self.conversation_id.id,
+                }
+            )
+        )
+        self.write({"attachment_id": attachment.id, "media_state": "done"})
+        if self.mail_message_id:
+            self.mail_message_id.sudo().attachment_ids = [fields.Command.link(attachment.id)]

@@ -1,0 +1,1 @@
+from . import test_controller, test_end_to_end, test_intake_processing, test_outbox, test_partner

@@ -1,0 +1,89 @@
+"""Odoo and the Cloud API sandbox over real HTTP: the real client sends, the sandbox answers and
+posts signed webhooks back to Odoo's test server."""
+
+import time
+
+from odoo.tests import HttpCase, tagged
+
+from ..tools import sandbox as wa_sandbox
+from .common import APP_SECRET, DISPLAY_NUMBER, PHONE_NUMBER_ID, TOKEN, WABA_ID, WhatsappCase
+
+
+@tagged("post_install", "-at_install")
+class TestEndToEnd(WhatsappCase, HttpCase):
+    def setUp(self):
+        super().setUp()
+        config = wa_sandbox.SandboxConfig(
+            port=0,
+            phone_number_id=PHONE_NUMBER_ID,
+            waba_id=WABA_ID,
+            display_phone_number=DISPLAY_NUMBER,
+            token=TOKEN,
+            app_secret=APP_SECRET,
+            webhook_url=f"{self.base_url()}/whatsapp/webhook",
+            status_delay=0.05,
+        )
+        self.sandbox = wa_sandbox.Sandbox(config).start()
+        self.addCleanup(self.sandbox.stop)
+        self.account.api_base_url = self.sandbox.base_url
+
+    def wait_and_process(self, deliveries):
+        self.assertTrue(
+            self.sandbox.wait_for_deliveries(deliveries, timeout=20),
+            f"the sandbox posted {len(self.sandbox.deliveries)} webhooks, {deliveries} expected",
+        )
+        for delivery in self.sandbox.deliveries:
+            self.assertEqual(delivery.get("status_code"), 200, delivery)
+        self.env["whatsapp.webhook.event"]._cron_process()
+
+    def test_inbound_then_reply_sent_delivered_read(self):
+        # the customer writes first: a conversation on the right partner, window open
+        self.sandbox.inject(self.customer_wa_id, profile_name="Ana", text="Oi! Meu pedido chegou?")
+        self.wait_and_process(1)
+        conversation = self.env["whatsapp.conversation"].search(
+            [("account_id", "=", self.account.id), ("wa_id", "=", self.customer_wa_id)]
+        )
+        self.assertEqual(conversation.partner_id, self.customer)
+        self.assertTrue(conversation.window_open)
+        inbound = conversation.message_ids_wa
+        self.assertEqual(inbound.body, "Oi! Meu pedido chegou?")
+
+        # the agent answers: outbox -> real HTTP -> sandbox -> signed statuses back
+        message = conversation._send_text("Sim, chega amanhã!")
+        self.env["whatsapp.message"]._cron_send()
+        self.assertEqual(message.state, "sent", message.failure_reason)
+        self.assertTrue(message.wamid.startswith("wamid."))
+        sent = [m for m in self.sandbox.sent if m["wamid"] == message.wamid]
+        self.assertEqual(len(sent), 1)
+        self.assertEqual(sent[0]["to"], self.customer_wa_id)
+
+        self.wait_and_process(4)  # inbound + sent, delivered, read
+        self.assertEqual(message.state, "read")
+        self.assertTrue(message.delivered_at and message.read_at)
+        self.assertEqual(message.pricing_category, "service")
+        self.assertFalse(message.billable)
+
+    def test_window_closed_on_the_sandbox_side_fails_cleanly(self):
+        # Odoo believes the window is open, Meta (the sandbox) knows the customer never wrote
+        conversation = self.open_window()
+        message = conversation._send_text("hello?")
+        self.env["whatsapp.message"]._cron_send()
+        self.assertRecordValues(
+            message, [{"state": "failed", "failure_type": "window_closed", "error_code": 131047}]
+        )
+
+    def test_rate_limit_burst_is_retried(self):
+        self.sandbox.inject(self.customer_wa_id, profile_name="Ana", text="hi")
+        self.wait_and_process(1)
+        conversation = self.env["whatsapp.conversation"].search(
+            [("wa_id", "=", self.customer_wa_id)]
+        )
+        self.sandbox.configure(burst_429=1)
+        message = conversation._send_text("after the burst")
+        self.env["whatsapp.message"]._cron_send()
+        self.assertRecordValues(message, [{"state": "queued", "error_code": 130429}])
+        message.next_attempt_at = False
+        self.env["whatsapp.message"]._cron_send()
+        self.assertEqual(message.state, "sent")
+        time.sleep(0.01)
+        self.assertEqual(len([m for m in self.sandbox.sent if m["wamid"] == message.wamid]), 1)

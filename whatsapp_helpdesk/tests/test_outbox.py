@@ -1,0 +1,188 @@
+from datetime import timedelta
+
+from markupsafe import Markup
+from odoo import fields
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import Form, TransactionCase, tagged
+
+from ..tools import cloud_api
+from .common import WhatsappCase
+
+
+@tagged("post_install", "-at_install")
+class TestOutbox(WhatsappCase, TransactionCase):
+    def test_window_closed_refuses_free_text(self):
+        conversation = self.account._get_conversation(self.customer)
+        self.assertFalse(conversation.window_open)
+        with self.assertRaisesRegex(UserError, "24-hour"):
+            conversation._send_text("hello")
+        self.assertFalse(conversation.message_ids_wa)
+
+    def test_window_expires_after_24_hours(self):
+        conversation = self.open_window()
+        self.assertTrue(conversation.window_open)
+        conversation.last_inbound_at = fields.Datetime.now() - timedelta(hours=24, minutes=1)
+        self.assertFalse(conversation.window_open)
+        self.assertIn(conversation, conversation.search([("window_open", "=", False)]))
+
+    def test_send_goes_through_the_outbox_and_the_cron(self):
+        conversation = self.open_window()
+        with self.mock_cloud_api(self.sent_answer("wamid.A1")) as calls:
+            message = conversation._send_text("Olá Ana")
+            self.assertEqual(message.state, "queued")
+            self.assertFalse(calls, "nothing leaves inside the user's request")
+            self.env["whatsapp.message"]._cron_send()
+        self.assertRecordValues(message, [{"state": "sent", "wamid": "wamid.A1"}])
+        method, path, kwargs = calls[0]
+        self.assertEqual(method, "POST")
+        self.assertIn("messages", path)
+        body = kwargs["json"]
+        self.assertEqual(body["to"], self.customer_wa_id)
+        self.assertEqual(body["text"]["body"], "Olá Ana")
+        self.assertEqual(body["biz_opaque_callback_data"], message.uuid)
+
+    def test_cron_is_woken_when_a_message_is_queued(self):
+        conversation = self.open_window()
+        cron = self.env.ref("whatsapp_helpdesk.ir_cron_whatsapp_send")
+        triggers = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)])
+        conversation._send_text("wake up")
+        self.assertGreater(
+            self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]), len(triggers)
+        )
+
+    def test_chatter_comment_is_sent_but_note_is_not(self):
+        conversation = self.open_window()
+        conversation.message_post(
+            body="internal only", message_type="comment", subtype_xmlid="mail.mt_note"
+        )
+        self.assertFalse(conversation.message_ids_wa.filtered(lambda m: m.direction == "out"))
+        mail = conversation.message_post(
+            body=Markup("<p>From the chatter</p>"),
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+        )
+        outbound = conversation.message_ids_wa.filtered(lambda m: m.direction == "out")
+        self.assertEqual(outbound.body, "From the chatter")
+        self.assertEqual(outbound.mail_message_id, mail)
+
+    def test_retryable_error_is_queued_again_with_backoff(self):
+        conversation = self.open_window()
+        error = cloud_api.RetryableError(
+            "(#130429) Rate limit hit", code=130429, failure_type="throttled"
+        )
+        with self.mock_cloud_api(error) as calls:
+            message = conversation._send_text("busy")
+            self.env["whatsapp.message"]._cron_send()
+            self.assertEqual(len(calls), 1, "a back-off message is not picked again at once")
+        self.assertRecordValues(
+            message,
+            [
+                {
+                    "state": "queued",
+                    "attempt_count": 1,
+                    "error_code": 130429,
+                    "failure_type": "throttled",
+                }
+            ],
+        )
+        self.assertGreater(message.next_attempt_at, fields.Datetime.now())
+        message.next_attempt_at = fields.Datetime.now() - timedelta(seconds=1)
+        with self.mock_cloud_api(self.sent_answer("wamid.R1")):
+            self.env["whatsapp.message"]._cron_send()
+        self.assertRecordValues(message, [{"state": "sent", "wamid": "wamid.R1"}])
+
+    def test_retryable_error_gives_up_after_max_attempts(self):
+        conversation = self.open_window()
+        error = cloud_api.RetryableError("server error", code=131000, failure_type="server")
+        message = conversation._send_text("again and again")
+        with self.mock_cloud_api(error) as calls:
+            for _attempt in range(10):
+                message.next_attempt_at = False
+                self.env["whatsapp.message"]._cron_send()
+        self.assertEqual(message.state, "failed")
+        self.assertEqual(len(calls), 5)
+
+    def test_permanent_error_fails_with_reason(self):
+        conversation = self.open_window()
+        error = cloud_api.PermanentError(
+            "Re-engagement message", code=131047, failure_type="window_closed"
+        )
+        with self.mock_cloud_api(error):
+            message = conversation._send_text("too late")
+            self.env["whatsapp.message"]._cron_send()
+        self.assertRecordValues(
+            message, [{"state": "failed", "failure_type": "window_closed", "error_code": 131047}]
+        )
+        self.assertIn("Re-engagement", message.failure_reason)
+
+    def test_read_timeout_is_unknown_and_never_resent(self):
+        conversation = self.open_window()
+        error = cloud_api.OutcomeUnknownError("read timeout", failure_type="timeout")
+        with self.mock_cloud_api(error) as calls:
+            message = conversation._send_text("maybe")
+            self.env["whatsapp.message"]._cron_send()
+            self.env["whatsapp.message"]._cron_send()
+        self.assertEqual(message.state, "unknown")
+        self.assertEqual(len(calls), 1)
+
+    def test_worker_killed_mid_send_leaves_unknown_not_resent(self):
+        conversation = self.open_window()
+        message = conversation._send_text("killed")
+        claimed = self.env["whatsapp.message"]._claim_queued(10)
+        self.assertEqual(claimed, message)
+        self.assertEqual(message.state, "sending")
+        # the worker dies here; another run within the lease must not touch it
+        with self.mock_cloud_api(self.sent_answer("wamid.NO")) as calls:
+            self.env["whatsapp.message"]._cron_send()
+            self.assertEqual(message.state, "sending")
+            message.sending_since = fields.Datetime.now() - timedelta(minutes=10)
+            self.env["whatsapp.message"]._cron_send()
+        self.assertEqual(message.state, "unknown")
+        self.assertFalse(calls)
+
+    def test_retry_action_requeues_failed(self):
+        conversation = self.open_window()
+        with self.mock_cloud_api(
+            cloud_api.PermanentError("boom", code=100, failure_type="invalid_request")
+        ):
+            message = conversation._send_text("x")
+            self.env["whatsapp.message"]._cron_send()
+        message.action_retry()
+        self.assertEqual(message.state, "queued")
+        self.assertFalse(message.failure_type)
+
+    def test_composer_sends_from_partner_within_window(self):
+        self.open_window()
+        composer = Form(
+            self.env["whatsapp.composer"]
+            .with_user(self.wa_user)
+            .with_context(
+                default_res_model="res.partner",
+                default_res_id=self.customer.id,
+                default_partner_id=self.customer.id,
+            )
+        )
+        composer.account_id = self.account
+        self.assertTrue(composer.window_open)
+        composer.body = "Hello from the partner form"
+        composer.save().action_send()
+        outbound = self.env["whatsapp.message"].search([("direction", "=", "out")])
+        self.assertEqual(outbound.body, "Hello from the partner form")
+        self.assertEqual(outbound.res_model, "res.partner")
+        self.assertEqual(outbound.partner_id, self.customer)
+
+    def test_composer_refuses_when_window_closed(self):
+        composer = (
+            self.env["whatsapp.composer"]
+            .with_user(self.wa_user)
+            .create({"partner_id": self.customer.id, "account_id": self.account.id, "body": "x"})
+        )
+        self.assertFalse(composer.window_open)
+        with self.assertRaisesRegex(UserError, "24-hour"):
+            composer.action_send()
+
+    def test_user_cannot_read_secrets(self):
+        account = self.account.with_user(self.wa_user)
+        self.assertEqual(account.name, "Test number")
+        with self.assertRaises(AccessError):
+            account.read(["token"])
