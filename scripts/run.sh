@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Odoo 18 with whatsapp_helpdesk and demo data on http://127.0.0.1:8069, talking to the local
+# Cloud API sandbox on http://127.0.0.1:8765 (which posts its webhooks back to Odoo).
+# Idempotent: a second run reuses the database (and updates the addon when its files changed).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$REPO_ROOT"
+
+ODOO="$(bash scripts/setup.sh | tail -n 1)"
+PY="$ODOO_VENV/bin/python"
+DB="${WA_DB:-whatsapp_demo}"
+HTTP_PORT="${HTTP_PORT:-8069}"
+SANDBOX_PORT="${SANDBOX_PORT:-8765}"
+RUN_DIR="$REPO_ROOT/.run"
+mkdir -p "$RUN_DIR"
+ensure_postgres
+
+# shellcheck disable=SC2046
+ODOO_CMD=("$PY" "$ODOO/odoo-bin" $(odoo_db_args) -d "$DB" --addons-path="$(addons_path "$ODOO")"
+  --db-filter="^${DB}\$" --http-interface=127.0.0.1 --http-port="$HTTP_PORT")
+
+db_has_addon() {
+  "$PY" - "$DB" <<PYEOF 2>/dev/null
+import sys, psycopg2
+try:
+    c = psycopg2.connect(dbname=sys.argv[1], host="$PGHOST_ADDR", user="$PGUSER_NAME", password="$PGPASS")
+except psycopg2.OperationalError:
+    sys.exit(1)
+cur = c.cursor()
+cur.execute("SELECT 1 FROM ir_module_module WHERE name='whatsapp_helpdesk' AND state='installed'")
+sys.exit(0 if cur.fetchone() else 1)
+PYEOF
+}
+
+ADDON_HASH="$(find whatsapp_helpdesk -type f -not -path '*/__pycache__/*' -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)"
+if ! db_has_addon; then
+  log "creating database $DB with whatsapp_helpdesk and demo data"
+  "${ODOO_CMD[@]}" -i whatsapp_helpdesk --stop-after-init --max-cron-threads=0
+  echo "$ADDON_HASH" > "$RUN_DIR/$DB.addon-hash"
+elif [ "$(cat "$RUN_DIR/$DB.addon-hash" 2>/dev/null)" != "$ADDON_HASH" ]; then
+  log "updating whatsapp_helpdesk in $DB"
+  "${ODOO_CMD[@]}" -u whatsapp_helpdesk --stop-after-init --max-cron-threads=0
+  echo "$ADDON_HASH" > "$RUN_DIR/$DB.addon-hash"
+else
+  log "reusing database $DB"
+fi
+
+# Point the demo account and the base URL at this machine's ports.
+"$PY" - <<PYEOF
+import psycopg2
+c = psycopg2.connect(dbname="$DB", host="$PGHOST_ADDR", user="$PGUSER_NAME", password="$PGPASS")
+cur = c.cursor()
+cur.execute("UPDATE whatsapp_account SET api_base_url=%s WHERE phone_number_id='100000000000001'",
+            ("http://127.0.0.1:$SANDBOX_PORT",))
+cur.execute("UPDATE ir_config_parameter SET value=%s WHERE key='web.base.url'",
+            ("http://127.0.0.1:$HTTP_PORT",))
+c.commit()
+PYEOF
+
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT INT TERM
+
+(cd whatsapp_helpdesk && exec "$PY" -m tools.sandbox serve --port "$SANDBOX_PORT" \
+  --webhook-url "http://127.0.0.1:$HTTP_PORT/whatsapp/webhook" \
+  --phone-number-id 100000000000001 --waba-id 200000000000001 \
+  --display-phone-number 15550001111 --token sandbox-token --app-secret sandbox-app-secret) &
+pids+=($!)
+
+"${ODOO_CMD[@]}" ${ODOO_ARGS:-} &
+pids+=($!)
+
+for _ in $(seq 1 60); do
+  curl -fsS "http://127.0.0.1:$HTTP_PORT/web/health" >/dev/null 2>&1 && break
+  sleep 1
+done
+
+# The demo customers greet the shop, which opens their 24-hour window (Meta's rule).
+(cd whatsapp_helpdesk && for who in "5511987654321|Ana Souza|Olá! Vocês entregam em São Paulo?" \
+    "919820012345|Rahul Mehta|Hi, is my order shipped?" \
+    "525512345678|Lucía Hernández|Hola, ¿tienen stock del modelo X?"; do
+  IFS='|' read -r number name text <<<"$who"
+  "$PY" -m tools.sandbox say --sandbox-url "http://127.0.0.1:$SANDBOX_PORT" --from "$number" --name "$name" "$text" >/dev/null || true
+done)
+
+cat <<INFO
+
+  Odoo:     http://127.0.0.1:$HTTP_PORT   (login admin / password admin, database $DB)
+  Sandbox:  http://127.0.0.1:$SANDBOX_PORT/_sandbox/   (make a customer write; see what Odoo sent)
+  A customer answers from the command line:
+    make say FROM=5511987654321 TEXT="Obrigada!"
+  Ctrl-C stops both.
+
+INFO
+wait -n "${pids[@]}"
