@@ -1,0 +1,378 @@
+#!/usr/bin/env python3
+"""Webhook intake benchmark: signed Meta webhooks against a running whatsapp_helpdesk.
+
+It sends N inbound text events from P new customer numbers, K events per request, from C
+concurrent clients (optionally delivering every request a second time, as Meta does), then reads
+the database back and prints:
+
+  * events/s acknowledged (HTTP 200 and stored in the durable inbox),
+  * events/s visible in conversations (whatsapp.message rows with their chatter message),
+  * acknowledgement latency p50/p95/p99,
+  * lost, doubled and misattributed events, and conversations per phone.
+
+By default it starts its own Odoo (database ``wa_bench`` with demo data, ``--workers``) and stops
+it afterwards; ``--url`` and ``--db`` point it at one already running instead.
+"""
+
+import argparse
+import json
+import os
+import queue
+import random
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import psycopg2
+import requests
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "whatsapp_helpdesk"))
+from tools import payloads  # noqa: E402  (plain-Python tools, no Odoo import)
+
+DEMO = {
+    "phone_number_id": "100000000000001",
+    "waba_id": "200000000000001",
+    "display_phone_number": "15550001111",
+    "app_secret": "sandbox-app-secret",
+}
+MARKER = re.compile(r"bench:(\w+):(\d+):\+?(\d+)")
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("-n", "--events", type=int, default=20000, help="distinct events (20000)")
+    parser.add_argument("-k", "--per-request", type=int, default=20, help="events per request (20)")
+    parser.add_argument("-c", "--clients", type=int, default=8, help="concurrent clients (8)")
+    parser.add_argument(
+        "-p", "--phones", type=int, default=500, help="distinct new customers (500)"
+    )
+    parser.add_argument(
+        "--redeliver", action="store_true", help="deliver every request twice, in shuffled order"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=4, help="Odoo HTTP workers when started here (4)"
+    )
+    parser.add_argument("--url", help="webhook URL of a running Odoo (then --db is needed)")
+    parser.add_argument("--db", default="wa_bench", help="database to read back (wa_bench)")
+    parser.add_argument("--visible-timeout", type=float, default=300, help="seconds to wait (300)")
+    parser.add_argument("--seed", type=int, default=None)
+    return parser.parse_args(argv)
+
+
+# -- database ------------------------------------------------------------------------------------
+
+
+def pg_connect(db):
+    return psycopg2.connect(
+        dbname=db,
+        host=os.environ.get("PGHOST", "127.0.0.1"),
+        user=os.environ.get("PGUSER", "odoo"),
+        password=os.environ.get("PGPASSWORD", "odoo"),
+    )
+
+
+def db_ready(db):
+    try:
+        with pg_connect(db) as conn, conn.cursor() as cr:
+            cr.execute(
+                "SELECT 1 FROM ir_module_module"
+                " WHERE name = 'whatsapp_helpdesk' AND state = 'installed'"
+            )
+            return bool(cr.fetchone())
+    except psycopg2.OperationalError:
+        return False
+
+
+# -- Odoo ----------------------------------------------------------------------------------------
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def odoo_command(db, port, *extra):
+    lib = REPO / "scripts" / "lib.sh"
+    setup = subprocess.run(
+        ["bash", str(REPO / "scripts" / "setup.sh")], check=True, capture_output=True, text=True
+    )
+    odoo = setup.stdout.strip().splitlines()[-1]
+    venv = os.environ.get("ODOO_VENV", "/opt/odoo-18.0-venv")
+    subprocess.run(["bash", "-c", f"source {lib} && ensure_postgres"], check=True)
+    return [
+        f"{venv}/bin/python",
+        f"{odoo}/odoo-bin",
+        "--db_host=127.0.0.1",
+        "--db_user=odoo",
+        "--db_password=odoo",
+        "-d",
+        db,
+        f"--addons-path={odoo}/odoo/addons,{REPO}",
+        f"--db-filter=^{db}$",
+        "--http-interface=127.0.0.1",
+        f"--http-port={port}",
+        "--log-level=warn",
+        *extra,
+    ]
+
+
+def start_odoo(args):
+    port = free_port()
+    if not db_ready(args.db):
+        print(f"installing whatsapp_helpdesk in {args.db} (once)...", file=sys.stderr)
+        subprocess.run(
+            odoo_command(args.db, port, "-i", "whatsapp_helpdesk", "--stop-after-init"), check=True
+        )
+    command = odoo_command(
+        args.db,
+        port,
+        f"--workers={args.workers}",
+        "--max-cron-threads=1",
+        "--limit-time-real=1200",
+        "--limit-time-cpu=1200",
+        "--limit-memory-soft=4294967296",
+        "--limit-memory-hard=6442450944",
+    )
+    process = subprocess.Popen(command, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            if requests.get(f"{base}/web/health", timeout=1).ok:
+                break
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    else:
+        stop_odoo(process)
+        raise SystemExit("Odoo did not start")
+    return process, f"{base}/whatsapp/webhook"
+
+
+def stop_odoo(process):
+    if process and process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+# -- load ----------------------------------------------------------------------------------------
+
+
+def make_phones(count, rng):
+    """New Brazilian mobile numbers (nine digits) nobody has used before."""
+    prefix = rng.randint(10, 99)
+    return [f"55{prefix}9{rng.randint(1000, 9999)}{i:04d}" for i in range(count)]
+
+
+def make_requests(args, run_id, phones):
+    """Signed request bodies (K events each) and the truth: {seq: phone}."""
+    truth = {}
+    bodies = []
+    seq = 0
+    while seq < args.events:
+        changes = []
+        for _ in range(min(args.per_request, args.events - seq)):
+            phone = phones[seq % len(phones)]
+            truth[seq] = phone
+            message = payloads.text_message(
+                phone, f"bench:{run_id}:{seq}:+{phone}", wamid=f"wamid.bench{run_id}x{seq}"
+            )
+            changes.append(
+                payloads.messages_change(
+                    DEMO["phone_number_id"],
+                    DEMO["display_phone_number"],
+                    contacts=[payloads.contact(phone, f"Bench {phone[-4:]}")],
+                    messages=[message],
+                )
+            )
+            seq += 1
+        bodies.append(
+            payloads.signed(payloads.envelope(DEMO["waba_id"], changes), DEMO["app_secret"])
+        )
+    return bodies, truth
+
+
+def send_all(url, bodies, clients):
+    """Post every body from ``clients`` threads; returns (latencies, statuses, seconds)."""
+    work = queue.Queue()
+    for item in bodies:
+        work.put(item)
+    latencies, statuses = [], []
+    lock = threading.Lock()
+
+    def client():
+        session = requests.Session()
+        while True:
+            try:
+                body, headers = work.get_nowait()
+            except queue.Empty:
+                return
+            started = time.perf_counter()
+            try:
+                status = session.post(url, data=body, headers=headers, timeout=60).status_code
+            except requests.RequestException as error:
+                status = type(error).__name__
+            elapsed = time.perf_counter() - started
+            with lock:
+                latencies.append(elapsed)
+                statuses.append(status)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return latencies, statuses, time.perf_counter() - started
+
+
+# -- read back -----------------------------------------------------------------------------------
+
+
+def count_run(cr, run_id):
+    like = f"wamid.bench{run_id}x%"
+    cr.execute("SELECT count(*) FROM whatsapp_webhook_event WHERE wamid LIKE %s", (like,))
+    stored = cr.fetchone()[0]
+    cr.execute("SELECT count(*) FROM whatsapp_message WHERE wamid LIKE %s", (like,))
+    visible = cr.fetchone()[0]
+    return stored, visible
+
+
+def audit(cr, run_id, truth, phones):
+    like = f"wamid.bench{run_id}x%"
+    cr.execute(
+        """
+        SELECT m.body, c.phone_e164, p.whatsapp_e164, mm.id IS NOT NULL
+          FROM whatsapp_message m
+          JOIN whatsapp_conversation c ON c.id = m.conversation_id
+          LEFT JOIN res_partner p ON p.id = m.partner_id
+          LEFT JOIN mail_message mm ON mm.id = m.mail_message_id
+         WHERE m.wamid LIKE %s
+        """,
+        (like,),
+    )
+    seen, doubled, misattributed, no_thread = set(), 0, 0, 0
+    for body, conv_phone, partner_phone, in_thread in cr.fetchall():
+        match = MARKER.search(body or "")
+        seq = int(match.group(2))
+        if seq in seen:
+            doubled += 1
+        seen.add(seq)
+        expected = "+" + truth[seq]
+        if conv_phone != expected or partner_phone != expected:
+            misattributed += 1
+        no_thread += not in_thread
+    cr.execute(
+        "SELECT count(*) FROM mail_message WHERE model='whatsapp.conversation' AND body LIKE %s",
+        (f"%bench:{run_id}:%",),
+    )
+    thread_messages = cr.fetchone()[0]
+    numbers = ["+" + phone for phone in phones]
+    cr.execute(
+        "SELECT phone_e164, count(*) FROM whatsapp_conversation WHERE phone_e164 = ANY(%s) "
+        "GROUP BY phone_e164",
+        (numbers,),
+    )
+    per_phone = dict(cr.fetchall())
+    cr.execute(
+        "SELECT whatsapp_e164, count(*) FROM res_partner WHERE whatsapp_e164 = ANY(%s) "
+        "GROUP BY whatsapp_e164",
+        (numbers,),
+    )
+    partners_per_phone = dict(cr.fetchall())
+    return {
+        "lost": len(truth) - len(seen),
+        "doubled": doubled + max(0, thread_messages - len(seen)),
+        "misattributed": misattributed,
+        "not_in_thread": no_thread,
+        "phones_with_conversation": len(per_phone),
+        "max_conversations_per_phone": max(per_phone.values(), default=0),
+        "max_partners_per_phone": max(partners_per_phone.values(), default=0),
+    }
+
+
+def percentile(values, fraction):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else 0.0
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    rng = random.Random(args.seed)
+    run_id = uuid.uuid4().hex[:8]
+    process = None
+    url = args.url
+    if not url:
+        process, url = start_odoo(args)
+    try:
+        phones = make_phones(args.phones, rng)
+        bodies, truth = make_requests(args, run_id, phones)
+        if args.redeliver:
+            replays = list(bodies)
+            rng.shuffle(replays)
+            bodies = [item for pair in zip(bodies, replays, strict=True) for item in pair]
+        sent_events = len(truth) * (2 if args.redeliver else 1)
+        conn = pg_connect(args.db)
+        conn.autocommit = True
+        cr = conn.cursor()
+        load_started = time.perf_counter()
+        latencies, statuses, load_seconds = send_all(url, bodies, args.clients)
+        stored, visible = count_run(cr, run_id)
+        while visible < len(truth) and time.perf_counter() - load_started < args.visible_timeout:
+            time.sleep(0.2)
+            stored, visible = count_run(cr, run_id)
+        visible_seconds = time.perf_counter() - load_started
+        result = audit(cr, run_id, truth, phones)
+    finally:
+        stop_odoo(process)
+    ok = sum(1 for status in statuses if status == 200)
+    report = {
+        "load": {
+            "events": len(truth),
+            "events_per_request": args.per_request,
+            "clients": args.clients,
+            "phones": args.phones,
+            "redelivery": args.redeliver,
+            "requests": len(bodies),
+            "odoo_workers": args.workers if process else "external",
+        },
+        "acknowledged_events_per_s": round(sent_events / load_seconds, 1),
+        "stored_events": stored,
+        "visible_events_per_s": round(visible / visible_seconds, 1),
+        "visible_events": visible,
+        "ack_ms": {
+            "p50": round(1000 * percentile(latencies, 0.50), 1),
+            "p95": round(1000 * percentile(latencies, 0.95), 1),
+            "p99": round(1000 * percentile(latencies, 0.99), 1),
+            "mean": round(1000 * statistics.fmean(latencies), 1) if latencies else 0,
+        },
+        "http_200": ok,
+        "http_other": len(statuses) - ok,
+        **result,
+    }
+    print(json.dumps(report, indent=2))
+    healthy = (
+        result["lost"] == 0
+        and result["doubled"] == 0
+        and result["misattributed"] == 0
+        and result["max_conversations_per_phone"] == 1
+        and ok == len(bodies)
+    )
+    return 0 if healthy else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
