@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from ..tools import phone as wa_phone
+
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
@@ -26,6 +28,10 @@ class ResPartner(models.Model):
             for candidate in (partner.mobile, partner.phone):
                 if candidate:
                     number = partner._phone_format(number=candidate, country=country)
+                    if not number and candidate.strip().startswith("+"):
+                        # an international number phonenumbers does not know (yet): WhatsApp
+                        # delivered it, so it is real; keep it matchable
+                        number = wa_phone.wa_id_to_e164(candidate)
                     if number:
                         break
             partner.whatsapp_e164 = number

@@ -5,12 +5,14 @@ import time
 from collections import defaultdict
 from datetime import datetime, timedelta
 
+import psycopg2
 from markupsafe import Markup, escape
 from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..tools import phone as wa_phone
 from ..tools import webhook
+from .whatsapp_conversation import SERVICE_WINDOW
 
 _logger = logging.getLogger(__name__)
 
@@ -261,6 +263,10 @@ class WhatsappWebhookEvent(models.Model):
                 {
                     "model": "whatsapp.conversation",
                     "res_id": conversation.id,
+                    "record_name": conversation.name,
+                    # set here: Odoo's per-message e-mail routing lookups dominate a batch
+                    "email_from": False,
+                    "reply_to": False,
                     "body": Markup("<p>%s</p>") % escape(message.text or ""),
                     "author_id": conversation.partner_id.id,
                     "message_type": "comment",
@@ -305,60 +311,138 @@ class WhatsappWebhookEvent(models.Model):
     def _conversations_for(self, pairs):
         """{(account id, wa_id): conversation} for inbound messages, with partners matched by E.164.
 
-        A number without a partner gets one, named after the WhatsApp profile.
+        A number without a partner gets one, named after the WhatsApp profile. Everything is
+        looked up and created in bulk: a batch holds hundreds of customers.
         """
         Conversation = self.env["whatsapp.conversation"].sudo()
-        Partner = self.env["res.partner"].sudo()
         senders = {}
         for event, message in pairs:
             senders.setdefault((event.account_id, message.wa_id), message.profile_name)
         numbers = {key: _e164(key[1]) for key in senders}
-        partners = {}
-        domain = [("whatsapp_e164", "in", list(set(numbers.values())))]
-        for partner in Partner.search(domain, order="id"):
-            partners.setdefault(partner.whatsapp_e164, partner)
-        conversations = {}
+        existing = {
+            (c.account_id.id, c.phone_e164): c
+            for c in Conversation.search(
+                [
+                    ("account_id", "in", list({account.id for account, _w in senders})),
+                    ("phone_e164", "in", list(set(numbers.values()))),
+                ]
+            )
+        }
+        missing_partner = {
+            numbers[key]: profile
+            for key, profile in senders.items()
+            if not existing.get((key[0].id, numbers[key]), Conversation).partner_id
+        }
+        partners = self._partners_for(missing_partner)
+        to_create = {}
         for (account, wa_id), profile_name in senders.items():
             number = numbers[(account, wa_id)]
-            conversation = Conversation.search(
-                [("account_id", "=", account.id), ("phone_e164", "=", number)], limit=1
-            )
-            if not conversation or not conversation.partner_id:
-                partner = partners.get(number)
-                if not partner:
-                    partner = Partner.create({"name": profile_name or number, "mobile": number})
-                    partners[number] = partner
-                if conversation:
-                    conversation.partner_id = partner
-                else:
-                    conversation = Conversation._get_or_create(
-                        account, number, wa_id=wa_id, partner=partner, profile_name=profile_name
-                    )
-            if conversation.wa_id != wa_id:
-                conversation.wa_id = wa_id
-            conversations[(account.id, wa_id)] = conversation
-        return conversations
+            conversation = existing.get((account.id, number))
+            if conversation and not conversation.partner_id:
+                conversation.partner_id = partners[number]
+            elif not conversation:
+                to_create.setdefault(
+                    (account.id, number),
+                    {
+                        "account_id": account.id,
+                        "phone_e164": number,
+                        "wa_id": wa_id,
+                        "partner_id": partners[number].id,
+                        "profile_name": profile_name,
+                    },
+                )
+        existing.update(self._create_conversations(list(to_create.values())))
+        return {
+            (account.id, wa_id): existing[(account.id, numbers[(account, wa_id)])]
+            for account, wa_id in senders
+        }
+
+    @api.model
+    def _partners_for(self, profiles):
+        """{E.164: partner} for ``profiles`` ({E.164: profile name}), created when unknown."""
+        Partner = self.env["res.partner"].sudo()
+        partners = {}
+        if not profiles:
+            return partners
+        for partner in Partner.search([("whatsapp_e164", "in", list(profiles))], order="id"):
+            partners.setdefault(partner.whatsapp_e164, partner)
+        unknown = [number for number in profiles if number not in partners]
+        created = Partner.create(
+            [{"name": profiles[number] or number, "mobile": number} for number in unknown]
+        )
+        partners.update(zip(unknown, created, strict=True))
+        return partners
+
+    @api.model
+    def _create_conversations(self, vals_list):
+        """Create conversations in one go; under a concurrent creator, fall back one by one."""
+        Conversation = self.env["whatsapp.conversation"].sudo()
+        if not vals_list:
+            return {}
+        try:
+            with self.env.cr.savepoint():
+                created = Conversation.with_context(
+                    mail_create_nosubscribe=True, tracking_disable=True
+                ).create(vals_list)
+        except psycopg2.errors.UniqueViolation:
+            created = Conversation
+            for vals in vals_list:
+                created |= Conversation._get_or_create(
+                    self.env["whatsapp.account"].browse(vals["account_id"]),
+                    vals["phone_e164"],
+                    wa_id=vals["wa_id"],
+                    partner=self.env["res.partner"].browse(vals["partner_id"]),
+                    profile_name=vals["profile_name"],
+                )
+        return {(c.account_id.id, c.phone_e164): c for c in created}
 
     @api.model
     def _touch_conversations(self, conversations, pairs):
+        """Reopen the conversations and move their window, in one statement.
+
+        This runs for every inbound batch; an ORM write per conversation (with its tracking and
+        recomputations) costs more than everything else the batch does.
+        """
         latest = {}
         for event, message in pairs:
-            key = (event.account_id.id, message.wa_id)
-            latest[key] = max(latest.get(key, 0), message.timestamp)
-        for key, timestamp in latest.items():
-            conversation = conversations[key]
-            moment = datetime.utcfromtimestamp(timestamp)
-            values = {"state": "open"}
-            if not conversation.last_inbound_at or moment > conversation.last_inbound_at:
-                values["last_inbound_at"] = moment
-            if not conversation.last_message_at or moment > conversation.last_message_at:
-                values["last_message_at"] = moment
-            profile = next(
-                (m.profile_name for e, m in pairs if (e.account_id.id, m.wa_id) == key), None
+            conversation = conversations[(event.account_id.id, message.wa_id)]
+            current = latest.get(conversation.id)
+            if current is None or message.timestamp >= current[0]:
+                latest[conversation.id] = (message.timestamp, message.wa_id, message.profile_name)
+        rows = [
+            SQL(
+                "(%s, %s::timestamp, %s, %s)",
+                conversation_id,
+                datetime.utcfromtimestamp(timestamp),
+                wa_id,
+                profile or None,
             )
-            if profile and profile != conversation.profile_name:
-                values["profile_name"] = profile
-            conversation.write(values)
+            for conversation_id, (timestamp, wa_id, profile) in latest.items()
+        ]
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE whatsapp_conversation c
+                   SET state = 'open',
+                       wa_id = v.wa_id,
+                       profile_name = COALESCE(v.profile, c.profile_name),
+                       last_inbound_at = GREATEST(c.last_inbound_at, v.at),
+                       window_end = GREATEST(c.last_inbound_at, v.at) + %s::interval,
+                       last_message_at = GREATEST(c.last_message_at, v.at),
+                       write_date = now() AT TIME ZONE 'UTC',
+                       write_uid = %s
+                  FROM (VALUES %s) AS v(id, at, wa_id, profile)
+                 WHERE c.id = v.id
+                """,
+                f"{int(SERVICE_WINDOW.total_seconds())} seconds",
+                self.env.uid,
+                SQL(", ").join(rows),
+            )
+        )
+        self.env["whatsapp.conversation"].browse(list(latest)).invalidate_recordset(
+            ["state", "wa_id", "profile_name", "last_inbound_at", "window_end", "last_message_at"]
+        )
 
     @api.model
     def _process_statuses(self, pairs):
