@@ -170,8 +170,25 @@ class WhatsappWebhookEvent(models.Model):
         )
         stored = len(self.env.cr.fetchall())
         if stored:
-            self.env.ref("whatsapp_helpdesk.ir_cron_whatsapp_process_events").sudo()._trigger()
+            self._wake_processing_cron()
         return stored, len(events) - stored
+
+    @api.model
+    def _wake_processing_cron(self):
+        """Trigger the processing cron unless a wake-up is already pending.
+
+        Under load a trigger (and a cron run) per request costs more than the request itself;
+        one pending trigger is enough, since a run keeps claiming until the inbox is empty. An
+        event committed in the instant between a run's last claim and the deletion of its
+        trigger waits for the next webhook or the cron's one-minute interval, as with Odoo's own
+        triggers.
+        """
+        cron = self.env.ref("whatsapp_helpdesk.ir_cron_whatsapp_process_events").sudo()
+        self.env.cr.execute(
+            SQL("SELECT 1 FROM ir_cron_trigger WHERE cron_id = %s LIMIT 1", cron.id)
+        )
+        if not self.env.cr.fetchone():
+            cron._trigger()
 
     # ------------------------------------------------------------------
     # Processing (cron)
