@@ -467,10 +467,12 @@ class WhatsappMessage(models.Model):
             info = client.get_media(self.media_id)
             content = client.download_media(info["url"])
         except cloud_api.CloudApiError as error:
-            permanent = not isinstance(error, cloud_api.RetryableError)
+            attempts = self.attempt_count + 1
+            give_up = not isinstance(error, cloud_api.RetryableError) or attempts >= 5
             self.write(
                 {
-                    "media_state": "failed" if permanent else "pending",
+                    "media_state": "failed" if give_up else "pending",
+                    "attempt_count": attempts,
                     "failure_reason": str(error),
                 }
             )

@@ -1,1 +1,8 @@
-from . import test_controller, test_end_to_end, test_intake_processing, test_outbox, test_partner
+from . import (
+    test_controller,
+    test_end_to_end,
+    test_intake_processing,
+    test_outbox,
+    test_partner,
+    test_security,
+)

@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from markupsafe import Markup
 from odoo import fields
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import UserError
 from odoo.tests import Form, TransactionCase, tagged
 
 from ..tools import cloud_api
@@ -180,9 +180,3 @@ class TestOutbox(WhatsappCase, TransactionCase):
         self.assertFalse(composer.window_open)
         with self.assertRaisesRegex(UserError, "24-hour"):
             composer.action_send()
-
-    def test_user_cannot_read_secrets(self):
-        account = self.account.with_user(self.wa_user)
-        self.assertEqual(account.name, "Test number")
-        with self.assertRaises(AccessError):
-            account.read(["token"])
