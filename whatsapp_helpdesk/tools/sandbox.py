@@ -6,6 +6,13 @@ bodies) and posts Meta-shaped, signed webhooks (inbound messages, ``sent`` / ``d
 Knobs simulate the awkward cases: latency, random retryable errors, 429 bursts, answers that never
 come in time, undeliverable numbers, the 24-hour customer service window and pair rate limits.
 
+Message templates behave like Meta's: creations and edits are validated (name, category, BODY,
+numbered variables with examples), answered PENDING and reviewed ``template_review_delay`` later by
+a webhook (APPROVED, or REJECTED when the name contains ``reject``); template sends are checked
+against the stored template (status, parameter counts, header format, URL button variables) with
+Meta's 132xxx errors. Tests pause, disable or flag templates with ``template_event`` and change
+their quality with ``template_quality``.
+
 A person drives it from the control page ``/_sandbox/`` or the CLI; tests drive it from Python::
 
     sandbox = Sandbox(SandboxConfig(port=0, webhook_url="http://127.0.0.1:8069/whatsapp/webhook"))
@@ -69,6 +76,19 @@ SEND_TYPES = (
 )
 TEMPLATE_CATEGORIES = ("MARKETING", "UTILITY", "AUTHENTICATION")
 TEMPLATE_NAME_RE = re.compile(r"[a-z0-9_]{1,512}")
+TEMPLATE_PARAMETER_FORMATS = ("POSITIONAL", "NAMED")
+TEMPLATE_BODY_MAX_LENGTH = 1024
+TEMPLATE_MEDIA_FORMATS = ("IMAGE", "VIDEO", "DOCUMENT", "LOCATION")
+# Statuses a template can be sent in; PAUSED and DISABLED have their own errors, the rest 132001.
+SENDABLE_TEMPLATE_STATUSES = ("APPROVED", "FLAGGED")
+EDITABLE_TEMPLATE_STATUSES = ("APPROVED", "REJECTED", "PAUSED")
+TEMPLATE_QUALITY_SCORES = ("GREEN", "YELLOW", "RED", "UNKNOWN")
+# (marker in the template name, rejection reason) of the simulated review; first match wins.
+TEMPLATE_REJECTIONS = (
+    ("reject_policy", "TAG_CONTENT_MISMATCH"),
+    ("reject_category", "INCORRECT_CATEGORY"),
+    ("reject", "INVALID_FORMAT"),
+)
 DEFAULT_TEMPLATE_CATEGORY = "utility"
 _VERSION = r"v\d+(?:\.\d+)?"
 
@@ -109,7 +129,14 @@ class SandboxConfig:
     pair_gap_ms: int = _knob(0, "minimum gap between two sends to one recipient (131056)")
     status_delay: float = _knob(0.2, "seconds between the sent, delivered and read webhooks")
     auto_read: bool = _knob(True, "post a 'read' status after 'delivered'")
-    auto_approve_templates: bool = _knob(True, "approve created templates (with a webhook)")
+    auto_approve_templates: bool = _knob(
+        True,
+        "review created and edited templates with a webhook: APPROVED, or REJECTED when the name "
+        "contains 'reject' (off: they stay PENDING)",
+    )
+    template_review_delay: float | None = _knob(
+        None, "seconds from a template creation or edit to its review (none: status_delay)"
+    )
     seed: int | None = _knob(None, "seed of the random knobs")
 
 
@@ -122,19 +149,39 @@ _FIXED_KNOBS = ("host", "port")  # bound at start(): not changeable at run time
 class GraphError(Exception):
     """A Graph API error answer: an HTTP status and Meta's error body."""
 
-    def __init__(self, http_status: int, code: int, message: str, details="", subcode=None):
+    def __init__(
+        self,
+        http_status: int,
+        code: int,
+        message: str,
+        details="",
+        subcode=None,
+        *,
+        user_title=None,
+        user_msg=None,
+    ):
         super().__init__(message)
         self.http_status = http_status
         self.code = code
         self.message = message
-        self.details = details or message
+        self.details = details or user_msg or message
         self.subcode = subcode
+        self.user_title = user_title
+        self.user_msg = user_msg
 
     def body(self) -> dict:
-        """Meta's error body: ``{"error": {"message", "type", "code", ...}}``."""
+        """Meta's error body: ``{"error": {"message", "type", "code", ...}}``.
+
+        Business management errors (templates) also carry ``is_transient`` and the
+        ``error_user_title`` / ``error_user_msg`` meant for a person.
+        """
         error = {"message": self.message, "type": "OAuthException", "code": self.code}
         if self.subcode is not None:
             error["error_subcode"] = self.subcode
+        if self.user_title or self.user_msg:
+            error["is_transient"] = False
+            error["error_user_title"] = self.user_title or self.message
+            error["error_user_msg"] = self.user_msg or self.details
         error["error_data"] = {"messaging_product": "whatsapp", "details": self.details}
         error["fbtrace_id"] = "A" + secrets.token_urlsafe(16)
         return {"error": error}
@@ -189,6 +236,49 @@ def pair_rate_limited() -> GraphError:
         "in a short period of time."
     )
     return GraphError(400, 131056, message, details)
+
+
+def template_invalid(title: str, user_msg: str, subcode=None) -> GraphError:
+    """HTTP 400 code 100 refusing a template creation or edit, with Meta's ``error_user_*``."""
+    return GraphError(
+        400, 100, "Invalid parameter", user_msg, subcode, user_title=title, user_msg=user_msg
+    )
+
+
+def template_missing(name: str, language: str) -> GraphError:
+    """HTTP 400 code 132001: no such template in that language, or not approved (yet)."""
+    message = "(#132001) Template name does not exist in the translation"
+    return GraphError(400, 132001, message, f"template name ({name}) does not exist in {language}")
+
+
+def template_paused(name: str) -> GraphError:
+    """HTTP 400 code 132015: the template is paused for low quality."""
+    details = f"Template {name} is paused due to low quality so it cannot be sent."
+    return GraphError(400, 132015, "(#132015) Template is Paused", details)
+
+
+def template_disabled(name: str) -> GraphError:
+    """HTTP 400 code 132016: the template was paused too often and is disabled for good."""
+    details = f"Template {name} has been paused too many times due to low quality and is now "
+    details += "permanently disabled."
+    return GraphError(400, 132016, "(#132016) Template is disabled", details)
+
+
+def template_params_mismatch(details: str) -> GraphError:
+    """HTTP 400 code 132000: the parameters sent do not fit the template's variables."""
+    message = "(#132000) Number of parameters does not match the expected number of params"
+    return GraphError(400, 132000, message, details)
+
+
+def template_format_mismatch(details: str) -> GraphError:
+    """HTTP 400 code 132012: a header parameter is missing or of the wrong kind."""
+    message = "(#132012) Parameter format does not match format in the created template"
+    return GraphError(400, 132012, message, details)
+
+
+def required_parameter_missing(details: str) -> GraphError:
+    """HTTP 400 code 131008: a parameter lacks its value (e.g. a text parameter without text)."""
+    return GraphError(400, 131008, "(#131008) Required parameter is missing", details)
 
 
 def _require(condition, details: str) -> None:
@@ -392,6 +482,11 @@ def _check_template(content) -> None:
     language = content.get("language")
     code = language.get("code") if isinstance(language, dict) else None
     _require(isinstance(code, str) and code, "Param template['language']['code'] is required.")
+    components = content.get("components", [])
+    _require(
+        isinstance(components, list) and all(isinstance(c, dict) for c in components),
+        "Param template['components'] must be a list of objects.",
+    )
 
 
 def _check_reaction(content) -> None:
@@ -425,6 +520,317 @@ def validate_message(body: dict) -> str:
     _require(isinstance(content, expected), f"Param '{type_}' is required.")
     _CONTENT_CHECKS[type_](content)
     return type_
+
+
+# -- message templates: definitions and parameters ------------------------------------------------
+
+
+_PLACEHOLDER_RE = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
+_NAMED_VARIABLE_RE = re.compile(r"[a-z_][a-z0-9_]*")
+_MISSING_FIELDS = 'Message template "components" param is missing expected field(s)'
+_EXAMPLE_SUBCODE = 2388043
+
+
+def _variables(text) -> list[str]:
+    """The variables of ``text`` (``"1"``, ``"first_name"``) in order of appearance, once each."""
+    names = []
+    for match in _PLACEHOLDER_RE.finditer(text if isinstance(text, str) else ""):
+        if match.group(1) not in names:
+            names.append(match.group(1))
+    return names
+
+
+def _component(components, type_: str) -> dict | None:
+    """The first component of ``type_`` (``HEADER``, ``BODY``, ``BUTTONS``...), any case."""
+    for component in components or ():
+        if str(component.get("type", "")).upper() == type_.upper():
+            return component
+    return None
+
+
+def _url_buttons(components, *, otp: bool = False) -> list[tuple[int, dict]]:
+    """(index, button) of the URL buttons whose ``url`` holds a variable; with ``otp``, also
+    the one-time password buttons (they are sent as URL buttons carrying the code)."""
+    buttons = (_component(components, "BUTTONS") or {}).get("buttons") or []
+    result = []
+    for index, button in enumerate(buttons):
+        kind = str(button.get("type", "")).upper() if isinstance(button, dict) else ""
+        if (kind == "URL" and _variables(button.get("url"))) or (otp and kind == "OTP"):
+            result.append((index, button))
+    return result
+
+
+def _authentication_components(components: list) -> list:
+    """The components of an AUTHENTICATION template with Meta's fixed texts filled in: the body
+    ``*{{1}}* is your verification code.`` (the code is its only parameter), the expiry footer
+    and the labels of the OTP buttons."""
+    result = copy.deepcopy(components)
+    for component in result:
+        kind = component["type"].upper()
+        if kind == "BODY":
+            text = "*{{1}}* is your verification code."
+            if component.get("add_security_recommendation"):
+                text += " For your security, do not share this code."
+            component["text"] = text
+        elif kind == "FOOTER" and component.get("code_expiration_minutes"):
+            component["text"] = f"This code expires in {component['code_expiration_minutes']} "
+            component["text"] += "minutes."
+        elif kind == "BUTTONS":
+            for button in component.get("buttons") or ():
+                if isinstance(button, dict) and str(button.get("type", "")).upper() == "OTP":
+                    otp_type = str(button.get("otp_type", "COPY_CODE")).upper()
+                    button.setdefault(
+                        "text", "Autofill" if otp_type != "COPY_CODE" else "Copy code"
+                    )
+    return result
+
+
+def _check_variables(where: str, names: list[str], parameter_format: str) -> None:
+    """Variables are ``{{1}}``... without gaps (POSITIONAL) or lowercase names (NAMED)."""
+    if parameter_format == "NAMED":
+        bad = [name for name in names if not _NAMED_VARIABLE_RE.fullmatch(name)]
+        if bad:
+            raise template_invalid(
+                "Invalid Variable Names",
+                f"The {where} has variables {', '.join(bad)}: named variables can only have "
+                "lowercase letters, numbers and underscores, and start with a letter.",
+            )
+        return
+    numbers = sorted(int(name) for name in names if name.isascii() and name.isdigit())
+    if numbers != list(range(1, len(names) + 1)):
+        found = ", ".join("{{" + name + "}}" for name in names)
+        raise template_invalid(
+            "Invalid Variable Parameters",
+            f"The {where} has variables {found}: variable parameters must be whole numbers with "
+            "two sets of curly brackets, numbered in sequence starting at {{1}}.",
+        )
+
+
+def _example_names(examples) -> set:
+    """The ``param_name`` of a list of named examples (``[{"param_name", "example"}]``)."""
+    if not isinstance(examples, list):
+        return set()
+    return {
+        item.get("param_name")
+        for item in examples
+        if isinstance(item, dict) and item.get("example") not in (None, "")
+    }
+
+
+def _check_examples(where: str, component: dict, key: str, names: list, named: bool) -> None:
+    """Each variable of ``component`` has an example (``example.<key>[_named_params]``)."""
+    if not names:
+        return
+    example = component.get("example")
+    example = example if isinstance(example, dict) else {}
+    if named:
+        ok = set(names) <= _example_names(example.get(key + "_named_params"))
+    else:
+        values = example.get(key)
+        if key == "body_text":  # a list of example sets: [["value 1", "value 2"]]
+            values = values[0] if isinstance(values, list) and values else None
+        ok = isinstance(values, list) and len(values) == len(names)
+    if not ok:
+        field = key + ("_named_params" if named else "")
+        raise template_invalid(
+            _MISSING_FIELDS,
+            f"component of type {where} is missing expected field(s) (example.{field}): each of "
+            f"its {len(names)} variable(s) needs an example value.",
+            _EXAMPLE_SUBCODE,
+        )
+
+
+def check_template_content(category: str, components, parameter_format: str) -> tuple[list, str]:
+    """Check the content of a template creation or edit as Meta does (else ``template_invalid``);
+    return the (components, parameter format) to store.
+
+    AUTHENTICATION templates have no body text of their own: Meta's fixed texts are filled in.
+    """
+    if category not in TEMPLATE_CATEGORIES:
+        raise template_invalid(
+            "Invalid Category", f"The category must be one of {', '.join(TEMPLATE_CATEGORIES)}."
+        )
+    if parameter_format not in TEMPLATE_PARAMETER_FORMATS:
+        raise template_invalid(
+            "Invalid Parameter Format",
+            f"parameter_format must be one of {', '.join(TEMPLATE_PARAMETER_FORMATS)}.",
+        )
+    if not (
+        isinstance(components, list)
+        and components
+        and all(isinstance(c, dict) and isinstance(c.get("type"), str) for c in components)
+    ):
+        raise template_invalid(
+            "Invalid Components", "components must be a non-empty list of objects with a type."
+        )
+    if category == "AUTHENTICATION":
+        if _component(components, "BODY") is None:
+            raise template_invalid(_MISSING_FIELDS, "A message template needs a BODY component.")
+        return _authentication_components(components), "POSITIONAL"
+    named = parameter_format == "NAMED"
+    body = _component(components, "BODY")
+    if body is None or not isinstance(body.get("text"), str) or not body["text"].strip():
+        raise template_invalid(
+            _MISSING_FIELDS, "A message template needs a component of type BODY with a text."
+        )
+    if len(body["text"]) > TEMPLATE_BODY_MAX_LENGTH:
+        raise template_invalid(
+            "Message Template Body Too Long",
+            f"The body text can have at most {TEMPLATE_BODY_MAX_LENGTH} characters; this one has "
+            f"{len(body['text'])}.",
+        )
+    names = _variables(body["text"])
+    _check_variables("body", names, parameter_format)
+    _check_examples("BODY", body, "body_text", names, named)
+    header = _component(components, "HEADER")
+    if header is not None and str(header.get("format", "TEXT")).upper() == "TEXT":
+        names = _variables(header.get("text"))
+        if len(names) > 1:
+            raise template_invalid(
+                "Too Many Variables in Header", "A text header can have at most one variable."
+            )
+        _check_variables("header", names, parameter_format)
+        _check_examples("HEADER", header, "header_text", names, named)
+    for index, button in _url_buttons(components):
+        if _variables(button["url"]) != ["1"]:
+            raise template_invalid(
+                "Invalid URL Button",
+                f"The URL of button {index} can only have one variable, {{{{1}}}}.",
+            )
+        if not button.get("example"):
+            raise template_invalid(
+                _MISSING_FIELDS,
+                "component of type BUTTONS is missing expected field(s) (example): the URL "
+                f"button {index} has a variable.",
+                _EXAMPLE_SUBCODE,
+            )
+    return copy.deepcopy(components), parameter_format
+
+
+def template_definition(body: dict) -> dict:
+    """The checked fields of a template creation request (``name``, ``language``, ...)."""
+    name, language = body.get("name"), body.get("language")
+    if not (isinstance(name, str) and TEMPLATE_NAME_RE.fullmatch(name)):
+        raise template_invalid(
+            "Name Format is Incorrect",
+            "The message template name can only have lowercase letters, numbers and underscores.",
+            2388046,
+        )
+    category = str(body.get("category") or "").upper()
+    parameter_format = str(body.get("parameter_format") or "POSITIONAL").upper()
+    if category not in TEMPLATE_CATEGORIES:
+        raise template_invalid(
+            "Invalid Category", f"The category must be one of {', '.join(TEMPLATE_CATEGORIES)}."
+        )
+    if not (isinstance(language, str) and language):
+        raise template_invalid("Missing Language", "The language of the template is required.")
+    components, parameter_format = check_template_content(
+        category, body.get("components"), parameter_format
+    )
+    return {
+        "name": name,
+        "language": language,
+        "category": category,
+        "components": components,
+        "parameter_format": parameter_format,
+    }
+
+
+def _review_outcome(name: str) -> tuple[str, str | None]:
+    """(event, reason) of the simulated review of the template ``name``."""
+    for marker, reason in TEMPLATE_REJECTIONS:
+        if marker in name:
+            return "REJECTED", reason
+    return "APPROVED", None
+
+
+def _sent_parameters(components: list, type_: str) -> list | None:
+    """The ``parameters`` of the sent ``header``/``body`` component, None without one."""
+    component = _component(components, type_)
+    if component is None:
+        return None
+    parameters = component.get("parameters", [])
+    _require(isinstance(parameters, list), f"Param {type_}['parameters'] must be a list.")
+    _require(all(isinstance(p, dict) for p in parameters), "Parameters must be objects.")
+    return parameters
+
+
+def _check_text_parameters(where: str, names: list, parameters: list, named: bool) -> None:
+    """The parameters of a header or body: one per variable, named ones by their name."""
+    if len(parameters) != len(names):
+        raise template_params_mismatch(
+            f"{where}: number of localizable_params ({len(parameters)}) does not match the "
+            f"expected number of params ({len(names)})"
+        )
+    for parameter in parameters:
+        if parameter.get("type", "text") == "text" and not parameter.get("text"):
+            raise required_parameter_missing("Parameter of type text is missing text value")
+    if named:
+        given = sorted(str(p.get("parameter_name")) for p in parameters)
+        if given != sorted(names):
+            raise template_params_mismatch(
+                f"{where}: parameter names ({', '.join(given)}) do not match the expected "
+                f"parameter names ({', '.join(sorted(names))})"
+            )
+
+
+def _check_header_parameters(header: dict | None, parameters, named: bool) -> None:
+    if header is None:
+        names, format_ = [], "TEXT"
+    else:
+        format_ = str(header.get("format", "TEXT")).upper()
+        names = _variables(header.get("text")) if format_ == "TEXT" else []
+    if format_ in TEMPLATE_MEDIA_FORMATS:
+        kind = format_.lower()
+        received = (parameters or [{}])[0].get("type") or "UNKNOWN"
+        if (
+            len(parameters or ()) != 1
+            or received != kind
+            or not isinstance(parameters[0].get(kind), dict)
+        ):
+            raise template_format_mismatch(
+                f"header: Format mismatch, expected {format_}, received {str(received).upper()}"
+            )
+        return
+    if names and not parameters:
+        raise template_format_mismatch("header: Format mismatch, expected TEXT, received UNKNOWN")
+    _check_text_parameters("header", names, parameters or [], named)
+
+
+def _check_button_parameters(template_components, sent_components: list) -> None:
+    """Each URL button with a variable (or OTP button) gets a ``button`` component of sub_type
+    url for its index, with one parameter."""
+    sent = {}
+    for component in sent_components:
+        if str(component.get("type", "")).lower() == "button":
+            sub_type = str(component.get("sub_type", "")).lower()
+            sent[(sub_type, str(component.get("index")))] = component
+    for index, _button in _url_buttons(template_components, otp=True):
+        component = sent.get(("url", str(index)))
+        parameters = (component or {}).get("parameters")
+        count = len(parameters) if isinstance(parameters, list) else 0
+        if count != 1:
+            raise template_params_mismatch(
+                f"button at index {index} of type Url: number of localizable_params ({count}) "
+                "does not match the expected number of params (1)"
+            )
+        parameter = parameters[0]
+        if not isinstance(parameter, dict) or not parameter.get("text"):
+            raise required_parameter_missing("Parameter of type text is missing text value")
+
+
+def check_template_parameters(template: dict, components) -> None:
+    """Check the ``components`` of a template send against the stored ``template``."""
+    components = components or []
+    named = template.get("parameter_format") == "NAMED"
+    definition = template.get("components") or []
+    _check_header_parameters(
+        _component(definition, "HEADER"), _sent_parameters(components, "header"), named
+    )
+    body = _component(definition, "BODY") or {}
+    body_parameters = _sent_parameters(components, "body") or []
+    _check_text_parameters("body", _variables(body.get("text")), body_parameters, named)
+    _check_button_parameters(definition, components)
 
 
 # -- media ----------------------------------------------------------------------------------------
@@ -565,6 +971,8 @@ def _hello_world_template() -> dict:
         "language": "en_US",
         "status": "APPROVED",
         "category": "UTILITY",
+        "parameter_format": "POSITIONAL",
+        "rejected_reason": "NONE",
         "components": [
             {"type": "HEADER", "format": "TEXT", "text": "Hello World"},
             {
@@ -679,6 +1087,7 @@ class Sandbox:
         self.media = {}
         template = _hello_world_template()
         self.templates = {template["id"]: template}
+        self._reviews = {}  # template id -> token of its pending review
         self._last_inbound = {}
         self._last_send = {}
         self._conversations = {}
@@ -696,15 +1105,30 @@ class Sandbox:
             last = self._last_inbound.get(_digits(wa_id))
         return last is not None and now - last < WINDOW_SECONDS
 
-    def add_template(self, name, *, category="UTILITY", language="en_US", components=(), **extra):
-        """Register an approved template (so that sends of it are billed with its category)."""
+    def add_template(
+        self,
+        name,
+        *,
+        category="UTILITY",
+        language="en_US",
+        components=(),
+        status="APPROVED",
+        parameter_format="POSITIONAL",
+        **extra,
+    ):
+        """Register a template as is, without review nor validation (tests set up with this).
+
+        Sends of it are checked against its ``components`` and billed with its category.
+        """
         template = {
             "id": _new_object_id(),
             "name": name,
             "language": language,
-            "status": "APPROVED",
+            "status": status,
             "category": category.upper(),
-            "components": list(components),
+            "components": copy.deepcopy(list(components)),
+            "parameter_format": parameter_format.upper(),
+            "rejected_reason": "NONE",
             **extra,
         }
         with self._lock:
@@ -872,11 +1296,39 @@ class Sandbox:
         return None
 
     def template_event(self, name: str, event: str, *, reason=None, language=None) -> dict:
-        """Meta reviewed template ``name``: set its status to ``event`` and post the webhook."""
+        """Meta changed template ``name``: set its status to ``event`` (``APPROVED``, ``REJECTED``,
+        ``PAUSED``, ``DISABLED``, ``FLAGGED``...) and post the webhook now; return its outcome.
+
+        A review still pending for the template is dropped.
+        """
         template = self.find_template(name, language)
         if template is None:
             raise ValueError(f"unknown template {name!r}")
-        return self._post_now(self._template_job(template, event, reason))
+        with self._lock:
+            self._reviews.pop(template["id"], None)
+        return self._post_now(self._template_job(template, event.upper(), reason))
+
+    def template_quality(self, name: str, new_score: str, *, language=None) -> dict:
+        """The quality of template ``name`` became ``new_score`` (``GREEN``, ``YELLOW``, ``RED``):
+        post the ``message_template_quality_update`` webhook now; return its outcome."""
+        template = self.find_template(name, language)
+        if template is None:
+            raise ValueError(f"unknown template {name!r}")
+        new_score = str(new_score).upper()
+        if new_score not in TEMPLATE_QUALITY_SCORES:
+            raise ValueError(f"the score must be one of {TEMPLATE_QUALITY_SCORES}")
+        cfg = self.config
+
+        def build():
+            with self._lock:
+                previous = (template.get("quality_score") or {}).get("score", "UNKNOWN")
+                template["quality_score"] = {"score": new_score, "date": int(time.time())}
+            change = payloads.template_quality_change(
+                int(template["id"]), template["name"], template["language"], previous, new_score
+            )
+            return payloads.envelope(cfg.waba_id, [change], time=time.time())
+
+        return self._post_now(_Job("template_quality", 1, build))
 
     # -- webhooks
 
@@ -892,9 +1344,18 @@ class Sandbox:
             return {"status_code": None, "error": f"not posted: {exc!r}"}
 
     def _post_job(self, job: _Job) -> dict:
-        """Post one webhook, signed; record the outcome (failures are recorded, not raised)."""
+        """Post one webhook, signed; record the outcome (failures are recorded, not raised).
+
+        A job whose ``build()`` gives None became moot (e.g. the review of a deleted template):
+        nothing is posted nor recorded.
+        """
         cfg = self.config
         payload = job.build()
+        if payload is None:
+            record = {"kind": job.kind, "status_code": None, "error": "not posted: moot"}
+            if job.future and not job.future.done():
+                job.future.set_result(record)
+            return record
         record = {
             "url": cfg.webhook_url,
             "kind": job.kind,
@@ -958,6 +1419,18 @@ class Sandbox:
 
         return _Job("statuses", 1, build, after)
 
+    def _schedule_review(self, template: dict) -> None:
+        """Review a PENDING template ``template_review_delay`` later, if auto-approving."""
+        cfg = self.config
+        if not cfg.auto_approve_templates:
+            return
+        delay = cfg.status_delay if cfg.template_review_delay is None else cfg.template_review_delay
+        event, reason = _review_outcome(template["name"])
+        token = object()
+        with self._lock:
+            self._reviews[template["id"]] = token
+        self._worker.schedule(self._template_job(template, event, reason, token), delay)
+
     def _schedule_statuses(self, entry: dict) -> None:
         """sent -> delivered (-> read), or failed for ``fail_numbers``, ``status_delay`` apart."""
         cfg = self.config
@@ -968,13 +1441,27 @@ class Sandbox:
         for step, status_name in enumerate(sequence, start=1):
             self._worker.schedule(self._status_job(entry, status_name), cfg.status_delay * step)
 
-    def _template_job(self, template: dict, event: str, reason=None) -> _Job:
-        """The webhook job of a template review; the template's status changes when posted."""
+    def _template_job(self, template: dict, event: str, reason=None, token=None) -> _Job:
+        """The webhook job of a template status change; the template changes when it is posted.
+
+        With a review ``token``, the job is dropped unless that review is still the pending one of
+        the template (not deleted, edited again or changed by ``template_event`` meanwhile).
+        """
         cfg = self.config
 
         def build():
             with self._lock:
-                template["status"] = event
+                if token is not None:
+                    if self._reviews.get(template["id"]) is not token:
+                        return None
+                    del self._reviews[template["id"]]
+                    if self.templates.get(template["id"]) is not template:
+                        return None
+                template["status"] = "APPROVED" if event == "REINSTATED" else event
+                if event == "REJECTED":
+                    template["rejected_reason"] = reason or "NONE"
+                elif event in ("APPROVED", "PENDING"):
+                    template["rejected_reason"] = "NONE"
             change = payloads.template_status_change(
                 int(template["id"]), template["name"], template["language"], event, reason=reason
             )
@@ -1035,6 +1522,8 @@ class Sandbox:
         if body.get("status") == "read":
             return self._mark_read(body)
         type_ = validate_message(body)
+        if type_ == "template":
+            self._check_template_send(body["template"])
         with self._lock:
             entry = self._accept(phone_number_id, body, type_)
             delay = self._consume_timeout()
@@ -1048,6 +1537,21 @@ class Sandbox:
             "messages": [message],
         }
         return Response.json(answer, delay=delay)
+
+    def _check_template_send(self, content: dict) -> None:
+        """The template exists in the language, may be sent, and gets the right parameters."""
+        name, language = content["name"], content["language"]["code"]
+        with self._lock:
+            template = copy.deepcopy(self.find_template(name, language))
+        status = template["status"] if template else None
+        if status == "PAUSED":
+            raise template_paused(name)
+        if status == "DISABLED":
+            raise template_disabled(name)
+        if status not in SENDABLE_TEMPLATE_STATUSES:
+            _logger.info("template %s (%s) cannot be sent: %s", name, language, status or "unknown")
+            raise template_missing(name, language)
+        check_template_parameters(template, content.get("components"))
 
     def _check_phone_number(self, phone_number_id: str, method: str) -> None:
         if phone_number_id != self.config.phone_number_id:
@@ -1155,10 +1659,18 @@ class Sandbox:
         return Response.json({"id": media.id})
 
     def _get_object(self, request: Request, object_id: str) -> Response:
-        """``GET /{version}/{id}``: a media's download URL, or the business phone number."""
+        """``GET /{version}/{id}``: the business phone number, a template (``fields`` narrows it)
+        or a media's download URL."""
         cfg = self.config
         if object_id == cfg.phone_number_id:
             return Response.json(self._phone_number_info())
+        with self._lock:
+            template = copy.deepcopy(self.templates.get(object_id))
+        if template is not None:
+            fields = [f.strip() for f in request.query.get("fields", "").split(",") if f.strip()]
+            if fields:
+                template = {k: v for k, v in template.items() if k == "id" or k in fields}
+            return Response.json(template)
         media = self._media_or_error(object_id, request.method)
         host = request.header("Host") or self.base_url.split("://", 1)[1]
         answer = {
@@ -1182,6 +1694,48 @@ class Sandbox:
             "platform_type": "CLOUD_API",
             "throughput": {"level": "STANDARD"},
         }
+
+    def _post_object(self, request: Request, object_id: str) -> Response:
+        """``POST /{version}/{template_id}``: edit a template's ``components`` and/or ``category``.
+
+        Only APPROVED, REJECTED or PAUSED templates can be edited; the template goes back to
+        PENDING and is reviewed again like a new one.
+        """
+        with self._lock:
+            template = self.templates.get(object_id)
+        if template is None:
+            raise unknown_object(object_id, request.method)
+        body = _json_object(request)
+        if "components" not in body and "category" not in body:
+            raise template_invalid(
+                "Nothing to Edit", "Give the new components and/or category of the template."
+            )
+        with self._lock:
+            category = str(body.get("category") or template["category"]).upper()
+            components = body.get("components", template["components"])
+            parameter_format = str(
+                body.get("parameter_format") or template.get("parameter_format") or "POSITIONAL"
+            ).upper()
+            components, parameter_format = check_template_content(
+                category, components, parameter_format
+            )
+            if template["status"] not in EDITABLE_TEMPLATE_STATUSES:
+                raise template_invalid(
+                    "Message Template Can't Be Edited",
+                    f"Only approved, rejected or paused templates can be edited; this one is "
+                    f"{template['status']}.",
+                )
+            template.update(
+                category=category,
+                components=components,
+                parameter_format=parameter_format,
+                status="PENDING",
+                rejected_reason="NONE",
+            )
+            self._reviews.pop(template["id"], None)
+        _logger.info("template %s (%s) edited", template["name"], template["language"])
+        self._schedule_review(template)
+        return Response.json({"success": True})
 
     def _delete_object(self, request: Request, object_id: str) -> Response:
         """``DELETE /{version}/{media_id}``."""
@@ -1234,37 +1788,31 @@ class Sandbox:
         return Response.json({"data": page, "paging": paging})
 
     def _create_template(self, request: Request, waba_id: str) -> Response:
-        """``POST /{version}/{waba_id}/message_templates``: a PENDING template (then approved)."""
+        """``POST /{version}/{waba_id}/message_templates``: a PENDING template, reviewed later."""
         self._check_waba(waba_id, request.method)
-        body = _json_object(request)
-        name, category = body.get("name"), str(body.get("category", "")).upper()
-        language, components = body.get("language"), body.get("components")
-        _require(
-            isinstance(name, str) and TEMPLATE_NAME_RE.fullmatch(name),
-            "Param 'name' must be lowercase letters, digits and underscores.",
-        )
-        _require(
-            category in TEMPLATE_CATEGORIES,
-            f"Param 'category' must be one of {', '.join(TEMPLATE_CATEGORIES)}.",
-        )
-        _require(isinstance(language, str) and language, "Param 'language' is required.")
-        _require(
-            isinstance(components, list)
-            and components
-            and all(isinstance(c, dict) and c.get("type") for c in components),
-            "Param 'components' must be a non-empty list of components with a type.",
-        )
-        if self.find_template(name, language):
-            raise invalid_parameter("Content in this language already exists.", subcode=2388024)
-        template = self.add_template(
-            name, category=category, language=language, components=components
-        )
-        template["status"] = "PENDING"
-        if self.config.auto_approve_templates:
-            self._worker.schedule(
-                self._template_job(template, "APPROVED"), self.config.status_delay
+        definition = template_definition(_json_object(request))
+        name, language = definition["name"], definition["language"]
+        with self._lock:
+            if self.find_template(name, language):
+                raise template_invalid(
+                    "Content in This Language Already Exists",
+                    f"There is already {language} content for this template. You can create a "
+                    "new template and try again.",
+                    2388024,
+                )
+            template = self.add_template(
+                name,
+                category=definition["category"],
+                language=language,
+                components=definition["components"],
+                status="PENDING",
+                parameter_format=definition["parameter_format"],
             )
-        return Response.json({"id": template["id"], "status": "PENDING", "category": category})
+        _logger.info("template %s (%s) created: PENDING", name, language)
+        self._schedule_review(template)
+        return Response.json(
+            {"id": template["id"], "status": "PENDING", "category": template["category"]}
+        )
 
     def _delete_template(self, request: Request, waba_id: str) -> Response:
         """``DELETE /{version}/{waba_id}/message_templates?name=...`` (``hsm_id`` narrows)."""
@@ -1279,6 +1827,7 @@ class Sandbox:
             ]
             for template_id in doomed:
                 del self.templates[template_id]
+                self._reviews.pop(template_id, None)
         _require(doomed, f"Message template '{name}' was not found.")
         return Response.json({"success": True})
 
@@ -1359,6 +1908,7 @@ _GRAPH_ROUTES = _routes(
         ("POST", r"/{v}/(?P<waba_id>[^/]+)/message_templates/?", Sandbox._create_template),
         ("DELETE", r"/{v}/(?P<waba_id>[^/]+)/message_templates/?", Sandbox._delete_template),
         ("GET", r"/{v}/(?P<object_id>[^/]+)/?", Sandbox._get_object),
+        ("POST", r"/{v}/(?P<object_id>[^/]+)/?", Sandbox._post_object),
         ("DELETE", r"/{v}/(?P<object_id>[^/]+)/?", Sandbox._delete_object),
     ],
 )
