@@ -989,8 +989,23 @@ PUBLIC_CALLS = {
     ),
     "create_template": (lambda c, g: c.create_template({"name": "t"}), [{"id": "1"}]),
     "delete_template": (lambda c, g: c.delete_template("t"), [{"success": True}]),
+    "edit_template": (
+        lambda c, g: c.edit_template("7", {"category": "UTILITY"}),
+        [{"success": True}],
+    ),
+    "get_template": (lambda c, g: c.get_template("7"), [{"id": "7", "name": "t"}]),
 }
 NO_HTTP_METHODS = {"close"}
+
+
+def test_edit_and_get_template(graph):
+    graph.reply(body={"success": True})
+    graph.reply(body={"id": "7", "status": "PENDING"})
+    client = CloudApiClient(token=TOKEN, waba_id=WABA_ID, base_url=graph.url)
+    assert client.edit_template("7", {"components": []}) is True
+    assert client.get_template("7")["status"] == "PENDING"
+    methods = [(r.method, r.path) for r in graph.requests]
+    assert methods == [("POST", "/v23.0/7"), ("GET", "/v23.0/7")]
 
 
 def test_every_public_method_is_covered_here():

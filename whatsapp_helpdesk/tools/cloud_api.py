@@ -760,6 +760,15 @@ class CloudApiClient:
         """Submit a message template for review; returns ``{id, status, category}``."""
         return self._request("POST", self._waba_path("message_templates"), json=template)
 
+    def edit_template(self, template_id, changes: dict) -> bool:
+        """Change a template (``components`` and/or ``category``); Meta reviews it again."""
+        data = self._request("POST", self._path(str(template_id)), json=changes)
+        return bool(data.get("success"))
+
+    def get_template(self, template_id) -> dict:
+        """One template: id, name, language, status, category, components."""
+        return self._request("GET", self._path(str(template_id)))
+
     def delete_template(self, name: str, *, hsm_id=None) -> bool:
         """Delete the template ``name`` in every language, or only the one with id ``hsm_id``."""
         params = {"name": name}
