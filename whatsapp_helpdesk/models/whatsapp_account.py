@@ -174,6 +174,35 @@ class WhatsappAccount(models.Model):
             },
         }
 
+    def action_sync_templates(self):
+        """Refresh statuses from Meta and import the templates created in Meta's manager."""
+        Template = self.env["whatsapp.template"]
+        for account in self:
+            try:
+                remote = account._get_api_client().list_templates()
+            except cloud_api.CloudApiError as error:
+                raise UserError(self.env._("Meta answered: %(error)s", error=str(error))) from error
+            for data in remote:
+                Template._import_from_meta(account, data)
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "message": self.env._("Templates synchronised with Meta."),
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
+
+    def action_open_templates(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "whatsapp_helpdesk.whatsapp_template_action"
+        )
+        action["domain"] = [("account_id", "=", self.id)]
+        action["context"] = {"default_account_id": self.id}
+        return action
+
     def action_open_conversations(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(

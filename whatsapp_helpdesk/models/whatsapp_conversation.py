@@ -171,6 +171,31 @@ class WhatsappConversation(models.Model):
         )
         return message
 
+    def _send_template(self, template, *, record=None):
+        """Queue an approved template in the customer's language; allowed outside the window."""
+        self.ensure_one()
+        partner = self.partner_id
+        variant = template._variant_for(partner)
+        variant._check_sendable()
+        values = variant._render_values(record, partner)
+        preview = variant._preview_for(values)
+        mail_message = self.with_context(whatsapp_no_send=True).message_post(
+            body=preview, message_type="comment", subtype_xmlid="mail.mt_comment"
+        )
+        return self.env["whatsapp.message"].create(
+            {
+                "conversation_id": self.id,
+                "direction": "out",
+                "message_type": "template",
+                "template_id": variant.id,
+                "template_values": values,
+                "body": preview,
+                "mail_message_id": mail_message.id,
+                "res_model": record._name if record else False,
+                "res_id": record.id if record else False,
+            }
+        )
+
     def message_post(self, **kwargs):
         """A comment written in the conversation's chatter goes to the customer on WhatsApp."""
         sends = (

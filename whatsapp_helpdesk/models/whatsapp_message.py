@@ -114,6 +114,10 @@ class WhatsappMessage(models.Model):
         index=True,
     )
     payload = fields.Json(help="What Meta sent for an inbound message.")
+    template_id = fields.Many2one("whatsapp.template", index="btree_not_null", ondelete="set null")
+    template_values = fields.Json(
+        help="The template's variables as sent: {location: {name: text}}."
+    )
     reply_to_wamid = fields.Char("In Reply To", index=True)
     state = fields.Selection(
         [
@@ -300,6 +304,11 @@ class WhatsappMessage(models.Model):
         payload = {"to": self.conversation_id.wa_id, "biz_opaque_callback_data": self.uuid}
         if self.message_type == "text":
             payload.update(type="text", text={"body": self.body, "preview_url": False})
+        elif self.message_type == "template":
+            payload.update(
+                type="template",
+                template=self.template_id._send_payload(self.template_values or {}, client),
+            )
         elif self.message_type in ("image", "document", "audio", "video", "sticker"):
             payload.update(
                 type=self.message_type, **{self.message_type: self._media_object(client)}

@@ -501,6 +501,10 @@ class WhatsappWebhookEvent(models.Model):
 
     @api.model
     def _process_template_updates(self, pairs):
-        """Template approval events; the template model hooks in here."""
-        for event, _update in pairs:
-            event._finish("ignored", "no template model handles this event")
+        """Template review, quality and category events."""
+        Template = self.env["whatsapp.template"]
+        for event, update in pairs:
+            if Template._apply_meta_update(update):
+                event._finish("done")
+            else:
+                event._finish("ignored", "no template with this id or name")

@@ -5,4 +5,5 @@ from . import (
     test_outbox,
     test_partner,
     test_security,
+    test_templates,
 )

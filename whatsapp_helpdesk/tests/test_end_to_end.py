@@ -3,14 +3,15 @@ posts signed webhooks back to Odoo's test server."""
 
 import time
 
-from odoo.tests import HttpCase, tagged
+from odoo.tests import Form, HttpCase, tagged
 
 from ..tools import sandbox as wa_sandbox
-from .common import APP_SECRET, DISPLAY_NUMBER, PHONE_NUMBER_ID, TOKEN, WABA_ID, WhatsappCase
+from .common import APP_SECRET, DISPLAY_NUMBER, PHONE_NUMBER_ID, TOKEN, WABA_ID
+from .test_templates import TemplateCase
 
 
 @tagged("post_install", "-at_install")
-class TestEndToEnd(WhatsappCase, HttpCase):
+class TestEndToEnd(TemplateCase, HttpCase):
     def setUp(self):
         super().setUp()
         config = wa_sandbox.SandboxConfig(
@@ -87,3 +88,44 @@ class TestEndToEnd(WhatsappCase, HttpCase):
         self.assertEqual(message.state, "sent")
         time.sleep(0.01)
         self.assertEqual(len([m for m in self.sandbox.sent if m["wamid"] == message.wamid]), 1)
+
+    def test_template_approved_by_webhook_then_sent_from_a_sale_order(self):
+        # the manager writes and submits the template; Meta (the sandbox) approves it by webhook
+        template = self.make_template().with_user(self.manager)
+        template.action_submit()
+        self.assertEqual(template.status, "pending")
+        self.wait_and_process(1)
+        self.assertEqual(template.status, "approved")
+
+        # a salesperson sends it from the confirmed order, outside the 24-hour window
+        composer = Form(
+            self.env["whatsapp.composer"]
+            .with_user(self.salesman)
+            .with_context(
+                active_model="sale.order", active_id=self.order.id, active_ids=[self.order.id]
+            )
+        )
+        composer.account_id = self.account
+        composer.template_id = template
+        composer.save().action_send()
+        message = self.env["whatsapp.message"].search([("template_id", "=", template.id)])
+        self.env["whatsapp.message"]._cron_send()
+        self.assertEqual(message.state, "sent", message.failure_reason)
+        sent = next(m for m in self.sandbox.sent if m["wamid"] == message.wamid)
+        body = next(c for c in sent["payload"]["template"]["components"] if c["type"] == "body")
+        texts = [p["text"] for p in body["parameters"]]
+        self.assertEqual(texts[0], "Ana Souza")
+        self.assertEqual(texts[2], "R$ 1.234,56")
+        self.assertIn("28 de fev. de 2026", texts[3])
+
+        self.wait_and_process(4)  # approval + sent, delivered, read
+        self.assertEqual(message.state, "read")
+        self.assertRecordValues(message, [{"billable": True, "pricing_category": "utility"}])
+        self.assertIn("R$ 1.234,56", self.order.message_ids[0].body)
+
+    def test_rejected_template_keeps_the_reason(self):
+        template = self.make_template(name="reject_me")
+        template.with_user(self.manager).action_submit()
+        self.wait_and_process(1)
+        self.assertEqual(template.status, "rejected")
+        self.assertEqual(template.rejected_reason, "INVALID_FORMAT")

@@ -3,25 +3,81 @@ from odoo.exceptions import UserError
 
 
 class WhatsappComposer(models.TransientModel):
-    """Write a WhatsApp message to the partner of any record, within the 24-hour window."""
+    """Send a WhatsApp message about any record with a customer: free text while the 24-hour
+    window is open, an approved template at any time; one record or a whole selection."""
 
     _name = "whatsapp.composer"
     _description = "Send WhatsApp Message"
 
     res_model = fields.Char("Document Model")
     res_id = fields.Many2oneReference("Document", model_field="res_model")
-    partner_id = fields.Many2one("res.partner", required=True)
+    res_ids = fields.Json("Documents", help="The selection, in mass mode.")
+    composition_mode = fields.Selection(
+        [("single", "Single"), ("mass", "Mass")], default="single", required=True
+    )
+    partner_id = fields.Many2one("res.partner")
     account_id = fields.Many2one(
         "whatsapp.account",
         required=True,
         default=lambda self: self.env["whatsapp.account"]._get_default_account(),
         domain="[('company_id', 'in', allowed_company_ids)]",
     )
+    template_id = fields.Many2one(
+        "whatsapp.template",
+        domain="[('status', '=', 'approved'), ('account_id', '=', account_id),"
+        " '|', ('model', '=', False), ('model', '=', res_model)]",
+    )
     phone_e164 = fields.Char(related="partner_id.whatsapp_e164")
     conversation_id = fields.Many2one("whatsapp.conversation", compute="_compute_conversation")
     window_open = fields.Boolean(compute="_compute_conversation")
     window_end = fields.Datetime(compute="_compute_conversation")
     body = fields.Text("Message")
+    preview = fields.Text(compute="_compute_preview")
+    recipient_count = fields.Integer(compute="_compute_recipient_count")
+
+    @api.model
+    def default_get(self, fields_list):
+        values = super().default_get(fields_list)
+        context = self.env.context
+        model = values.get("res_model") or context.get("active_model")
+        ids = context.get("active_ids") or (
+            [context["active_id"]] if context.get("active_id") else []
+        )
+        if model and not values.get("res_model"):
+            values["res_model"] = model
+        if len(ids) > 1 and not values.get("res_id"):
+            values.update(composition_mode="mass", res_ids=ids)
+        elif ids and not values.get("res_id"):
+            values["res_id"] = ids[0]
+        if values.get("composition_mode") != "mass" and not values.get("partner_id"):
+            record = self._record(values.get("res_model"), values.get("res_id"))
+            partner = self._partner_of(record) if record else None
+            if partner:
+                values["partner_id"] = partner.id
+        return values
+
+    @api.model
+    def _record(self, model, res_id):
+        if model and res_id and model in self.env:
+            return self.env[model].browse(res_id).exists()
+        return None
+
+    @api.model
+    def _partner_of(self, record):
+        """The customer of a record: the partner itself, or its ``partner_id``."""
+        if record._name == "res.partner":
+            return record
+        if "partner_id" in record._fields and record._fields["partner_id"].comodel_name == (
+            "res.partner"
+        ):
+            return record.partner_id
+        return self.env["res.partner"]
+
+    def _records(self):
+        self.ensure_one()
+        if self.composition_mode == "mass":
+            return self.env[self.res_model].browse(self.res_ids or []).exists()
+        return self._record(self.res_model, self.res_id) or self.env["res.partner"]
 
     @api.depends("partner_id", "account_id")
     def _compute_conversation(self):
@@ -38,26 +94,127 @@ class WhatsappComposer(models.TransientModel):
             composer.window_open = conversation.window_open
             composer.window_end = conversation.window_end
 
-    def _related_record(self):
-        if self.res_model and self.res_id and self.res_model in self.env:
-            return self.env[self.res_model].browse(self.res_id).exists()
-        return None
+    @api.depends("template_id", "partner_id", "res_id", "res_model", "body")
+    def _compute_preview(self):
+        for composer in self:
+            if not composer.template_id:
+                composer.preview = composer.body or False
+                continue
+            records = composer._records()
+            record = records[:1] if records else None
+            partner = composer.partner_id or (
+                composer._partner_of(record) if record else self.env["res.partner"]
+            )
+            variant = composer.template_id._variant_for(partner)
+            try:
+                values = variant._render_values(record, partner)
+            except UserError as error:
+                composer.preview = str(error)
+                continue
+            composer.preview = variant._preview_for(values)
+
+    @api.depends("res_ids", "composition_mode")
+    def _compute_recipient_count(self):
+        for composer in self:
+            composer.recipient_count = (
+                len(composer.res_ids or []) if composer.composition_mode == "mass" else 1
+            )
+
+    # ------------------------------------------------------------------
+    # Sending
+    # ------------------------------------------------------------------
 
     def action_send(self):
         self.ensure_one()
         if not self.account_id:
             raise UserError(self.env._("Configure a WhatsApp account first."))
-        conversation = self.account_id._get_conversation(self.partner_id)
-        record = self._related_record()
-        message = conversation._send_text(self.body, record=record)
-        if record and record != conversation and hasattr(record, "message_post"):
-            # a trace on the record for whoever can read it; posting may need write rights the
-            # sender does not have (a salesperson on a partner), hence sudo with the real author
-            record.check_access("read")
-            record.sudo().message_post(
-                body=self.env._("WhatsApp message sent: %(body)s", body=message.body),
-                message_type="comment",
-                subtype_xmlid="mail.mt_note",
-                author_id=self.env.user.partner_id.id,
+        if not self.template_id and not (self.body or "").strip():
+            raise UserError(self.env._("Write a message or choose a template."))
+        if self.composition_mode == "mass":
+            return self._send_mass()
+        record = self._record(self.res_model, self.res_id)
+        partner = self.partner_id or (self._partner_of(record) if record else None)
+        if not partner:
+            raise UserError(self.env._("There is no customer to write to."))
+        if partner.whatsapp_e164 and self.env["phone.blacklist"].sudo().search_count(
+            [("number", "=", partner.whatsapp_e164)]
+        ):
+            raise UserError(
+                self.env._("%(name)s opted out of messages.", name=partner.display_name)
             )
+        message = self._send_to(partner, record)
+        self._log_on_record(record, message)
         return {"type": "ir.actions.act_window_close"}
+
+    def _send_to(self, partner, record):
+        conversation = self.account_id._get_conversation(partner)
+        if self.template_id:
+            return conversation._send_template(self.template_id, record=record)
+        return conversation._send_text(self.body, record=record)
+
+    def _log_on_record(self, record, message):
+        """A trace in the record's chatter for whoever can read it (the thread has the message)."""
+        if (
+            not record
+            or record._name == "whatsapp.conversation"
+            or not hasattr(record, "message_post")
+        ):
+            return
+        record.check_access("read")
+        record.sudo().message_post(
+            body=self.env._("WhatsApp message sent: %(body)s", body=message.body),
+            message_type="comment",
+            subtype_xmlid="mail.mt_note",
+            author_id=self.env.user.partner_id.id,
+        )
+
+    def _skip_reason(self, record, partner, seen):
+        if not partner:
+            return self.env._("no customer")
+        number = partner.whatsapp_e164
+        if not number:
+            return self.env._("no valid mobile number")
+        if number in seen:
+            return self.env._("same number as another recipient")
+        if self.env["phone.blacklist"].sudo().search_count([("number", "=", number)]):
+            return self.env._("opted out of messages")
+        if not self.template_id:
+            conversation = self.env["whatsapp.conversation"].search(
+                [("account_id", "=", self.account_id.id), ("phone_e164", "=", number)], limit=1
+            )
+            if not conversation.window_open:
+                return self.env._("24-hour window closed: a template is needed")
+        return None
+
+    def _send_mass(self):
+        """One message per record; a recipient that cannot be reached is skipped with a reason."""
+        sent, skipped, seen = 0, [], set()
+        for record in self._records():
+            partner = self._partner_of(record)
+            reason = self._skip_reason(record, partner, seen)
+            if reason is None:
+                try:
+                    message = self._send_to(partner, record)
+                except UserError as error:
+                    reason = str(error)
+                else:
+                    seen.add(partner.whatsapp_e164)
+                    self._log_on_record(record, message)
+                    sent += 1
+            if reason is not None:
+                skipped.append(f"{record.display_name}: {reason}")
+        text = self.env._("%(sent)s WhatsApp message(s) queued.", sent=sent)
+        if skipped:
+            text += " " + self.env._(
+                "%(count)s skipped: %(reasons)s", count=len(skipped), reasons="; ".join(skipped)
+            )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "warning" if skipped else "success",
+                "message": text,
+                "sticky": bool(skipped),
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }

@@ -1,0 +1,587 @@
+import logging
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+from ..tools import cloud_api, formatting, template_rules
+
+_logger = logging.getLogger(__name__)
+
+# Meta keeps uploaded media for 30 days: a header media id is reused for a bit less than that.
+MEDIA_ID_LIFETIME = timedelta(days=28)
+# Fields whose change makes an approved template go back to Meta's review.
+CONTENT_FIELDS = {
+    "category",
+    "parameter_format",
+    "header_type",
+    "header_text",
+    "body",
+    "footer",
+    "button_ids",
+    "variable_ids",
+}
+META_STATUS = {
+    "PENDING": "pending",
+    "APPROVED": "approved",
+    "REJECTED": "rejected",
+    "PAUSED": "paused",
+    "DISABLED": "disabled",
+    "IN_APPEAL": "in_appeal",
+    "PENDING_DELETION": "disabled",
+    "DELETED": "disabled",
+    "REINSTATED": "approved",
+    "FLAGGED": "approved",
+    "LIMIT_EXCEEDED": "rejected",
+}
+
+
+def _language_selection(_model):
+    return [(code, code) for code in sorted(formatting.META_LANGUAGES)]
+
+
+class WhatsappTemplate(models.Model):
+    """A WhatsApp message template: what may be sent outside the 24-hour window once approved.
+
+    Language variants share the name; the customer's language picks the variant.
+    """
+
+    _name = "whatsapp.template"
+    _description = "WhatsApp Template"
+    _inherit = ["mail.thread"]
+    _order = "name, language"
+
+    name = fields.Char(
+        required=True,
+        tracking=True,
+        help="Meta's template name: lowercase letters, digits and underscores.",
+    )
+    account_id = fields.Many2one(
+        "whatsapp.account",
+        required=True,
+        ondelete="cascade",
+        default=lambda self: self.env["whatsapp.account"]._get_default_account(),
+    )
+    company_id = fields.Many2one(related="account_id.company_id", store=True, index=True)
+    active = fields.Boolean(default=True)
+    language = fields.Selection(_language_selection, required=True, default="en_US")
+    category = fields.Selection(
+        [("MARKETING", "Marketing"), ("UTILITY", "Utility"), ("AUTHENTICATION", "Authentication")],
+        required=True,
+        default="UTILITY",
+        tracking=True,
+    )
+    parameter_format = fields.Selection(
+        [("POSITIONAL", "Numbered {{1}}"), ("NAMED", "Named {{order_ref}}")],
+        required=True,
+        default="POSITIONAL",
+    )
+    model_id = fields.Many2one(
+        "ir.model",
+        "Applies To",
+        ondelete="cascade",
+        help="The kind of record whose fields fill the variables (e.g. Sales Order).",
+    )
+    model = fields.Char(related="model_id.model", store=True, index=True)
+    header_type = fields.Selection(
+        [
+            ("none", "None"),
+            ("text", "Text"),
+            ("image", "Image"),
+            ("video", "Video"),
+            ("document", "Document"),
+            ("location", "Location"),
+        ],
+        required=True,
+        default="none",
+    )
+    header_text = fields.Char(help="At most 60 characters and one variable.")
+    header_attachment_id = fields.Many2one("ir.attachment", "Header Media", copy=False)
+    header_handle = fields.Char(copy=False, help="Meta's upload handle of the header sample.")
+    header_media_id = fields.Char("Header Media ID", copy=False, readonly=True)
+    header_media_uploaded_at = fields.Datetime(copy=False, readonly=True)
+    body = fields.Text(required=True, help="At most 1,024 characters; variables as {{1}}.")
+    footer = fields.Char(help="At most 60 characters, no variable.")
+    button_ids = fields.One2many("whatsapp.template.button", "template_id", copy=True)
+    variable_ids = fields.One2many("whatsapp.template.variable", "template_id", copy=True)
+    status = fields.Selection(
+        [
+            ("draft", "Draft"),
+            ("pending", "In Review"),
+            ("approved", "Approved"),
+            ("rejected", "Rejected"),
+            ("paused", "Paused"),
+            ("disabled", "Disabled"),
+            ("in_appeal", "In Appeal"),
+        ],
+        default="draft",
+        required=True,
+        readonly=True,
+        copy=False,
+        tracking=True,
+    )
+    rejected_reason = fields.Char(readonly=True, copy=False)
+    quality_score = fields.Char(readonly=True, copy=False)
+    meta_template_id = fields.Char("Meta Template ID", readonly=True, copy=False, index=True)
+    lint_problems = fields.Text(compute="_compute_lint_problems")
+    preview = fields.Text(compute="_compute_preview")
+
+    _sql_constraints = [
+        (
+            "name_language_uniq",
+            "unique(account_id, name, language)",
+            "A template name exists once per language and account.",
+        ),
+    ]
+
+    # ------------------------------------------------------------------
+    # Spec (what tools/template_rules works on)
+    # ------------------------------------------------------------------
+
+    def _to_spec(self):
+        self.ensure_one()
+        samples = {}
+        for variable in self.variable_ids:
+            samples.setdefault(variable.location_key, {})[variable.name] = variable.sample or ""
+        return {
+            "name": self.name or "",
+            "language": self.language or "",
+            "category": self.category or "",
+            "parameter_format": self.parameter_format or "POSITIONAL",
+            "header_type": self.header_type or "none",
+            "header_text": self.header_text or "",
+            "header_handle": self.header_handle or "",
+            "body": self.body or "",
+            "footer": self.footer or "",
+            "buttons": [button._to_spec() for button in self.button_ids.sorted("sequence")],
+            "samples": samples,
+        }
+
+    @api.depends(
+        "name",
+        "language",
+        "category",
+        "parameter_format",
+        "header_type",
+        "header_text",
+        "header_handle",
+        "body",
+        "footer",
+        "button_ids",
+        "variable_ids.sample",
+    )
+    def _compute_lint_problems(self):
+        for template in self:
+            problems = [template._problem_text(p) for p in template._lint()]
+            template.lint_problems = "\n".join(f"• {p}" for p in problems) or False
+
+    def _problem_text(self, problem):
+        """A lint problem in the user's language (the English text is the translation key)."""
+        try:
+            return self.env._(problem.message, **problem.params)
+        except (KeyError, TypeError, ValueError):
+            return str(problem)
+
+    def _lint(self):
+        self.ensure_one()
+        others = self.search(
+            [("account_id", "=", self.account_id.id), ("id", "!=", self._origin.id or 0)]
+        )
+        return template_rules.lint(self._to_spec(), [(t.name, t.language) for t in others])
+
+    @api.depends("body", "header_text", "footer", "button_ids", "variable_ids.sample")
+    def _compute_preview(self):
+        for template in self:
+            spec = template._to_spec()
+            template.preview = template._render_text(template_rules.render(spec, spec["samples"]))
+
+    @api.model
+    def _render_text(self, rendered):
+        parts = [rendered.get("header"), rendered.get("body"), rendered.get("footer")]
+        text = "\n\n".join(part for part in parts if part)
+        buttons = rendered.get("buttons") or []
+        if buttons:
+            text += "\n\n" + " | ".join(f"[{label}]" for label in buttons)
+        return text
+
+    # ------------------------------------------------------------------
+    # Variables follow the placeholders
+    # ------------------------------------------------------------------
+
+    @api.onchange("body", "header_text", "header_type", "button_ids")
+    def _onchange_sync_variables(self):
+        self._sync_variables()
+
+    def _expected_variables(self):
+        """[(location, button, placeholder name)] that the texts contain."""
+        self.ensure_one()
+        expected = []
+        if self.header_type == "text":
+            expected += [
+                ("header", False, n) for n in template_rules.placeholders(self.header_text)
+            ]
+        expected += [("body", False, n) for n in template_rules.placeholders(self.body)]
+        for button in self.button_ids:
+            if button.button_type == "URL":
+                expected += [("button", button, n) for n in template_rules.placeholders(button.url)]
+        return expected
+
+    def _sync_variables(self):
+        for template in self:
+            wanted = template._expected_variables()
+            keep = self.env["whatsapp.template.variable"]
+            commands = []
+            for location, button, name in wanted:
+                line = template.variable_ids.filtered(
+                    lambda v, loc=location, b=button, n=name: (
+                        v.location == loc
+                        and v.name == n
+                        and (v.button_id == b if b else not v.button_id)
+                    )
+                )[:1]
+                if line:
+                    keep |= line
+                else:
+                    commands.append(
+                        fields.Command.create(
+                            {
+                                "location": location,
+                                "button_id": button.id if button else False,
+                                "name": name,
+                            }
+                        )
+                    )
+            commands += [fields.Command.delete(v.id) for v in template.variable_ids - keep]
+            if commands:
+                template.variable_ids = commands
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        templates = super().create(vals_list)
+        templates._sync_variables()
+        return templates
+
+    def write(self, vals):
+        content_changed = bool(CONTENT_FIELDS & set(vals)) and not self.env.context.get(
+            "whatsapp_no_resubmit"
+        )
+        resubmit = self.browse()
+        if content_changed:
+            resubmit = self.filtered(
+                lambda t: t.status in ("approved", "rejected", "paused") and t.meta_template_id
+            )
+        res = super().write(vals)
+        if content_changed:
+            self.with_context(whatsapp_no_resubmit=True)._sync_variables()
+            resubmit._submit_edit()
+        return res
+
+    @api.constrains("header_text", "header_type")
+    def _check_header(self):
+        for template in self:
+            if template.header_type == "text" and not template.header_text:
+                raise ValidationError(self.env._("A text header needs its text."))
+
+    # ------------------------------------------------------------------
+    # Meta's review
+    # ------------------------------------------------------------------
+
+    def _check_lint(self):
+        for template in self:
+            problems = template._lint()
+            if problems:
+                raise UserError(
+                    self.env._(
+                        "Meta would reject the template %(name)s:\n%(problems)s",
+                        name=template.name,
+                        problems="\n".join(f"• {template._problem_text(p)}" for p in problems),
+                    )
+                )
+
+    def _upload_header_handle(self, client):
+        """Media headers need a sample: upload the attachment and keep its id as the handle."""
+        attachment = self.header_attachment_id.sudo()
+        if (
+            self.header_type in ("image", "video", "document")
+            and attachment
+            and not self.header_handle
+        ):
+            self.header_handle = client.upload_media(
+                attachment.raw, attachment.mimetype, attachment.name
+            )
+
+    def action_submit(self):
+        self.check_access("write")
+        for template in self:
+            if template.status not in ("draft", "rejected"):
+                raise UserError(self.env._("Only a draft or rejected template can be submitted."))
+            client = template.account_id._get_api_client()
+            template._upload_header_handle(client)
+            template._check_lint()
+            try:
+                answer = client.create_template(template_rules.create_payload(template._to_spec()))
+            except cloud_api.CloudApiError as error:
+                raise UserError(
+                    self.env._("Meta refused the template: %(error)s", error=str(error))
+                ) from error
+            template.with_context(whatsapp_no_resubmit=True).write(
+                {
+                    "meta_template_id": str(answer.get("id") or ""),
+                    "status": META_STATUS.get(answer.get("status") or "PENDING", "pending"),
+                    "rejected_reason": False,
+                }
+            )
+        return True
+
+    def _submit_edit(self):
+        """An approved template whose content changed goes back to Meta's review."""
+        for template in self:
+            template._check_lint()
+            client = template.account_id._get_api_client()
+            payload = template_rules.create_payload(template._to_spec())
+            try:
+                client.edit_template(
+                    template.meta_template_id,
+                    {"category": payload["category"], "components": payload["components"]},
+                )
+            except cloud_api.CloudApiError as error:
+                raise UserError(
+                    self.env._("Meta refused the change: %(error)s", error=str(error))
+                ) from error
+            template.with_context(whatsapp_no_resubmit=True).write(
+                {"status": "pending", "rejected_reason": False}
+            )
+
+    def action_reset_draft(self):
+        self.with_context(whatsapp_no_resubmit=True).write({"status": "draft"})
+
+    @api.model
+    def _apply_meta_update(self, update):
+        """A template webhook (status, quality or category change). Returns False if unknown."""
+        Template = self.sudo().with_context(active_test=False)
+        accounts = self.env["whatsapp.account"].sudo().search([("waba_id", "=", update.waba_id)])
+        template = Template.browse()
+        if update.template_id:
+            template = Template.search(
+                [("account_id", "in", accounts.ids), ("meta_template_id", "=", update.template_id)],
+                limit=1,
+            )
+        if not template and update.name and update.language:
+            template = Template.search(
+                [
+                    ("account_id", "in", accounts.ids),
+                    ("name", "=", update.name),
+                    ("language", "=", update.language),
+                ],
+                limit=1,
+            )
+        if not template:
+            return False
+        values = {}
+        if update.field == "message_template_status_update" and update.event:
+            values["status"] = META_STATUS.get(update.event.upper(), template.status)
+            values["rejected_reason"] = (
+                update.reason if update.event.upper() == "REJECTED" else False
+            )
+        if update.new_quality_score:
+            values["quality_score"] = update.new_quality_score
+        if update.new_category:
+            values["category"] = update.new_category
+        if update.template_id and not template.meta_template_id:
+            values["meta_template_id"] = str(update.template_id)
+        template.with_context(whatsapp_no_resubmit=True).write(values)
+        return True
+
+    # ------------------------------------------------------------------
+    # Sending
+    # ------------------------------------------------------------------
+
+    def _check_sendable(self):
+        self.ensure_one()
+        if self.status == "approved":
+            return
+        reasons = {
+            "paused": self.env._(
+                "Meta paused the template %(name)s because customers reported or ignored it; "
+                "it can be sent again once its quality recovers.",
+                name=self.name,
+            ),
+            "disabled": self.env._("Meta disabled the template %(name)s.", name=self.name),
+        }
+        raise UserError(
+            reasons.get(self.status)
+            or self.env._(
+                "The template %(name)s is not approved by Meta (status: %(status)s).",
+                name=self.name,
+                status=dict(self._fields["status"].selection)[self.status],
+            )
+        )
+
+    def _variants(self):
+        self.ensure_one()
+        return self.search(
+            [
+                ("account_id", "=", self.account_id.id),
+                ("name", "=", self.name),
+                ("status", "=", "approved"),
+            ]
+        )
+
+    def _variant_for(self, partner):
+        """The language variant of this template for ``partner`` (falling back to the company's)."""
+        self.ensure_one()
+        variants = self._variants() or self
+        chosen = formatting.pick_variant(
+            variants.mapped("language"),
+            partner.lang or self.env.lang,
+            self.company_id.partner_id.lang or self.env.lang,
+        )
+        return variants.filtered(lambda t: t.language == chosen)[:1] or self
+
+    def _render_values(self, record, partner):
+        """{location: {placeholder: text}} for ``record``, formatted for ``partner``'s language."""
+        self.ensure_one()
+        values = {}
+        for variable in self.variable_ids:
+            values.setdefault(variable.location_key, {})[variable.name] = variable._value_for(
+                record, partner
+            )
+        return values
+
+    def _header_media(self, client):
+        """The header media object of a send: uploaded once, its id reused while Meta keeps it."""
+        self.ensure_one()
+        if self.header_type not in ("image", "video", "document"):
+            return None
+        attachment = self.header_attachment_id.sudo()
+        if not attachment:
+            raise UserError(
+                self.env._("The template %(name)s has no header media.", name=self.name)
+            )
+        fresh = (
+            self.header_media_id
+            and self.header_media_uploaded_at
+            and fields.Datetime.now() - self.header_media_uploaded_at < MEDIA_ID_LIFETIME
+        )
+        if not fresh:
+            media_id = client.upload_media(attachment.raw, attachment.mimetype, attachment.name)
+            self.sudo().with_context(whatsapp_no_resubmit=True).write(
+                {"header_media_id": media_id, "header_media_uploaded_at": fields.Datetime.now()}
+            )
+        media = {"id": self.header_media_id}
+        if self.header_type == "document":
+            media["filename"] = attachment.name
+        return media
+
+    def _send_payload(self, values, client):
+        self.ensure_one()
+        components = template_rules.send_components(
+            self._to_spec(), values, header_media=self._header_media(client)
+        )
+        payload = {"name": self.name, "language": {"code": self.language}}
+        if components:
+            payload["components"] = components
+        return payload
+
+    def _preview_for(self, values):
+        self.ensure_one()
+        return self._render_text(template_rules.render(self._to_spec(), values))
+
+    # ------------------------------------------------------------------
+    # Import from Meta
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _import_from_meta(self, account, data):
+        """Create or refresh the template described by Meta's ``data`` (list_templates item)."""
+        Template = self.sudo().with_context(active_test=False, whatsapp_no_resubmit=True)
+        domain = [
+            ("account_id", "=", account.id),
+            "|",
+            ("meta_template_id", "=", str(data.get("id") or "")),
+            "&",
+            ("name", "=", data.get("name")),
+            ("language", "=", data.get("language")),
+        ]
+        template = Template.search(domain, limit=1)
+        status = META_STATUS.get((data.get("status") or "").upper(), "pending")
+        values = {
+            "meta_template_id": str(data.get("id") or ""),
+            "status": status,
+            "rejected_reason": data.get("rejected_reason")
+            if data.get("rejected_reason") not in (None, "NONE")
+            else False,
+            "quality_score": (data.get("quality_score") or {}).get("score") or False,
+        }
+        if template:
+            template.write(values)
+            return template
+        if data.get("language") not in formatting.META_LANGUAGES:
+            _logger.info("Template %s skipped: language %s", data.get("name"), data.get("language"))
+            return Template
+        values.update(
+            account_id=account.id,
+            name=data.get("name"),
+            language=data.get("language"),
+            category=data.get("category")
+            if data.get("category") in ("MARKETING", "UTILITY", "AUTHENTICATION")
+            else "UTILITY",
+            parameter_format=(data.get("parameter_format") or "POSITIONAL").upper(),
+            **self._fields_from_components(data.get("components") or []),
+        )
+        template = Template.create(values)
+        template._samples_from_components(data.get("components") or [])
+        return template
+
+    @api.model
+    def _fields_from_components(self, components):
+        values = {"header_type": "none", "body": "", "button_ids": []}
+        for component in components:
+            kind = (component.get("type") or "").upper()
+            if kind == "HEADER":
+                values["header_type"] = (component.get("format") or "TEXT").lower()
+                values["header_text"] = component.get("text") or False
+            elif kind == "BODY":
+                values["body"] = component.get("text") or ""
+            elif kind == "FOOTER":
+                values["footer"] = component.get("text") or False
+            elif kind == "BUTTONS":
+                for sequence, button in enumerate(component.get("buttons") or []):
+                    examples = button.get("example") or []
+                    values["button_ids"].append(
+                        fields.Command.create(
+                            {
+                                "sequence": sequence,
+                                "button_type": button.get("type") or "QUICK_REPLY",
+                                "text": button.get("text"),
+                                "url": button.get("url"),
+                                "phone_number": button.get("phone_number"),
+                                "example": examples[0]
+                                if isinstance(examples, list) and examples
+                                else examples or False,
+                            }
+                        )
+                    )
+        return values
+
+    def _samples_from_components(self, components):
+        """Keep Meta's examples as the samples of the imported variables."""
+        self.ensure_one()
+        samples = {}
+        for component in components:
+            kind = (component.get("type") or "").upper()
+            example = component.get("example") or {}
+            if kind == "BODY":
+                positional = (example.get("body_text") or [[]])[0]
+                samples["body"] = {str(i + 1): v for i, v in enumerate(positional)}
+                for named in example.get("body_text_named_params") or []:
+                    samples["body"][named.get("param_name")] = named.get("example")
+            elif kind == "HEADER":
+                positional = example.get("header_text") or []
+                samples["header"] = {str(i + 1): v for i, v in enumerate(positional)}
+                for named in example.get("header_text_named_params") or []:
+                    samples["header"][named.get("param_name")] = named.get("example")
+        for variable in self.variable_ids:
+            sample = samples.get(variable.location, {}).get(variable.name)
+            if sample:
+                variable.sample = sample
