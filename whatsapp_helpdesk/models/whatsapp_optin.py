@@ -1,0 +1,132 @@
+import re
+import unicodedata
+
+from odoo import api, fields, models
+
+CATEGORIES = [("utility", "Utility (orders, payments, deliveries)"), ("marketing", "Marketing")]
+DEFAULT_OPTOUT_KEYWORDS = (
+    "STOP, STOP ALL, UNSUBSCRIBE, CANCEL, 退订, 取消订阅, 停止, BAJA, CANCELAR, ALTO, "
+    "PARAR, SAIR, DESCADASTRAR, BERHENTI"
+)
+DEFAULT_OPTIN_KEYWORDS = "START, SUBSCRIBE, 订阅, ALTA, SUSCRIBIR, ASSINAR, MULAI"
+
+
+def normalize_keyword(text):
+    """Upper-case, accents and punctuation removed: 'Stop!' and ' stop ' are both 'STOP'."""
+    text = unicodedata.normalize("NFKD", text or "")
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return re.sub(r"[\W_]+", " ", text, flags=re.UNICODE).strip().upper()
+
+
+class WhatsappOptin(models.Model):
+    """Whether a customer's number agreed to WhatsApp messages of a category, and how."""
+
+    _name = "whatsapp.optin"
+    _description = "WhatsApp Opt-in"
+    _order = "date desc, id desc"
+    _rec_name = "phone_e164"
+
+    partner_id = fields.Many2one("res.partner", index=True, ondelete="set null")
+    phone_e164 = fields.Char("Number", required=True, index=True)
+    category = fields.Selection(CATEGORIES, required=True, default="utility")
+    state = fields.Selection(
+        [("opted_in", "Opted In"), ("opted_out", "Opted Out")], required=True, default="opted_in"
+    )
+    source = fields.Selection(
+        [
+            ("website", "Website Form"),
+            ("chat", "WhatsApp Chat"),
+            ("import", "Import"),
+            ("manual", "Manual"),
+            ("keyword", "Keyword"),
+        ],
+        required=True,
+        default="manual",
+    )
+    date = fields.Datetime(required=True, default=fields.Datetime.now)
+    user_id = fields.Many2one("res.users", default=lambda self: self.env.user)
+    note = fields.Char()
+
+    _sql_constraints = [
+        (
+            "number_category_uniq",
+            "unique(phone_e164, category)",
+            "One opt-in per number and category.",
+        ),
+    ]
+
+    @api.model
+    def _states(self, numbers, category):
+        """{number: state} for ``numbers`` in ``category`` (missing: never asked)."""
+        records = self.sudo().search(
+            [("phone_e164", "in", list(numbers)), ("category", "=", category)]
+        )
+        return {record.phone_e164: record.state for record in records}
+
+    @api.model
+    def _is_opted_in(self, number, category):
+        return self._states([number], category).get(number) == "opted_in"
+
+    @api.model
+    def _record(self, number, state, *, partner=None, categories=None, source="manual", note=None):
+        """Set ``state`` for ``number`` in ``categories`` (default: all); the blacklist follows."""
+        categories = categories or [key for key, _label in CATEGORIES]
+        Optin = self.sudo()
+        existing = {o.category: o for o in Optin.search([("phone_e164", "=", number)])}
+        values = {
+            "state": state,
+            "source": source,
+            "date": fields.Datetime.now(),
+            "user_id": self.env.user.id,
+            "note": note,
+        }
+        for category in categories:
+            if category in existing:
+                existing[category].write(values)
+            else:
+                Optin.create(
+                    {
+                        **values,
+                        "phone_e164": number,
+                        "category": category,
+                        "partner_id": partner.id if partner else False,
+                    }
+                )
+        blacklist = self.env["phone.blacklist"].sudo()
+        if state == "opted_out" and set(categories) >= {key for key, _label in CATEGORIES}:
+            blacklist._add([number], message=note)
+        elif state == "opted_in":
+            blacklist._remove([number], message=note)
+
+    @api.model
+    def _keywords(self, kind):
+        param = f"whatsapp_helpdesk.{kind}_keywords"
+        default = DEFAULT_OPTOUT_KEYWORDS if kind == "optout" else DEFAULT_OPTIN_KEYWORDS
+        raw = self.env["ir.config_parameter"].sudo().get_param(param, default)
+        return {normalize_keyword(word) for word in raw.split(",") if word.strip()}
+
+    @api.model
+    def _apply_keywords(self, messages):
+        """Opt-out (or back in) customers whose inbound text is exactly a configured keyword.
+
+        Only the keyword itself counts: an ordinary later message never clears an opt-out.
+        """
+        optout, optin = self._keywords("optout"), self._keywords("optin")
+        for message in messages:
+            word = normalize_keyword(message.body)
+            number = message.conversation_id.phone_e164
+            if not word or not number:
+                continue
+            if word in optout:
+                state = "opted_out"
+            elif word in optin:
+                state = "opted_in"
+            else:
+                continue
+            self._record(
+                number,
+                state,
+                partner=message.partner_id,
+                source="keyword",
+                note=self.env._("Keyword %(word)s received on WhatsApp", word=word),
+            )
