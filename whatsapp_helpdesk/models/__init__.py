@@ -1,8 +1,13 @@
 from . import (
+    account_move,
     res_partner,
+    sale_order,
+    stock_picking,
     whatsapp_account,
     whatsapp_conversation,
     whatsapp_message,
+    whatsapp_notification_rule,
+    whatsapp_optin,
     whatsapp_template,
     whatsapp_template_button,
     whatsapp_template_variable,

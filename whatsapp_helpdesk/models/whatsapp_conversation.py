@@ -171,17 +171,23 @@ class WhatsappConversation(models.Model):
         )
         return message
 
-    def _send_template(self, template, *, record=None):
-        """Queue an approved template in the customer's language; allowed outside the window."""
+    def _send_template(self, template, *, record=None, notification_key=None):
+        """Queue an approved template in the customer's language; allowed outside the window.
+
+        With ``whatsapp_skip_reason`` in the context the message is recorded as skipped instead
+        (a notification for a customer who did not opt in).
+        """
         self.ensure_one()
         partner = self.partner_id
         variant = template._variant_for(partner)
         variant._check_sendable()
         values = variant._render_values(record, partner)
         preview = variant._preview_for(values)
-        mail_message = self.with_context(whatsapp_no_send=True).message_post(
-            body=preview, message_type="comment", subtype_xmlid="mail.mt_comment"
-        )
+        mail_message = self.env["mail.message"]
+        if not self.env.context.get("whatsapp_skip_reason"):
+            mail_message = self.with_context(whatsapp_no_send=True).message_post(
+                body=preview, message_type="comment", subtype_xmlid="mail.mt_comment"
+            )
         return self.env["whatsapp.message"].create(
             {
                 "conversation_id": self.id,
@@ -193,6 +199,12 @@ class WhatsappConversation(models.Model):
                 "mail_message_id": mail_message.id,
                 "res_model": record._name if record else False,
                 "res_id": record.id if record else False,
+                "notification_key": notification_key,
+                **(
+                    {"state": "skipped", "failure_reason": skip_reason}
+                    if (skip_reason := self.env.context.get("whatsapp_skip_reason"))
+                    else {}
+                ),
             }
         )
 

@@ -129,6 +129,7 @@ class WhatsappMessage(models.Model):
             ("received", "Received"),
             ("failed", "Failed"),
             ("unknown", "Outcome Unknown"),
+            ("skipped", "Skipped"),
             ("canceled", "Canceled"),
         ],
         required=True,
@@ -154,11 +155,22 @@ class WhatsappMessage(models.Model):
     meta_conversation_id = fields.Char(copy=False)
     meta_conversation_origin = fields.Char(copy=False)
     mail_message_id = fields.Many2one("mail.message", index="btree_not_null", ondelete="set null")
+    notification_key = fields.Char(
+        index="btree_not_null",
+        copy=False,
+        readonly=True,
+        help="Event and record of an automatic notification: it is sent once.",
+    )
     res_model = fields.Char("Related Model", index=True)
     res_id = fields.Many2oneReference("Related Record", model_field="res_model")
 
     _sql_constraints = [
         ("wamid_uniq", "unique(wamid)", "A WhatsApp message id is stored once."),
+        (
+            "notification_key_uniq",
+            "unique(notification_key)",
+            "An automatic notification is sent once per event and record.",
+        ),
     ]
 
     @api.depends("direction", "message_type", "body")

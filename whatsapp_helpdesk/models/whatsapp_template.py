@@ -58,8 +58,9 @@ class WhatsappTemplate(models.Model):
     )
     account_id = fields.Many2one(
         "whatsapp.account",
-        required=True,
         ondelete="cascade",
+        help="The WhatsApp Business Account that owns it; shipped drafts get the company's "
+        "account when submitted.",
         default=lambda self: self.env["whatsapp.account"]._get_default_account(),
     )
     company_id = fields.Many2one(related="account_id.company_id", store=True, index=True)
@@ -313,6 +314,10 @@ class WhatsappTemplate(models.Model):
     def action_submit(self):
         self.check_access("write")
         for template in self:
+            if not template.account_id:
+                template.account_id = self.env["whatsapp.account"]._get_default_account()
+            if not template.account_id:
+                raise UserError(self.env._("Configure a WhatsApp account first."))
             if template.status not in ("draft", "rejected"):
                 raise UserError(self.env._("Only a draft or rejected template can be submitted."))
             client = template.account_id._get_api_client()
@@ -443,9 +448,9 @@ class WhatsappTemplate(models.Model):
         self.ensure_one()
         values = {}
         for variable in self.variable_ids:
-            values.setdefault(variable.location_key, {})[variable.name] = variable._value_for(
-                record, partner
-            )
+            # Meta refuses empty parameters (131008): an empty field shows as a dash
+            value = variable._value_for(record, partner) or "-"
+            values.setdefault(variable.location_key, {})[variable.name] = value
         return values
 
     def _header_media(self, client):

@@ -295,8 +295,9 @@ class WhatsappWebhookEvent(models.Model):
         mail_messages = self.env["mail.message"].sudo().create(mail_values)
         for values, mail_message in zip(wa_values, mail_messages, strict=True):
             values["mail_message_id"] = mail_message.id
-        Message.create(wa_values)
+        created = Message.create(wa_values)
         self._touch_conversations(conversations, fresh)
+        self.env["whatsapp.optin"]._apply_keywords(created.filtered(lambda m: m.body))
         self.browse([event.id for event, _m in fresh])._finish("done")
 
     @api.model

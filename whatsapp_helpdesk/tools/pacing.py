@@ -1,0 +1,263 @@
+"""Pacing of outbound Cloud API sends: throughput per business number, spacing per customer.
+
+Meta allows about 80 messages per second per business phone number (1,000 once upgraded) and
+answers error 130429 beyond it; it also refuses more than about one message every few seconds to
+the same customer (error 131056). This module provides, in plain thread-safe Python:
+
+* :class:`TokenBucket`: the per-number throughput limit, shared by the sending threads;
+* :class:`RecipientGap`: the per-customer spacing, booking successive slots for one recipient;
+* :func:`get_pacer`: a process-wide registry, so that successive cron runs of one database and
+  account share the same :class:`Pacer` (its bucket and gaps outlive one batch).
+
+Clocks and sleeps are injectable so that tests can run on a fake clock.
+"""
+
+import math
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+# Waits shorter than this are not slept: the token is handed out that little bit early. Slots come
+# from a schedule, not from wake-up times, so neither this nor a late wake-up accumulates.
+MIN_SLEEP = 0.0005
+_EPSILON = 1e-9  # float noise tolerated when comparing instants
+
+
+def _positive(name, value):
+    """``value`` as a float when it is a finite number > 0, else ``ValueError``."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{name} must be a number, not {value!r}")
+    if not (value > 0 and math.isfinite(value)):
+        raise ValueError(f"{name} must be a finite number > 0, not {value!r}")
+    return float(value)
+
+
+def default_burst(rate):
+    """Burst of a bucket created without one: a tenth of a second of traffic, at least 1."""
+    return max(1.0, rate * 0.1)
+
+
+# --------------------------------------------------------------------------------------------------
+# Throughput
+# --------------------------------------------------------------------------------------------------
+
+
+class TokenBucket:
+    """Thread-safe token bucket: ``rate`` tokens per second, holding at most ``burst`` tokens.
+
+    Implemented as a schedule (GCRA): the bucket keeps the instant ``_tat`` at which it will be
+    full again, so tokens accrue fractionally and each caller books the next free slot under the
+    lock, then sleeps outside of it until that slot. Callers are served in the order they asked,
+    nobody spins, and 1,000 tokens per second stay accurate even though each wait is about 1 ms.
+
+    ``burst`` defaults to :func:`default_burst` (``max(1, rate / 10)``), so that a fresh bucket
+    does not fire a whole second of messages at once; the bucket starts full.
+    """
+
+    def __init__(self, rate, burst=None, clock=time.monotonic, sleep=time.sleep):
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._explicit_burst = None if burst is None else _positive("burst", burst)
+        self.rate = _positive("rate", rate)
+        self.burst = self._explicit_burst or default_burst(self.rate)
+        self._tat = clock()  # instant at which the bucket is full again (<= now: it is full)
+        self._blocked_until = -math.inf
+        self._epoch = 0  # bumped by penalize(): slots booked before it are void
+
+    def __repr__(self):
+        return f"<TokenBucket rate={self.rate:g}/s burst={self.burst:g}>"
+
+    @property
+    def _interval(self):
+        """Seconds needed to accrue one token."""
+        return 1.0 / self.rate
+
+    def _book(self, tokens, timeout):
+        """Under the lock: book ``tokens`` and return ``(wait, epoch)``; ``(None, None)`` (nothing
+        booked) when the wait would exceed ``timeout``."""
+        now = self._clock()
+        tat = max(self._tat, now) + tokens * self._interval
+        start = max(now, tat - self.burst * self._interval, self._blocked_until)
+        wait = start - now
+        if timeout is not None and wait > timeout + _EPSILON:
+            return None, None
+        self._tat = tat
+        return wait, self._epoch
+
+    def acquire(self, tokens=1, timeout=None):
+        """Take ``tokens``, sleeping until they have accrued; True once they are taken.
+
+        With ``timeout`` (seconds), returns False at once, taking nothing, when the tokens cannot
+        be had within it. A :meth:`penalize` call while sleeping voids the booked slot: the caller
+        books a new one, after the penalty.
+        """
+        if tokens <= 0:
+            return True
+        deadline = None if timeout is None else self._clock() + max(timeout, 0.0)
+        while True:
+            remaining = None if deadline is None else deadline - self._clock()
+            with self._lock:
+                wait, epoch = self._book(tokens, remaining)
+            if wait is None:
+                return False
+            if wait <= MIN_SLEEP:
+                return True
+            self._sleep(wait)
+            with self._lock:
+                if epoch == self._epoch:
+                    return True
+
+    def try_acquire(self, tokens=1):
+        """Take ``tokens`` if they are available right now, without sleeping."""
+        return self.acquire(tokens, timeout=0)
+
+    def set_rate(self, rate):
+        """Change the rate, keeping the tokens owed; a default burst follows the new rate."""
+        rate = _positive("rate", rate)
+        with self._lock:
+            now = self._clock()
+            missing = max(self._tat - now, 0.0) * self.rate  # tokens short of a full bucket
+            self.rate = rate
+            self.burst = self._explicit_burst or default_burst(rate)
+            self._tat = now + missing * self._interval
+
+    def penalize(self, seconds):
+        """Hand out no token before ``seconds`` from now (e.g. after an HTTP 429 / 130429).
+
+        The bucket is then empty: after the pause tokens come back at ``rate``, one by one, and
+        callers sleeping on slots booked before this call book again.
+        """
+        if seconds <= 0:
+            return
+        with self._lock:
+            until = max(self._blocked_until, self._clock() + seconds)
+            self._blocked_until = until
+            self._tat = until + (self.burst - 1) * self._interval
+            self._epoch += 1
+
+
+# --------------------------------------------------------------------------------------------------
+# Spacing per recipient
+# --------------------------------------------------------------------------------------------------
+
+
+class RecipientGap:
+    """Thread-safe spacing of the sends to each recipient: ``gap_seconds`` between two of them.
+
+    Remembers, per recipient, the instant from which the next message may go. An entry whose
+    instant has passed means nothing any more and is dropped; at most ``max_entries`` are kept
+    (beyond, the least recently booked go first), so memory stays flat however many recipients.
+    """
+
+    def __init__(self, gap_seconds, clock=time.monotonic, max_entries=100_000):
+        if gap_seconds < 0:
+            raise ValueError(f"gap_seconds must be >= 0, not {gap_seconds!r}")
+        if max_entries < 1:
+            raise ValueError(f"max_entries must be >= 1, not {max_entries!r}")
+        self.gap = float(gap_seconds)
+        self.max_entries = max_entries
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._next = (
+            OrderedDict()
+        )  # recipient -> instant of its next free slot, oldest booked first
+
+    def __len__(self):
+        with self._lock:
+            return len(self._next)
+
+    def set_gap(self, gap_seconds):
+        """Change the gap for the slots booked from now on."""
+        if gap_seconds < 0:
+            raise ValueError(f"gap_seconds must be >= 0, not {gap_seconds!r}")
+        with self._lock:
+            self.gap = float(gap_seconds)
+
+    def reserve(self, recipient, max_delay=None):
+        """Book the next slot of ``recipient``; return its delay in seconds from now (0: now).
+
+        Concurrent or successive callers for one recipient get successive slots, ``gap`` apart.
+        With ``max_delay``, a slot further away than that is not booked and ``None`` is returned.
+        """
+        with self._lock:
+            now = self._clock()
+            self._expire(now)
+            slot = max(now, self._next.get(recipient, now))
+            if max_delay is not None and slot - now > max_delay + _EPSILON:
+                return None
+            self._store(recipient, slot + self.gap, now)
+            return slot - now
+
+    def delay(self, recipient):
+        """Seconds until ``recipient`` may next be sent to, without booking anything."""
+        with self._lock:
+            return max(self._next.get(recipient, -math.inf) - self._clock(), 0.0)
+
+    def penalize(self, recipient, seconds):
+        """Send nothing more to ``recipient`` for ``seconds`` (e.g. after error 131056)."""
+        with self._lock:
+            now = self._clock()
+            self._store(recipient, max(self._next.get(recipient, now), now + seconds), now)
+
+    def _store(self, recipient, instant, now):
+        """Under the lock: remember ``instant`` for ``recipient`` as its most recent booking."""
+        if instant <= now:
+            self._next.pop(recipient, None)
+            return
+        self._next[recipient] = instant
+        self._next.move_to_end(recipient)
+        while len(self._next) > self.max_entries:
+            self._next.popitem(last=False)
+
+    def _expire(self, now):
+        """Under the lock: drop the oldest bookings whose instant has passed."""
+        while self._next:
+            recipient, instant = next(iter(self._next.items()))
+            if instant > now:
+                return
+            del self._next[recipient]
+
+
+# --------------------------------------------------------------------------------------------------
+# Process-wide registry
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class Pacer:
+    """The pacing state of one business number: its :class:`TokenBucket` and
+    :class:`RecipientGap`."""
+
+    bucket: TokenBucket
+    gaps: RecipientGap
+
+
+_PACERS = {}
+_PACERS_LOCK = threading.Lock()
+
+
+def get_pacer(key, rate, gap):
+    """The process-wide :class:`Pacer` of ``key`` (e.g. ``(db name, account id)``).
+
+    Created at ``rate`` messages per second and ``gap`` seconds between two messages to one
+    recipient on first use; later calls return the same object, with the rate and gap updated
+    when they changed.
+    """
+    with _PACERS_LOCK:
+        pacer = _PACERS.get(key)
+        if pacer is None:
+            pacer = _PACERS[key] = Pacer(TokenBucket(rate), RecipientGap(gap))
+            return pacer
+    if pacer.bucket.rate != rate:
+        pacer.bucket.set_rate(rate)
+    if pacer.gaps.gap != gap:
+        pacer.gaps.set_gap(gap)
+    return pacer
+
+
+def forget_pacer(key):
+    """Drop the :class:`Pacer` of ``key`` from the registry (e.g. when an account is deleted)."""
+    with _PACERS_LOCK:
+        _PACERS.pop(key, None)

@@ -1,0 +1,173 @@
+"""Concurrent sending of a batch of Cloud API messages, paced per business number and recipient.
+
+The outbox cron claims a batch of queued messages in its own cursor, builds their payloads as
+:class:`Job` objects, calls :func:`send_all` and writes the returned :class:`Outcome` objects back
+in its cursor. The threads started here do HTTP only, never database work.
+
+Pacing comes from a :class:`~.pacing.Pacer`: each job first waits for its recipient's slot (booked
+in job order, so that two messages to one customer keep their order) and then for a token of the
+business number's bucket, taken just before the request so that a busy pool cannot save tokens up
+and fire them together. Nothing is retried here: the cron requeues the ``retry`` outcomes.
+"""
+
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from .cloud_api import CloudApiError, OutcomeUnknownError, RetryableError
+
+_logger = logging.getLogger(__name__)
+
+SENT, RETRY, FAILED, UNKNOWN = "sent", "retry", "failed", "unknown"
+
+PAIR_RATE_CODE = 131056  # too many messages to one recipient
+THROUGHPUT_PENALTY = 1.0  # seconds without any send after a throughput error (130429, HTTP 429)
+PAIR_RATE_PENALTY = 6.0  # seconds without sending to a recipient after error 131056
+
+
+@dataclass
+class Job:
+    """One message to send: ``key`` identifies it for the caller (e.g. a record id),
+    ``recipient`` is the customer's number (normalised alike for all jobs: it keys the spacing)
+    and ``payload`` the argument of :meth:`CloudApiClient.send_message`."""
+
+    key: object
+    recipient: str
+    payload: dict
+
+
+@dataclass
+class Outcome:
+    """What became of a :class:`Job`.
+
+    ``status`` is ``"sent"`` (with ``wamid``), ``"retry"`` (not sent, or refused in a way that
+    may succeed later: requeue it, not before ``retry_after`` seconds when given), ``"failed"``
+    (will fail again: ``error`` says why) or ``"unknown"`` (sent but its answer was lost: never
+    resend automatically, the status webhooks will tell). ``error`` is the
+    :class:`~.cloud_api.CloudApiError`, or any other exception raised while sending.
+    """
+
+    key: object
+    status: str
+    wamid: str | None = None
+    error: BaseException | None = None
+    retry_after: float | None = None
+
+
+def pooled_session(max_workers):
+    """A ``requests.Session`` keeping up to ``max_workers`` connections per host, so that
+    ``max_workers`` threads sending at once neither queue nor discard connections.
+
+    Pass it as ``session=`` to :class:`~.cloud_api.CloudApiClient` (and close it when done).
+    """
+    session = requests.Session()
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(1, int(max_workers)))
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+def send_all(client, jobs, pacer, *, max_workers=64, deadline=None):
+    """Send every job of ``jobs`` through ``client.send_message`` with up to ``max_workers``
+    threads, paced by ``pacer``; return one :class:`Outcome` per job, in the order of ``jobs``.
+
+    ``deadline`` is a ``time.monotonic()`` instant (the pacer's clock must be the same one): a
+    job whose recipient slot lies beyond it is not sent and gets a ``retry`` outcome whose
+    ``retry_after`` is the delay until that slot; so does a job that cannot start, or get a token
+    of the bucket, before it. No exception of one job ever breaks the batch.
+    """
+    jobs = list(jobs)
+    outcomes = [None] * len(jobs)
+    schedule = _book_slots(jobs, pacer, deadline, outcomes)
+    if schedule:
+        workers = max(1, min(int(max_workers), len(schedule)))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wa-send") as executor:
+            futures = [
+                (index, executor.submit(_send_one, client, jobs[index], pacer, due, deadline))
+                for due, index in schedule
+            ]
+            for index, future in futures:
+                outcomes[index] = _result(jobs[index], future)
+    _log_summary(outcomes)
+    return outcomes
+
+
+def _book_slots(jobs, pacer, deadline, outcomes):
+    """Book each job's recipient slot, in job order; return ``[(due, index)]`` sorted by due
+    instant (``time.monotonic()``), after filling ``outcomes`` for the jobs beyond ``deadline``."""
+    schedule = []
+    for index, job in enumerate(jobs):
+        now = time.monotonic()
+        max_delay = None if deadline is None else deadline - now
+        delay = pacer.gaps.reserve(job.recipient, max_delay=max_delay)
+        if delay is None:
+            wait = pacer.gaps.delay(job.recipient)
+            outcomes[index] = Outcome(job.key, RETRY, retry_after=wait)
+        else:
+            schedule.append((now + delay, index))
+    schedule.sort(key=lambda item: item[0])  # stable: equal instants keep the order of jobs
+    return schedule
+
+
+def _result(job, future):
+    """The outcome computed by ``future``; ``failed`` should the worker itself have crashed."""
+    try:
+        return future.result()
+    except Exception as exc:  # _send_one catches everything: only a bug gets here
+        _logger.exception("Sending WhatsApp message %r crashed", job.key)
+        return Outcome(job.key, FAILED, error=exc)
+
+
+def _send_one(client, job, pacer, due, deadline):
+    """In a worker thread: wait for the recipient slot ``due`` and a token, then send ``job``."""
+    delay = due - time.monotonic()
+    if delay > 0:
+        time.sleep(delay)
+    if not _take_token(pacer, deadline):
+        return Outcome(job.key, RETRY)
+    try:
+        result = client.send_message(job.payload)
+    except CloudApiError as exc:
+        return error_outcome(job, exc, pacer)
+    except Exception as exc:
+        _logger.warning("Sending WhatsApp message %r failed: %r", job.key, exc)
+        return Outcome(job.key, FAILED, error=exc)
+    return Outcome(job.key, SENT, wamid=result.wamid)
+
+
+def _take_token(pacer, deadline):
+    """Take a token of the bucket, waiting at most until ``deadline``; False when it passes."""
+    if deadline is None:
+        return pacer.bucket.acquire()
+    remaining = deadline - time.monotonic()
+    return remaining > 0 and pacer.bucket.acquire(timeout=remaining)
+
+
+def error_outcome(job, error, pacer):
+    """The :class:`Outcome` of ``job`` failing with the Cloud API ``error``, slowing ``pacer``
+    down on rate limits: the whole number on throughput errors, the recipient on 131056."""
+    if isinstance(error, OutcomeUnknownError):
+        return Outcome(job.key, UNKNOWN, error=error)
+    if not isinstance(error, RetryableError):
+        return Outcome(job.key, FAILED, error=error)
+    retry_after = None
+    if error.code == PAIR_RATE_CODE:
+        pacer.gaps.penalize(job.recipient, PAIR_RATE_PENALTY)
+        retry_after = PAIR_RATE_PENALTY
+    elif error.failure_type == "throttled":  # 130429 and the other throughput limits
+        pacer.bucket.penalize(THROUGHPUT_PENALTY)
+        retry_after = THROUGHPUT_PENALTY
+    return Outcome(job.key, RETRY, error=error, retry_after=retry_after)
+
+
+def _log_summary(outcomes):
+    """Log how many jobs ended in each status."""
+    counts = {}
+    for outcome in outcomes:
+        counts[outcome.status] = counts.get(outcome.status, 0) + 1
+    if counts:
+        _logger.info("WhatsApp batch of %d: %s", len(outcomes), counts)
