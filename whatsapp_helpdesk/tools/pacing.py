@@ -97,7 +97,7 @@ class TokenBucket:
             return True
         deadline = None if timeout is None else self._clock() + max(timeout, 0.0)
         while True:
-            remaining = None if deadline is None else deadline - self._clock()
+            remaining = None if deadline is None else max(deadline - self._clock(), 0.0)
             with self._lock:
                 wait, epoch = self._book(tokens, remaining)
             if wait is None:

@@ -77,8 +77,9 @@ def send_all(client, jobs, pacer, *, max_workers=64, deadline=None):
 
     ``deadline`` is a ``time.monotonic()`` instant (the pacer's clock must be the same one): a
     job whose recipient slot lies beyond it is not sent and gets a ``retry`` outcome whose
-    ``retry_after`` is the delay until that slot; so does a job that cannot start, or get a token
-    of the bucket, before it. No exception of one job ever breaks the batch.
+    ``retry_after`` is the delay until that slot; a job that cannot start, or get a token of the
+    bucket, before it is not sent either (``retry``, no ``retry_after``; its recipient slot stays
+    booked). No exception of one job ever breaks the batch.
     """
     jobs = list(jobs)
     outcomes = [None] * len(jobs)

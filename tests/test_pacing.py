@@ -1,0 +1,330 @@
+"""Pacing of outbound sends (``tools/pacing.py``): token bucket, recipient gaps, registry."""
+
+import itertools
+import math
+import threading
+import time
+
+import pytest
+from wa_tools import pacing
+from wa_tools.pacing import RecipientGap, TokenBucket
+
+
+class FakeClock:
+    """A manual clock; ``sleep`` advances it and records the durations (``on_sleep`` hook)."""
+
+    def __init__(self, now=0.0):
+        self.now = now
+        self.sleeps = []
+        self.on_sleep = None
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, seconds):
+        self.now += seconds
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        if self.on_sleep:
+            self.on_sleep(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def clock():
+    return FakeClock(1000.0)
+
+
+def _bucket(clock, rate, burst=None):
+    return TokenBucket(rate, burst, clock=clock, sleep=clock.sleep)
+
+
+def _take_all(bucket):
+    """How many tokens the bucket hands out right now."""
+    return sum(1 for _ in itertools.takewhile(lambda _: bucket.try_acquire(), range(10_000)))
+
+
+# -- TokenBucket, fake clock
+
+
+def test_default_burst_is_a_tenth_of_a_second_at_least_one():
+    assert TokenBucket(80).burst == 8
+    assert TokenBucket(1000).burst == 100
+    assert TokenBucket(5).burst == 1
+    assert TokenBucket(5, burst=3).burst == 3
+
+
+@pytest.mark.parametrize("rate", [0, -1, math.nan, math.inf, True, "80"])
+def test_invalid_rate(rate):
+    with pytest.raises(ValueError):
+        TokenBucket(rate)
+
+
+def test_fresh_bucket_gives_its_burst_then_one_token_per_interval(clock):
+    bucket = _bucket(clock, 10, burst=3)
+    assert _take_all(bucket) == 3
+    clock.advance(0.099)
+    assert not bucket.try_acquire()
+    clock.advance(0.001)
+    assert _take_all(bucket) == 1
+    clock.advance(10)  # refills up to the burst only
+    assert _take_all(bucket) == 3
+
+
+def test_tokens_accrue_fractionally_at_1000_per_second(clock):
+    bucket = _bucket(clock, 1000, burst=1)
+    assert bucket.try_acquire()
+    clock.advance(0.0006)
+    assert not bucket.try_acquire()
+    clock.advance(0.0004)
+    assert bucket.try_acquire()
+    clock.advance(0.25)
+    assert _take_all(bucket) == 1
+
+
+def test_acquire_sleeps_until_its_slot(clock):
+    bucket = _bucket(clock, 10, burst=1)
+    start = clock.now
+    for _ in range(5):
+        assert bucket.acquire()
+    assert clock.now - start == pytest.approx(0.4)
+    assert clock.sleeps == pytest.approx([0.1] * 4)
+
+
+def test_acquire_several_tokens(clock):
+    bucket = _bucket(clock, 10, burst=5)
+    assert bucket.acquire(5)
+    assert bucket.acquire(2)
+    assert clock.sleeps == pytest.approx([0.2])
+
+
+def test_acquire_timeout_takes_nothing(clock):
+    bucket = _bucket(clock, 10, burst=1)
+    assert bucket.acquire()
+    assert not bucket.acquire(timeout=0.05)
+    assert clock.sleeps == []
+    assert bucket.acquire(timeout=0.1)
+    assert clock.sleeps == pytest.approx([0.1])
+
+
+def test_tiny_waits_are_not_slept(clock):
+    bucket = _bucket(clock, 1000, burst=1)
+    bucket.acquire()
+    clock.advance(0.0006)
+    assert bucket.acquire()  # 0.4 ms early: handed out without a sleep
+    assert clock.sleeps == []
+    assert bucket.acquire()  # the schedule is kept: the next slot is 1.4 ms away
+    assert clock.sleeps == pytest.approx([0.0014])
+
+
+def test_penalize_blocks_then_restarts_without_burst(clock):
+    bucket = _bucket(clock, 10, burst=5)
+    bucket.penalize(2.0)
+    clock.advance(1.999)
+    assert not bucket.try_acquire()
+    clock.advance(0.001)
+    assert _take_all(bucket) == 1
+    clock.advance(0.1)
+    assert _take_all(bucket) == 1
+    clock.advance(1.0)
+    assert _take_all(bucket) == 5
+
+
+def test_penalize_never_shortens_a_pause(clock):
+    bucket = _bucket(clock, 10)
+    bucket.penalize(2.0)
+    bucket.penalize(0.5)
+    bucket.penalize(0)
+    clock.advance(1.9)
+    assert not bucket.try_acquire()
+    clock.advance(0.1)
+    assert bucket.try_acquire()
+
+
+def test_penalize_voids_slots_booked_by_sleepers(clock):
+    bucket = _bucket(clock, 10, burst=1)
+    start = clock.now
+    assert bucket.acquire()
+
+    def penalize_once(_seconds):
+        clock.on_sleep = None
+        bucket.penalize(1.0)
+
+    clock.on_sleep = penalize_once
+    assert bucket.acquire()  # booked +0.1, penalized meanwhile: books again at +1.0
+    assert clock.sleeps == pytest.approx([0.1, 0.9])
+    assert clock.now - start == pytest.approx(1.0)
+
+
+def test_set_rate_keeps_missing_tokens_and_rescales_default_burst(clock):
+    bucket = _bucket(clock, 10)
+    assert _take_all(bucket) == 1
+    bucket.set_rate(100)
+    assert bucket.rate == 100 and bucket.burst == 10
+    assert _take_all(bucket) == 9  # the token taken at rate 10 is still missing
+    clock.advance(0.05)
+    assert _take_all(bucket) == 5
+
+
+def test_set_rate_keeps_an_explicit_burst(clock):
+    bucket = _bucket(clock, 10, burst=2)
+    bucket.set_rate(1000)
+    assert bucket.burst == 2
+    with pytest.raises(ValueError):
+        bucket.set_rate(0)
+
+
+def test_set_rate_slows_down_owed_tokens(clock):
+    bucket = _bucket(clock, 100, burst=1)
+    for _ in range(3):
+        bucket.acquire()
+    bucket.set_rate(10)
+    clock.sleeps.clear()
+    assert bucket.acquire()
+    assert clock.sleeps == pytest.approx([0.1])
+
+
+# -- TokenBucket, real clock
+
+
+def test_real_clock_rate_with_threads():
+    bucket = TokenBucket(500, burst=1)
+    started = time.monotonic()
+    threads = [
+        threading.Thread(target=lambda: [bucket.acquire() for _ in range(50)]) for _ in range(4)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    assert 0.38 <= elapsed < 0.6  # 199 intervals of 2 ms
+
+
+def test_try_acquire_on_a_real_clock():
+    bucket = TokenBucket(10, burst=5)
+    assert [bucket.try_acquire() for _ in range(6)] == [True] * 5 + [False]
+
+
+def test_real_clock_accurate_at_1000_per_second():
+    bucket = TokenBucket(1000)  # burst 100
+    started = time.monotonic()
+    for _ in range(400):
+        bucket.acquire()
+    assert 0.29 <= time.monotonic() - started < 0.45
+
+
+# -- RecipientGap
+
+
+def test_reserve_books_successive_slots(clock):
+    gaps = RecipientGap(6.0, clock=clock)
+    assert [gaps.reserve("a") for _ in range(3)] == [0, 6, 12]
+    assert gaps.reserve("b") == 0
+    clock.advance(7)
+    assert gaps.reserve("a") == pytest.approx(11)
+    assert gaps.reserve("b") == 0
+    assert gaps.delay("a") == pytest.approx(17)
+    assert gaps.delay("zzz") == 0
+
+
+def test_reserve_max_delay_books_nothing(clock):
+    gaps = RecipientGap(6.0, clock=clock)
+    assert gaps.reserve("a", max_delay=1) == 0
+    assert gaps.reserve("a", max_delay=1) is None
+    assert gaps.reserve("a", max_delay=6) == 6
+    assert gaps.reserve("a") == 12
+
+
+def test_concurrent_reservations_get_distinct_slots(clock):
+    gaps = RecipientGap(2.0, clock=clock)
+    delays = []
+    threads = [threading.Thread(target=lambda: delays.append(gaps.reserve("a"))) for _ in range(40)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(delays) == [2.0 * i for i in range(40)]
+
+
+def test_penalize_recipient(clock):
+    gaps = RecipientGap(1.0, clock=clock)
+    gaps.penalize("a", 6.0)
+    gaps.penalize("a", 2.0)  # never shortens
+    assert gaps.reserve("a") == 6
+    assert gaps.reserve("b") == 0
+
+
+def test_zero_gap_remembers_nothing(clock):
+    gaps = RecipientGap(0, clock=clock)
+    assert [gaps.reserve("a") for _ in range(3)] == [0, 0, 0]
+    assert len(gaps) == 0
+
+
+def test_old_entries_expire(clock):
+    gaps = RecipientGap(6.0, clock=clock)
+    for number in range(100_000):
+        gaps.reserve(f"3361{number:07d}")
+        clock.advance(0.001)
+    assert len(gaps) <= 6001  # only the last 6 seconds' recipients
+    clock.advance(6)
+    gaps.reserve("a")
+    assert len(gaps) == 1
+
+
+def test_max_entries_forgets_the_oldest(clock):
+    gaps = RecipientGap(60.0, clock=clock, max_entries=10)
+    for number in range(50):
+        gaps.reserve(str(number))
+    assert len(gaps) == 10
+    assert gaps.reserve("0") == 0  # forgotten
+    assert gaps.reserve("49") == 60
+
+
+def test_set_gap(clock):
+    gaps = RecipientGap(1.0, clock=clock)
+    gaps.set_gap(3.0)
+    assert [gaps.reserve("a") for _ in range(2)] == [0, 3]
+    with pytest.raises(ValueError):
+        gaps.set_gap(-1)
+
+
+# -- registry
+
+
+@pytest.fixture
+def key(request):
+    key = ("test-db", request.node.name)
+    yield key
+    pacing.forget_pacer(key)
+
+
+def test_registry_returns_the_same_pacer(key):
+    pacer = pacing.get_pacer(key, 80, 6.0)
+    assert pacing.get_pacer(key, 80, 6.0) is pacer
+    assert pacing.get_pacer((key, "other"), 80, 6.0) is not pacer
+    pacing.forget_pacer((key, "other"))
+    assert pacer.bucket.rate == 80 and pacer.gaps.gap == 6.0
+
+
+def test_registry_updates_rate_and_gap(key):
+    pacer = pacing.get_pacer(key, 80, 6.0)
+    pacer.gaps.reserve("a")
+    assert pacing.get_pacer(key, 1000, 4.0) is pacer
+    assert pacer.bucket.rate == 1000 and pacer.bucket.burst == 100
+    assert pacer.gaps.gap == 4.0
+    assert pacer.gaps.delay("a") == pytest.approx(6.0, abs=0.1)  # booked slots are kept
+
+
+def test_registry_is_thread_safe(key):
+    found = []
+    threads = [
+        threading.Thread(target=lambda: found.append(pacing.get_pacer(key, 80, 6.0)))
+        for _ in range(20)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len({id(pacer) for pacer in found}) == 1

@@ -1,0 +1,251 @@
+"""Concurrent paced sending (``tools/sender.py``) against the local Cloud API sandbox."""
+
+import logging
+import time
+
+import pytest
+from wa_tools import cloud_api, pacing, sandbox, sender
+from wa_tools.cloud_api import (
+    CloudApiError,
+    OutcomeUnknownError,
+    PermanentError,
+    RetryableError,
+)
+from wa_tools.sender import Job, send_all
+
+CUSTOMER = "15551230000"
+
+
+@pytest.fixture
+def sb(monkeypatch):
+    # With socketserver's default listen backlog of 5, dozens of simultaneous connections would
+    # overflow it (SYN retransmitted after 1 s, connections reset): make sure it is large enough.
+    backlog = max(sandbox._Server.request_queue_size, 256)
+    monkeypatch.setattr(sandbox._Server, "request_queue_size", backlog)
+    config = sandbox.SandboxConfig(port=0, webhook_url=None, enforce_window=False, status_delay=60)
+    server = sandbox.Sandbox(config).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def make_client(sb):
+    sessions = []
+
+    def make(max_workers=64, **options):
+        sessions.append(sender.pooled_session(max_workers))
+        return cloud_api.CloudApiClient(
+            token=sb.config.token,
+            phone_number_id=sb.config.phone_number_id,
+            base_url=sb.base_url,
+            session=sessions[-1],
+            **options,
+        )
+
+    yield make
+    for session in sessions:
+        session.close()
+
+
+@pytest.fixture
+def client(make_client):
+    return make_client(timeout=(1, 3))
+
+
+def _pacer(rate=10_000, gap=0.0, burst=None):
+    return pacing.Pacer(pacing.TokenBucket(rate, burst), pacing.RecipientGap(gap))
+
+
+def _job(key, to):
+    return Job(key, to, {"to": to, "type": "text", "text": {"body": f"message {key}"}})
+
+
+def _jobs(count, recipient=None):
+    return [_job(i, recipient or f"1555{i:07d}") for i in range(count)]
+
+
+def _statuses(outcomes):
+    return [outcome.status for outcome in outcomes]
+
+
+def _timed(*args, **kwargs):
+    started = time.monotonic()
+    outcomes = send_all(*args, **kwargs)
+    return outcomes, time.monotonic() - started
+
+
+# -- against the sandbox
+
+
+def test_sends_every_job_exactly_once_in_order(sb, client):
+    jobs = _jobs(30)
+    outcomes = send_all(client, jobs, _pacer(), max_workers=8)
+    assert [outcome.key for outcome in outcomes] == list(range(30))
+    assert set(_statuses(outcomes)) == {"sent"}
+    assert sorted(entry["to"] for entry in sb.sent) == [job.recipient for job in jobs]
+    by_wamid = {entry["wamid"]: entry["to"] for entry in sb.sent}
+    assert {
+        outcome.wamid: job.recipient for outcome, job in zip(outcomes, jobs, strict=True)
+    } == by_wamid
+
+
+def test_empty_batch(client):
+    assert send_all(client, [], _pacer()) == []
+
+
+def test_sends_concurrently(sb, client, caplog):
+    sb.configure(latency_ms=50)
+    with caplog.at_level(logging.WARNING, logger="urllib3"):
+        outcomes, elapsed = _timed(client, _jobs(100), _pacer(), max_workers=50)
+    assert set(_statuses(outcomes)) == {"sent"}
+    assert len(sb.sent) == 100
+    assert elapsed < 0.6  # 5 s one by one
+    assert "pool is full" not in caplog.text
+
+
+def test_respects_the_rate(sb, client):
+    outcomes, elapsed = _timed(client, _jobs(60), _pacer(rate=100), max_workers=32)
+    assert set(_statuses(outcomes)) == {"sent"}
+    assert 0.45 <= elapsed < 1.5  # a burst of 10, then 50 at 10 ms intervals
+    times = sorted(entry["time"] for entry in sb.sent)
+    assert times[-1] - times[0] >= 0.45
+
+
+def test_429_burst_gives_retry_outcomes(sb, client, monkeypatch):
+    monkeypatch.setattr(sender, "THROUGHPUT_PENALTY", 0.2)  # keeps the test short
+    sb.configure(burst_429=5)
+    outcomes = send_all(client, _jobs(10), _pacer(), max_workers=10)
+    retries = [outcome for outcome in outcomes if outcome.status == "retry"]
+    assert len(retries) == 5 and _statuses(outcomes).count("sent") == 5
+    assert {(o.error.code, o.retry_after) for o in retries} == {(130429, sender.THROUGHPUT_PENALTY)}
+    assert all(isinstance(o.error, RetryableError) for o in retries)
+    assert len(sb.sent) == 5
+
+
+def test_429_pauses_the_whole_number(sb, client, monkeypatch):
+    monkeypatch.setattr(sender, "THROUGHPUT_PENALTY", 0.4)
+    sb.configure(burst_429=1)
+    outcomes, elapsed = _timed(client, _jobs(4), _pacer(rate=20, burst=1), max_workers=4)
+    assert sorted(_statuses(outcomes)) == ["retry", "sent", "sent", "sent"]
+    assert elapsed >= 0.4  # nothing sent during the pause after the 429
+    times = sorted(entry["time"] for entry in sb.sent)
+    assert times[-1] - times[0] >= 0.09  # then no burst: one token every 50 ms
+
+
+def test_read_timeout_is_unknown_and_not_resent(sb, make_client):
+    sb.configure(timeout_next=2, timeout_seconds=1.0)
+    client = make_client(timeout=(1, 0.3))
+    outcomes = send_all(client, _jobs(5), _pacer(), max_workers=5)
+    unknown = [outcome for outcome in outcomes if outcome.status == "unknown"]
+    assert len(unknown) == 2 and _statuses(outcomes).count("sent") == 3
+    assert all(isinstance(o.error, OutcomeUnknownError) for o in unknown)
+    assert all(o.error.failure_type == "timeout" and o.retry_after is None for o in unknown)
+    assert len(sb.sent) == 5  # the two are accepted by Meta, and sent only once
+    assert len({entry["to"] for entry in sb.sent}) == 5
+
+
+def test_pair_rate_limit_gives_retry_after(sb, client):
+    sb.configure(pair_gap_ms=1000)
+    pacer = _pacer(gap=0.0)  # spacing below Meta's: the second message is refused
+    jobs = [_job(0, CUSTOMER), _job(1, CUSTOMER), _job(2, "15559990000")]
+    outcomes = send_all(client, jobs, pacer)
+    assert sorted(_statuses(outcomes[:2])) == ["retry", "sent"] and outcomes[2].status == "sent"
+    retry = next(outcome for outcome in outcomes if outcome.status == "retry")
+    assert retry.error.code == 131056 and retry.retry_after == sender.PAIR_RATE_PENALTY
+    assert 5.5 < pacer.gaps.delay(CUSTOMER) <= 6.0
+    assert len(sb.sent) == 2
+
+
+def test_recipient_gap_spaces_messages_in_order(sb, client):
+    sb.configure(pair_gap_ms=120)
+    jobs = [_job(0, CUSTOMER), _job(1, "15559990000"), _job(2, CUSTOMER), _job(3, CUSTOMER)]
+    outcomes, elapsed = _timed(client, jobs, _pacer(gap=0.15))
+    assert set(_statuses(outcomes)) == {"sent"}
+    assert elapsed >= 0.3
+    to_customer = [entry for entry in sb.sent if entry["to"] == CUSTOMER]
+    assert [e["payload"]["text"]["body"] for e in to_customer] == [
+        f"message {i}" for i in (0, 2, 3)
+    ]
+
+
+def test_slot_beyond_deadline_is_retried_unsent(sb, client):
+    pacer = _pacer(gap=5.0)
+    jobs = [_job(0, CUSTOMER), _job(1, CUSTOMER), _job(2, "15559990000")]
+    outcomes, elapsed = _timed(client, jobs, pacer, deadline=time.monotonic() + 1.0)
+    assert _statuses(outcomes) == ["sent", "retry", "sent"]
+    assert outcomes[1].error is None and 4.5 < outcomes[1].retry_after <= 5.0
+    assert len(sb.sent) == 2 and elapsed < 0.5
+    assert pacer.gaps.delay(CUSTOMER) <= 5.0  # the unsent job booked no slot
+
+
+def test_past_deadline_sends_nothing(sb, client):
+    outcomes = send_all(client, _jobs(3), _pacer(), deadline=time.monotonic() - 1)
+    assert _statuses(outcomes) == ["retry"] * 3
+    assert sb.sent == []
+
+
+def test_no_token_before_deadline_is_retried_unsent(sb, client):
+    pacer = _pacer(rate=2, burst=1)
+    outcomes, elapsed = _timed(client, _jobs(3), pacer, deadline=time.monotonic() + 0.3)
+    assert sorted(_statuses(outcomes)) == ["retry", "retry", "sent"]
+    assert len(sb.sent) == 1 and elapsed < 0.3
+
+
+def test_bad_jobs_do_not_break_the_batch(sb, client):
+    jobs = [_job(0, "15550000001"), Job(1, "x", {"type": "text"}), _job(2, "not a number")]
+    outcomes = send_all(client, jobs, _pacer())
+    assert _statuses(outcomes) == ["sent", "failed", "failed"]
+    assert isinstance(outcomes[1].error, ValueError)
+    assert isinstance(outcomes[2].error, PermanentError)
+    assert outcomes[2].error.failure_type == "invalid_recipient"
+    assert len(sb.sent) == 1
+
+
+# -- without HTTP
+
+
+class FakeClient:
+    """Raises the exception mapped to a job's recipient, else answers with a wamid."""
+
+    def __init__(self, errors):
+        self.errors = errors
+
+    def send_message(self, payload):
+        error = self.errors.get(payload["to"])
+        if error is not None:
+            raise error
+        return cloud_api.SendResult(wamid=f"wamid.{payload['to']}", wa_id=None, input=None, raw={})
+
+
+def test_outcome_mapping():
+    errors = {
+        "2": RetryableError("server", code=131000, failure_type="server"),
+        "3": PermanentError("closed", code=131047, failure_type="window_closed"),
+        "4": OutcomeUnknownError("lost", failure_type="timeout"),
+        "5": CloudApiError("odd"),
+        "6": RuntimeError("bug"),
+    }
+    jobs = [_job(i, str(i)) for i in range(1, 7)]
+    pacer = _pacer(rate=1000)
+    outcomes = send_all(FakeClient(errors), jobs, pacer)
+    assert _statuses(outcomes) == ["sent", "retry", "failed", "unknown", "failed", "failed"]
+    assert outcomes[0].wamid == "wamid.1" and outcomes[0].error is None
+    assert [outcome.error for outcome in outcomes[1:]] == list(errors.values())
+    assert outcomes[1].retry_after is None
+    assert pacer.bucket.try_acquire()  # not throttled: no pause
+
+
+def test_throttling_pauses_the_bucket():
+    error = RetryableError("throttled", code=130429, http_status=429, failure_type="throttled")
+    pacer = _pacer(rate=1000)
+    outcome = sender.error_outcome(_job(1, "1"), error, pacer)
+    assert (outcome.status, outcome.retry_after) == ("retry", sender.THROUGHPUT_PENALTY)
+    assert not pacer.bucket.try_acquire()
+
+
+def test_pooled_session_pool_size():
+    session = sender.pooled_session(48)
+    for url in ("http://127.0.0.1", "https://graph.facebook.com"):
+        adapter = session.get_adapter(url)
+        assert adapter._pool_maxsize == 48 and adapter._pool_connections == 4
+    session.close()
