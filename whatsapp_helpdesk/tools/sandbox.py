@@ -1944,6 +1944,8 @@ class _Handler(BaseHTTPRequestHandler):
     """Turns each HTTP request into a ``Request`` for ``Sandbox.handle``."""
 
     server_version = "WhatsAppCloudSandbox/1.0"
+    # keep-alive, like graph.facebook.com: every answer carries its Content-Length
+    protocol_version = "HTTP/1.1"
 
     def do_GET(self):
         self._serve()
@@ -1978,6 +1980,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # Meta takes hundreds of concurrent connections; the stdlib default backlog of 5 resets them
+    request_queue_size = 1024
 
     def __init__(self, address, sandbox: Sandbox):
         super().__init__(address, _Handler)
