@@ -7,7 +7,7 @@
     "license": "LGPL-3",
     "author": "whatsapp_helpdesk developers",
     "website": "https://github.com/whatsapp-helpdesk/whatsapp_helpdesk",
-    "depends": ["mail", "phone_validation", "sale_stock", "stock_delivery"],
+    "depends": ["contacts", "mail", "phone_validation", "sale_stock", "stock_delivery"],
     "external_dependencies": {"python": ["requests", "phonenumbers", "babel"]},
     "data": [
         "security/whatsapp_security.xml",

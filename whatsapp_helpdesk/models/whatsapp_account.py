@@ -1,14 +1,17 @@
 import logging
 import secrets
+import threading
 
 from odoo import api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 
-from ..tools import cloud_api
+from ..tools import cloud_api, sender
 
 _logger = logging.getLogger(__name__)
 
 SECRET_FIELDS = ("token", "app_secret", "verify_token")
+_SESSIONS = {}
+_SESSIONS_LOCK = threading.Lock()
 
 
 class WhatsappAccount(models.Model):
@@ -51,6 +54,15 @@ class WhatsappAccount(models.Model):
         [("80", "80 messages/s (standard)"), ("1000", "1,000 messages/s (upgraded)")],
         required=True,
         default="80",
+    )
+    recipient_gap = fields.Float(
+        "Gap per Customer (s)",
+        default=1.0,
+        help="Least time between two messages to one customer (Meta answers 131056 below it).",
+    )
+    send_workers = fields.Integer(
+        "Concurrent Sends",
+        help="Requests in flight at once; 0 = enough for the throughput tier at 100 ms latency.",
     )
     webhook_url = fields.Char(compute="_compute_webhook_url")
     conversation_count = fields.Integer(compute="_compute_conversation_count")
@@ -120,7 +132,7 @@ class WhatsappAccount(models.Model):
     # Cloud API
     # ------------------------------------------------------------------
 
-    def _get_api_client(self):
+    def _get_api_client(self, session=None):
         """The Cloud API client of this account; every Graph call of the addon goes through it."""
         self.ensure_one()
         account = self.sudo()
@@ -133,7 +145,25 @@ class WhatsappAccount(models.Model):
             base_url=account.api_base_url,
             api_version=account.api_version,
             timeout=account.api_timeout or 20.0,
+            session=session,
         )
+
+    def _sending_workers(self):
+        self.ensure_one()
+        if self.send_workers > 0:
+            return self.send_workers
+        # in flight = rate x latency; room for 200 ms answers
+        return max(8, min(256, int(int(self.throughput_tier) * 0.2)))
+
+    def _sending_session(self):
+        """A pooled HTTP session per account and process, kept across cron runs (keep-alive)."""
+        self.ensure_one()
+        key = (self.env.cr.dbname, self.id, self._sending_workers())
+        with _SESSIONS_LOCK:
+            session = _SESSIONS.get(key)
+            if session is None:
+                session = _SESSIONS[key] = sender.pooled_session(key[2])
+        return session
 
     def _get_conversation(self, partner):
         """The conversation of this account with ``partner``'s number, created if needed."""

@@ -3,13 +3,14 @@ import logging
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from ..tools import cloud_api
+from ..tools import cloud_api, pacing, sender
 from ..tools import status as wa_status
 
 _logger = logging.getLogger(__name__)
@@ -19,6 +20,8 @@ MAX_SEND_ATTEMPTS = 5
 # request reached Meta is unknown, so it becomes "unknown", never sent again on its own.
 SENDING_LEASE = timedelta(minutes=5)
 CRON_TIME_BUDGET = 50  # seconds of work per cron run before handing back to the scheduler
+# A job whose recipient may not be written to before this many seconds goes back to the queue.
+SEND_DEADLINE = 30
 
 MESSAGE_TYPES = [
     ("text", "Text"),
@@ -72,6 +75,15 @@ FAILURE_TYPES = [
     ("unknown_error", "Unknown error"),
 ]
 FAILURE_TYPE_KEYS = {key for key, _label in FAILURE_TYPES}
+
+
+def _send_planned(planned):
+    """Put planned jobs on the wire (HTTP only, no database): runs beside the cron's cursor."""
+    outcomes = []
+    for client, jobs, pacer, workers in planned:
+        deadline = time.monotonic() + SEND_DEADLINE
+        outcomes += sender.send_all(client, jobs, pacer, max_workers=workers, deadline=deadline)
+    return outcomes
 
 
 def _is_testing():
@@ -202,23 +214,47 @@ class WhatsappMessage(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _cron_send(self, batch_size=100):
-        """Send the queued messages in batches; woken by a trigger whenever a row is queued."""
+    def _cron_send(self, batch_size=None):
+        """Send the queued messages; woken by a trigger whenever a row is queued.
+
+        A two-stage pipeline: while one claimed batch is on the wire (threads doing HTTP only,
+        paced per business number), the cron's cursor records the previous batch's outcomes and
+        claims the next one. Every claim is committed before anything leaves, so a worker killed
+        mid-batch leaves rows in "sending" that the lease turns into "unknown", never resent.
+        """
         self._recover_stale_sending()
         auto_commit = not _is_testing()
         started = time.monotonic()
         done = 0
-        while time.monotonic() - started < CRON_TIME_BUDGET:
-            batch = self._claim_queued(batch_size)
-            if not batch:
-                break
-            if auto_commit:
-                self.env.cr.commit()  # pylint: disable=invalid-commit
-            batch._send(auto_commit=auto_commit)
-            done += len(batch)
+        in_flight = None
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="wa-batch") as stage:
+            while True:
+                batch = self.browse()
+                if time.monotonic() - started < CRON_TIME_BUDGET:
+                    batch = self._claim_queued(batch_size or self._batch_size())
+                    if auto_commit:
+                        self.env.cr.commit()  # pylint: disable=invalid-commit
+                planned = batch._plan_sends() if batch else []
+                future = stage.submit(_send_planned, planned) if planned else None
+                if in_flight:
+                    self._apply_outcomes(in_flight.result())
+                    if auto_commit:
+                        self.env.cr.commit()  # pylint: disable=invalid-commit
+                    self.env.invalidate_all()
+                in_flight = future
+                done += len(batch)
+                if not batch and not in_flight:
+                    break
         remaining = self.search_count(self._due_domain())
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         return done
+
+    @api.model
+    def _batch_size(self):
+        """About five seconds of the fastest account's throughput per claim."""
+        accounts = self.env["whatsapp.account"].sudo().search([("active", "=", True)])
+        tiers = accounts.mapped("throughput_tier")
+        return max(100, 5 * max((int(tier) for tier in tiers), default=80))
 
     def _due_domain(self):
         now = fields.Datetime.now()
@@ -279,39 +315,84 @@ class WhatsappMessage(models.Model):
             )
         return stale
 
-    def _send(self, auto_commit=False):
-        clients = {}
-        for message in self:
-            account = message.account_id
+    def _plan_sends(self):
+        """[(client, jobs, pacer, workers)] per account; payload problems fail their row now."""
+        planned = []
+        for account in self.account_id:
+            messages = self.filtered(lambda m, account=account: m.account_id == account)
             try:
-                if account.id not in clients:
-                    clients[account.id] = account._get_api_client()
-                result = message._send_with(clients[account.id])
-            except cloud_api.OutcomeUnknownError as error:
-                message._record_outcome_unknown(error)
-            except cloud_api.RetryableError as error:
-                message._record_retryable(error)
-            except cloud_api.CloudApiError as error:
-                message._record_failure(error.failure_type, str(error), error.code)
+                client = account._get_api_client(session=account._sending_session())
             except UserError as error:
-                message._record_failure("config", str(error))
-            else:
-                message.write(
-                    {
-                        "state": "sent",
-                        "wamid": result.wamid,
-                        "sent_at": fields.Datetime.now(),
-                        "sending_since": False,
-                        "failure_type": False,
-                        "failure_reason": False,
-                        "error_code": False,
-                    }
+                for message in messages:
+                    message._record_failure("config", str(error))
+                continue
+            jobs = []
+            for message in messages:
+                try:
+                    payload = message._send_payload(client)
+                except cloud_api.CloudApiError as error:
+                    message._record_error(error)
+                    continue
+                except (UserError, ValueError) as error:
+                    message._record_failure("config", str(error))
+                    continue
+                jobs.append(sender.Job(message.id, message.conversation_id.wa_id, payload))
+            if jobs:
+                pacer = pacing.get_pacer(
+                    (self.env.cr.dbname, account.id),
+                    rate=float(account.throughput_tier),
+                    gap=account.recipient_gap,
                 )
-            if auto_commit:
-                self.env.cr.commit()  # pylint: disable=invalid-commit
+                planned.append((client, jobs, pacer, account._sending_workers()))
+        return planned
 
-    def _send_with(self, client):
-        """Build the Cloud API payload of this message and send it through ``client``."""
+    def _send(self, auto_commit=False):
+        """Send these claimed messages now (the cron's pipeline does the same in stages)."""
+        self._apply_outcomes(_send_planned(self._plan_sends()))
+        if auto_commit:
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    @api.model
+    def _apply_outcomes(self, outcomes):
+        """Record what Meta answered; the common case (sent) in one statement."""
+        sent = [o for o in outcomes if o.status == "sent"]
+        if sent:
+            now = fields.Datetime.now()
+            self.env.flush_all()
+            self.env.cr.execute(
+                SQL(
+                    """
+                    UPDATE whatsapp_message m
+                       SET state = 'sent', wamid = v.wamid, sent_at = %s, sending_since = NULL,
+                           failure_type = NULL, failure_reason = NULL, error_code = NULL,
+                           write_date = now() AT TIME ZONE 'UTC'
+                      FROM (VALUES %s) AS v(id, wamid)
+                     WHERE m.id = v.id AND m.state = 'sending'
+                    """,
+                    now,
+                    SQL(", ").join(SQL("(%s, %s)", o.key, o.wamid) for o in sent),
+                )
+            )
+            self.browse([o.key for o in sent]).invalidate_recordset()
+        for outcome in outcomes:
+            if outcome.status == "sent":
+                continue
+            message = self.browse(outcome.key)
+            if outcome.status == "unknown":
+                message._record_outcome_unknown(outcome.error)
+            elif outcome.status == "retry":
+                message._record_retryable(outcome.error, outcome.retry_after)
+            else:
+                message._record_error(outcome.error)
+
+    def _record_error(self, error):
+        if isinstance(error, cloud_api.CloudApiError):
+            self._record_failure(error.failure_type, str(error), error.code)
+        else:
+            self._record_failure("unknown_error", str(error))
+
+    def _send_payload(self, client):
+        """The Cloud API payload of this message (media and template headers uploaded once)."""
         self.ensure_one()
         payload = {"to": self.conversation_id.wa_id, "biz_opaque_callback_data": self.uuid}
         if self.message_type == "text":
@@ -331,7 +412,7 @@ class WhatsappMessage(models.Model):
             )
         if self.reply_to_wamid:
             payload["context"] = {"message_id": self.reply_to_wamid}
-        return client.send_message(payload)
+        return payload
 
     def _media_object(self, client):
         if not self.media_id:
@@ -356,19 +437,25 @@ class WhatsappMessage(models.Model):
                 "failure_reason": self.env._(
                     "Meta did not answer in time: the message may or may not have been delivered. "
                     "It is not resent automatically (%(error)s).",
-                    error=str(error),
+                    error=str(error or ""),
                 ),
                 "sending_since": False,
             }
         )
 
-    def _record_retryable(self, error):
+    def _record_retryable(self, error, retry_after=None):
+        """Back to the queue, later; a job never sent (slot past the batch) costs no attempt."""
+        if error is None:
+            when = fields.Datetime.now() + timedelta(seconds=retry_after or 0)
+            self.write({"state": "queued", "sending_since": False, "next_attempt_at": when})
+            self._trigger_send_at(when)
+            return
         attempts = self.attempt_count + 1
         if attempts >= MAX_SEND_ATTEMPTS:
             self._record_failure(error.failure_type, str(error), error.code)
             self.attempt_count = attempts
             return
-        delay = timedelta(seconds=min(2**attempts * 5, 900))
+        delay = timedelta(seconds=max(retry_after or 0, min(2**attempts * 5, 900)))
         self.write(
             {
                 "state": "queued",

@@ -34,6 +34,7 @@ class WhatsappCase:
                 "app_secret": APP_SECRET,
                 "verify_token": VERIFY_TOKEN,
                 "api_base_url": "http://127.0.0.1:9",
+                "recipient_gap": 0.0,
             }
         )
         cls.customer = cls.env["res.partner"].create(

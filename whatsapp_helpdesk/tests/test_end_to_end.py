@@ -2,6 +2,7 @@
 posts signed webhooks back to Odoo's test server."""
 
 import time
+from contextlib import contextmanager
 
 from odoo.tests import Form, HttpCase, tagged
 
@@ -27,10 +28,29 @@ class TestEndToEnd(TemplateCase, HttpCase):
         self.sandbox = wa_sandbox.Sandbox(config).start()
         self.addCleanup(self.sandbox.stop)
         self.account.api_base_url = self.sandbox.base_url
+        # The sandbox posts its webhooks from its own thread whenever it likes, and Odoo's test
+        # server shares this test's cursor: hold the test lock while the test works, so that a
+        # webhook request waits instead of using the cursor at the same time.
+        self.registry.test_lock.acquire()
+        self.addCleanup(self.registry.test_lock.release)
+
+    @contextmanager
+    def webhooks_allowed(self):
+        self.registry.test_lock.release()
+        try:
+            yield
+        finally:
+            self.registry.test_lock.acquire()
+
+    def inject(self, *args, **kwargs):
+        with self.webhooks_allowed():
+            return self.sandbox.inject(*args, **kwargs)
 
     def wait_and_process(self, deliveries):
+        with self.webhooks_allowed():
+            delivered = self.sandbox.wait_for_deliveries(deliveries, timeout=20)
         self.assertTrue(
-            self.sandbox.wait_for_deliveries(deliveries, timeout=20),
+            delivered,
             f"the sandbox posted {len(self.sandbox.deliveries)} webhooks, {deliveries} expected",
         )
         for delivery in self.sandbox.deliveries:
@@ -39,7 +59,7 @@ class TestEndToEnd(TemplateCase, HttpCase):
 
     def test_inbound_then_reply_sent_delivered_read(self):
         # the customer writes first: a conversation on the right partner, window open
-        self.sandbox.inject(self.customer_wa_id, profile_name="Ana", text="Oi! Meu pedido chegou?")
+        self.inject(self.customer_wa_id, profile_name="Ana", text="Oi! Meu pedido chegou?")
         self.wait_and_process(1)
         conversation = self.env["whatsapp.conversation"].search(
             [("account_id", "=", self.account.id), ("wa_id", "=", self.customer_wa_id)]
@@ -74,7 +94,7 @@ class TestEndToEnd(TemplateCase, HttpCase):
         )
 
     def test_rate_limit_burst_is_retried(self):
-        self.sandbox.inject(self.customer_wa_id, profile_name="Ana", text="hi")
+        self.inject(self.customer_wa_id, profile_name="Ana", text="hi")
         self.wait_and_process(1)
         conversation = self.env["whatsapp.conversation"].search(
             [("wa_id", "=", self.customer_wa_id)]
@@ -129,3 +149,33 @@ class TestEndToEnd(TemplateCase, HttpCase):
         self.wait_and_process(1)
         self.assertEqual(template.status, "rejected")
         self.assertEqual(template.rejected_reason, "INVALID_FORMAT")
+
+    def test_dispatcher_sends_each_message_once_through_rate_limits(self):
+        template = self.env["whatsapp.template"].create(
+            {
+                "name": "hello_world",
+                "language": "en_US",
+                "account_id": self.account.id,
+                "body": "Hello World",
+            }
+        )
+        template.with_context(whatsapp_no_resubmit=True).status = "approved"
+        self.account.throughput_tier = "1000"
+        Partner = self.env["res.partner"]
+        messages = self.env["whatsapp.message"]
+        for index in range(40):
+            partner = Partner.create(
+                {"name": f"C{index}", "mobile": f"+55 11 9{7000 + index}-0000"}
+            )
+            messages |= self.account._get_conversation(partner)._send_template(template)
+        self.sandbox.configure(burst_429=3, latency_ms=30)
+        for _round in range(10):
+            self.env["whatsapp.message"]._cron_send()
+            waiting = messages.filtered(lambda m: m.state == "queued")
+            if not waiting:
+                break
+            waiting.next_attempt_at = False
+        self.assertEqual(set(messages.mapped("state")), {"sent"})
+        callbacks = [m["payload"].get("biz_opaque_callback_data") for m in self.sandbox.sent]
+        self.assertEqual(sorted(callbacks), sorted(messages.mapped("uuid")))
+        self.assertEqual(len(set(messages.mapped("wamid"))), 40)
