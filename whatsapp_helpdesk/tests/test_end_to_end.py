@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from odoo.tests import Form, HttpCase, tagged
 
 from ..tools import sandbox as wa_sandbox
+from ..tools import template_rules
 from .common import APP_SECRET, DISPLAY_NUMBER, PHONE_NUMBER_ID, TOKEN, WABA_ID
 from .test_templates import TemplateCase
 
@@ -179,3 +180,81 @@ class TestEndToEnd(TemplateCase, HttpCase):
         callbacks = [m["payload"].get("biz_opaque_callback_data") for m in self.sandbox.sent]
         self.assertEqual(sorted(callbacks), sorted(messages.mapped("uuid")))
         self.assertEqual(len(set(messages.mapped("wamid"))), 40)
+
+    def approve_notification_templates(self):
+        """Approve the shipped English drafts on the test account, in Odoo and in the sandbox."""
+        for rule in self.env["whatsapp.notification.rule"].search([]):
+            template = rule.template_id
+            template.with_context(whatsapp_no_resubmit=True).write(
+                {"account_id": self.account.id, "status": "approved"}
+            )
+            payload = template_rules.create_payload(template._to_spec())
+            self.sandbox.add_template(
+                template.name,
+                category=template.category,
+                language=template.language,
+                components=payload["components"],
+                status="APPROVED",
+            )
+        self.env["whatsapp.optin"]._record(
+            self.customer.whatsapp_e164, "opted_in", source="website"
+        )
+
+    def test_order_and_delivery_notifications_through_the_sandbox(self):
+        self.approve_notification_templates()
+        product = self.env["product.product"].create(
+            {"name": "Lamp", "list_price": 250.0, "is_storable": True, "taxes_id": [(5, 0, 0)]}
+        )
+        warehouse = self.env["stock.warehouse"].search(
+            [("company_id", "=", self.env.company.id)], limit=1
+        )
+        self.env["stock.quant"]._update_available_quantity(product, warehouse.lot_stock_id, 5)
+        order = self.env["sale.order"].create(
+            {
+                "partner_id": self.customer.id,
+                "pricelist_id": self.pricelist.id,
+                "order_line": [
+                    (
+                        0,
+                        0,
+                        {
+                            "product_id": product.id,
+                            "product_uom_qty": 2,
+                            "price_unit": 250.0,
+                            "tax_id": [(5, 0, 0)],
+                        },
+                    )
+                ],
+            }
+        )
+        order.action_confirm()
+        # the same event again (a retried job, a re-confirmation) sends nothing more
+        self.env["whatsapp.notification.rule"]._notify_event("sale_confirmed", order)
+        picking = order.picking_ids
+        picking.carrier_tracking_ref = "BR987654321"
+        picking.move_ids.quantity = 2
+        picking.move_ids.picked = True
+        picking.button_validate()
+        self.env["whatsapp.message"]._cron_send()
+
+        sent = {m["payload"]["template"]["name"]: m for m in self.sandbox.sent}
+        self.assertEqual(sorted(sent), ["order_confirmed", "order_shipped"])
+        self.assertEqual(len(self.sandbox.sent), 2)
+        confirmed = [
+            p["text"]
+            for p in sent["order_confirmed"]["payload"]["template"]["components"][0]["parameters"]
+        ]
+        self.assertEqual(confirmed[1], order.name)
+        self.assertEqual(confirmed[2], "R$ 500,00")
+        shipped = [
+            p["text"]
+            for p in sent["order_shipped"]["payload"]["template"]["components"][0]["parameters"]
+        ]
+        self.assertIn("BR987654321", shipped)
+        messages = self.env["whatsapp.message"].search([("notification_key", "!=", False)])
+        self.assertEqual(set(messages.mapped("state")), {"sent"})
+        self.assertIn("WhatsApp notification queued", order.message_ids[0].body)
+        self.assertIn(
+            "BR987654321",
+            picking.message_ids.filtered(lambda m: "WhatsApp" in (m.body or ""))[0].body,
+        )
