@@ -83,10 +83,14 @@ done
   "$PY" -m tools.sandbox say --sandbox-url "http://127.0.0.1:$SANDBOX_PORT" --from "$number" --name "$name" "$text" >/dev/null || true
 done)
 
+"$PY" scripts/demo_ready.py "http://127.0.0.1:$HTTP_PORT" "$DB" || true
+
 cat <<INFO
 
   Odoo:     http://127.0.0.1:$HTTP_PORT   (login admin / password admin, database $DB)
   Sandbox:  http://127.0.0.1:$SANDBOX_PORT/_sandbox/   (make a customer write; see what Odoo sent)
+  Templates were submitted to the sandbox, which approves them: confirm the order of Ana Souza
+  (Sales), then validate its delivery, and both notifications leave on WhatsApp.
   A customer answers from the command line:
     make say FROM=5511987654321 TEXT="Obrigada!"
   Ctrl-C stops both.
