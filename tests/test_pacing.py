@@ -328,3 +328,23 @@ def test_registry_is_thread_safe(key):
     for thread in threads:
         thread.join()
     assert len({id(pacer) for pacer in found}) == 1
+
+
+def test_claim_send_keeps_the_gap_between_real_sends():
+    clock = [100.0]
+    gaps = pacing.RecipientGap(1.0, clock=lambda: clock[0])
+    assert gaps.claim_send("a") == 0
+    clock[0] += 0.3
+    assert gaps.claim_send("a") == pytest.approx(0.7)
+    assert gaps.claim_send("b") == 0
+    clock[0] += 5
+    assert gaps.claim_send("a") == 0
+
+
+def test_claim_send_memory_stays_bounded():
+    clock = [0.0]
+    gaps = pacing.RecipientGap(0.5, clock=lambda: clock[0], max_entries=10)
+    for index in range(1000):
+        clock[0] += 0.001
+        gaps.claim_send(f"r{index}")
+    assert len(gaps._sent) <= 10

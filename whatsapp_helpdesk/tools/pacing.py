@@ -163,10 +163,29 @@ class RecipientGap:
         self._next = (
             OrderedDict()
         )  # recipient -> instant of its next free slot, oldest booked first
+        self._sent = OrderedDict()  # recipient -> instant its last send left, oldest first
 
     def __len__(self):
         with self._lock:
             return len(self._next)
+
+    def claim_send(self, recipient):
+        """Right before a send to ``recipient``: the seconds to wait so that it leaves at least
+        ``gap`` after the previous send that really left (a slot booked in advance can drift
+        closer when the earlier message waited for a bucket token); records the send."""
+        with self._lock:
+            now = self._clock()
+            last = self._sent.get(recipient)
+            at = now if last is None else max(now, last + self.gap)
+            self._sent[recipient] = at
+            self._sent.move_to_end(recipient)
+            horizon = now - self.gap
+            while self._sent:
+                oldest, instant = next(iter(self._sent.items()))
+                if instant >= horizon and len(self._sent) <= self.max_entries:
+                    break
+                del self._sent[oldest]
+            return at - now
 
     def set_gap(self, gap_seconds):
         """Change the gap for the slots booked from now on."""

@@ -130,6 +130,9 @@ def _send_one(client, job, pacer, due, deadline):
         time.sleep(delay)
     if not _take_token(pacer, deadline):
         return Outcome(job.key, RETRY)
+    spacing = pacer.gaps.claim_send(job.recipient)
+    if spacing > 0:
+        time.sleep(spacing)
     try:
         result = client.send_message(job.payload)
     except CloudApiError as exc:
