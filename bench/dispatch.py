@@ -1,0 +1,912 @@
+#!/usr/bin/env python3
+"""Outbox dispatch benchmark: how fast whatsapp_helpdesk's cron empties a queue of template sends.
+
+Steps (only step 4 and the drain are timed):
+
+  1. start the Cloud API sandbox in this process, on a free port of 127.0.0.1, with the latency
+     asked, the 24-hour window off and NO status webhooks (webhook_url=None and no statuses
+     scheduled at all: the drain is measured without webhook load on Odoo);
+  2. copy the addon to a temporary folder (the shared checkout may change during the run: every
+     Odoo command and the sandbox of this run use that copy, reported by its hash) and make sure
+     the database has it (installed with demo data when missing, else updated once with -u so
+     that code and database agree);
+  3. set up through ``odoo-bin shell``: point the demo account at the sandbox with the tier asked,
+     get or create the approved template ``hello_world`` (en_US), get or create the conversations
+     of --recipients customers (+55 11 97xxx-xxxx, reused across runs), cancel what earlier runs
+     left queued or sending;
+  4. enqueue N template messages in another ``odoo-bin shell`` (create() in batches of 5,000, one
+     commit each), timed inside the script;
+  5. start Odoo (--workers HTTP workers, one cron worker): the triggers of the creates are due
+     and the cron drains the queue. The creates notified the cron workers while no Odoo was
+     listening, and a fresh cron worker first sleeps 60-69 s, so once Odoo answers the bench
+     sends the notification ir.cron._trigger sends (pg_notify('cron_trigger', db)) every 2 s until
+     the cron claims rows (--no-wake: leave Odoo alone). Meanwhile the RSS of every process of
+     Odoo's process group is sampled every 0.5 s and the run's rows are counted by state;
+  6. stop when no row of the run is queued or sending (or on --timeout), stop Odoo;
+  7. print a JSON report: rate (from the sandbox's accepted sends), states, duplicated sends
+     (same biz_opaque_callback_data accepted twice), lost messages, peak RSS.
+
+Exit code: 0 when nothing was lost or duplicated, 1 otherwise, 2 when the benchmark itself could
+not run (setup failure, Odoo did not start...).
+"""
+
+import argparse
+import hashlib
+import importlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import psutil
+import psycopg2
+import requests
+
+REPO = Path(__file__).resolve().parent.parent
+ADDON = "whatsapp_helpdesk"
+
+# What the sandbox expects and the demo account gets (the demo account's own ids).
+IDENTITY = {
+    "phone_number_id": "100000000000001",
+    "waba_id": "200000000000001",
+    "display_phone_number": "15550001111",
+    "token": "sandbox-token",
+    "app_secret": "sandbox-app-secret",
+}
+BATCH = 5000
+SAMPLE_PERIOD = 0.5
+MARKER = "DISPATCH_BENCH_JSON "
+SANDBOX_BACKLOG = 1024
+NOT_FINAL = ("queued", "sending")
+SENT_STATES = ("sent", "delivered", "read")
+REPORTED_STATES = (
+    "sent",
+    "delivered",
+    "read",
+    "failed",
+    "unknown",
+    "queued",
+    "sending",
+    "skipped",
+    "canceled",
+)
+
+
+class BenchError(Exception):
+    """The benchmark could not run (exit code 2)."""
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "-n", "--messages", type=int, default=10000, help="messages to enqueue (10000)"
+    )
+    parser.add_argument(
+        "--latency-ms", type=int, default=100, help="sandbox latency of every Graph call (100)"
+    )
+    parser.add_argument(
+        "--tier",
+        type=int,
+        choices=(80, 1000),
+        default=80,
+        help="throughput tier of the account, messages/s (80)",
+    )
+    parser.add_argument(
+        "--recipients", type=int, default=2000, help="distinct customers, round-robin (2000)"
+    )
+    parser.add_argument("--workers", type=int, default=2, help="Odoo HTTP workers (2)")
+    parser.add_argument("--db", default="wa_bench_dispatch", help="database (wa_bench_dispatch)")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        help="seconds to wait for the queue to drain after Odoo starts (N / tier * 3 + 120)",
+    )
+    parser.add_argument(
+        "--no-wake",
+        action="store_true",
+        help="do not notify the cron worker once Odoo is up (it then first runs 60-69 s later)",
+    )
+    args = parser.parse_args(argv)
+    if args.messages < 1:
+        parser.error("--messages must be at least 1")
+    if not 1 <= args.recipients <= 10_000_000:
+        parser.error("--recipients must be between 1 and 10,000,000")
+    if args.workers < 1:
+        parser.error("--workers must be at least 1 (the cron worker needs prefork mode)")
+    if args.latency_ms < 0:
+        parser.error("--latency-ms must be >= 0")
+    if args.timeout is None:
+        args.timeout = args.messages / args.tier * 3 + 120
+    return args
+
+
+def log(message):
+    print(f"[dispatch] {message}", file=sys.stderr, flush=True)
+
+
+# -- sandbox -------------------------------------------------------------------------------------
+
+
+def snapshot_addon(target):
+    """Copy the addon as it is now into ``target``: the whole run (update, shells, server and the
+    sandbox) uses that code, even if the shared checkout changes meanwhile."""
+    copy = target / ADDON
+    shutil.copytree(
+        REPO / ADDON, copy, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo")
+    )
+    digest = hashlib.sha256()
+    for path in sorted(item for item in copy.rglob("*") if item.is_file()):
+        digest.update(str(path.relative_to(copy)).encode())
+        digest.update(path.read_bytes())
+
+    def git(*command):
+        done = subprocess.run(["git", "-C", str(REPO), *command], capture_output=True, text=True)
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    head = git("rev-parse", "--short=12", "HEAD")
+    changes = git("status", "--porcelain", "--", ADDON)
+    return {
+        "git_head": head,
+        "addon_uncommitted_changes": None if changes is None else bool(changes),
+        "addon_sha256": digest.hexdigest()[:16],
+    }
+
+
+def start_sandbox(addons_dir, latency_ms):
+    """The sandbox of the snapshot, in this process, on a free port of 127.0.0.1."""
+    sys.path.insert(0, str(addons_dir / ADDON))
+    wa_sandbox = importlib.import_module("tools.sandbox")  # plain Python, no Odoo import
+
+    class QuietSandbox(wa_sandbox.Sandbox):
+        """No status webhooks: with ``webhook_url=None`` they would only be built and recorded
+        in memory (three per send) by the webhook thread of this process, competing with the
+        HTTP threads for the GIL; the benchmark has no use for them."""
+
+        answer_seconds = []  # time spent answering each send (latency_ms included)
+
+        def _schedule_statuses(self, entry):
+            return None
+
+        def handle(self, request):
+            started = time.perf_counter()
+            try:
+                return super().handle(request)
+            finally:
+                if request.method == "POST" and request.path.endswith("/messages"):
+                    self.answer_seconds.append(time.perf_counter() - started)
+
+    # Hundreds of concurrent sends overflow a small listen backlog (the stdlib's is 5): the
+    # client would retry its SYN a second later, and the measuring tool would be the limit.
+    server = wa_sandbox._Server
+    server.request_queue_size = max(server.request_queue_size, SANDBOX_BACKLOG)
+    stock_handle_error = server.handle_error
+
+    def handle_error(self, request, client_address):
+        # Odoo stopped on timeout resets its connections: not worth a traceback each
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            stock_handle_error(self, request, client_address)
+
+    server.handle_error = handle_error
+    config = wa_sandbox.SandboxConfig(
+        host="127.0.0.1",
+        port=0,
+        webhook_url=None,
+        latency_ms=latency_ms,
+        enforce_window=False,
+        **IDENTITY,
+    )
+    return QuietSandbox(config).start(), server.request_queue_size
+
+
+# -- database ------------------------------------------------------------------------------------
+
+
+def pg_connect(db):
+    conn = psycopg2.connect(
+        dbname=db,
+        host=os.environ.get("PGHOST", "127.0.0.1"),
+        user=os.environ.get("PGUSER", "odoo"),
+        password=os.environ.get("PGPASSWORD", "odoo"),
+        connect_timeout=10,
+    )
+    conn.autocommit = True
+    return conn
+
+
+def db_ready(db):
+    try:
+        conn = pg_connect(db)
+    except psycopg2.OperationalError:
+        return False
+    try:
+        with conn.cursor() as cr:
+            cr.execute(
+                "SELECT 1 FROM ir_module_module"
+                " WHERE name = 'whatsapp_helpdesk' AND state = 'installed'"
+            )
+            return bool(cr.fetchone())
+    except psycopg2.Error:
+        return False
+    finally:
+        conn.close()
+
+
+def other_odoo_connections(db):
+    """Odoo processes connected to ``db`` right now (their cron would drain our queue too)."""
+    conn = pg_connect(db)
+    try:
+        with conn.cursor() as cr:
+            cr.execute(
+                "SELECT DISTINCT application_name FROM pg_stat_activity WHERE datname = %s"
+                " AND application_name LIKE 'odoo-%%' AND pid <> pg_backend_pid()",
+                (db,),
+            )
+            return sorted(row[0] for row in cr.fetchall())
+    finally:
+        conn.close()
+
+
+def id_ranges(ids):
+    """Sorted ``ids`` as [(first, last)] runs of consecutive integers."""
+    ranges = []
+    for value in sorted(ids):
+        if ranges and value == ranges[-1][1] + 1:
+            ranges[-1][1] = value
+        else:
+            ranges.append([value, value])
+    return [tuple(item) for item in ranges]
+
+
+def run_filter(ranges):
+    """SQL condition and parameters selecting exactly the ids of ``ranges``."""
+    if len(ranges) <= 64:
+        sql = " OR ".join("id BETWEEN %s AND %s" for _ in ranges)
+        return f"({sql})", [bound for pair in ranges for bound in pair]
+    ids = [value for first, last in ranges for value in range(first, last + 1)]
+    return "id = ANY(%s)", [ids]
+
+
+def count_states(cr, where):
+    sql, params = where
+    cr.execute(f"SELECT state, count(*) FROM whatsapp_message WHERE {sql} GROUP BY state", params)
+    return dict(cr.fetchall())
+
+
+# -- Odoo ----------------------------------------------------------------------------------------
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Odoo:
+    """Command lines of this checkout's Odoo (found and prepared by scripts/setup.sh)."""
+
+    def __init__(self, db, addons_dir):
+        self.db = db
+        self.addons_dir = addons_dir
+        setup = subprocess.run(
+            ["bash", str(REPO / "scripts" / "setup.sh")],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        self.home = setup.stdout.strip().splitlines()[-1]
+        self.python = f"{os.environ.get('ODOO_VENV', '/opt/odoo-18.0-venv')}/bin/python"
+        lib = REPO / "scripts" / "lib.sh"
+        subprocess.run(["bash", "-c", f"source {lib} && ensure_postgres"], check=True)
+
+    def common(self):
+        return [
+            "--db_host=127.0.0.1",
+            "--db_user=odoo",
+            "--db_password=odoo",
+            "-d",
+            self.db,
+            f"--addons-path={self.home}/odoo/addons,{self.addons_dir}",
+            f"--db-filter=^{self.db}$",
+            "--log-level=warn",
+        ]
+
+    def server(self, *extra):
+        return [self.python, f"{self.home}/odoo-bin", *self.common(), *extra]
+
+    def shell(self, script, timeout):
+        """Run ``script`` in ``odoo-bin shell``; return the JSON of its marked output line."""
+        command = [self.python, f"{self.home}/odoo-bin", "shell", *self.common(), "--no-http"]
+        started = time.perf_counter()
+        try:
+            done = subprocess.run(
+                command, input=script, capture_output=True, text=True, timeout=timeout
+            )
+        except subprocess.TimeoutExpired as error:
+            raise BenchError(f"odoo-bin shell did not finish within {timeout:.0f} s") from error
+        wall = time.perf_counter() - started
+        lines = [line for line in done.stdout.splitlines() if line.startswith(MARKER)]
+        if done.returncode != 0 or not lines:
+            tail = "\n".join(done.stderr.strip().splitlines()[-25:])
+            raise BenchError(f"odoo-bin shell failed (exit {done.returncode}):\n{tail}")
+        return json.loads(lines[-1][len(MARKER) :]), wall
+
+
+def ensure_database(odoo, db):
+    """Install the addon (with demo data) when missing, else update it once."""
+    started = time.perf_counter()
+    if db_ready(db):
+        log(f"updating whatsapp_helpdesk in {db} (-u)...")
+        action = "updated"
+        extra = ("-u", "whatsapp_helpdesk")
+    else:
+        log(f"installing whatsapp_helpdesk with demo data in {db} (once)...")
+        action = "installed"
+        extra = ("-i", "whatsapp_helpdesk")
+    command = odoo.server(*extra, "--stop-after-init", "--no-http", "--max-cron-threads=0")
+    if subprocess.run(command, timeout=3600).returncode != 0 or not db_ready(db):
+        raise BenchError(f"could not {action[:-1]} whatsapp_helpdesk in {db}")
+    return action, round(time.perf_counter() - started, 1)
+
+
+def start_odoo(odoo, workers):
+    port = free_port()
+    command = odoo.server(
+        "--http-interface=127.0.0.1",
+        f"--http-port={port}",
+        f"--workers={workers}",
+        "--max-cron-threads=1",
+        "--limit-time-real=1200",
+        "--limit-time-cpu=1200",
+        "--limit-memory-soft=4294967296",
+        "--limit-memory-hard=6442450944",
+    )
+    started = time.time()
+    return subprocess.Popen(command, start_new_session=True), port, started
+
+
+def stop_odoo(process):
+    if process is None or process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        log("Odoo did not stop within 30 s: killing its process group")
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+    except ProcessLookupError:
+        pass
+    # workers still in the group (e.g. a cron worker that outlived its parent)
+    for proc in group_processes(process.pid):
+        try:
+            proc.kill()
+        except psutil.Error:
+            pass
+
+
+# -- shell scripts -------------------------------------------------------------------------------
+
+SETUP_SCRIPT = """
+import json
+P = json.loads(PARAMS)
+account = env.ref("whatsapp_helpdesk.whatsapp_account_demo").sudo()
+account.write({
+    "active": True,
+    "api_base_url": P["api_base_url"],
+    "token": P["token"],
+    "app_secret": P["app_secret"],
+    "phone_number_id": P["phone_number_id"],
+    "waba_id": P["waba_id"],
+    "throughput_tier": P["tier"],
+})
+
+Template = env["whatsapp.template"].with_context(active_test=False, whatsapp_no_resubmit=True)
+template = Template.search([
+    ("account_id", "=", account.id), ("name", "=", "hello_world"), ("language", "=", "en_US"),
+], limit=1)
+values = {
+    "active": True, "body": "Hello World", "status": "approved", "header_type": "none",
+    "category": "UTILITY",
+}
+if template:
+    template.write(values)
+else:
+    template = Template.create(dict(values, name="hello_world", language="en_US",
+                                    account_id=account.id))
+
+def number(index):
+    digits = f"{index:07d}"
+    return f"+55 11 97{digits[:3]}-{digits[3:]}", f"+55119{7000_0000 + index}"
+
+wanted = [number(index) for index in range(P["recipients"])]
+Partner = env["res.partner"].with_context(active_test=False)
+partners = {}
+for start in range(0, len(wanted), 1000):
+    chunk = [e164 for _pretty, e164 in wanted[start:start + 1000]]
+    for partner in Partner.search([("whatsapp_e164", "in", chunk)], order="id"):
+        partners.setdefault(partner.whatsapp_e164, partner)
+brazil = env.ref("base.br")
+missing = [(index, pretty, e164) for index, (pretty, e164) in enumerate(wanted)
+           if e164 not in partners]
+for start in range(0, len(missing), 500):
+    chunk = missing[start:start + 500]
+    created = Partner.create([
+        {"name": f"Dispatch bench {index:06d}", "mobile": pretty, "country_id": brazil.id,
+         "lang": "en_US"}
+        for index, pretty, _e164 in chunk
+    ])
+    for (index, _pretty, e164), partner in zip(chunk, created):
+        if partner.whatsapp_e164 != e164:
+            raise ValueError(f"{partner.mobile} became {partner.whatsapp_e164!r}, not {e164}")
+        partners[e164] = partner
+    env.cr.commit()
+
+Conversation = env["whatsapp.conversation"].with_context(active_test=False)
+conversations = {}
+for start in range(0, len(wanted), 1000):
+    chunk = [e164 for _pretty, e164 in wanted[start:start + 1000]]
+    found = Conversation.search([("account_id", "=", account.id), ("phone_e164", "in", chunk)])
+    conversations.update({c.phone_e164: c for c in found})
+conversations_created = 0
+for _pretty, e164 in wanted:
+    if e164 not in conversations:
+        conversations[e164] = account._get_conversation(partners[e164])
+        conversations_created += 1
+        if conversations_created % 200 == 0:
+            env.cr.commit()
+
+leftovers = env["whatsapp.message"].search([
+    ("direction", "=", "out"), ("state", "in", ("queued", "sending")),
+])
+leftovers.write({"state": "canceled"})
+env.cr.commit()
+print(MARKER + json.dumps({
+    "account_id": account.id,
+    "template_id": template.id,
+    "conversation_ids": [conversations[e164].id for _pretty, e164 in wanted],
+    "partners_created": len(missing),
+    "conversations_created": conversations_created,
+    "leftovers_canceled": len(leftovers),
+    "account": {
+        name: account[name]
+        for name in ("throughput_tier", "recipient_gap", "send_workers", "api_timeout")
+        if name in account._fields
+    },
+}))
+"""
+
+ENQUEUE_SCRIPT = """
+import json
+import time
+P = json.loads(PARAMS)
+Message = env["whatsapp.message"]
+conversation_ids = P["conversation_ids"]
+count = P["messages"]
+ids = []
+started = time.perf_counter()
+for start in range(0, count, P["batch"]):
+    vals_list = [
+        {
+            "conversation_id": conversation_ids[index % len(conversation_ids)],
+            "direction": "out",
+            "message_type": "template",
+            "template_id": P["template_id"],
+            "template_values": {},
+            "body": "Hello World",
+        }
+        for index in range(start, min(count, start + P["batch"]))
+    ]
+    ids.extend(Message.create(vals_list).ids)
+    env.cr.commit()
+seconds = time.perf_counter() - started
+print(MARKER + json.dumps({"seconds": seconds, "ids": ids}))
+"""
+
+
+def script(template, params):
+    return f"PARAMS = {json.dumps(json.dumps(params))}\nMARKER = {MARKER!r}\n{template}"
+
+
+# -- monitoring ----------------------------------------------------------------------------------
+
+
+def group_processes(pgid):
+    """The live processes of the process group ``pgid``."""
+    found = []
+    for proc in psutil.process_iter():
+        try:
+            if os.getpgid(proc.pid) == pgid:
+                found.append(proc)
+        except (ProcessLookupError, PermissionError, psutil.Error):
+            continue
+    return found
+
+
+class MemoryWatch:
+    """Peak RSS per process of Odoo's group, of the cron worker(s) and of the group's sum.
+
+    The cron worker is the child that ``WorkerCron.start()`` reniced by +10 (or whose process
+    title, when setproctitle is installed, says WorkerCron); workers recycled by Odoo get new
+    pids, all kept.
+    """
+
+    def __init__(self, root_pid):
+        self.root = root_pid
+        self.peaks = {}  # pid -> {"role": ..., "peak_rss_mb": ...}
+        self.cron_pids = set()
+        self.total_peak = 0.0
+        self.samples = 0
+
+    def sample(self):
+        sizes = {}
+        for proc in group_processes(self.root):
+            try:
+                with proc.oneshot():
+                    sizes[proc.pid] = (proc.memory_info().rss, proc.nice(), proc.cmdline())
+            except psutil.Error:
+                continue
+        root_nice = sizes[self.root][1] if self.root in sizes else 0
+        total = 0
+        for pid, (rss, nice, cmdline) in sizes.items():
+            total += rss
+            title = " ".join(cmdline)
+            if pid == self.root:
+                role = "main"
+            elif "WorkerCron" in title or nice >= root_nice + 10:
+                role = "cron"
+            elif "gevent" in cmdline or "WorkerHTTP" in title:
+                role = "http" if "WorkerHTTP" in title else "gevent"
+            else:
+                role = "http"
+            entry = self.peaks.setdefault(pid, {"role": role, "peak_rss_mb": 0.0})
+            if role == "cron":  # a fresh cron worker looks like the others until it renices
+                entry["role"] = role
+                self.cron_pids.add(pid)
+            entry["peak_rss_mb"] = max(entry["peak_rss_mb"], rss / 2**20)
+        self.total_peak = max(self.total_peak, total / 2**20)
+        self.samples += 1
+
+    def report(self):
+        cron = [v["peak_rss_mb"] for pid, v in self.peaks.items() if pid in self.cron_pids]
+        children = [v["peak_rss_mb"] for pid, v in self.peaks.items() if pid != self.root]
+        if cron:
+            cron_peak, how = max(cron), "niceness +10 of WorkerCron (or its process title)"
+        else:
+            cron_peak, how = max(children, default=0.0), "not identified: max over children"
+        return {
+            "cron_worker": round(cron_peak, 1),
+            "cron_worker_identified_by": how,
+            "total": round(self.total_peak, 1),
+            "total_note": "peak of the sum of RSS over the group at one sample (shared pages "
+            "of forked workers are counted once per process)",
+            "per_process": [
+                {"pid": pid, "role": v["role"], "peak_rss_mb": round(v["peak_rss_mb"], 1)}
+                for pid, v in sorted(self.peaks.items())
+            ],
+            "samples": self.samples,
+        }
+
+
+class CronWaker:
+    """Sends ``pg_notify('cron_trigger', db)`` on the postgres database, as ``ir.cron._trigger``
+    does when a row is queued while Odoo runs. The notifications of the enqueueing went out
+    while no Odoo listened, and a fresh cron worker first sleeps 60-69 s unless notified."""
+
+    PERIOD = 2.0
+
+    def __init__(self, db, enabled):
+        self.db = db
+        self.enabled = enabled
+        self.sent = 0
+        self.first_at = None
+        self.last = -float("inf")
+
+    def maybe_notify(self, started):
+        if not self.enabled or time.monotonic() - self.last < self.PERIOD:
+            return
+        self.last = time.monotonic()
+        try:
+            conn = pg_connect("postgres")
+            try:
+                with conn.cursor() as cr:
+                    cr.execute("SELECT pg_notify('cron_trigger', %s)", (self.db,))
+            finally:
+                conn.close()
+        except psycopg2.Error as error:
+            log(f"could not notify the cron worker ({error}); it wakes within 70 s anyway")
+            self.enabled = False
+            return
+        self.sent += 1
+        self.first_at = self.first_at or time.time() - started
+
+    def report(self):
+        if not self.enabled and not self.sent:
+            return "off"
+        return {
+            "notifications": self.sent,
+            "first_after_odoo_start_s": round(self.first_at, 2) if self.first_at else None,
+        }
+
+
+def watch_drain(process, started, port, where, cr, args, sandbox, total):
+    """Sample until the run has nothing queued or sending, Odoo dies, or the timeout."""
+    memory = MemoryWatch(process.pid)
+    waker = CronWaker(args.db, not args.no_wake)
+    ready_at = None
+    states = {}
+    drained = False
+    last_log = 0.0
+    deadline = time.monotonic() - (time.time() - started) + args.timeout
+    session = requests.Session()
+    me = psutil.Process()
+    cpu_before, wall_before = sum(me.cpu_times()[:2]), time.monotonic()
+    while time.monotonic() < deadline:
+        tick = time.monotonic()
+        if process.poll() is not None:
+            log(f"Odoo exited with code {process.returncode} before the queue drained")
+            break
+        memory.sample()
+        states = count_states(cr, where)
+        if ready_at is None:
+            try:
+                if session.get(f"http://127.0.0.1:{port}/web/health", timeout=0.2).ok:
+                    ready_at = time.time()
+            except requests.RequestException:
+                pass
+        if not any(states.get(state) for state in NOT_FINAL):
+            drained = True
+            break
+        if ready_at is not None and states.get("queued", 0) == total and not sandbox.sent:
+            waker.maybe_notify(started)
+        if tick - last_log >= 10:
+            last_log = tick
+            waiting = sum(states.get(state, 0) for state in NOT_FINAL)
+            log(
+                f"t={time.time() - started:6.1f}s accepted={len(sandbox.sent)}"
+                f" waiting={waiting}/{total} states={dict(sorted(states.items()))}"
+            )
+        time.sleep(max(0.0, SAMPLE_PERIOD - (time.monotonic() - tick)))
+    session.close()
+    cpu = (sum(me.cpu_times()[:2]) - cpu_before) / max(time.monotonic() - wall_before, 1e-6)
+    return {
+        "bench_cpu_percent": round(100 * cpu, 1),
+        "drained": drained,
+        "drain_seconds": round(time.time() - started, 2),
+        "odoo_ready_seconds": round(ready_at - started, 2) if ready_at else None,
+        "cron_wake": waker.report(),
+        "memory": memory.report(),
+    }
+
+
+# -- analysis ------------------------------------------------------------------------------------
+
+
+def analyse(rows, accepted_all, n, tier, odoo_started_at, gap_floor=None):
+    """The figures of the report from the run's rows and the sandbox's accepted sends.
+
+    ``gap_floor``: the account's least gap between two sends to one customer, if it has one;
+    the gaps seen below it are counted (sandbox times: arrival + latency, jitter included).
+    """
+    by_uuid = {row[1]: row for row in rows}
+    accepted = [
+        entry
+        for entry in accepted_all
+        if entry["payload"].get("biz_opaque_callback_data") in by_uuid
+    ]
+    per_uuid = Counter(entry["payload"]["biz_opaque_callback_data"] for entry in accepted)
+    duplicated = sum(count - 1 for count in per_uuid.values() if count > 1)
+    wamids = {entry["wamid"] for entry in accepted}
+    states = Counter(row[2] for row in rows)
+    not_final = sum(states[state] for state in NOT_FINAL)
+    sent_unseen = sum(1 for row in rows if row[2] in SENT_STATES and row[3] not in wamids)
+    accepted_not_sent = sum(1 for row in rows if row[1] in per_uuid and row[2] not in SENT_STATES)
+    times = sorted(entry["time"] for entry in accepted)
+    dispatch = times[-1] - times[0] if len(times) > 1 else None
+    rate = len(times) / dispatch if dispatch else None
+    max_1s = 0
+    low = 0
+    for high, moment in enumerate(times):
+        while moment - times[low] >= 1.0:
+            low += 1
+        max_1s = max(max_1s, high - low + 1)
+    last_to = {}
+    min_gap = None
+    below_floor = 0
+    for entry in sorted(accepted, key=lambda item: item["time"]):
+        previous = last_to.get(entry["to"])
+        if previous is not None:
+            gap = entry["time"] - previous
+            min_gap = gap if min_gap is None else min(min_gap, gap)
+            below_floor += bool(gap_floor) and gap < gap_floor
+        last_to[entry["to"]] = entry["time"]
+    failures = Counter(
+        f"{row[2]}:{row[4] or '-'}" for row in rows if row[2] in ("failed", "unknown", "skipped")
+    )
+    return {
+        "enqueued_rows": len(rows),
+        "dispatch_seconds": round(dispatch, 3) if dispatch is not None else None,
+        "messages_per_s": round(rate, 1) if rate else None,
+        "fraction_of_tier": round(rate / tier, 3) if rate else None,
+        "first_send_after_odoo_start_seconds": (
+            round(times[0] - odoo_started_at, 2) if times else None
+        ),
+        "max_sends_in_any_1s": max_1s,
+        "min_gap_same_recipient_s": round(min_gap, 3) if min_gap is not None else None,
+        "same_recipient_gaps_below_account_gap": below_floor if gap_floor else None,
+        "states": {
+            **{state: states.get(state, 0) for state in REPORTED_STATES},
+            **{state: count for state, count in states.items() if state not in REPORTED_STATES},
+        },
+        "failure_types": dict(sorted(failures.items())),
+        "sandbox_accepted": len(accepted),
+        "sandbox_accepted_other": len(accepted_all) - len(accepted),
+        "duplicated": duplicated,
+        "lost": not_final + sent_unseen + (n - len(rows)),
+        "lost_detail": {
+            "not_final": not_final,
+            "sent_in_db_but_wamid_unseen": sent_unseen,
+            "rows_missing": n - len(rows),
+        },
+        "accepted_but_not_sent_in_db": accepted_not_sent,
+    }
+
+
+def percentile(values, fraction):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else None
+
+
+def sandbox_load(sandbox, watched):
+    """Whether the in-process sandbox kept up: its answer times and this process's CPU (one
+    Python process: near 100 % means the sandbox, not Odoo, may be the limit)."""
+    answers = list(sandbox.answer_seconds)
+
+    def ms(fraction):
+        value = percentile(answers, fraction)
+        return round(1000 * value, 1) if value is not None else None
+
+    return {
+        "answer_ms": {"p50": ms(0.5), "p95": ms(0.95), "p99": ms(0.99), "max": ms(1.0)},
+        "bench_process_cpu_percent": watched["bench_cpu_percent"],
+    }
+
+
+def fetch_rows(cr, where):
+    sql, params = where
+    cr.execute(
+        f"SELECT id, uuid, state, wamid, failure_type FROM whatsapp_message WHERE {sql}", params
+    )
+    return cr.fetchall()
+
+
+# -- main ----------------------------------------------------------------------------------------
+
+
+def _terminate(signum, _frame):
+    raise SystemExit(128 + signum)
+
+
+def run(args):
+    sandbox = process = conn = None
+    addons_dir = Path(tempfile.mkdtemp(prefix="wa-bench-dispatch-"))
+    report = {
+        "load": {
+            "messages": args.messages,
+            "latency_ms": args.latency_ms,
+            "tier": args.tier,
+            "recipients": args.recipients,
+            "workers": args.workers,
+            "max_cron_threads": 1,
+            "webhooks": "off",
+            "db": args.db,
+            "timeout_s": round(args.timeout, 1),
+        },
+    }
+    try:
+        report["code"] = snapshot_addon(addons_dir)
+        sandbox, backlog = start_sandbox(addons_dir, args.latency_ms)
+        report["sandbox"] = {
+            "url": sandbox.base_url,
+            "in_process": True,
+            "status_webhooks": "off (webhook_url=None, no status scheduled)",
+            "enforce_window": False,
+            "listen_backlog": backlog,
+        }
+        log(f"sandbox on {sandbox.base_url} (latency {args.latency_ms} ms, no webhooks)")
+        odoo = Odoo(args.db, addons_dir)
+        action, seconds = ensure_database(odoo, args.db)
+        report["database"] = {"addon": action, "seconds": seconds}
+        others = other_odoo_connections(args.db)
+        if others:
+            raise BenchError(f"other Odoo processes use {args.db}: {', '.join(others)}")
+
+        log(f"setup: account -> sandbox, tier {args.tier}, {args.recipients} conversations...")
+        params = {
+            "api_base_url": sandbox.base_url,
+            "tier": str(args.tier),
+            "recipients": args.recipients,
+            **IDENTITY,
+        }
+        setup, setup_wall = odoo.shell(script(SETUP_SCRIPT, params), 900 + args.recipients)
+        report["setup"] = {
+            "seconds": round(setup_wall, 1),
+            "partners_created": setup["partners_created"],
+            "conversations_created": setup["conversations_created"],
+            "leftovers_canceled": setup["leftovers_canceled"],
+            "template_id": setup["template_id"],
+        }
+        report["load"]["account"] = setup["account"]
+
+        log(f"enqueueing {args.messages} messages in batches of {BATCH}...")
+        params = {
+            "messages": args.messages,
+            "batch": BATCH,
+            "template_id": setup["template_id"],
+            "conversation_ids": setup["conversation_ids"],
+        }
+        enqueue, enqueue_wall = odoo.shell(script(ENQUEUE_SCRIPT, params), 600 + args.messages / 20)
+        ids = enqueue["ids"]
+        report["enqueue_seconds"] = round(enqueue["seconds"], 2)
+        report["enqueue_rows_per_s"] = round(len(ids) / enqueue["seconds"], 1)
+        report["enqueue_shell_wall_seconds"] = round(enqueue_wall, 2)
+        ranges = id_ranges(ids)
+        where = run_filter(ranges)
+        report["run_ids"] = {"count": len(ids), "ranges": len(ranges)}
+        report["sandbox_accepted_before_odoo_start"] = len(sandbox.sent)
+
+        conn = pg_connect(args.db)
+        cr = conn.cursor()
+        log(f"starting Odoo ({args.workers} workers, 1 cron worker), timeout {args.timeout:.0f} s")
+        process, port, started = start_odoo(odoo, args.workers)
+        watched = watch_drain(process, started, port, where, cr, args, sandbox, len(ids))
+        report["odoo_exit_code_during_run"] = process.poll()
+        stop_odoo(process)
+        rows = fetch_rows(cr, where)
+        accepted_all = list(sandbox.sent)
+        report.update(
+            drained=watched["drained"],
+            drain_seconds=watched["drain_seconds"],
+            odoo_ready_seconds=watched["odoo_ready_seconds"],
+            cron_wake=watched["cron_wake"],
+        )
+        gap_floor = setup["account"].get("recipient_gap")
+        report.update(analyse(rows, accepted_all, args.messages, args.tier, started, gap_floor))
+        report["sandbox"].update(sandbox_load(sandbox, watched))
+        report["peak_rss_mb"] = watched["memory"]
+    finally:
+        try:
+            stop_odoo(process)
+        finally:
+            if conn is not None:
+                conn.close()
+            if sandbox is not None:
+                sandbox.stop()
+            shutil.rmtree(addons_dir, ignore_errors=True)
+    return report
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        report = run(args)
+    except (BenchError, subprocess.CalledProcessError, psycopg2.Error) as error:
+        log(f"benchmark failed: {error}")
+        return 2
+    print(json.dumps(report, indent=2))
+    healthy = report["lost"] == 0 and report["duplicated"] == 0
+    return 0 if healthy else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
