@@ -1,5 +1,6 @@
 from . import (
     account_move,
+    helpdesk_ticket,
     res_partner,
     sale_order,
     stock_picking,

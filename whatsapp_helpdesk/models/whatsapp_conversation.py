@@ -1,4 +1,5 @@
 import logging
+import re
 from datetime import timedelta
 
 import psycopg2
@@ -8,6 +9,8 @@ from odoo.tools import html2plaintext
 
 _logger = logging.getLogger(__name__)
 
+# Sales order references as Odoo numbers them by default (S00042); customers write them freely.
+ORDER_REF = re.compile(r"\b(S\d{4,})\b", re.IGNORECASE)
 # Meta's customer-service window: free-form messages are allowed this long after the customer's
 # last message; afterwards only approved templates (error 131047).
 SERVICE_WINDOW = timedelta(hours=24)
@@ -50,6 +53,16 @@ class WhatsappConversation(models.Model):
     window_open = fields.Boolean(compute="_compute_window_open", search="_search_window_open")
     last_message_at = fields.Datetime(readonly=True, index=True)
     message_ids_wa = fields.One2many("whatsapp.message", "conversation_id", "WhatsApp Messages")
+    ticket_ids = fields.One2many("helpdesk.ticket", "whatsapp_conversation_id", "Tickets")
+    ticket_count = fields.Integer(compute="_compute_ticket_count")
+    sale_order_ids = fields.Many2many(
+        "sale.order",
+        "whatsapp_conversation_sale_order_rel",
+        "conversation_id",
+        "order_id",
+        "Sales Orders",
+        help="Orders this conversation is about: linked when the customer mentions them.",
+    )
     wa_message_count = fields.Integer(compute="_compute_wa_message_count")
 
     _sql_constraints = [
@@ -89,6 +102,16 @@ class WhatsappConversation(models.Model):
         if is_open:
             return [("window_end", ">", now)]
         return ["|", ("window_end", "=", False), ("window_end", "<=", now)]
+
+    def _compute_ticket_count(self):
+        groups = self.env["helpdesk.ticket"]._read_group(
+            [("whatsapp_conversation_id", "in", self.ids)],
+            ["whatsapp_conversation_id"],
+            ["__count"],
+        )
+        counts = {conversation.id: count for conversation, count in groups}
+        for conversation in self:
+            conversation.ticket_count = counts.get(conversation.id, 0)
 
     def _compute_wa_message_count(self):
         groups = self.env["whatsapp.message"]._read_group(
@@ -230,6 +253,73 @@ class WhatsappConversation(models.Model):
     def _message_get_suggested_recipients(self):
         # The customer answers on WhatsApp: do not suggest e-mailing them from the thread.
         return []
+
+    def action_create_ticket(self):
+        """Open a helpdesk ticket for what the customer asked; the WhatsApp thread stays on it."""
+        self.ensure_one()
+        last = self.message_ids_wa.filtered(lambda m: m.direction == "in")[:1]
+        text = (last.body or "").strip() or self.env._("WhatsApp conversation with %s", self.name)
+        ticket = (
+            self.env["helpdesk.ticket"]
+            .with_context(mail_create_nosubscribe=True)
+            .create(
+                {
+                    "name": text.splitlines()[0][:80],
+                    "description": text,
+                    "partner_id": self.partner_id.id,
+                    "channel_id": self.env["helpdesk.ticket"]._whatsapp_channel().id,
+                    "whatsapp_conversation_id": self.id,
+                    "company_id": self.company_id.id,
+                }
+            )
+        )
+        # the customer answers on WhatsApp: no e-mail notifications to them from the ticket
+        ticket.message_unsubscribe(partner_ids=self.partner_id.ids)
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "helpdesk.ticket",
+            "res_id": ticket.id,
+            "view_mode": "form",
+        }
+
+    def action_open_tickets(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Tickets"),
+            "res_model": "helpdesk.ticket",
+            "view_mode": "list,form",
+            "domain": [("whatsapp_conversation_id", "=", self.id)],
+            "context": {"default_whatsapp_conversation_id": self.id},
+        }
+
+    def _link_mentioned_orders(self, messages):
+        """Link the sales orders a customer mentions (e.g. "S00042") and log the message there."""
+        names = {}
+        for message in messages:
+            for ref in ORDER_REF.findall(message.body or ""):
+                names.setdefault(ref.upper(), []).append(message)
+        if not names:
+            return
+        orders = self.env["sale.order"].sudo().search([("name", "in", list(names))])
+        for order in orders:
+            for message in names[order.name]:
+                conversation = message.conversation_id
+                if (
+                    order.partner_id.commercial_partner_id
+                    != conversation.partner_id.commercial_partner_id
+                ):
+                    continue  # someone else's order: never leak it into this thread
+                if order not in conversation.sale_order_ids:
+                    conversation.sale_order_ids = [fields.Command.link(order.id)]
+                order.message_post(
+                    body=self.env._(
+                        "WhatsApp from %(name)s: %(text)s",
+                        name=conversation.partner_id.display_name,
+                        text=message.body,
+                    ),
+                    subtype_xmlid="mail.mt_note",
+                )
 
     def action_close(self):
         self.write({"state": "closed"})

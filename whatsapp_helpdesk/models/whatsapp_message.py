@@ -346,12 +346,6 @@ class WhatsappMessage(models.Model):
                 planned.append((client, jobs, pacer, account._sending_workers()))
         return planned
 
-    def _send(self, auto_commit=False):
-        """Send these claimed messages now (the cron's pipeline does the same in stages)."""
-        self._apply_outcomes(_send_planned(self._plan_sends()))
-        if auto_commit:
-            self.env.cr.commit()  # pylint: disable=invalid-commit
-
     @api.model
     def _apply_outcomes(self, outcomes):
         """Record what Meta answered; the common case (sent) in one statement."""

@@ -297,7 +297,9 @@ class WhatsappWebhookEvent(models.Model):
             values["mail_message_id"] = mail_message.id
         created = Message.create(wa_values)
         self._touch_conversations(conversations, fresh)
-        self.env["whatsapp.optin"]._apply_keywords(created.filtered(lambda m: m.body))
+        with_text = created.filtered(lambda m: m.body)
+        self.env["whatsapp.optin"]._apply_keywords(with_text)
+        self.env["whatsapp.conversation"]._link_mentioned_orders(with_text)
         self.browse([event.id for event, _m in fresh])._finish("done")
 
     @api.model

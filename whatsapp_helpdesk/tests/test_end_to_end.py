@@ -4,7 +4,7 @@ posts signed webhooks back to Odoo's test server."""
 import time
 from contextlib import contextmanager
 
-from odoo.tests import Form, HttpCase, tagged
+from odoo.tests import HttpCase, tagged
 
 from ..tools import sandbox as wa_sandbox
 from ..tools import template_rules
@@ -119,14 +119,7 @@ class TestEndToEnd(TemplateCase, HttpCase):
         self.assertEqual(template.status, "approved")
 
         # a salesperson sends it from the confirmed order, outside the 24-hour window
-        composer = Form(
-            self.env["whatsapp.composer"]
-            .with_user(self.salesman)
-            .with_context(
-                active_model="sale.order", active_id=self.order.id, active_ids=[self.order.id]
-            )
-        )
-        composer.account_id = self.account
+        composer = self.order_composer(self.salesman)
         composer.template_id = template
         composer.save().action_send()
         message = self.env["whatsapp.message"].search([("template_id", "=", template.id)])

@@ -54,6 +54,18 @@ class TemplateCase(WhatsappCase):
             groups="base.group_user,whatsapp_helpdesk.group_whatsapp_user,sales_team.group_sale_salesman_all_leads",
         )
 
+    def order_composer(self, user):
+        """The composer a salesperson opens from the confirmed order."""
+        composer = Form(
+            self.env["whatsapp.composer"]
+            .with_user(user)
+            .with_context(
+                active_model="sale.order", active_id=self.order.id, active_ids=[self.order.id]
+            )
+        )
+        composer.account_id = self.account
+        return composer
+
     def make_template(self, name="order_confirmed", language="pt_BR", status=None, **values):
         template = self.env["whatsapp.template"].create(
             {
@@ -222,14 +234,7 @@ class TestTemplates(TemplateCase, TransactionCase):
 class TestTemplateComposer(TemplateCase, TransactionCase):
     def test_composer_sends_template_from_sale_order_outside_window(self):
         template = self.make_template(status="approved")
-        composer = Form(
-            self.env["whatsapp.composer"]
-            .with_user(self.salesman)
-            .with_context(
-                active_model="sale.order", active_id=self.order.id, active_ids=[self.order.id]
-            )
-        )
-        composer.account_id = self.account
+        composer = self.order_composer(self.salesman)
         self.assertFalse(composer.window_open)
         composer.template_id = template
         self.assertIn("R$ 1.234,56", composer.preview)

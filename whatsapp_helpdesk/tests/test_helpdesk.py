@@ -1,0 +1,76 @@
+from markupsafe import Markup
+from odoo.exceptions import UserError
+from odoo.tests import TransactionCase, tagged
+
+from ..tools import payloads
+from .common import WhatsappCase
+
+
+@tagged("post_install", "-at_install")
+class TestHelpdesk(WhatsappCase, TransactionCase):
+    def test_ticket_from_a_conversation_keeps_the_thread(self):
+        conversation = self.open_window()
+        action = conversation.action_create_ticket()
+        ticket = self.env["helpdesk.ticket"].browse(action["res_id"])
+        self.assertRecordValues(
+            ticket,
+            [
+                {
+                    "partner_id": self.customer.id,
+                    "whatsapp_conversation_id": conversation.id,
+                    "channel_id": self.env.ref(
+                        "whatsapp_helpdesk.helpdesk_ticket_channel_whatsapp"
+                    ).id,
+                    "name": "Hi there",
+                }
+            ],
+        )
+        self.assertEqual(ticket.whatsapp_message_ids, conversation.message_ids_wa)
+        self.assertNotIn(self.customer, ticket.message_partner_ids)
+        self.assertEqual(conversation.ticket_count, 1)
+
+    def test_agent_reply_from_the_ticket_goes_out_on_whatsapp(self):
+        conversation = self.open_window()
+        ticket = self.env["helpdesk.ticket"].browse(conversation.action_create_ticket()["res_id"])
+        ticket.message_post(body="internal", message_type="comment", subtype_xmlid="mail.mt_note")
+        ticket.message_post(
+            body=Markup("<p>We are on it!</p>"),
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+        )
+        outbound = conversation.message_ids_wa.filtered(lambda m: m.direction == "out")
+        self.assertRecordValues(
+            outbound,
+            [{"body": "We are on it!", "res_model": "helpdesk.ticket", "res_id": ticket.id}],
+        )
+
+    def test_ticket_reply_respects_the_window(self):
+        conversation = self.account._get_conversation(self.customer)
+        ticket = self.env["helpdesk.ticket"].create(
+            {
+                "name": "Old question",
+                "description": "x",
+                "partner_id": self.customer.id,
+                "whatsapp_conversation_id": conversation.id,
+            }
+        )
+        with self.assertRaisesRegex(UserError, "24-hour"):
+            ticket.message_post(
+                body="too late", message_type="comment", subtype_xmlid="mail.mt_comment"
+            )
+
+    def test_an_order_reference_links_the_order(self):
+        order = self.env["sale.order"].create({"partner_id": self.customer.id})
+        stranger = self.env["res.partner"].create({"name": "Other"})
+        other_order = self.env["sale.order"].create({"partner_id": stranger.id})
+        text = f"Onde está meu pedido {order.name}? E o {other_order.name}?"
+        self.deliver(self.inbound(None, payloads.text_message(self.customer_wa_id, text)))
+        conversation = self.env["whatsapp.conversation"].search(
+            [("wa_id", "=", self.customer_wa_id)]
+        )
+        self.assertEqual(conversation.sale_order_ids, order)
+        self.assertIn(order.name, order.message_ids[0].body)
+        self.assertEqual(order.whatsapp_conversation_ids, conversation)
+        action = order.action_whatsapp_conversation()
+        self.assertEqual(action["res_id"], conversation.id)
+        self.assertFalse(other_order.whatsapp_conversation_ids)
