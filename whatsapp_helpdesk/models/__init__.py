@@ -1,6 +1,7 @@
 from . import (
     account_move,
     helpdesk_ticket,
+    helpdesk_ticket_team,
     res_partner,
     sale_order,
     stock_picking,

@@ -7,6 +7,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import html2plaintext
 
+from ..tools import routing
+
 _logger = logging.getLogger(__name__)
 
 # Sales order references as Odoo numbers them by default (S00042); customers write them freely.
@@ -55,6 +57,27 @@ class WhatsappConversation(models.Model):
     message_ids_wa = fields.One2many("whatsapp.message", "conversation_id", "WhatsApp Messages")
     ticket_ids = fields.One2many("helpdesk.ticket", "whatsapp_conversation_id", "Tickets")
     ticket_count = fields.Integer(compute="_compute_ticket_count")
+    team_id = fields.Many2one(
+        "helpdesk.ticket.team", "Team", index=True, tracking=True, check_company=True
+    )
+    user_id = fields.Many2one("res.users", "Assigned To", index=True, tracking=True)
+    source = fields.Char(help="Entry point: website, ad_referral, qr, keyword:<word>.")
+    language = fields.Char(compute="_compute_language", store=True)
+    inbox_state = fields.Selection(
+        [
+            ("new", "New"),
+            ("open", "Open"),
+            ("waiting", "Waiting for Customer"),
+            ("resolved", "Resolved"),
+        ],
+        compute="_compute_inbox_state",
+        store=True,
+        index=True,
+    )
+    last_direction = fields.Selection([("in", "Customer"), ("out", "Us")], readonly=True)
+    unread_count = fields.Integer(
+        help="Customer messages since an agent last answered.", readonly=True
+    )
     sale_order_ids = fields.Many2many(
         "sale.order",
         "whatsapp_conversation_sale_order_rel",
@@ -79,6 +102,23 @@ class WhatsappConversation(models.Model):
             label = conversation.partner_id.name or conversation.profile_name
             number = conversation.phone_e164 or ""
             conversation.name = f"{label} ({number})" if label else number
+
+    @api.depends("partner_id.lang")
+    def _compute_language(self):
+        for conversation in self:
+            conversation.language = conversation.partner_id.lang or False
+
+    @api.depends("state", "user_id", "last_direction")
+    def _compute_inbox_state(self):
+        for conversation in self:
+            if conversation.state == "closed":
+                conversation.inbox_state = "resolved"
+            elif conversation.last_direction == "out":
+                conversation.inbox_state = "waiting"
+            elif conversation.user_id:
+                conversation.inbox_state = "open"
+            else:
+                conversation.inbox_state = "new"
 
     @api.depends("last_inbound_at")
     def _compute_window_end(self):
@@ -154,6 +194,69 @@ class WhatsappConversation(models.Model):
     # Sending
     # ------------------------------------------------------------------
 
+    # ------------------------------------------------------------------
+    # Inbox: routing, claim, transfer
+    # ------------------------------------------------------------------
+
+    def _route(self):
+        """Give unassigned conversations a team, then an online agent by the team's policy."""
+        Team = self.env["helpdesk.ticket.team"].sudo()
+        teams = Team.search([("whatsapp_enabled", "=", True)])
+        if not teams:
+            return
+        now = fields.Datetime.now()
+        in_hours = {team.id: team._whatsapp_in_hours(now) for team in teams}
+        plain_teams = [team._whatsapp_routing_team() for team in teams]
+        waiting = self.filtered(lambda c: not c.user_id and c.state == "open")
+        for conversation in waiting.filtered(lambda c: not c.team_id):
+            match = routing.match_team(
+                conversation._routing_conversation(), plain_teams, in_hours=in_hours
+            )
+            if match:
+                conversation.team_id = Team.browse(match.id)
+        for team in waiting.team_id:
+            team._whatsapp_assign_backlog()
+
+    @api.model
+    def _cron_route(self):
+        """Serve the backlog: agents come online, finish conversations, teams open."""
+        self.search([("user_id", "=", False), ("state", "=", "open")])._route()
+
+    def _routing_conversation(self):
+        self.ensure_one()
+        return routing.Conversation(
+            id=self.id,
+            language=self.language or None,
+            skills=frozenset(),
+            source=self.source or None,
+            created_at=self.create_date.timestamp() if self.create_date else 0.0,
+        )
+
+    def action_claim(self):
+        for conversation in self:
+            conversation.user_id = self.env.user
+            if not conversation.team_id:
+                conversation.team_id = self.env["helpdesk.ticket.team"].search(
+                    [("user_ids", "in", self.env.uid), ("whatsapp_enabled", "=", True)], limit=1
+                )
+
+    def _check_can_reply(self):
+        for conversation in self:
+            team = conversation.team_id
+            if (
+                team.whatsapp_only_assignee
+                and conversation.user_id
+                and conversation.user_id != self.env.user
+                and not self.env.user.has_group("whatsapp_helpdesk.group_whatsapp_manager")
+            ):
+                raise UserError(
+                    self.env._(
+                        "%(user)s is handling this conversation: claim it or ask for a transfer "
+                        "before answering.",
+                        user=conversation.user_id.name,
+                    )
+                )
+
     def _check_window_open(self):
         for conversation in self:
             if not conversation.window_open:
@@ -181,6 +284,7 @@ class WhatsappConversation(models.Model):
             mail_message = self.with_context(whatsapp_no_send=True).message_post(
                 body=body, message_type="comment", subtype_xmlid="mail.mt_comment"
             )
+        self.write({"last_direction": "out", "unread_count": 0})
         message = self.env["whatsapp.message"].create(
             {
                 "conversation_id": self.id,
@@ -240,6 +344,7 @@ class WhatsappConversation(models.Model):
             and kwargs.get("subtype_xmlid", "mail.mt_note") == "mail.mt_comment"
         )
         if sends:
+            self._check_can_reply()
             self._check_window_open()
             # the customer is reached on WhatsApp, never by e-mail from this thread
             kwargs["partner_ids"] = [

@@ -297,10 +297,16 @@ class WhatsappWebhookEvent(models.Model):
             values["mail_message_id"] = mail_message.id
         created = Message.create(wa_values)
         self._touch_conversations(conversations, fresh)
+        self._after_inbound(created)
+        self.browse([event.id for event, _m in fresh])._finish("done")
+
+    @api.model
+    def _after_inbound(self, created):
+        """What follows new customer messages: opt-out keywords, order links, routing."""
         with_text = created.filtered(lambda m: m.body)
         self.env["whatsapp.optin"]._apply_keywords(with_text)
         self.env["whatsapp.conversation"]._link_mentioned_orders(with_text)
-        self.browse([event.id for event, _m in fresh])._finish("done")
+        created.conversation_id._route()
 
     @api.model
     def _inbound_message_values(self, conversation, message, moment):
@@ -423,19 +429,21 @@ class WhatsappWebhookEvent(models.Model):
         This runs for every inbound batch; an ORM write per conversation (with its tracking and
         recomputations) costs more than everything else the batch does.
         """
-        latest = {}
+        latest, received = {}, defaultdict(int)
         for event, message in pairs:
             conversation = conversations[(event.account_id.id, message.wa_id)]
+            received[conversation.id] += 1
             current = latest.get(conversation.id)
             if current is None or message.timestamp >= current[0]:
                 latest[conversation.id] = (message.timestamp, message.wa_id, message.profile_name)
         rows = [
             SQL(
-                "(%s, %s::timestamp, %s, %s)",
+                "(%s, %s::timestamp, %s, %s, %s)",
                 conversation_id,
                 datetime.utcfromtimestamp(timestamp),
                 wa_id,
                 profile or None,
+                received[conversation_id],
             )
             for conversation_id, (timestamp, wa_id, profile) in latest.items()
         ]
@@ -445,6 +453,9 @@ class WhatsappWebhookEvent(models.Model):
                 """
                 UPDATE whatsapp_conversation c
                    SET state = 'open',
+                       last_direction = 'in',
+                       unread_count = COALESCE(c.unread_count, 0) + v.received,
+                       inbox_state = CASE WHEN c.user_id IS NULL THEN 'new' ELSE 'open' END,
                        wa_id = v.wa_id,
                        profile_name = COALESCE(v.profile, c.profile_name),
                        last_inbound_at = GREATEST(c.last_inbound_at, v.at),
@@ -452,7 +463,7 @@ class WhatsappWebhookEvent(models.Model):
                        last_message_at = GREATEST(c.last_message_at, v.at),
                        write_date = now() AT TIME ZONE 'UTC',
                        write_uid = %s
-                  FROM (VALUES %s) AS v(id, at, wa_id, profile)
+                  FROM (VALUES %s) AS v(id, at, wa_id, profile, received)
                  WHERE c.id = v.id
                 """,
                 f"{int(SERVICE_WINDOW.total_seconds())} seconds",
@@ -461,7 +472,17 @@ class WhatsappWebhookEvent(models.Model):
             )
         )
         self.env["whatsapp.conversation"].browse(list(latest)).invalidate_recordset(
-            ["state", "wa_id", "profile_name", "last_inbound_at", "window_end", "last_message_at"]
+            [
+                "state",
+                "wa_id",
+                "profile_name",
+                "last_inbound_at",
+                "window_end",
+                "last_message_at",
+                "last_direction",
+                "unread_count",
+                "inbox_state",
+            ]
         )
 
     @api.model

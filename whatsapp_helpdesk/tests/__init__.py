@@ -2,6 +2,7 @@ from . import (
     test_controller,
     test_end_to_end,
     test_helpdesk,
+    test_inbox,
     test_intake_processing,
     test_notifications,
     test_outbox,

@@ -1,0 +1,102 @@
+from odoo import fields, models
+
+from ..tools import autoreply, routing
+
+
+def _split(value):
+    return frozenset(part.strip() for part in (value or "").split(",") if part.strip())
+
+
+class HelpdeskTicketTeam(models.Model):
+    """Helpdesk teams also serve WhatsApp: which conversations they take and how they share them."""
+
+    _inherit = "helpdesk.ticket.team"
+
+    whatsapp_enabled = fields.Boolean("WhatsApp", help="This team answers WhatsApp conversations.")
+    whatsapp_languages = fields.Char(
+        "Languages", help="Comma-separated codes (pt_BR, es, zh_CN); empty: any language."
+    )
+    whatsapp_skill_ids = fields.Many2many(
+        "helpdesk.ticket.tag", string="Skills", help="Topics this team handles."
+    )
+    whatsapp_sources = fields.Char(
+        "Entry Points",
+        help="Comma-separated: website, ad_referral, qr, keyword:<word>; empty: any.",
+    )
+    whatsapp_policy = fields.Selection(
+        [("round_robin", "Round Robin"), ("least_loaded", "Least Loaded")],
+        "Assignment",
+        default="round_robin",
+        required=True,
+    )
+    whatsapp_capacity = fields.Integer(
+        "Capacity per Agent", help="Open conversations an agent can hold; 0: no limit."
+    )
+    whatsapp_only_assignee = fields.Boolean(
+        "Only the Assignee Replies", help="Other agents can read but not write in the thread."
+    )
+    whatsapp_calendar_id = fields.Many2one("resource.calendar", "Working Hours")
+    whatsapp_last_user_id = fields.Many2one("res.users", readonly=True, copy=False)
+
+    def _whatsapp_routing_team(self):
+        self.ensure_one()
+        return routing.Team(
+            id=self.id,
+            languages=_split(self.whatsapp_languages),
+            skills=frozenset(self.whatsapp_skill_ids.mapped("name")),
+            sources=_split(self.whatsapp_sources),
+            policy=self.whatsapp_policy,
+            capacity=self.whatsapp_capacity,
+            sequence=self.sequence,
+            only_assignee_replies=self.whatsapp_only_assignee,
+        )
+
+    def _whatsapp_in_hours(self, moment):
+        """Whether ``moment`` (naive UTC) falls in the team's working hours (no calendar: open)."""
+        self.ensure_one()
+        calendar = self.whatsapp_calendar_id
+        if not calendar:
+            return True
+        intervals = [
+            (int(a.dayofweek), a.hour_from, a.hour_to)
+            for a in calendar.attendance_ids
+            if a.day_period != "lunch"
+        ]
+        return autoreply.in_working_hours(intervals, moment, calendar.tz or "UTC")
+
+    def _whatsapp_assign_backlog(self):
+        """Hand the team's unassigned conversations, oldest first, to its online agents."""
+        self.ensure_one()
+        Conversation = self.env["whatsapp.conversation"].sudo()
+        waiting = Conversation.search(
+            [("team_id", "=", self.id), ("user_id", "=", False), ("state", "=", "open")],
+            order="create_date, id",
+        )
+        if not waiting or not self.user_ids:
+            return {}
+        groups = Conversation._read_group(
+            [("user_id", "in", self.user_ids.ids), ("state", "=", "open")],
+            ["user_id"],
+            ["__count"],
+        )
+        load = {user.id: count for user, count in groups}
+        agents = [
+            routing.Agent(
+                id=user.id,
+                team_ids=frozenset({self.id}),
+                online=user.im_status == "online",
+                open_count=load.get(user.id, 0),
+            )
+            for user in self.user_ids
+        ]
+        pairs, cursor = routing.assign_backlog(
+            [conversation._routing_conversation() for conversation in waiting],
+            self._whatsapp_routing_team(),
+            agents,
+            cursor=self.whatsapp_last_user_id.id or None,
+        )
+        for conversation_id, user_id in pairs:
+            Conversation.browse(conversation_id).user_id = user_id
+        if cursor and cursor != self.whatsapp_last_user_id.id:
+            self.sudo().whatsapp_last_user_id = cursor
+        return dict(pairs)

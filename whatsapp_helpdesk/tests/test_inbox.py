@@ -1,0 +1,114 @@
+from collections import Counter
+
+from markupsafe import Markup
+from odoo.exceptions import UserError
+from odoo.tests import TransactionCase, new_test_user, tagged
+
+from ..tools import payloads
+from .common import WhatsappCase
+
+
+@tagged("post_install", "-at_install")
+class TestInboxRouting(WhatsappCase, TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        groups = ",".join(
+            [
+                "base.group_user",
+                "whatsapp_helpdesk.group_whatsapp_user",
+                "helpdesk_mgmt.group_helpdesk_user",
+            ]
+        )
+        cls.ana, cls.bruno, cls.carla = (
+            new_test_user(cls.env, login=login, groups=groups)
+            for login in ("ag_ana", "ag_bruno", "ag_carla")
+        )
+        cls.env["res.lang"]._activate_lang("pt_BR")
+        cls.env["res.lang"]._activate_lang("es_MX")
+        Team = cls.env["helpdesk.ticket.team"]
+        cls.team_pt = Team.create(
+            {
+                "name": "Brasil",
+                "whatsapp_enabled": True,
+                "whatsapp_languages": "pt_BR",
+                "user_ids": [(6, 0, (cls.ana | cls.bruno).ids)],
+            }
+        )
+        cls.team_es = Team.create(
+            {
+                "name": "México",
+                "whatsapp_enabled": True,
+                "whatsapp_languages": "es",
+                "whatsapp_policy": "least_loaded",
+                "whatsapp_capacity": 1,
+                "user_ids": [(6, 0, cls.carla.ids)],
+            }
+        )
+        for user in cls.ana | cls.bruno | cls.carla:
+            cls.env["bus.presence"].create({"user_id": user.id, "status": "online"})
+
+    def new_customers(self, count, prefix, lang):
+        numbers = [f"{prefix}{index:04d}" for index in range(count)]
+        Partner = self.env["res.partner"]
+        for number in numbers:
+            Partner.create({"name": number, "mobile": f"+{number}", "lang": lang})
+        return numbers
+
+    def deliver_from(self, numbers, text="Olá"):
+        for number in numbers:
+            self.intake(self.inbound(number, payloads.text_message(number, text)))
+        self.env["whatsapp.webhook.event"]._cron_process()
+        return self.env["whatsapp.conversation"].search([("wa_id", "in", numbers)])
+
+    def test_round_robin_is_fair_over_100_conversations(self):
+        conversations = self.deliver_from(self.new_customers(100, "55119770", "pt_BR"))
+        self.assertEqual(len(conversations), 100)
+        self.assertEqual(set(conversations.team_id), {self.team_pt})
+        counts = Counter(conversations.mapped("user_id.login"))
+        self.assertEqual(set(counts), {"ag_ana", "ag_bruno"})
+        self.assertLessEqual(max(counts.values()) - min(counts.values()), 1)
+        self.assertEqual(set(conversations.mapped("inbox_state")), {"open"})
+
+    def test_offline_agents_get_nothing(self):
+        self.env["bus.presence"].search([("user_id", "=", self.bruno.id)]).status = "offline"
+        conversations = self.deliver_from(self.new_customers(5, "55119771", "pt_BR"))
+        self.assertEqual(set(conversations.user_id), {self.ana})
+
+    def test_capacity_cap_then_backlog_oldest_first(self):
+        first, second = self.deliver_from(self.new_customers(2, "52155100", "es_MX")).sorted("id")
+        self.assertEqual(first.user_id, self.carla)
+        self.assertFalse(second.user_id, "Carla is at capacity: the second waits")
+        self.assertEqual(second.team_id, self.team_es)
+        self.assertEqual(second.inbox_state, "new")
+        first.action_close()
+        self.env["whatsapp.conversation"]._cron_route()
+        self.assertEqual(second.user_id, self.carla)
+
+    def test_claim_transfer_and_only_the_assignee_replies(self):
+        self.team_pt.whatsapp_only_assignee = True
+        conversation = self.deliver_from(self.new_customers(1, "55119772", "pt_BR"))
+        owner = conversation.user_id
+        other = (self.ana | self.bruno) - owner
+        with self.assertRaisesRegex(UserError, "handling this conversation"):
+            conversation.with_user(other).message_post(
+                body=Markup("<p>me too</p>"),
+                message_type="comment",
+                subtype_xmlid="mail.mt_comment",
+            )
+        conversation.with_user(other).action_claim()
+        self.assertEqual(conversation.user_id, other)
+        conversation.with_user(other).message_post(
+            body=Markup("<p>Oi!</p>"), message_type="comment", subtype_xmlid="mail.mt_comment"
+        )
+        self.assertEqual(conversation.inbox_state, "waiting")
+        self.assertEqual(conversation.unread_count, 0)
+
+    def test_unread_counts_and_states(self):
+        conversation = self.deliver_from(self.new_customers(1, "55119773", "pt_BR"))
+        self.assertEqual(conversation.unread_count, 1)
+        self.deliver_from([conversation.wa_id], text="alô?")
+        self.assertEqual(conversation.unread_count, 2)
+        self.assertEqual(conversation.inbox_state, "open")
+        conversation.action_close()
+        self.assertEqual(conversation.inbox_state, "resolved")
