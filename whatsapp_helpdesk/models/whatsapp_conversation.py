@@ -57,9 +57,7 @@ class WhatsappConversation(models.Model):
     message_ids_wa = fields.One2many("whatsapp.message", "conversation_id", "WhatsApp Messages")
     ticket_ids = fields.One2many("helpdesk.ticket", "whatsapp_conversation_id", "Tickets")
     ticket_count = fields.Integer(compute="_compute_ticket_count")
-    team_id = fields.Many2one(
-        "helpdesk.ticket.team", "Team", index=True, tracking=True, check_company=True
-    )
+    team_id = fields.Many2one("helpdesk.ticket.team", index=True, tracking=True, check_company=True)
     user_id = fields.Many2one("res.users", "Assigned To", index=True, tracking=True)
     source = fields.Char(help="Entry point: website, ad_referral, qr, keyword:<word>.")
     language = fields.Char(compute="_compute_language", store=True)
