@@ -76,6 +76,9 @@ class WhatsappConversation(models.Model):
     unread_count = fields.Integer(
         help="Customer messages since an agent last answered.", readonly=True
     )
+    auto_reply_fired = fields.Json(
+        help="When each auto-reply rule last answered: {rule id: epoch}."
+    )
     sale_order_ids = fields.Many2many(
         "sale.order",
         "whatsapp_conversation_sale_order_rel",
@@ -331,6 +334,52 @@ class WhatsappConversation(models.Model):
                     else {}
                 ),
             }
+        )
+
+    def _send_bot_text(self, body, *, offer_person=False):
+        """An automatic answer, shown in the thread as the bot's; the customer still waits for us.
+
+        With ``offer_person`` it carries a "talk to a person" reply button.
+        """
+        self.ensure_one()
+        bot = self.env.ref("base.partner_root")
+        mail_message = self.with_context(whatsapp_no_send=True).message_post(
+            body=body, message_type="comment", subtype_xmlid="mail.mt_comment", author_id=bot.id
+        )
+        values = {
+            "conversation_id": self.id,
+            "direction": "out",
+            "message_type": "text",
+            "body": body,
+            "mail_message_id": mail_message.id,
+        }
+        if offer_person:
+            values.update(
+                message_type="interactive",
+                payload={
+                    "type": "button",
+                    "body": {"text": body[:1024]},
+                    "action": {
+                        "buttons": [
+                            {
+                                "type": "reply",
+                                "reply": {
+                                    "id": "wa_human",
+                                    "title": self.env._("Talk to a person"),
+                                },
+                            }
+                        ]
+                    },
+                },
+            )
+        return self.env["whatsapp.message"].sudo().create(values)
+
+    def _hand_to_person(self):
+        """The customer asked for a person: route to an agent and say so."""
+        self.ensure_one()
+        self._route()
+        self._send_bot_text(
+            self.env._("Thank you! A person from our team will answer you here shortly.")
         )
 
     def message_post(self, **kwargs):

@@ -396,6 +396,8 @@ class WhatsappMessage(models.Model):
                 type="template",
                 template=self.template_id._send_payload(self.template_values or {}, client),
             )
+        elif self.message_type == "interactive" and self.payload:
+            payload.update(type="interactive", interactive=self.payload)
         elif self.message_type in ("image", "document", "audio", "video", "sticker"):
             payload.update(
                 type=self.message_type, **{self.message_type: self._media_object(client)}

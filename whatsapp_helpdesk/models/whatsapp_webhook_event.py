@@ -307,6 +307,7 @@ class WhatsappWebhookEvent(models.Model):
         self.env["whatsapp.optin"]._apply_keywords(with_text)
         self.env["whatsapp.conversation"]._link_mentioned_orders(with_text)
         created.conversation_id._route()
+        self.env["whatsapp.auto.reply"]._handle_inbound(created)
 
     @api.model
     def _inbound_message_values(self, conversation, message, moment):

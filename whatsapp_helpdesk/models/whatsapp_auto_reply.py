@@ -1,0 +1,103 @@
+import time
+
+from odoo import api, fields, models
+
+from ..tools import autoreply, faq
+
+HUMAN_BUTTON_ID = "wa_human"
+
+
+class WhatsappAutoReply(models.Model):
+    """Automatic answers: a welcome, keyword answers, an out-of-hours notice; each with a cool-down
+    so that a customer is never answered twice by the same rule in a short time."""
+
+    _name = "whatsapp.auto.reply"
+    _description = "WhatsApp Auto-Reply"
+    _order = "priority, id"
+
+    name = fields.Char(required=True, translate=True)
+    active = fields.Boolean(default=True)
+    kind = fields.Selection(
+        [("welcome", "Welcome"), ("keyword", "Keyword"), ("out_of_hours", "Out of Hours")],
+        required=True,
+        default="keyword",
+    )
+    match = fields.Selection(
+        [("contains", "Contains"), ("exact", "Is Exactly"), ("regex", "Regular Expression")],
+        default="contains",
+        required=True,
+    )
+    pattern = fields.Char(help="Words or phrases separated by |, or a regular expression.")
+    languages = fields.Char(help="Comma-separated language codes; empty: every language.")
+    priority = fields.Integer(default=10, help="Lower first.")
+    cooldown_hours = fields.Float(default=1.0)
+    silence_hours = fields.Float(
+        help="Welcome only: greet again after this much silence (0: first contact only)."
+    )
+    body = fields.Text("Answer", required=True, translate=True)
+    company_id = fields.Many2one("res.company", default=lambda self: self.env.company)
+
+    def _to_rule(self):
+        self.ensure_one()
+        return autoreply.Rule(
+            id=self.id,
+            kind=self.kind,
+            match=self.match,
+            pattern=self.pattern or "",
+            languages=frozenset(
+                part.strip() for part in (self.languages or "").split(",") if part.strip()
+            ),
+            priority=self.priority,
+            cooldown_seconds=int(self.cooldown_hours * 3600),
+            silence_seconds=int(self.silence_hours * 3600),
+        )
+
+    @api.model
+    def _handle_inbound(self, messages):
+        """Answer new customer messages with the rules that apply, then the FAQ bot."""
+        rules = self.sudo().search([])
+        plain = [rule._to_rule() for rule in rules]
+        now = time.time()
+        for message in messages.filtered(lambda m: m.direction == "in").sorted("id"):
+            conversation = message.conversation_id.sudo()
+            if (
+                message.message_type == "interactive"
+                and (message.payload or {}).get("interactive", {}).get("button_reply", {}).get("id")
+                == HUMAN_BUTTON_ID
+            ):
+                conversation._hand_to_person()
+                continue
+            text = message.body or ""
+            if faq.wants_human(text, conversation.language):
+                conversation._hand_to_person()
+                continue
+            fired = self._fire(conversation, message, plain, now)
+            if not fired.filtered(lambda r: r.kind == "keyword"):
+                self.env["whatsapp.faq"]._answer(conversation, text)
+
+    @api.model
+    def _fire(self, conversation, message, plain, now):
+        previous = conversation.message_ids_wa.filtered(
+            lambda m: m.direction == "in" and m.id < message.id
+        )[:1]
+        silence = (message.received_at - previous.received_at).total_seconds() if previous else None
+        team = conversation.team_id
+        in_hours = team._whatsapp_in_hours(fields.Datetime.now()) if team else True
+        last_fired = {int(k): v for k, v in (conversation.auto_reply_fired or {}).items()}
+        chosen = autoreply.choose(
+            plain,
+            text=message.body or "",
+            language=conversation.language,
+            first_contact=not previous,
+            silence_seconds=silence,
+            in_hours=in_hours,
+            now=now,
+            last_fired=last_fired,
+        )
+        fired = self.browse([rule.id for rule in chosen])
+        for rule in fired:
+            conversation._send_bot_text(rule.with_context(lang=conversation.language).body)
+            last_fired[rule.id] = now
+        if fired:
+            conversation.auto_reply_fired = {str(k): v for k, v in last_fired.items()}
+        return fired
