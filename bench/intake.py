@@ -129,11 +129,15 @@ def odoo_command(db, port, *extra):
 
 def start_odoo(args):
     port = free_port()
-    if not db_ready(args.db):
-        print(f"installing whatsapp_helpdesk in {args.db} (once)...", file=sys.stderr)
-        subprocess.run(
-            odoo_command(args.db, port, "-i", "whatsapp_helpdesk", "--stop-after-init"), check=True
-        )
+    # install once, else update: the database must match the code being measured
+    mode = "-u" if db_ready(args.db) else "-i"
+    print(
+        f"{'updating' if mode == '-u' else 'installing'} whatsapp_helpdesk in {args.db}...",
+        file=sys.stderr,
+    )
+    subprocess.run(
+        odoo_command(args.db, port, mode, "whatsapp_helpdesk", "--stop-after-init"), check=True
+    )
     command = odoo_command(
         args.db,
         port,

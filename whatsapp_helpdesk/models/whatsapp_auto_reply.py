@@ -55,7 +55,7 @@ class WhatsappAutoReply(models.Model):
     @api.model
     def _handle_inbound(self, messages):
         """Answer new customer messages with the rules that apply, then the FAQ bot."""
-        rules = self.sudo().search([])
+        rules = self.sudo().search([("active", "=", True)])
         plain = [rule._to_rule() for rule in rules]
         now = time.time()
         for message in messages.filtered(lambda m: m.direction == "in").sorted("id"):

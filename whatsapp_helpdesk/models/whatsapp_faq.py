@@ -42,7 +42,7 @@ class WhatsappFaq(models.Model):
     @api.model
     def _answer(self, conversation, text):
         """Answer ``text`` when an entry matches confidently, with a "talk to a person" button."""
-        entries = self.sudo().search([])
+        entries = self.sudo().search([("active", "=", True)])
         if not entries or not (text or "").strip():
             return False
         matcher = faq.Matcher([entry._to_entry() for entry in entries], threshold=self._threshold())
