@@ -37,6 +37,14 @@ class HelpdeskTicketTeam(models.Model):
     )
     whatsapp_calendar_id = fields.Many2one("resource.calendar", "Working Hours")
     whatsapp_last_user_id = fields.Many2one("res.users", readonly=True, copy=False)
+    whatsapp_ticket_on_first_message = fields.Boolean(
+        "Ticket for Every New Conversation",
+        help="Open a ticket when a new customer writes for the first time.",
+    )
+    whatsapp_ticket_keywords = fields.Char(
+        "Ticket Keywords",
+        help="Comma-separated words (complaint, broken, reclamação...) that open a ticket.",
+    )
 
     def _whatsapp_routing_team(self):
         self.ensure_one()

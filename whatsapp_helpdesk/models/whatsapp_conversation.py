@@ -410,7 +410,17 @@ class WhatsappConversation(models.Model):
         """Open a helpdesk ticket for what the customer asked; the WhatsApp thread stays on it."""
         self.ensure_one()
         last = self.message_ids_wa.filtered(lambda m: m.direction == "in")[:1]
-        text = (last.body or "").strip() or self.env._("WhatsApp conversation with %s", self.name)
+        ticket = self._open_ticket(last.body)
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "helpdesk.ticket",
+            "res_id": ticket.id,
+            "view_mode": "form",
+        }
+
+    def _open_ticket(self, text):
+        self.ensure_one()
+        text = (text or "").strip() or self.env._("WhatsApp conversation with %s", self.name)
         ticket = (
             self.env["helpdesk.ticket"]
             .with_context(mail_create_nosubscribe=True)
@@ -421,18 +431,31 @@ class WhatsappConversation(models.Model):
                     "partner_id": self.partner_id.id,
                     "channel_id": self.env["helpdesk.ticket"]._whatsapp_channel().id,
                     "whatsapp_conversation_id": self.id,
+                    "team_id": self.team_id.id,
+                    "user_id": self.user_id.id,
                     "company_id": self.company_id.id,
                 }
             )
         )
         # the customer answers on WhatsApp: no e-mail notifications to them from the ticket
         ticket.message_unsubscribe(partner_ids=self.partner_id.ids)
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "helpdesk.ticket",
-            "res_id": ticket.id,
-            "view_mode": "form",
-        }
+        return ticket
+
+    @api.model
+    def _open_tickets_by_rule(self, messages):
+        """Teams may open a ticket for every new conversation, or when a keyword shows up."""
+        for message in messages.filtered(lambda m: m.direction == "in"):
+            conversation = message.conversation_id.sudo()
+            team = conversation.team_id
+            if not team or conversation.ticket_ids.filtered(lambda t: not t.closed):
+                continue
+            first = len(conversation.message_ids_wa.filtered(lambda m: m.direction == "in")) == 1
+            words = [w.strip().lower() for w in (team.whatsapp_ticket_keywords or "").split(",")]
+            text = (message.body or "").lower()
+            if (first and team.whatsapp_ticket_on_first_message) or any(
+                word and word in text for word in words
+            ):
+                conversation._open_ticket(message.body)
 
     def action_open_tickets(self):
         self.ensure_one()

@@ -112,3 +112,32 @@ class TestInboxRouting(WhatsappCase, TransactionCase):
         self.assertEqual(conversation.inbox_state, "open")
         conversation.action_close()
         self.assertEqual(conversation.inbox_state, "resolved")
+
+    def test_a_keyword_opens_a_ticket_for_the_team(self):
+        self.team_pt.whatsapp_ticket_keywords = "reclamação, quebrado"
+        conversation = self.deliver_from(self.new_customers(1, "55119774", "pt_BR"), text="Oi")
+        self.assertFalse(conversation.ticket_ids)
+        self.deliver_from([conversation.wa_id], text="Chegou quebrado!")
+        ticket = conversation.ticket_ids
+        self.assertEqual(len(ticket), 1)
+        self.assertRecordValues(
+            ticket, [{"team_id": self.team_pt.id, "user_id": conversation.user_id.id}]
+        )
+        self.deliver_from([conversation.wa_id], text="continua quebrado")
+        self.assertEqual(len(conversation.ticket_ids), 1, "one open ticket is enough")
+
+    def test_agents_only_see_their_teams_conversations(self):
+        pt = self.deliver_from(self.new_customers(1, "55119775", "pt_BR"))
+        es = self.deliver_from(self.new_customers(1, "52155101", "es_MX"))
+        Conversation = self.env["whatsapp.conversation"]
+        self.assertIn(pt, Conversation.with_user(self.ana).search([]))
+        self.assertNotIn(es, Conversation.with_user(self.ana).search([]))
+        self.assertNotIn(
+            es.message_ids_wa, self.env["whatsapp.message"].with_user(self.ana).search([])
+        )
+        manager = new_test_user(
+            self.env,
+            login="wa_boss",
+            groups="base.group_user,whatsapp_helpdesk.group_whatsapp_manager",
+        )
+        self.assertIn(es, Conversation.with_user(manager).search([]))
