@@ -12,6 +12,78 @@ class HelpdeskTicket(models.Model):
         related="whatsapp_conversation_id.message_ids_wa", string="WhatsApp Messages"
     )
     whatsapp_window_open = fields.Boolean(related="whatsapp_conversation_id.window_open")
+    whatsapp_csat = fields.Selection(
+        [("good", "Satisfied"), ("ok", "Neutral"), ("bad", "Dissatisfied")],
+        "Customer Satisfaction",
+        readonly=True,
+        copy=False,
+        tracking=True,
+    )
+    whatsapp_csat_at = fields.Datetime("Rated On", readonly=True, copy=False)
+    whatsapp_csat_requested = fields.Boolean(readonly=True, copy=False)
+
+    def write(self, vals):
+        res = super().write(vals)
+        if vals.get("stage_id"):
+            closed = self.filtered(
+                lambda t: t.closed and t.whatsapp_conversation_id and not t.whatsapp_csat_requested
+            )
+            closed._whatsapp_ask_satisfaction()
+        return res
+
+    def _whatsapp_ask_satisfaction(self):
+        """On close, ask how it went: reply buttons inside the window, a template after it."""
+        for ticket in self:
+            conversation = ticket.whatsapp_conversation_id.sudo()
+            question = self.env._(
+                "Your request %(number)s is solved. How did we do?", number=ticket.number
+            )
+            if conversation.window_open:
+                conversation._send_bot_text(question, buttons=ticket._whatsapp_csat_buttons())
+            else:
+                template = ticket.team_id.whatsapp_csat_template_id
+                if not template or template.status != "approved":
+                    ticket.message_post(
+                        body=self.env._(
+                            "No satisfaction question sent: the 24-hour window is closed and "
+                            "the team has no approved satisfaction template."
+                        ),
+                        subtype_xmlid="mail.mt_note",
+                    )
+                    continue
+                conversation._send_template(template, record=ticket)
+            ticket.whatsapp_csat_requested = True
+
+    def _whatsapp_csat_buttons(self):
+        self.ensure_one()
+        return [
+            (f"csat:{self.id}:good", self.env._("😀 Great")),
+            (f"csat:{self.id}:ok", self.env._("😐 OK")),
+            (f"csat:{self.id}:bad", self.env._("😞 Bad")),
+        ]
+
+    @api.model
+    def _whatsapp_record_satisfaction(self, reply_id, conversation):
+        """``csat:<ticket id>:<score>`` from a reply button or a template quick reply."""
+        try:
+            _prefix, ticket_id, score = reply_id.split(":")
+            ticket = self.sudo().browse(int(ticket_id)).exists()
+        except ValueError:
+            return False
+        if (
+            not ticket
+            or ticket.whatsapp_conversation_id != conversation
+            or score
+            not in (
+                "good",
+                "ok",
+                "bad",
+            )
+        ):
+            return False
+        ticket.write({"whatsapp_csat": score, "whatsapp_csat_at": fields.Datetime.now()})
+        conversation._send_bot_text(self.env._("Thank you for your answer!"))
+        return True
 
     def _whatsapp_sends(self, kwargs):
         """A reply written by an agent in the ticket goes to the customer on WhatsApp."""

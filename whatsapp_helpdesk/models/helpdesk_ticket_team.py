@@ -41,6 +41,12 @@ class HelpdeskTicketTeam(models.Model):
         "Ticket for Every New Conversation",
         help="Open a ticket when a new customer writes for the first time.",
     )
+    whatsapp_csat_template_id = fields.Many2one(
+        "whatsapp.template",
+        "Satisfaction Template",
+        help="Asks for a rating when a ticket closes after the 24-hour window; its quick-reply "
+        "buttons should carry csat answers.",
+    )
     whatsapp_ticket_keywords = fields.Char(
         "Ticket Keywords",
         help="Comma-separated words (complaint, broken, reclamação...) that open a ticket.",

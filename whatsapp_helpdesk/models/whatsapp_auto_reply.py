@@ -7,6 +7,17 @@ from ..tools import autoreply, faq
 HUMAN_BUTTON_ID = "wa_human"
 
 
+def _reply_id(message):
+    """The id of a reply button, or the payload of a template quick reply; '' otherwise."""
+    raw = message.payload or {}
+    if message.message_type == "interactive":
+        reply = raw.get("interactive", {})
+        return (reply.get("button_reply") or reply.get("list_reply") or {}).get("id") or ""
+    if message.message_type == "button":
+        return (raw.get("button") or {}).get("payload") or ""
+    return ""
+
+
 class WhatsappAutoReply(models.Model):
     """Automatic answers: a welcome, keyword answers, an out-of-hours notice; each with a cool-down
     so that a customer is never answered twice by the same rule in a short time."""
@@ -60,12 +71,12 @@ class WhatsappAutoReply(models.Model):
         now = time.time()
         for message in messages.filtered(lambda m: m.direction == "in").sorted("id"):
             conversation = message.conversation_id.sudo()
-            if (
-                message.message_type == "interactive"
-                and (message.payload or {}).get("interactive", {}).get("button_reply", {}).get("id")
-                == HUMAN_BUTTON_ID
-            ):
+            reply_id = _reply_id(message)
+            if reply_id == HUMAN_BUTTON_ID:
                 conversation._hand_to_person()
+                continue
+            if reply_id.startswith("csat:"):
+                self.env["helpdesk.ticket"]._whatsapp_record_satisfaction(reply_id, conversation)
                 continue
             text = message.body or ""
             if faq.wants_human(text, conversation.language):

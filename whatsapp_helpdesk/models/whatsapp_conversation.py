@@ -336,11 +336,14 @@ class WhatsappConversation(models.Model):
             }
         )
 
-    def _send_bot_text(self, body, *, offer_person=False):
+    def _send_bot_text(self, body, *, offer_person=False, buttons=None):
         """An automatic answer, shown in the thread as the bot's; the customer still waits for us.
 
-        With ``offer_person`` it carries a "talk to a person" reply button.
+        With ``offer_person`` it carries a "talk to a person" reply button; ``buttons`` is a list
+        of (id, title) reply buttons (at most three, Meta's limit).
         """
+        if offer_person:
+            buttons = [("wa_human", self.env._("Talk to a person"))]
         self.ensure_one()
         bot = self.env.ref("base.partner_root")
         mail_message = self.with_context(whatsapp_no_send=True).message_post(
@@ -353,7 +356,7 @@ class WhatsappConversation(models.Model):
             "body": body,
             "mail_message_id": mail_message.id,
         }
-        if offer_person:
+        if buttons:
             values.update(
                 message_type="interactive",
                 payload={
@@ -361,13 +364,8 @@ class WhatsappConversation(models.Model):
                     "body": {"text": body[:1024]},
                     "action": {
                         "buttons": [
-                            {
-                                "type": "reply",
-                                "reply": {
-                                    "id": "wa_human",
-                                    "title": self.env._("Talk to a person"),
-                                },
-                            }
+                            {"type": "reply", "reply": {"id": ident, "title": title[:20]}}
+                            for ident, title in buttons[:3]
                         ]
                     },
                 },

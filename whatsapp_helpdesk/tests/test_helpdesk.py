@@ -74,3 +74,45 @@ class TestHelpdesk(WhatsappCase, TransactionCase):
         action = order.action_whatsapp_conversation()
         self.assertEqual(action["res_id"], conversation.id)
         self.assertFalse(other_order.whatsapp_conversation_ids)
+
+    def test_closing_asks_satisfaction_and_stores_the_answer(self):
+        conversation = self.open_window()
+        ticket = self.env["helpdesk.ticket"].browse(conversation.action_create_ticket()["res_id"])
+        ticket.stage_id = self.env.ref("helpdesk_mgmt.helpdesk_ticket_stage_done")
+        question = conversation.message_ids_wa.filtered(lambda m: m.direction == "out")[:1]
+        self.assertEqual(question.message_type, "interactive")
+        buttons = question.payload["action"]["buttons"]
+        self.assertEqual(
+            [b["reply"]["id"] for b in buttons],
+            [f"csat:{ticket.id}:good", f"csat:{ticket.id}:ok", f"csat:{ticket.id}:bad"],
+        )
+        answer = payloads.interactive_reply(
+            self.customer_wa_id, "button_reply", f"csat:{ticket.id}:good", "😀 Great"
+        )
+        self.deliver(self.inbound(None, answer))
+        self.assertEqual(ticket.whatsapp_csat, "good")
+        self.assertTrue(ticket.whatsapp_csat_at)
+        # reopening and closing again does not ask twice
+        ticket.stage_id = self.env.ref("helpdesk_mgmt.helpdesk_ticket_stage_done")
+        self.assertEqual(
+            len(
+                conversation.message_ids_wa.filtered(
+                    lambda m: m.message_type == "interactive" and m.direction == "out"
+                )
+            ),
+            1,
+        )
+
+    def test_satisfaction_after_the_window_needs_a_template(self):
+        conversation = self.account._get_conversation(self.customer)
+        ticket = self.env["helpdesk.ticket"].create(
+            {
+                "name": "Old",
+                "description": "x",
+                "partner_id": self.customer.id,
+                "whatsapp_conversation_id": conversation.id,
+            }
+        )
+        ticket.stage_id = self.env.ref("helpdesk_mgmt.helpdesk_ticket_stage_done")
+        self.assertFalse(conversation.message_ids_wa)
+        self.assertIn("No satisfaction question sent", ticket.message_ids[0].body)
