@@ -21,6 +21,21 @@ class HelpdeskTicket(models.Model):
     )
     whatsapp_csat_at = fields.Datetime("Rated On", readonly=True, copy=False)
     whatsapp_csat_requested = fields.Boolean(readonly=True, copy=False)
+    resolution_hours = fields.Float(
+        "Resolution (working h)",
+        compute="_compute_resolution_hours",
+        store=True,
+        help="From creation to closing, in the team's WhatsApp working hours.",
+    )
+
+    @api.depends("closed_date", "team_id.whatsapp_calendar_id")
+    def _compute_resolution_hours(self):
+        for ticket in self:
+            ticket.resolution_hours = (
+                ticket.team_id._whatsapp_work_hours(ticket.create_date, ticket.closed_date)
+                if ticket.closed_date
+                else 0.0
+            )
 
     def write(self, vals):
         res = super().write(vals)

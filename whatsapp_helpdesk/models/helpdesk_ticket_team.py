@@ -1,3 +1,4 @@
+import pytz
 from odoo import fields, models
 
 from ..tools import autoreply, routing
@@ -46,6 +47,12 @@ class HelpdeskTicketTeam(models.Model):
         "Satisfaction Template",
         help="Asks for a rating when a ticket closes after the 24-hour window; its quick-reply "
         "buttons should carry csat answers.",
+    )
+    whatsapp_sla_first_response = fields.Float(
+        "First Response Target (h)", help="In working hours; 0: no target."
+    )
+    whatsapp_sla_resolution = fields.Float(
+        "Resolution Target (h)", help="In working hours; 0: none."
     )
     whatsapp_ticket_keywords = fields.Char(
         "Ticket Keywords",
@@ -114,3 +121,14 @@ class HelpdeskTicketTeam(models.Model):
         if cursor and cursor != self.whatsapp_last_user_id.id:
             self.sudo().whatsapp_last_user_id = cursor
         return dict(pairs)
+
+    def _whatsapp_work_hours(self, start, end):
+        """Hours between two naive-UTC datetimes counted in the team's working hours."""
+        if not start or not end or end <= start:
+            return 0.0
+        calendar = self.whatsapp_calendar_id if self else False
+        if not calendar:
+            return (end - start).total_seconds() / 3600
+        return calendar.get_work_hours_count(
+            start.replace(tzinfo=pytz.utc), end.replace(tzinfo=pytz.utc), compute_leaves=True
+        )

@@ -76,6 +76,14 @@ class WhatsappConversation(models.Model):
     unread_count = fields.Integer(
         help="Customer messages since an agent last answered.", readonly=True
     )
+    first_inbound_at = fields.Datetime(readonly=True)
+    first_response_at = fields.Datetime(readonly=True)
+    first_response_hours = fields.Float(
+        "First Response (h)", readonly=True, help="In the team's working hours."
+    )
+    resolved_at = fields.Datetime(readonly=True)
+    resolution_hours = fields.Float("Resolution (h)", readonly=True)
+    sla_breached = fields.Boolean(compute="_compute_sla_breached", store=True)
     auto_reply_fired = fields.Json(
         help="When each auto-reply rule last answered: {rule id: epoch}."
     )
@@ -103,6 +111,38 @@ class WhatsappConversation(models.Model):
             label = conversation.partner_id.name or conversation.profile_name
             number = conversation.phone_e164 or ""
             conversation.name = f"{label} ({number})" if label else number
+
+    @api.depends(
+        "first_response_hours",
+        "resolution_hours",
+        "team_id.whatsapp_sla_first_response",
+        "team_id.whatsapp_sla_resolution",
+    )
+    def _compute_sla_breached(self):
+        for conversation in self:
+            team = conversation.team_id
+            conversation.sla_breached = bool(
+                (
+                    team.whatsapp_sla_first_response
+                    and conversation.first_response_hours > team.whatsapp_sla_first_response
+                )
+                or (
+                    team.whatsapp_sla_resolution
+                    and conversation.resolution_hours > team.whatsapp_sla_resolution
+                )
+            )
+
+    def _record_first_response(self):
+        """Called when a person (not the bot, not a notification) answers."""
+        for conversation in self.filtered(lambda c: not c.first_response_at):
+            now = fields.Datetime.now()
+            start = conversation.first_inbound_at or conversation.create_date
+            conversation.sudo().write(
+                {
+                    "first_response_at": now,
+                    "first_response_hours": conversation.team_id._whatsapp_work_hours(start, now),
+                }
+            )
 
     @api.depends("partner_id.lang")
     def _compute_language(self):
@@ -286,6 +326,8 @@ class WhatsappConversation(models.Model):
                 body=body, message_type="comment", subtype_xmlid="mail.mt_comment"
             )
         self.write({"last_direction": "out", "unread_count": 0})
+        if not self.env.user._is_superuser() and not self.env.user.share:
+            self._record_first_response()
         message = self.env["whatsapp.message"].create(
             {
                 "conversation_id": self.id,
@@ -495,7 +537,16 @@ class WhatsappConversation(models.Model):
                 )
 
     def action_close(self):
-        self.write({"state": "closed"})
+        now = fields.Datetime.now()
+        for conversation in self:
+            start = conversation.first_inbound_at or conversation.create_date
+            conversation.write(
+                {
+                    "state": "closed",
+                    "resolved_at": now,
+                    "resolution_hours": conversation.team_id._whatsapp_work_hours(start, now),
+                }
+            )
 
     def action_reopen(self):
         self.write({"state": "open"})

@@ -1,4 +1,5 @@
 from collections import Counter
+from datetime import datetime, timedelta
 
 from markupsafe import Markup
 from odoo.exceptions import UserError
@@ -141,3 +142,33 @@ class TestInboxRouting(WhatsappCase, TransactionCase):
             groups="base.group_user,whatsapp_helpdesk.group_whatsapp_manager",
         )
         self.assertIn(es, Conversation.with_user(manager).search([]))
+
+    def test_service_levels_in_working_hours(self):
+        self.team_pt.whatsapp_sla_first_response = 0.5
+        conversation = self.deliver_from(self.new_customers(1, "55119776", "pt_BR"))
+        self.assertTrue(conversation.first_inbound_at)
+        conversation.first_inbound_at = conversation.first_inbound_at - timedelta(hours=2)
+        conversation.with_user(conversation.user_id).message_post(
+            body=Markup("<p>Desculpe a demora</p>"),
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+        )
+        self.assertAlmostEqual(conversation.first_response_hours, 2.0, delta=0.05)
+        self.assertTrue(conversation.sla_breached)
+        conversation.action_close()
+        self.assertGreaterEqual(conversation.resolution_hours, 2.0)
+
+    def test_working_hours_calendar_counts_only_open_hours(self):
+        calendar = self.env["resource.calendar"].create(
+            {"name": "9-17", "tz": "UTC", "attendance_ids": [(5, 0, 0)]}
+            | {
+                "attendance_ids": [
+                    (0, 0, {"name": f"d{d}", "dayofweek": str(d), "hour_from": 9, "hour_to": 17})
+                    for d in range(7)
+                ]
+            }
+        )
+        self.team_pt.whatsapp_calendar_id = calendar
+        start = datetime(2026, 3, 2, 16, 0)
+        end = datetime(2026, 3, 3, 10, 0)
+        self.assertAlmostEqual(self.team_pt._whatsapp_work_hours(start, end), 2.0, delta=0.01)
