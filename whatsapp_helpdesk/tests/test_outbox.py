@@ -180,3 +180,25 @@ class TestOutbox(WhatsappCase, TransactionCase):
         self.assertFalse(composer.window_open)
         with self.assertRaisesRegex(UserError, "24-hour"):
             composer.action_send()
+
+    def test_quick_reply_fills_placeholders(self):
+        self.open_window()
+        canned = self.env["mail.canned.response"].create(
+            {
+                "source": "hello",
+                "substitution": "Olá {first_name}, aqui é {agent} da {company}. {x}",
+            }
+        )
+        composer = Form(
+            self.env["whatsapp.composer"].with_context(
+                default_res_model="res.partner",
+                default_res_id=self.customer.id,
+                default_partner_id=self.customer.id,
+            )
+        )
+        composer.account_id = self.account
+        composer.canned_response_id = canned
+        self.assertEqual(
+            composer.body,
+            f"Olá Ana, aqui é {self.env.user.name} da {self.env.company.name}. {{x}}",
+        )

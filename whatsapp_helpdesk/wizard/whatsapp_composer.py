@@ -1,3 +1,5 @@
+import re
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
@@ -31,6 +33,12 @@ class WhatsappComposer(models.TransientModel):
     conversation_id = fields.Many2one("whatsapp.conversation", compute="_compute_conversation")
     window_open = fields.Boolean(compute="_compute_conversation")
     window_end = fields.Datetime(compute="_compute_conversation")
+    canned_response_id = fields.Many2one(
+        "mail.canned.response",
+        "Quick Reply",
+        help="Inserts the canned response; {customer}, {first_name}, {record}, {agent} and "
+        "{company} are filled in.",
+    )
     body = fields.Text("Message")
     preview = fields.Text(compute="_compute_preview")
     recipient_count = fields.Integer(compute="_compute_recipient_count")
@@ -78,6 +86,28 @@ class WhatsappComposer(models.TransientModel):
         if self.composition_mode == "mass":
             return self.env[self.res_model].browse(self.res_ids or []).exists()
         return self._record(self.res_model, self.res_id) or self.env["res.partner"]
+
+    @api.onchange("canned_response_id")
+    def _onchange_canned_response_id(self):
+        if self.canned_response_id:
+            record = self._record(self.res_model, self.res_id)
+            self.body = self._fill_placeholders(
+                self.canned_response_id.substitution, self.partner_id, record
+            )
+            self.canned_response_id.sudo().last_used = fields.Datetime.now()
+
+    def _fill_placeholders(self, text, partner, record):
+        """Quick-reply placeholders, filled for this customer and record; unknown ones stay."""
+        values = {
+            "customer": partner.name or "",
+            "first_name": (partner.name or "").split(" ")[0],
+            "record": record.display_name if record else "",
+            "agent": self.env.user.name,
+            "company": self.env.company.name,
+        }
+        return re.sub(
+            r"\{(\w+)\}", lambda match: values.get(match.group(1), match.group(0)), text or ""
+        )
 
     @api.depends("partner_id", "account_id")
     def _compute_conversation(self):
