@@ -38,6 +38,9 @@
         "views/whatsapp_menus.xml",
     ],
     "demo": ["demo/whatsapp_demo.xml"],
+    "assets": {
+        "web.assets_tests": ["whatsapp_helpdesk/static/tests/tours/*.js"],
+    },
     "installable": True,
     "application": True,
 }

@@ -10,4 +10,5 @@ from . import (
     test_partner,
     test_security,
     test_templates,
+    test_tour,
 )
