@@ -44,7 +44,15 @@ class HelpdeskTicket(models.Model):
                 lambda t: t.closed and t.whatsapp_conversation_id and not t.whatsapp_csat_requested
             )
             closed._whatsapp_ask_satisfaction()
+            (self - closed)._whatsapp_notify_stage()
         return res
+
+    def _whatsapp_notify_stage(self):
+        """Tell the customer about the new stage with the team's approved template, if any."""
+        for ticket in self.filtered(lambda t: t.whatsapp_conversation_id and not t.closed):
+            template = ticket.team_id.whatsapp_stage_template_id
+            if template and template.status == "approved":
+                ticket.whatsapp_conversation_id.sudo()._send_template(template, record=ticket)
 
     def _whatsapp_ask_satisfaction(self):
         """On close, ask how it went: reply buttons inside the window, a template after it."""

@@ -54,6 +54,11 @@ class HelpdeskTicketTeam(models.Model):
     whatsapp_sla_resolution = fields.Float(
         "Resolution Target (h)", help="In working hours; 0: none."
     )
+    whatsapp_stage_template_id = fields.Many2one(
+        "whatsapp.template",
+        "Stage Change Template",
+        help="Sent when a WhatsApp ticket of this team changes stage (closing asks for a rating).",
+    )
     whatsapp_ticket_keywords = fields.Char(
         "Ticket Keywords",
         help="Comma-separated words (complaint, broken, reclamação...) that open a ticket.",

@@ -258,6 +258,20 @@ class WhatsappConversation(models.Model):
         for team in waiting.team_id:
             team._whatsapp_assign_backlog()
 
+    def _notify_agents(self):
+        """A live notice (Odoo's bus) to the agent of each conversation that just got a message."""
+        for conversation in self.filtered("user_id"):
+            conversation.user_id._bus_send(
+                "simple_notification",
+                {
+                    "type": "info",
+                    "title": self.env._("WhatsApp"),
+                    "message": self.env._(
+                        "New message from %(name)s", name=conversation.partner_id.display_name
+                    ),
+                },
+            )
+
     @api.model
     def _cron_route(self):
         """Serve the backlog: agents come online, finish conversations, teams open."""

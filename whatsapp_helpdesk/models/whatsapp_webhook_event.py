@@ -307,6 +307,7 @@ class WhatsappWebhookEvent(models.Model):
         self.env["whatsapp.optin"]._apply_keywords(with_text)
         self.env["whatsapp.conversation"]._link_mentioned_orders(with_text)
         created.conversation_id._route()
+        created.conversation_id._notify_agents()
         self.env["whatsapp.conversation"]._open_tickets_by_rule(created)
         self.env["whatsapp.auto.reply"]._handle_inbound(created)
 

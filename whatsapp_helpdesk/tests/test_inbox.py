@@ -1,5 +1,6 @@
 from collections import Counter
 from datetime import datetime, timedelta
+from unittest.mock import patch
 
 from markupsafe import Markup
 from odoo.exceptions import UserError
@@ -172,3 +173,31 @@ class TestInboxRouting(WhatsappCase, TransactionCase):
         start = datetime(2026, 3, 2, 16, 0)
         end = datetime(2026, 3, 3, 10, 0)
         self.assertAlmostEqual(self.team_pt._whatsapp_work_hours(start, end), 2.0, delta=0.01)
+
+    def test_the_agent_gets_a_live_notice(self):
+        with patch.object(type(self.env["res.users"]), "_bus_send", autospec=True) as send:
+            conversation = self.deliver_from(self.new_customers(1, "55119777", "pt_BR"))
+        self.assertTrue(conversation.user_id)
+        calls = [(c.args[0], c.args[1], c.args[2]) for c in send.call_args_list]
+        users, kinds, texts = zip(*calls, strict=True)
+        self.assertIn(conversation.user_id, users)
+        self.assertEqual(set(kinds), {"simple_notification"})
+        self.assertIn("New message from 551197770000", texts[0]["message"])
+
+    def test_stage_change_sends_the_team_template(self):
+        template = self.env["whatsapp.template"].create(
+            {
+                "name": "ticket_update",
+                "language": "en_US",
+                "account_id": self.account.id,
+                "body": "Your ticket was updated, we keep you posted.",
+            }
+        )
+        template.with_context(whatsapp_no_resubmit=True).status = "approved"
+        self.team_pt.whatsapp_stage_template_id = template
+        conversation = self.deliver_from(self.new_customers(1, "55119778", "pt_BR"))
+        ticket = conversation._open_ticket("Pedido atrasado")
+        ticket.stage_id = self.env.ref("helpdesk_mgmt.helpdesk_ticket_stage_in_progress")
+        sent = conversation.message_ids_wa.filtered(lambda m: m.template_id == template)
+        self.assertEqual(len(sent), 1)
+        self.assertEqual(sent.res_model, "helpdesk.ticket")
