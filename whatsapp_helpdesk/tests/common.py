@@ -24,6 +24,10 @@ class WhatsappCase:
     def setUpClass(cls):
         super().setUpClass()
         cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        # each test sets up the automation it needs; demo teams, bots and rules stay out
+        cls.env["whatsapp.auto.reply"].search([]).active = False
+        cls.env["whatsapp.faq"].search([]).active = False
+        cls.env["helpdesk.ticket.team"].search([]).whatsapp_enabled = False
         cls.account = cls.env["whatsapp.account"].create(
             {
                 "name": "Test number",
