@@ -248,3 +248,12 @@ def test_backlog_nobody_available():
     pairs, cursor = routing.assign_backlog([conv(1)], t, [agent(1, online=False)], cursor=5)
     assert (pairs, cursor) == ([], 5)
     assert routing.assign_backlog([], t, [agent(1)]) == ([], None)
+
+
+def test_a_team_dedicated_to_the_entry_point_wins_over_language():
+    generic_pt = routing.Team(id=1, languages=frozenset({"pt_BR"}))
+    ads = routing.Team(id=2, sources=frozenset({"ad_referral"}))
+    conversation = routing.Conversation(
+        id=1, language="pt_BR", skills=frozenset(), source="ad_referral", created_at=0.0
+    )
+    assert routing.match_team(conversation, [generic_pt, ads]) == ads

@@ -306,10 +306,20 @@ class WhatsappWebhookEvent(models.Model):
         with_text = created.filtered(lambda m: m.body)
         self.env["whatsapp.optin"]._apply_keywords(with_text)
         self.env["whatsapp.conversation"]._link_mentioned_orders(with_text)
+        self._remember_entry_points(created)
         created.conversation_id._route()
         created.conversation_id._notify_agents()
         self.env["whatsapp.conversation"]._open_tickets_by_rule(created)
         self.env["whatsapp.auto.reply"]._handle_inbound(created)
+
+    @api.model
+    def _remember_entry_points(self, messages):
+        """A first message from a click-to-WhatsApp ad carries a ``referral``: route on it."""
+        for message in messages:
+            conversation = message.conversation_id
+            referral = (message.payload or {}).get("referral")
+            if referral and not conversation.source:
+                conversation.sudo().source = "ad_referral"
 
     @api.model
     def _inbound_message_values(self, conversation, message, moment):

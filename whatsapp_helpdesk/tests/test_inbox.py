@@ -201,3 +201,27 @@ class TestInboxRouting(WhatsappCase, TransactionCase):
         sent = conversation.message_ids_wa.filtered(lambda m: m.template_id == template)
         self.assertEqual(len(sent), 1)
         self.assertEqual(sent.res_model, "helpdesk.ticket")
+
+    def test_click_to_whatsapp_ads_go_to_the_ads_team(self):
+        ads = self.env["helpdesk.ticket.team"].create(
+            {
+                "name": "Ads",
+                "whatsapp_enabled": True,
+                "whatsapp_sources": "ad_referral",
+                "user_ids": [(6, 0, self.carla.ids)],
+            }
+        )
+        (number,) = self.new_customers(1, "55119779", "pt_BR")
+        message = payloads.text_message(number, "Vi o anúncio")
+        message["referral"] = {
+            "source_url": "https://fb.me/abc",
+            "source_type": "ad",
+            "source_id": "120",
+            "headline": "Promo",
+        }
+        self.intake(self.inbound(number, message))
+        self.env["whatsapp.webhook.event"]._cron_process()
+        conversation = self.env["whatsapp.conversation"].search([("wa_id", "=", number)])
+        self.assertEqual(conversation.source, "ad_referral")
+        self.assertEqual(conversation.team_id, ads)
+        self.assertEqual(conversation.user_id, self.carla)

@@ -158,10 +158,11 @@ def source_accepted(team, source):
 
 def _team_key(team, conversation, in_hours):
     """Sort key of an eligible team: the best team sorts first."""
+    dedicated = bool(team.sources)  # eligible with sources = it names this entry point
     language = language_fit(conversation.language, team.languages)
     skills = len(conversation.skills & team.skills)
     open_now = True if in_hours is None else bool(in_hours.get(team.id, True))
-    return (-language, -skills, not open_now, team.sequence, id_key(team.id))
+    return (not dedicated, -language, -skills, not open_now, team.sequence, id_key(team.id))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -176,6 +177,7 @@ def match_team(conversation, teams, *, in_hours=None):
     source (compared case-insensitively; a conversation without source goes only to teams without
     sources). Eligible teams are then ranked by, in this order:
 
+    0. a team dedicated to the conversation's entry point (it lists the source) first;
     1. language: exact code, then same base language (``"pt"`` / ``"pt_BR"``), then a team with no
        languages (accepts any), then a team whose languages do not match (kept as a last resort,
        so that a conversation in an unexpected language still lands somewhere);
