@@ -274,7 +274,16 @@ class WhatsappConversation(models.Model):
 
     @api.model
     def _cron_route(self):
-        """Serve the backlog: agents come online, finish conversations, teams open."""
+        """Periodic wake-up of the processing cron, which also serves the backlog.
+
+        Assignment is written by one cron only: two crons assigning the same conversations at
+        once make one of them fail on a serialization conflict.
+        """
+        self.env.ref("whatsapp_helpdesk.ir_cron_whatsapp_process_events").sudo()._trigger()
+
+    @api.model
+    def _serve_backlog(self):
+        """Agents come online, finish conversations, teams open: assign what waits."""
         self.search([("user_id", "=", False), ("state", "=", "open")])._route()
 
     def _routing_conversation(self):

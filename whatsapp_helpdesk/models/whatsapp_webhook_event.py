@@ -208,6 +208,7 @@ class WhatsappWebhookEvent(models.Model):
             if auto_commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit
         self.env["whatsapp.message"]._fetch_pending_media()
+        self.env["whatsapp.conversation"]._serve_backlog()
         remaining = self.search_count(self._claimable_domain())
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         return done
