@@ -24,6 +24,7 @@
         "data/helpdesk_data.xml",
         "views/whatsapp_account_views.xml",
         "views/whatsapp_message_views.xml",
+        "wizard/whatsapp_transfer_views.xml",
         "views/whatsapp_conversation_views.xml",
         "views/whatsapp_webhook_event_views.xml",
         "views/whatsapp_template_views.xml",

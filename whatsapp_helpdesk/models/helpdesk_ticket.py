@@ -21,6 +21,8 @@ class HelpdeskTicket(models.Model):
     )
     whatsapp_csat_at = fields.Datetime("Rated On", readonly=True, copy=False)
     whatsapp_csat_requested = fields.Boolean(readonly=True, copy=False)
+    first_response_at = fields.Datetime(readonly=True, copy=False)
+    first_response_hours = fields.Float("First Response (working h)", readonly=True, copy=False)
     resolution_hours = fields.Float(
         "Resolution (working h)",
         compute="_compute_resolution_hours",
@@ -127,6 +129,22 @@ class HelpdeskTicket(models.Model):
                 pid for pid in kwargs.get("partner_ids") or [] if pid != self.partner_id.id
             ]
         message = super().message_post(**kwargs)
+        if (
+            not self.first_response_at
+            and len(self) == 1
+            and not self.env.user.share
+            and not self.env.user._is_superuser()
+            and kwargs.get("subtype_xmlid") == "mail.mt_comment"
+        ):
+            now = fields.Datetime.now()
+            self.sudo().write(
+                {
+                    "first_response_at": now,
+                    "first_response_hours": self.team_id._whatsapp_work_hours(
+                        self.create_date, now
+                    ),
+                }
+            )
         if sends:
             self.whatsapp_conversation_id._send_text(
                 html2plaintext(message.body or ""), record=self

@@ -45,7 +45,17 @@ class WhatsappAutoReply(models.Model):
     silence_hours = fields.Float(
         help="Welcome only: greet again after this much silence (0: first contact only)."
     )
+    answer_type = fields.Selection(
+        [("text", "Text"), ("template", "Approved Template"), ("list", "Interactive List")],
+        default="text",
+        required=True,
+    )
     body = fields.Text("Answer", required=True, translate=True)
+    template_id = fields.Many2one("whatsapp.template", help="Sent instead of the text.")
+    list_options = fields.Text(
+        translate=True,
+        help="Interactive list: one option per line (at most 10, 24 characters each).",
+    )
     company_id = fields.Many2one("res.company", default=lambda self: self.env.company)
 
     def _to_rule(self):
@@ -107,8 +117,20 @@ class WhatsappAutoReply(models.Model):
         )
         fired = self.browse([rule.id for rule in chosen])
         for rule in fired:
-            conversation._send_bot_text(rule.with_context(lang=conversation.language).body)
+            rule.with_context(lang=conversation.language)._answer(conversation)
             last_fired[rule.id] = now
         if fired:
             conversation.auto_reply_fired = {str(k): v for k, v in last_fired.items()}
         return fired
+
+    def _answer(self, conversation):
+        """Send this rule's answer in its form: text, an approved template, or a list."""
+        self.ensure_one()
+        if self.answer_type == "template" and self.template_id.status == "approved":
+            return conversation._send_template(self.template_id)
+        if self.answer_type == "list" and self.list_options:
+            options = [line.strip() for line in self.list_options.splitlines() if line.strip()]
+            return conversation._send_bot_text(
+                self.body, list_options=[(f"opt:{self.id}:{i}", o) for i, o in enumerate(options)]
+            )
+        return conversation._send_bot_text(self.body)

@@ -60,6 +60,14 @@ class WhatsappConversation(models.Model):
     team_id = fields.Many2one("helpdesk.ticket.team", index=True, tracking=True, check_company=True)
     user_id = fields.Many2one("res.users", "Assigned To", index=True, tracking=True)
     source = fields.Char(help="Entry point: website, ad_referral, qr, keyword:<word>.")
+    tag_ids = fields.Many2many(
+        "helpdesk.ticket.tag",
+        "whatsapp_conversation_tag_rel",
+        "conversation_id",
+        "tag_id",
+        "Skills",
+        help="Topics: routing prefers teams with these skills. Set when a customer names one.",
+    )
     language = fields.Char(compute="_compute_language", store=True)
     inbox_state = fields.Selection(
         [
@@ -282,6 +290,18 @@ class WhatsappConversation(models.Model):
         self.env.ref("whatsapp_helpdesk.ir_cron_whatsapp_process_events").sudo()._trigger()
 
     @api.model
+    def _tag_skills(self, messages):
+        """Tag conversations with the skills (helpdesk tags) their customers mention."""
+        tags = self.env["helpdesk.ticket.tag"].sudo().search([])
+        if not tags:
+            return
+        for message in messages:
+            text = (message.body or "").lower()
+            found = tags.filtered(lambda t, text=text: t.name and t.name.lower() in text)
+            if found - message.conversation_id.tag_ids:
+                message.conversation_id.sudo().tag_ids = [fields.Command.link(t.id) for t in found]
+
+    @api.model
     def _serve_backlog(self):
         """Agents come online, finish conversations, teams open: assign what waits."""
         self.search([("user_id", "=", False), ("state", "=", "open")])._route()
@@ -291,7 +311,7 @@ class WhatsappConversation(models.Model):
         return routing.Conversation(
             id=self.id,
             language=self.language or None,
-            skills=frozenset(),
+            skills=frozenset(self.tag_ids.mapped("name")),
             source=self.source or None,
             created_at=self.create_date.timestamp() if self.create_date else 0.0,
         )
@@ -401,7 +421,7 @@ class WhatsappConversation(models.Model):
             }
         )
 
-    def _send_bot_text(self, body, *, offer_person=False, buttons=None):
+    def _send_bot_text(self, body, *, offer_person=False, buttons=None, list_options=None):
         """An automatic answer, shown in the thread as the bot's; the customer still waits for us.
 
         With ``offer_person`` it carries a "talk to a person" reply button; ``buttons`` is a list
@@ -432,6 +452,26 @@ class WhatsappConversation(models.Model):
                             {"type": "reply", "reply": {"id": ident, "title": title[:20]}}
                             for ident, title in buttons[:3]
                         ]
+                    },
+                },
+            )
+        if list_options:
+            values.update(
+                message_type="interactive",
+                payload={
+                    "type": "list",
+                    "body": {"text": body[:1024]},
+                    "action": {
+                        "button": self.env._("Options")[:20],
+                        "sections": [
+                            {
+                                "title": self.env._("Choose")[:24],
+                                "rows": [
+                                    {"id": ident, "title": title[:24]}
+                                    for ident, title in list_options[:10]
+                                ],
+                            }
+                        ],
                     },
                 },
             )

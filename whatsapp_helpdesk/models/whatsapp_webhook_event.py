@@ -308,6 +308,7 @@ class WhatsappWebhookEvent(models.Model):
         self.env["whatsapp.optin"]._apply_keywords(with_text)
         self.env["whatsapp.conversation"]._link_mentioned_orders(with_text)
         self._remember_entry_points(created)
+        self.env["whatsapp.conversation"]._tag_skills(with_text)
         created.conversation_id._route()
         created.conversation_id._notify_agents()
         self.env["whatsapp.conversation"]._open_tickets_by_rule(created)

@@ -91,3 +91,12 @@ class TestAutoRepliesAndBot(WhatsappCase, TransactionCase):
         conversation = self.say("Oi")
         self.assertEqual(conversation.team_id, team)
         self.assertIn("Estamos fechados agora.", self.bot_messages(conversation).mapped("body"))
+
+    def test_keyword_answer_as_an_interactive_list(self):
+        self.hours.write({"answer_type": "list", "list_options": "Loja centro\nLoja shopping"})
+        self.say("Oi")
+        conversation = self.say("qual o horário?")
+        answer = self.bot_messages(conversation)[-1]
+        self.assertEqual(answer.message_type, "interactive")
+        rows = answer.payload["action"]["sections"][0]["rows"]
+        self.assertEqual([r["title"] for r in rows], ["Loja centro", "Loja shopping"])

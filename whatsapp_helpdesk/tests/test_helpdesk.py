@@ -1,6 +1,6 @@
 from markupsafe import Markup
 from odoo.exceptions import UserError
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import TransactionCase, new_test_user, tagged
 
 from ..tools import payloads
 from .common import WhatsappCase
@@ -116,3 +116,18 @@ class TestHelpdesk(WhatsappCase, TransactionCase):
         ticket.stage_id = self.env.ref("helpdesk_mgmt.helpdesk_ticket_stage_done")
         self.assertFalse(conversation.message_ids_wa)
         self.assertIn("No satisfaction question sent", ticket.message_ids[0].body)
+
+    def test_ticket_first_response_time(self):
+        conversation = self.open_window()
+        ticket = self.env["helpdesk.ticket"].browse(conversation.action_create_ticket()["res_id"])
+        agent = new_test_user(
+            self.env,
+            login="ticket_agent",
+            groups="base.group_user,helpdesk_mgmt.group_helpdesk_user,"
+            "whatsapp_helpdesk.group_whatsapp_user",
+        )
+        ticket.with_user(agent).message_post(
+            body=Markup("<p>Olá</p>"), message_type="comment", subtype_xmlid="mail.mt_comment"
+        )
+        self.assertTrue(ticket.first_response_at)
+        self.assertGreaterEqual(ticket.first_response_hours, 0.0)

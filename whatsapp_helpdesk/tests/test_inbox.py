@@ -225,3 +225,41 @@ class TestInboxRouting(WhatsappCase, TransactionCase):
         self.assertEqual(conversation.source, "ad_referral")
         self.assertEqual(conversation.team_id, ads)
         self.assertEqual(conversation.user_id, self.carla)
+
+    def test_transfer_to_another_team_and_agent(self):
+        conversation = self.deliver_from(self.new_customers(1, "55119780", "pt_BR"))
+        owner = conversation.user_id
+        wizard = (
+            self.env["whatsapp.transfer"]
+            .with_user(owner)
+            .create(
+                {
+                    "conversation_id": conversation.id,
+                    "team_id": self.team_es.id,
+                    "user_id": self.carla.id,
+                    "note": "Cliente fala espanhol",
+                }
+            )
+        )
+        wizard.action_transfer()
+        self.assertRecordValues(
+            conversation, [{"team_id": self.team_es.id, "user_id": self.carla.id}]
+        )
+        self.assertIn("Cliente fala espanhol", conversation.message_ids[0].body)
+
+    def test_skills_named_by_the_customer_pick_the_skilled_team(self):
+        returns = self.env["helpdesk.ticket.tag"].create({"name": "devolução"})
+        skilled = self.env["helpdesk.ticket.team"].create(
+            {
+                "name": "Trocas",
+                "whatsapp_enabled": True,
+                "whatsapp_languages": "pt_BR",
+                "whatsapp_skill_ids": [(6, 0, returns.ids)],
+                "user_ids": [(6, 0, self.bruno.ids)],
+            }
+        )
+        (number,) = self.new_customers(1, "55119781", "pt_BR")
+        conversation = self.deliver_from([number], text="Quero fazer uma devolução")
+        self.assertEqual(conversation.tag_ids, returns)
+        self.assertEqual(conversation.team_id, skilled)
+        self.assertEqual(conversation.user_id, self.bruno)

@@ -1,1 +1,1 @@
-from . import whatsapp_composer
+from . import whatsapp_composer, whatsapp_transfer
