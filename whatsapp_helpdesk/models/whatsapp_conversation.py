@@ -292,7 +292,7 @@ class WhatsappConversation(models.Model):
     @api.model
     def _tag_skills(self, messages):
         """Tag conversations with the skills (helpdesk tags) their customers mention."""
-        tags = self.env["helpdesk.ticket.tag"].sudo().search([])
+        tags = self.env["helpdesk.ticket.tag"].sudo().search([("name", "!=", False)])
         if not tags:
             return
         for message in messages:
