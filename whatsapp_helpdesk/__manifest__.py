@@ -40,6 +40,7 @@
     ],
     "demo": ["demo/whatsapp_demo.xml"],
     "assets": {
+        "web.assets_backend": ["whatsapp_helpdesk/static/src/**/*"],
         "web.assets_tests": ["whatsapp_helpdesk/static/tests/tours/*.js"],
     },
     "installable": True,

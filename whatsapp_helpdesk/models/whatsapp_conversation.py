@@ -267,7 +267,15 @@ class WhatsappConversation(models.Model):
             team._whatsapp_assign_backlog()
 
     def _notify_agents(self):
-        """A live notice (Odoo's bus) to the agent of each conversation that just got a message."""
+        """Live updates over Odoo's bus: the inboxes of whoever may handle these conversations
+        reload, and the assigned agent gets a notice."""
+        watchers = self.env["res.users"].sudo()
+        for conversation in self:
+            watchers |= conversation.user_id | conversation.team_id.user_ids
+        if self.filtered(lambda c: not c.team_id):
+            watchers |= self.env.ref("whatsapp_helpdesk.group_whatsapp_user").sudo().users
+        if watchers:
+            watchers._bus_send("whatsapp_helpdesk/inbox", {"conversation_ids": self.ids})
         for conversation in self.filtered("user_id"):
             conversation.user_id._bus_send(
                 "simple_notification",

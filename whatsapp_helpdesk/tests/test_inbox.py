@@ -179,10 +179,20 @@ class TestInboxRouting(WhatsappCase, TransactionCase):
             conversation = self.deliver_from(self.new_customers(1, "55119777", "pt_BR"))
         self.assertTrue(conversation.user_id)
         calls = [(c.args[0], c.args[1], c.args[2]) for c in send.call_args_list]
-        users, kinds, texts = zip(*calls, strict=True)
-        self.assertIn(conversation.user_id, users)
-        self.assertEqual(set(kinds), {"simple_notification"})
-        self.assertIn("New message from 551197770000", texts[0]["message"])
+        notices = [
+            (users, payload) for users, kind, payload in calls if kind == "simple_notification"
+        ]
+        refreshes = [
+            (users, payload) for users, kind, payload in calls if kind != "simple_notification"
+        ]
+        self.assertEqual(notices[0][0], conversation.user_id)
+        self.assertIn("New message from 551197770000", notices[0][1]["message"])
+        # the inboxes of the whole team reload themselves
+        self.assertEqual(
+            {kind for _u, kind, _p in calls}, {"simple_notification", "whatsapp_helpdesk/inbox"}
+        )
+        self.assertGreaterEqual(refreshes[0][0], self.team_pt.user_ids)
+        self.assertIn(conversation.id, refreshes[0][1]["conversation_ids"])
 
     def test_stage_change_sends_the_team_template(self):
         template = self.env["whatsapp.template"].create(
