@@ -4,6 +4,7 @@ posts signed webhooks back to Odoo's test server."""
 import time
 from contextlib import contextmanager
 
+from markupsafe import Markup
 from odoo.tests import HttpCase, tagged
 
 from ..tools import sandbox as wa_sandbox
@@ -251,3 +252,45 @@ class TestEndToEnd(TemplateCase, HttpCase):
             "BR987654321",
             picking.message_ids.filtered(lambda m: "WhatsApp" in (m.body or ""))[0].body,
         )
+
+    def test_helpdesk_ticket_reply_and_rating_through_the_sandbox(self):
+        self.env["helpdesk.ticket.team"].create(
+            {
+                "name": "Suporte",
+                "whatsapp_enabled": True,
+                "whatsapp_ticket_keywords": "quebrado",
+                "user_ids": [(6, 0, self.env.user.ids)],
+            }
+        )
+        self.inject(self.customer_wa_id, profile_name="Ana", text="A cadeira chegou quebrado!")
+        self.wait_and_process(1)
+        conversation = self.env["whatsapp.conversation"].search(
+            [("wa_id", "=", self.customer_wa_id)]
+        )
+        ticket = conversation.ticket_ids
+        self.assertEqual(len(ticket), 1, "the keyword opened a ticket")
+
+        ticket.message_post(
+            body=Markup("<p>Sentimos muito! Enviaremos outra.</p>"),
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+        )
+        ticket.stage_id = self.env.ref("helpdesk_mgmt.helpdesk_ticket_stage_done")
+        self.env["whatsapp.message"]._cron_send()
+        bodies = [
+            (m["payload"].get("text") or {}).get("body")
+            or m["payload"].get("interactive", {}).get("body", {}).get("text")
+            for m in self.sandbox.sent
+        ]
+        self.assertIn("Sentimos muito! Enviaremos outra.", bodies)
+        self.assertTrue(any(b and "How did we do" in b for b in bodies))
+
+        self.inject(
+            self.customer_wa_id,
+            profile_name="Ana",
+            type="button_reply",
+            text="😀 Great",
+            reply_id=f"csat:{ticket.id}:good",
+        )
+        self.wait_and_process(len(self.sandbox.deliveries) + 1)
+        self.assertEqual(ticket.whatsapp_csat, "good")
