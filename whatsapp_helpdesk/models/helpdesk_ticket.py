@@ -110,24 +110,14 @@ class HelpdeskTicket(models.Model):
         conversation._send_bot_text(self.env._("Thank you for your answer!"))
         return True
 
-    def _whatsapp_sends(self, kwargs):
-        """A reply written by an agent in the ticket goes to the customer on WhatsApp."""
-        return (
-            len(self) == 1
-            and self.whatsapp_conversation_id
-            and not self.env.context.get("whatsapp_no_send")
-            and not self.env.user.share
-            and kwargs.get("message_type", "notification") == "comment"
-            and kwargs.get("subtype_xmlid", "mail.mt_note") == "mail.mt_comment"
-        )
-
     def message_post(self, **kwargs):
-        sends = self._whatsapp_sends(kwargs)
+        """A reply written by an agent in the ticket goes to the customer on WhatsApp."""
+        conversation = self.whatsapp_conversation_id if len(self) == 1 else None
+        sends = bool(
+            conversation and not self.env.user.share and conversation._is_whatsapp_reply(kwargs)
+        )
         if sends:
-            self.whatsapp_conversation_id._check_window_open()
-            kwargs["partner_ids"] = [
-                pid for pid in kwargs.get("partner_ids") or [] if pid != self.partner_id.id
-            ]
+            conversation._prepare_reply(kwargs, partners=self.partner_id)
         message = super().message_post(**kwargs)
         if (
             not self.first_response_at

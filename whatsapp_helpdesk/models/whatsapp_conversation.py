@@ -493,21 +493,31 @@ class WhatsappConversation(models.Model):
             self.env._("Thank you! A person from our team will answer you here shortly.")
         )
 
-    def message_post(self, **kwargs):
-        """A comment written in the conversation's chatter goes to the customer on WhatsApp."""
-        sends = (
-            len(self) == 1
-            and not self.env.context.get("whatsapp_no_send")
+    @api.model
+    def _is_whatsapp_reply(self, kwargs):
+        """Whether a chatter post is a comment meant for the customer (not a note, not ours)."""
+        return (
+            not self.env.context.get("whatsapp_no_send")
             and kwargs.get("message_type", "notification") == "comment"
             and kwargs.get("subtype_xmlid", "mail.mt_note") == "mail.mt_comment"
         )
+
+    def _prepare_reply(self, kwargs, partners=None):
+        """Checks before a chatter comment goes to the customer on WhatsApp, from this thread or
+        from a record linked to it (a ticket); the customer is never e-mailed from there."""
+        self.ensure_one()
+        self._check_can_reply()
+        self._check_window_open()
+        customers = set((self.partner_id | (partners or self.partner_id)).ids)
+        kwargs["partner_ids"] = [
+            pid for pid in kwargs.get("partner_ids") or [] if pid not in customers
+        ]
+
+    def message_post(self, **kwargs):
+        """A comment written in the conversation's chatter goes to the customer on WhatsApp."""
+        sends = len(self) == 1 and self._is_whatsapp_reply(kwargs)
         if sends:
-            self._check_can_reply()
-            self._check_window_open()
-            # the customer is reached on WhatsApp, never by e-mail from this thread
-            kwargs["partner_ids"] = [
-                pid for pid in kwargs.get("partner_ids") or [] if pid != self.partner_id.id
-            ]
+            self._prepare_reply(kwargs)
         message = super().message_post(**kwargs)
         if sends:
             self._send_text(html2plaintext(message.body or ""), mail_message=message)
@@ -560,7 +570,14 @@ class WhatsappConversation(models.Model):
             team = conversation.team_id
             if not team or conversation.ticket_ids.filtered(lambda t: not t.closed):
                 continue
-            first = len(conversation.message_ids_wa.filtered(lambda m: m.direction == "in")) == 1
+            first = (
+                self.env["whatsapp.message"]
+                .sudo()
+                .search_count(
+                    [("conversation_id", "=", conversation.id), ("direction", "=", "in")], limit=2
+                )
+                == 1
+            )
             words = [w.strip().lower() for w in (team.whatsapp_ticket_keywords or "").split(",")]
             text = (message.body or "").lower()
             if (first and team.whatsapp_ticket_on_first_message) or any(
