@@ -98,9 +98,20 @@ class WhatsappAutoReply(models.Model):
 
     @api.model
     def _fire(self, conversation, message, plain, now):
-        previous = conversation.message_ids_wa.filtered(
-            lambda m: m.direction == "in" and m.id < message.id
-        )[:1]
+        # one indexed lookup, not the whole history: this runs for every inbound message
+        previous = (
+            self.env["whatsapp.message"]
+            .sudo()
+            .search(
+                [
+                    ("conversation_id", "=", conversation.id),
+                    ("direction", "=", "in"),
+                    ("id", "<", message.id),
+                ],
+                order="id desc",
+                limit=1,
+            )
+        )
         silence = (message.received_at - previous.received_at).total_seconds() if previous else None
         team = conversation.team_id
         in_hours = team._whatsapp_in_hours(fields.Datetime.now()) if team else True
