@@ -1,6 +1,5 @@
 import json
 import logging
-import threading
 import time
 from collections import defaultdict
 from datetime import datetime, timedelta
@@ -13,6 +12,7 @@ from odoo.tools import SQL
 from ..tools import phone as wa_phone
 from ..tools import webhook
 from .whatsapp_conversation import SERVICE_WINDOW
+from .whatsapp_message import _is_testing
 
 _logger = logging.getLogger(__name__)
 
@@ -26,10 +26,6 @@ ORPHAN_RETRY_EVERY = timedelta(seconds=30)
 
 def _e164(wa_id):
     return wa_phone.wa_id_to_e164(wa_id) or f"+{wa_phone.digits(wa_id)}"
-
-
-def _is_testing():
-    return getattr(threading.current_thread(), "testing", False)
 
 
 def _single_event_envelope(event, change_field, value):

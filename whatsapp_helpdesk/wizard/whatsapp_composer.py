@@ -166,9 +166,7 @@ class WhatsappComposer(models.TransientModel):
         partner = self.partner_id or (self._partner_of(record) if record else None)
         if not partner:
             raise UserError(self.env._("There is no customer to write to."))
-        if partner.whatsapp_e164 and self.env["phone.blacklist"].sudo().search_count(
-            [("number", "=", partner.whatsapp_e164)]
-        ):
+        if self._opted_out(partner.whatsapp_e164):
             raise UserError(
                 self.env._("%(name)s opted out of messages.", name=partner.display_name)
             )
@@ -198,6 +196,12 @@ class WhatsappComposer(models.TransientModel):
             author_id=self.env.user.partner_id.id,
         )
 
+    @api.model
+    def _opted_out(self, number):
+        return bool(number) and bool(
+            self.env["phone.blacklist"].sudo().search_count([("number", "=", number)])
+        )
+
     def _skip_reason(self, record, partner, seen):
         if not partner:
             return self.env._("no customer")
@@ -206,7 +210,7 @@ class WhatsappComposer(models.TransientModel):
             return self.env._("no valid mobile number")
         if number in seen:
             return self.env._("same number as another recipient")
-        if self.env["phone.blacklist"].sudo().search_count([("number", "=", number)]):
+        if self._opted_out(number):
             return self.env._("opted out of messages")
         if not self.template_id:
             conversation = self.env["whatsapp.conversation"].search(
