@@ -481,7 +481,10 @@ def test_contacts_message():
     )
     first, second = message.contacts
     assert first.name == "Barbara J. Johnson"
-    assert first.phones == ("+1 (650) 555-1234", "+1 (650) 555-5678")
+    assert first.phones == (
+        webhook.ContactPhone("+1 (650) 555-1234", "WORK", "16505551234"),
+        webhook.ContactPhone("+1 (650) 555-5678", "HOME"),
+    )
     assert first.wa_ids == ("16505551234",)
     assert first.emails == ("barbara.johnson@example.com",)
     assert first.organization == "Lucky Shrub"
@@ -786,7 +789,7 @@ def test_product_inquiry_context():
 
 def test_message_without_matching_contact_has_empty_profile_name():
     value = messages_value(
-        [{"from": "447700900123", "id": WAMID, "timestamp": "1", "type": "text"}],
+        [{"from": "447700900123", "id": WAMID, "timestamp": "1700000000", "type": "text"}],
         contacts=[{"profile": {"name": "Someone Else"}, "wa_id": CUSTOMER}],
     )
     (message,) = webhook.parse(notification(("messages", value))).messages
@@ -811,9 +814,14 @@ def test_webhook_level_errors_are_kept_on_the_batch():
             }
         ],
     }
-    batch = webhook.parse(notification(("messages", value)))
-    assert len(batch) == 0
+    batch = webhook.parse(notification(("messages", value), time=1700000000))
+    assert not batch.messages and not batch.statuses
     (error,) = batch.errors
+    (account_error,) = batch.account_errors
+    assert account_error.error == error
+    assert account_error.phone_number_id == PHONE_NUMBER_ID
+    assert account_error.key.startswith(f"err:{PHONE_NUMBER_ID}:")
+    assert batch.events == [account_error]
     assert error.code == 131000
     assert error.details == "Message failed to send because of an unknown error."
     assert error.href.endswith("/error-codes/")
@@ -1091,7 +1099,7 @@ def test_template_components_update_without_entry_time():
     assert update.key == "tpl:806312974732579:message_template_components_update::"
 
 
-def test_unknown_fields_are_kept_as_other_changes():
+def test_account_and_phone_number_changes_are_account_updates():
     account_update = {
         "phone_number": "15550783881",
         "event": "VERIFIED_ACCOUNT",
@@ -1108,12 +1116,19 @@ def test_unknown_fields_are_kept_as_other_changes():
             ("some_future_field", {}),
         )
     )
-    assert batch.other == [
-        webhook.OtherChange(WABA_ID, "account_update", account_update),
-        webhook.OtherChange(WABA_ID, "phone_number_quality_update", quality_update),
-        webhook.OtherChange(WABA_ID, "some_future_field", {}),
-    ]
-    assert len(batch) == 0 and batch.events == []
+    verified, flagged = batch.account_updates
+    assert (verified.field, verified.event, verified.display_phone_number) == (
+        "account_update",
+        "VERIFIED_ACCOUNT",
+        "15550783881",
+    )
+    assert (flagged.field, flagged.event, flagged.messaging_limit) == (
+        "phone_number_quality_update",
+        "FLAGGED",
+        "TIER_10K",
+    )
+    assert batch.other == [webhook.OtherChange(WABA_ID, "some_future_field", {})]
+    assert batch.events == [verified, flagged, *batch.other]
 
 
 def test_unknown_keys_everywhere_are_tolerated():
@@ -1218,16 +1233,19 @@ def test_batch_with_several_entries_changes_and_messages():
         "RED",
     ]
     assert {t.timestamp for t in batch.template_updates} == {1700000030}
-    assert [o.field for o in batch.other] == ["account_update"]
-    assert batch.events == batch.messages + batch.statuses + batch.template_updates
-    assert len(batch) == 3 + 3 + 3
+    assert [o.field for o in batch.account_updates] == ["account_update"]
+    assert not batch.other and not batch.rejected
+    assert batch.events == (
+        batch.messages + batch.statuses + batch.template_updates + batch.account_updates
+    )
+    assert len(batch) == 3 + 3 + 3 + 1
     assert batch.profile_names == {CUSTOMER: "Kerry Fisher", "447700900123": "Alice Smith"}
 
 
 def test_keys_are_unique_per_event_and_stable_across_redeliveries():
     body = json.dumps(big_batch_body())
     keys = [event.key for event in webhook.parse(body).events]
-    assert len(keys) == len(set(keys)) == 9
+    assert len(keys) == len(set(keys)) == 10
     assert keys == [event.key for event in webhook.parse(body).events]
     assert keys[:3] == ["msg:wamid.A1", "msg:wamid.A2", "msg:wamid.B1"]
     assert keys[3:6] == ["st:wamid.S1:sent", "st:wamid.S1:delivered", "st:wamid.S1:read"]
@@ -1288,6 +1306,25 @@ MALFORMED = {
     "missing object": {"entry": []},
     "missing entry": {"object": "whatsapp_business_account"},
     "entry not a list": {"object": "whatsapp_business_account", "entry": {"id": "1"}},
+    "body too large": b" " * (webhook.MAX_BODY_BYTES + 1),
+    "nesting past the JSON decoder's limit": b'{"object": '
+    + b"[" * 100_000
+    + b"]" * 100_000
+    + b"}",
+}
+
+
+@pytest.mark.parametrize("body", MALFORMED.values(), ids=MALFORMED.keys())
+def test_malformed_bodies_raise_webhook_error(body):
+    with pytest.raises(webhook.WebhookError) as info:
+        webhook.parse(body)
+    message = str(info.value)
+    assert message and "\n" not in message and len(message) < 200
+    assert "Traceback" not in message
+
+
+# Parts of a well-formed notification that cannot be read: each is rejected on its own.
+BAD_PARTS = {
     "entry item not an object": {"object": "whatsapp_business_account", "entry": ["x"]},
     "changes not a list": {"object": "whatsapp_business_account", "entry": [{"changes": {}}]},
     "change not an object": {"object": "whatsapp_business_account", "entry": [{"changes": [1]}]},
@@ -1306,10 +1343,19 @@ MALFORMED = {
         _text_notification, lambda b: _value(b).update(messages=["hi"])
     ),
     "message without id": _mutated(_text_notification, lambda b: _first_message(b).pop("id")),
-    "message without from": _mutated(_text_notification, lambda b: _first_message(b).pop("from")),
+    "message without from": _mutated(
+        _text_notification,
+        lambda b: (_first_message(b).pop("from"), _value(b).pop("contacts")),
+    ),
+    "message from is not a number": _mutated(
+        _text_notification, lambda b: _first_message(b).update({"from": "+1 650 555"})
+    ),
     "message without type": _mutated(_text_notification, lambda b: _first_message(b).pop("type")),
     "message with empty id": _mutated(
         _text_notification, lambda b: _first_message(b).update(id="")
+    ),
+    "message id too long for an index": _mutated(
+        _text_notification, lambda b: _first_message(b).update(id="wamid." + "A" * 2701)
     ),
     "message timestamp not numeric": _mutated(
         _text_notification, lambda b: _first_message(b).update(timestamp="yesterday")
@@ -1319,6 +1365,12 @@ MALFORMED = {
     ),
     "message timestamp boolean": _mutated(
         _text_notification, lambda b: _first_message(b).update(timestamp=True)
+    ),
+    "message timestamp past 2100": _mutated(
+        _text_notification, lambda b: _first_message(b).update(timestamp=10**20)
+    ),
+    "message timestamp before 2000": _mutated(
+        _text_notification, lambda b: _first_message(b).update(timestamp="1")
     ),
     "message without phone_number_id": _mutated(
         _text_notification, lambda b: _value(b)["metadata"].pop("phone_number_id")
@@ -1330,6 +1382,12 @@ MALFORMED = {
     "location without coordinates": _mutated(
         _text_notification,
         lambda b: _first_message(b).update(type="location", location={"name": "Somewhere"}),
+    ),
+    "location out of range": _mutated(
+        _text_notification,
+        lambda b: _first_message(b).update(
+            type="location", location={"latitude": 91.5, "longitude": 10}
+        ),
     ),
     "content not an object": _mutated(
         _text_notification, lambda b: _first_message(b).update(text="plain string")
@@ -1354,25 +1412,47 @@ MALFORMED = {
     "errors not a list": _mutated(
         _status_notification, lambda b: _first_status(b).update(errors={})
     ),
-    "body too large": b" " * (webhook.MAX_BODY_BYTES + 1),
 }
 
 
-@pytest.mark.parametrize("body", MALFORMED.values(), ids=MALFORMED.keys())
-def test_malformed_bodies_raise_webhook_error(body):
-    with pytest.raises(webhook.WebhookError) as info:
-        webhook.parse(body)
-    message = str(info.value)
-    assert message and "\n" not in message and len(message) < 200
-    assert "Traceback" not in message
+@pytest.mark.parametrize("body", BAD_PARTS.values(), ids=BAD_PARTS.keys())
+def test_unreadable_parts_are_rejected_one_by_one(body):
+    batch = webhook.parse(body)
+    assert not batch.messages and not batch.statuses and not batch.template_updates
+    (rejected,) = batch.rejected
+    assert rejected.where.startswith("entry[0]")
+    assert rejected.reason and "\n" not in rejected.reason and len(rejected.reason) < 300
+    assert rejected.key.startswith("bad:")
+    assert batch.events == [rejected]
+    json.dumps(rejected.raw)  # storable as it is
+
+
+def test_one_bad_message_does_not_cost_the_others():
+    body = _text_notification()
+    good = _first_message(body)
+    bad = dict(good, id="wamid.BAD", timestamp="soon")
+    _value(body)["messages"] = [bad, good, dict(good, id="wamid.OTHER")]
+    _value(body)["statuses"] = [{"id": "wamid.S", "status": "sent", "timestamp": "1700000000"}]
+    batch = webhook.parse(body)
+    assert [m.wamid for m in batch.messages] == [good["id"], "wamid.OTHER"]
+    assert [s.wamid for s in batch.statuses] == ["wamid.S"]
+    (rejected,) = batch.rejected
+    assert rejected.where == "entry[0].changes[0].value.messages[0]"
+    assert rejected.raw == bad
+    assert rejected.phone_number_id == PHONE_NUMBER_ID and rejected.waba_id == WABA_ID
+    assert "timestamp" in rejected.reason
+
+
+def test_rejected_keys_are_stable_across_redeliveries():
+    body = json.dumps(BAD_PARTS["message without id"])
+    assert webhook.parse(body).rejected[0].key == webhook.parse(body).rejected[0].key
 
 
 def test_malformed_error_names_the_offending_path():
     body = _mutated(_text_notification, lambda b: _first_message(b).pop("id"))
-    with pytest.raises(
-        webhook.WebhookError, match=r"entry\[0\]\.changes\[0\]\.value\.messages\[0\]"
-    ):
-        webhook.parse(body)
+    (rejected,) = webhook.parse(body).rejected
+    assert rejected.where == "entry[0].changes[0].value.messages[0]"
+    assert "entry[0].changes[0].value.messages[0].id" in rejected.reason
 
 
 def test_max_body_bytes():

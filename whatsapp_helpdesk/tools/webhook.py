@@ -11,6 +11,7 @@ import json
 import math
 import re
 from collections.abc import Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 SIGNATURE_PREFIX = "sha256="
@@ -22,21 +23,27 @@ def sign(body: bytes, app_secret: str) -> str:
     return SIGNATURE_PREFIX + digest
 
 
-def verify_signature(body: bytes, header, app_secrets) -> bool:
-    """True when ``header`` is a valid signature of the raw ``body`` with one of ``app_secrets``.
+def signing_secrets(body: bytes, header, app_secrets) -> frozenset:
+    """The secrets among ``app_secrets`` whose signature of the raw ``body`` is ``header``.
 
-    Every candidate is compared in constant time; a missing or garbled header is simply invalid.
+    Every candidate is compared in constant time; a missing or garbled header matches none. The
+    caller decides which accounts a body may speak for from the secrets that signed it.
     """
     if not header or not isinstance(header, str) or not header.startswith(SIGNATURE_PREFIX):
-        return False
+        return frozenset()
     if isinstance(app_secrets, str):
         app_secrets = [app_secrets]
     given = header.strip().encode()
-    valid = False
-    for secret in app_secrets:
-        if secret and hmac.compare_digest(sign(body, secret).encode(), given):
-            valid = True
-    return valid
+    return frozenset(
+        secret
+        for secret in set(app_secrets)
+        if secret and hmac.compare_digest(sign(body, secret).encode(), given)
+    )
+
+
+def verify_signature(body: bytes, header, app_secrets) -> bool:
+    """True when ``header`` is a valid signature of the raw ``body`` with one of ``app_secrets``."""
+    return bool(signing_secrets(body, header, app_secrets))
 
 
 # --------------------------------------------------------------------------------------------
@@ -45,6 +52,20 @@ def verify_signature(body: bytes, header, app_secrets) -> bool:
 
 MAX_BODY_BYTES = 3 * 1024 * 1024
 """Largest webhook body accepted; the controller answers 413 above it, ``parse`` refuses it."""
+
+MAX_ID_CHARS = 256
+"""Longest id (wamid, phone number id, WhatsApp id, BSUID, template id) an event may carry.
+
+Meta's ids are well under 200 characters; a longer one is refused before it reaches a unique
+btree index (whose entries are limited to about 2,700 bytes).
+"""
+MAX_DEPTH = 32
+"""JSON nesting kept; deeper parts (Meta's deepest is about 8) are replaced by ``None``."""
+MAX_INT_DIGITS = 40
+"""Integers longer than this are read as ``None`` (Python refuses to parse past 4,300 digits)."""
+MIN_TIMESTAMP = 946684800  # 2000-01-01T00:00:00Z
+MAX_TIMESTAMP = 4102444800  # 2100-01-01T00:00:00Z
+_INT32 = 2**31
 
 WABA_OBJECT = "whatsapp_business_account"
 MESSAGES_FIELD = "messages"
@@ -56,8 +77,21 @@ TEMPLATE_FIELDS = frozenset(
         "template_category_update",
     }
 )
+ACCOUNT_FIELDS = frozenset(
+    {
+        "account_update",
+        "account_review_update",
+        "account_alerts",
+        "business_capability_update",
+        "phone_number_quality_update",
+        "phone_number_name_update",
+    }
+)
 MEDIA_TYPES = frozenset({"image", "document", "audio", "video", "sticker"})
 _DIGITS = re.compile(r"[0-9]+")
+# JSON escapes of what PostgreSQL cannot store (NUL) or encode (a lone UTF-16 surrogate).
+_UNSAFE_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class WebhookError(ValueError):
@@ -112,6 +146,12 @@ def _token_matches(given, verify_tokens) -> bool:
 # --------------------------------------------------------------------------------------------
 
 
+def _digest(*parts) -> str:
+    """A short stable hash of JSON-able ``parts``: the identity of events that carry no id."""
+    text = json.dumps(parts, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:40]
+
+
 @dataclass(frozen=True, slots=True)
 class MessageError:
     """One entry of an ``errors`` array (webhook, message or status level)."""
@@ -125,7 +165,10 @@ class MessageError:
 
 @dataclass(frozen=True, slots=True)
 class Media:
-    """Media object of an image, document, audio, video or sticker message (download by ``id``)."""
+    """Media object of an image, document, audio, video or sticker message.
+
+    Download it by ``id``; newer webhooks also carry a short-lived download ``url``.
+    """
 
     id: str
     mime_type: str = ""
@@ -134,6 +177,7 @@ class Media:
     caption: str = ""
     voice: bool = False
     animated: bool = False
+    url: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,15 +192,27 @@ class Location:
 
 
 @dataclass(frozen=True, slots=True)
+class ContactPhone:
+    """One phone of a shared contact card: the number, its label and its own WhatsApp id."""
+
+    phone: str
+    type: str = ""
+    wa_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class SharedContact:
     """One contact card of a ``contacts`` message."""
 
     name: str
-    phones: tuple[str, ...] = ()
-    wa_ids: tuple[str, ...] = ()
+    phones: tuple[ContactPhone, ...] = ()
     emails: tuple[str, ...] = ()
     organization: str = ""
     raw: dict = field(default_factory=dict)
+
+    @property
+    def wa_ids(self) -> tuple[str, ...]:
+        return tuple(phone.wa_id for phone in self.phones if phone.wa_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,9 +290,11 @@ class SystemNotice:
 class InboundMessage:
     """A message a WhatsApp user sent to one of our phone numbers.
 
-    ``wa_id`` is the sender (``from``); ``text`` is a human readable summary for the thread. The
-    attribute named like ``type`` holds the content (``media`` for the media types); ``raw`` is
-    the message object as received.
+    The sender is ``wa_id`` (``from``, the phone number as digits) and/or ``user_id`` (the
+    business-scoped user id, BSUID, of a user who may hide the number behind a ``username``): at
+    least one of them is set. ``text`` is a human readable summary for the thread; the attribute
+    named like ``type`` holds the content (``media`` for the media types); ``subtype`` is the kind
+    of an ``unsupported`` message (e.g. ``edit``); ``raw`` is the message object as received.
     """
 
     waba_id: str
@@ -260,11 +318,19 @@ class InboundMessage:
     raw: dict = field(default_factory=dict)
     order: Order | None = None
     system: SystemNotice | None = None
+    user_id: str = ""
+    username: str = ""
+    subtype: str = ""
 
     @property
     def key(self) -> str:
         """Stable identity of the event, used to store redeliveries once."""
         return "msg:" + self.wamid
+
+    @property
+    def sender(self) -> str:
+        """The sender's number when Meta shares it, else its BSUID."""
+        return self.wa_id or self.user_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,6 +361,7 @@ class StatusUpdate:
     biz_opaque_callback_data: str = ""
     raw: dict = field(default_factory=dict)
     display_phone_number: str = ""
+    recipient_user_id: str = ""
 
     @property
     def key(self) -> str:
@@ -304,7 +371,13 @@ class StatusUpdate:
 
 @dataclass(frozen=True, slots=True)
 class TemplateUpdate:
-    """A template status, quality, category or components change (``field`` tells which)."""
+    """A template status, quality, category or components change (``field`` tells which).
+
+    ``category`` is the template's category as Meta sees it after a status change;
+    ``rejection_reason`` / ``rejection_recommendation`` explain a rejection. A category *notice*
+    (``correct_category`` set) announces that the category will become ``correct_category`` at
+    ``category_update_at``: nothing has changed yet.
+    """
 
     waba_id: str
     field: str
@@ -319,30 +392,124 @@ class TemplateUpdate:
     previous_category: str = ""
     timestamp: int | None = None
     raw: dict = field(default_factory=dict)
+    category: str = ""
+    rejection_reason: str = ""
+    rejection_recommendation: str = ""
+    correct_category: str = ""
+    category_update_at: int | None = None
 
     @property
     def key(self) -> str:
         """Stable identity of the event; a missing part (e.g. no entry ``time``) reads as ''."""
         change = self.event or self.new_quality_score or self.new_category
+        if self.correct_category:
+            change = f"notice:{self.correct_category}:{self.category_update_at or ''}"
         timestamp = "" if self.timestamp is None else str(self.timestamp)
         return f"tpl:{self.template_id}:{self.field}:{change}:{timestamp}"
 
 
 @dataclass(frozen=True, slots=True)
+class Restriction:
+    """One ``restriction_info`` item of an account update (e.g. no business-initiated chats)."""
+
+    type: str
+    expiration: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AccountUpdate:
+    """A change of the business account or of one of its phone numbers.
+
+    ``field`` is the webhook field (``account_update``, ``phone_number_quality_update``,
+    ``phone_number_name_update``, ``business_capability_update``...), ``event`` Meta's event name
+    (``ACCOUNT_VIOLATION``, ``DISABLED_UPDATE``, ``FLAGGED``, ``UPGRADE``...). The phone number
+    it concerns, when it names one, is ``display_phone_number`` (digits). ``messaging_limit`` is
+    the tier Meta now allows (``TIER_250``, ``TIER_2K``, ..., ``TIER_UNLIMITED``) and
+    ``previous_limit`` the one before; ``daily_conversation_limit`` is a numeric limit of a
+    capability update.
+    """
+
+    waba_id: str
+    field: str
+    event: str = ""
+    display_phone_number: str = ""
+    timestamp: int | None = None
+    ban_state: str = ""
+    ban_date: str = ""
+    violation_type: str = ""
+    restrictions: tuple[Restriction, ...] = ()
+    messaging_limit: str = ""
+    previous_limit: str = ""
+    daily_conversation_limit: int | None = None
+    decision: str = ""
+    requested_name: str = ""
+    rejection_reason: str = ""
+    raw: dict = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """Stable identity: these changes carry no id, so their content and date make one."""
+        return f"acct:{self.waba_id}:{self.field}:{_digest(self.timestamp, self.raw)}"
+
+
+@dataclass(frozen=True, slots=True)
+class AccountError:
+    """An error Meta reports for a phone number outside any message (``value.errors``), e.g.
+    130429 when a burst went past the throughput limit."""
+
+    waba_id: str
+    phone_number_id: str
+    error: MessageError
+    timestamp: int | None = None
+    display_phone_number: str = ""
+    raw: dict = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return f"err:{self.phone_number_id}:{_digest(self.timestamp, self.raw)}"
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A part of a well-formed notification that could not be read: kept, never silently lost.
+
+    ``where`` is its path in the body, ``reason`` why it was refused and ``raw`` the part itself;
+    ``waba_id`` and ``phone_number_id`` say, when known, which account it belongs to.
+    """
+
+    where: str
+    reason: str
+    raw: object = None
+    waba_id: str = ""
+    phone_number_id: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"bad:{_digest(self.where, self.raw, self.waba_id, self.phone_number_id)}"
+
+
+@dataclass(frozen=True, slots=True)
 class OtherChange:
-    """A change of a field this module does not interpret (``account_update``, ...)."""
+    """A change of a field this module does not interpret (``security``, ``flows``...)."""
 
     waba_id: str
     field: str
     value: dict
+    timestamp: int | None = None
+
+    @property
+    def key(self) -> str:
+        return f"other:{self.waba_id}:{self.field}:{_digest(self.timestamp, self.value)}"
 
 
 @dataclass(frozen=True, slots=True)
 class WebhookBatch:
     """Everything one webhook POST carried, in body order within each list.
 
-    ``errors`` holds the webhook-level ``value.errors``; ``profile_names`` maps ``wa_id`` to the
-    WhatsApp profile name from ``value.contacts``. ``len()`` counts :attr:`events` only.
+    ``errors`` holds the webhook-level ``value.errors`` (also as :attr:`account_errors`, with
+    their phone number); ``profile_names`` maps the sender (``wa_id`` or BSUID) to the WhatsApp
+    profile name from ``value.contacts``; ``rejected`` the parts that could not be read.
+    ``len()`` counts :attr:`events` only.
     """
 
     messages: list[InboundMessage] = field(default_factory=list)
@@ -351,14 +518,26 @@ class WebhookBatch:
     other: list[OtherChange] = field(default_factory=list)
     errors: list[MessageError] = field(default_factory=list)
     profile_names: dict[str, str] = field(default_factory=dict)
+    account_updates: list[AccountUpdate] = field(default_factory=list)
+    account_errors: list[AccountError] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
 
     @property
     def events(self) -> list:
-        """Messages, then statuses, then template updates: the records that carry a ``key``."""
-        return [*self.messages, *self.statuses, *self.template_updates]
+        """Every record that carries a ``key``: messages, statuses, template and account updates,
+        account errors, then the changes not interpreted and the rejected parts."""
+        return [
+            *self.messages,
+            *self.statuses,
+            *self.template_updates,
+            *self.account_updates,
+            *self.account_errors,
+            *self.other,
+            *self.rejected,
+        ]
 
     def __len__(self) -> int:
-        return len(self.messages) + len(self.statuses) + len(self.template_updates)
+        return len(self.events)
 
 
 # --------------------------------------------------------------------------------------------
@@ -369,8 +548,12 @@ class WebhookBatch:
 def parse(body) -> WebhookBatch:
     """Parse a webhook POST body (``bytes``, ``str`` or decoded ``dict``) into a batch.
 
-    Raises :class:`WebhookError` when the body is not a well-formed WhatsApp Business Account
-    notification; unknown keys, fields and message types are tolerated.
+    Raises :class:`WebhookError`, and nothing else, when the body is not a WhatsApp Business
+    Account notification at all (not JSON, another ``object``, no ``entry`` list). Inside a
+    well-formed notification every part stands alone: an entry, change, message or status that
+    cannot be read is kept in :attr:`WebhookBatch.rejected` with the reason, and the others are
+    parsed as usual. Unknown keys, fields and message types are tolerated; strings lose NUL
+    characters and lone surrogates, numbers are bounded (see the module constants).
     """
     payload = _decode(body)
     if payload.get("object") != WABA_OBJECT:
@@ -381,14 +564,24 @@ def parse(body) -> WebhookBatch:
     batch = WebhookBatch()
     for index, entry in enumerate(entries):
         where = f"entry[{index}]"
-        _parse_entry(_require_object(entry, where), where, batch)
+        with _rejecting(batch, where, entry):
+            _parse_entry(entry, where, batch)
     return batch
 
 
+@contextmanager
+def _rejecting(batch: WebhookBatch, where: str, raw, waba_id: str = "", phone_number_id: str = ""):
+    """Run the block; a WebhookError becomes a rejected part of ``batch`` instead of failing all."""
+    try:
+        yield
+    except WebhookError as error:
+        batch.rejected.append(Rejected(where, _short(str(error)), raw, waba_id, phone_number_id))
+
+
 def _decode(body) -> dict:
-    """The JSON object of ``body``."""
+    """The JSON object of ``body``, with strings and numbers made safe to store."""
     if isinstance(body, dict):
-        return body
+        return _sanitize(body)
     if isinstance(body, (bytes, bytearray, memoryview)):
         body = bytes(body)
         if len(body) > MAX_BODY_BYTES:
@@ -402,60 +595,187 @@ def _decode(body) -> dict:
     if len(body) > MAX_BODY_BYTES:
         raise WebhookError("body is too large")
     try:
-        payload = json.loads(body)
+        payload = json.loads(
+            body,
+            parse_int=_bounded_int,
+            parse_float=_finite_float,
+            parse_constant=lambda _name: None,  # NaN, Infinity: not JSON, not storable
+        )
     except (ValueError, RecursionError):
         raise WebhookError("body is not valid JSON")
     if not isinstance(payload, dict):
         raise WebhookError("body is not a JSON object")
+    if _UNSAFE_ESCAPE.search(body) or _nested_deeper_than(payload, MAX_DEPTH):
+        payload = _sanitize(payload)
     return payload
 
 
-def _parse_entry(entry: dict, where: str, batch: WebhookBatch) -> None:
-    """Add the records of every change of one ``entry`` (one business account) to ``batch``."""
-    waba_id = _text(entry.get("id"))
-    entry_time = _optional_timestamp(entry.get("time"), f"{where}.time")
-    for change_where, change in _objects(entry, "changes", where):
-        field_name = change.get("field")
-        if not isinstance(field_name, str) or not field_name:
-            raise WebhookError(f"{change_where}: missing 'field'")
-        value = _require_object(change.get("value"), f"{change_where}.value")
-        if field_name == MESSAGES_FIELD:
-            _parse_messages_value(waba_id, value, f"{change_where}.value", batch)
-        elif field_name in TEMPLATE_FIELDS:
-            batch.template_updates.append(_template_update(waba_id, field_name, value, entry_time))
+def _bounded_int(text: str):
+    return int(text) if len(text.lstrip("-")) <= MAX_INT_DIGITS else None
+
+
+def _finite_float(text: str):
+    number = float(text)
+    return number if math.isfinite(number) else None
+
+
+def _clean_text(text: str) -> str:
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    return _SURROGATE.sub("\ufffd", text)
+
+
+def _nested_deeper_than(value, limit: int) -> bool:
+    """Whether ``value`` nests containers more than ``limit`` deep (iterative: no recursion)."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
         else:
-            batch.other.append(OtherChange(waba_id, field_name, value))
+            continue
+        if depth >= limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
 
 
-def _parse_messages_value(waba_id: str, value: dict, where: str, batch: WebhookBatch) -> None:
-    """Messages, statuses, contacts and errors of a ``messages`` change."""
+def _sanitize(value):
+    """A copy of decoded JSON that PostgreSQL can store: strings (keys included) without NUL or
+    lone surrogates, non-finite or absurd numbers as None, nesting cut at ``MAX_DEPTH``."""
+
+    def clean_scalar(item):
+        if isinstance(item, str):
+            return _clean_text(item)
+        if isinstance(item, float) and not math.isfinite(item):
+            return None
+        if isinstance(item, int) and not isinstance(item, bool) and abs(item) >= 10**MAX_INT_DIGITS:
+            return None
+        return item
+
+    def shell(item, depth):
+        if not isinstance(item, (dict, list)):
+            return clean_scalar(item)
+        if depth >= MAX_DEPTH:
+            return None
+        return {} if isinstance(item, dict) else []
+
+    root = shell(value, 0)
+    stack = [(value, root, 0)]
+    while stack:
+        source, target, depth = stack.pop()
+        if isinstance(source, dict):
+            pairs = ((_clean_text(str(key)), child) for key, child in source.items())
+        else:
+            pairs = enumerate(source)
+        for key, child in pairs:
+            copy = shell(child, depth + 1)
+            if isinstance(target, dict):
+                target[key] = copy
+            else:
+                target.append(copy)
+            if isinstance(copy, (dict, list)):
+                stack.append((child, copy, depth + 1))
+    return root
+
+
+def _parse_entry(entry, where: str, batch: WebhookBatch) -> None:
+    """Add the records of every change of one ``entry`` (one business account) to ``batch``."""
+    entry = _require_object(entry, where)
+    waba_id = _id(entry.get("id"), f"{where}.id", required=False)
+    entry_time = _optional_timestamp(entry.get("time"), f"{where}.time")
+    changes = entry.get("changes")
+    if changes is None:
+        return
+    if not isinstance(changes, list):
+        raise WebhookError(f"{where}.changes is not a list")
+    for index, change in enumerate(changes):
+        change_where = f"{where}.changes[{index}]"
+        with _rejecting(batch, change_where, change, waba_id):
+            _parse_change(change, change_where, waba_id, entry_time, batch)
+
+
+def _parse_change(change, where: str, waba_id: str, entry_time, batch: WebhookBatch) -> None:
+    change = _require_object(change, where)
+    field_name = change.get("field")
+    if not isinstance(field_name, str) or not field_name:
+        raise WebhookError(f"{where}: missing 'field'")
+    value = _require_object(change.get("value"), f"{where}.value")
+    if field_name == MESSAGES_FIELD:
+        _parse_messages_value(waba_id, value, f"{where}.value", entry_time, batch)
+    elif field_name in TEMPLATE_FIELDS:
+        batch.template_updates.append(_template_update(waba_id, field_name, value, entry_time))
+    elif field_name in ACCOUNT_FIELDS:
+        batch.account_updates.append(_account_update(waba_id, field_name, value, entry_time))
+    else:
+        batch.other.append(OtherChange(waba_id, _short(field_name), value, entry_time))
+
+
+def _parse_messages_value(
+    waba_id: str, value: dict, where: str, entry_time, batch: WebhookBatch
+) -> None:
+    """Messages, statuses, contacts and errors of a ``messages`` change; each item stands alone."""
     metadata = _object(value, "metadata", where)
     origin = {
         "waba_id": waba_id,
-        "phone_number_id": _text(metadata.get("phone_number_id")),
-        "display_phone_number": _text(metadata.get("display_phone_number")),
+        "phone_number_id": _id(metadata.get("phone_number_id"), f"{where}.metadata", False),
+        "display_phone_number": _short(_text(metadata.get("display_phone_number"))),
     }
-    names = _profile_names(value, where)
-    batch.profile_names.update(names)
-    messages = _objects(value, "messages", where)
-    if messages and not origin["phone_number_id"]:
-        raise WebhookError(f"{where}.metadata: missing 'phone_number_id'")
-    for message_where, raw in messages:
-        batch.messages.append(_message(origin, names, raw, message_where))
-    for status_where, raw in _objects(value, "statuses", where):
-        batch.statuses.append(_status(origin, raw, status_where))
-    batch.errors.extend(_errors(value, where))
+    context = {"waba_id": waba_id, "phone_number_id": origin["phone_number_id"]}
+    contacts = _contacts(value, where)
+    for wa_id, user_id, name, _username in contacts:
+        batch.profile_names.update({key: name for key in (wa_id, user_id) if key and name})
+    for item_where, raw in _items(value, "messages", where):
+        with _rejecting(batch, item_where, raw, **context):
+            if not origin["phone_number_id"]:
+                raise WebhookError(f"{where}.metadata: missing 'phone_number_id'")
+            batch.messages.append(_message(origin, contacts, raw, item_where))
+    for item_where, raw in _items(value, "statuses", where):
+        with _rejecting(batch, item_where, raw, **context):
+            batch.statuses.append(_status(origin, raw, item_where))
+    for item_where, raw in _items(value, "errors", where):
+        with _rejecting(batch, item_where, raw, **context):
+            _add_account_error(origin, raw, item_where, entry_time, batch)
 
 
-def _profile_names(value: dict, where: str) -> dict[str, str]:
-    """``{wa_id: profile name}`` from ``value.contacts``."""
-    names = {}
-    for _where, contact in _objects(value, "contacts", where):
+def _add_account_error(origin: dict, raw, where: str, entry_time, batch: WebhookBatch) -> None:
+    error = _error(_require_object(raw, where))
+    batch.errors.append(error)
+    batch.account_errors.append(
+        AccountError(
+            waba_id=origin["waba_id"],
+            phone_number_id=origin["phone_number_id"],
+            error=error,
+            timestamp=entry_time,
+            display_phone_number=origin["display_phone_number"],
+            raw=raw,
+        )
+    )
+
+
+def _contacts(value: dict, where: str) -> list[tuple[str, str, str, str]]:
+    """``(wa_id, user_id, profile name, username)`` of each readable ``value.contacts`` item."""
+    found = []
+    contacts = value.get("contacts")
+    for contact in contacts if isinstance(contacts, list) else ():
+        if not isinstance(contact, dict):
+            continue
+        profile = contact.get("profile") if isinstance(contact.get("profile"), dict) else {}
         wa_id = _text(contact.get("wa_id"))
-        profile = contact.get("profile")
-        if wa_id and isinstance(profile, dict):
-            names[wa_id] = _text(profile.get("name"))
-    return names
+        user_id = _text(contact.get("user_id"))
+        if len(wa_id) > MAX_ID_CHARS or len(user_id) > MAX_ID_CHARS:
+            continue
+        found.append(
+            (
+                wa_id,
+                user_id,
+                _short(_text(profile.get("name")), 512),
+                _short(_text(profile.get("username") or contact.get("username")), 512),
+            )
+        )
+    return found
 
 
 # --------------------------------------------------------------------------------------------
@@ -463,11 +783,12 @@ def _profile_names(value: dict, where: str) -> dict[str, str]:
 # --------------------------------------------------------------------------------------------
 
 
-def _message(origin: dict, names: dict, raw: dict, where: str) -> InboundMessage:
+def _message(origin: dict, contacts: list, raw, where: str) -> InboundMessage:
     """One ``value.messages[]`` item."""
-    wamid = _required_text(raw, "id", where)
-    wa_id = _required_text(raw, "from", where)
-    msg_type = _required_text(raw, "type", where)
+    raw = _require_object(raw, where)
+    wamid = _id(raw.get("id"), f"{where}.id")
+    msg_type = _short(_required_text(raw, "type", where), 64)
+    wa_id, user_id, profile_name, username = _sender(raw, contacts, where)
     errors = _errors(raw, where)
     parser = _CONTENT_PARSERS.get(msg_type)
     if parser:
@@ -477,7 +798,7 @@ def _message(origin: dict, names: dict, raw: dict, where: str) -> InboundMessage
     return InboundMessage(
         **origin,
         wa_id=wa_id,
-        profile_name=names.get(wa_id, ""),
+        profile_name=profile_name,
         wamid=wamid,
         timestamp=_timestamp(raw.get("timestamp"), f"{where}.timestamp"),
         type=msg_type,
@@ -485,8 +806,34 @@ def _message(origin: dict, names: dict, raw: dict, where: str) -> InboundMessage
         referral=raw["referral"] if isinstance(raw.get("referral"), dict) else None,
         errors=errors,
         raw=raw,
+        user_id=user_id,
+        username=username,
         **content,
     )
+
+
+def _sender(raw: dict, contacts: list, where: str) -> tuple[str, str, str, str]:
+    """``(wa_id, user_id, profile name, username)`` of a message's sender.
+
+    ``from`` is the number; a user with a username may come with only a business-scoped user id
+    (``from_user_id``, or ``user_id``) and an empty ``from``. ``value.contacts`` pairs the two and
+    gives the profile. At least one id is required.
+    """
+    wa_id = _id(raw.get("from"), f"{where}.from", required=False)
+    user_id = _id(raw.get("from_user_id") or raw.get("user_id"), f"{where}.from_user_id", False)
+    match = next(
+        (c for c in contacts if (wa_id and c[0] == wa_id) or (user_id and c[1] == user_id)),
+        None,
+    )
+    if match is None and len(contacts) == 1 and not (wa_id and contacts[0][0]):
+        match = contacts[0]  # one sender per change: its card even when it names the other id
+    if match:
+        wa_id, user_id = wa_id or match[0], user_id or match[1]
+    if not wa_id and not user_id:
+        raise WebhookError(f"{where}: missing 'from'")
+    if wa_id and not (_DIGITS.fullmatch(wa_id) and len(wa_id) <= 20):
+        raise WebhookError(f"{where}.from is not a WhatsApp number")
+    return wa_id, user_id, match[2] if match else "", match[3] if match else ""
 
 
 def _fallback_label(msg_type: str, errors: tuple[MessageError, ...]) -> str:
@@ -496,6 +843,16 @@ def _fallback_label(msg_type: str, errors: tuple[MessageError, ...]) -> str:
     return f"{label} {titles[0]}" if titles else label
 
 
+def _unsupported_content(raw: dict, msg_type: str, where: str) -> dict:
+    """An ``unsupported`` message; ``unsupported.type`` tells what it was (e.g. an ``edit``)."""
+    data = raw.get("unsupported") if isinstance(raw.get("unsupported"), dict) else {}
+    subtype = _short(_text(data.get("type")), 64)
+    label = _fallback_label(msg_type, _errors(raw, where))
+    if subtype:
+        label = f"[unsupported message: {subtype}]"
+    return {"text": label, "subtype": subtype}
+
+
 def _text_content(raw: dict, msg_type: str, where: str) -> dict:
     return {"text": _text(_object(raw, "text", where).get("body"))}
 
@@ -503,13 +860,14 @@ def _text_content(raw: dict, msg_type: str, where: str) -> dict:
 def _media_content(raw: dict, msg_type: str, where: str) -> dict:
     data = _object(raw, msg_type, where)
     media = Media(
-        id=_text(data.get("id")),
-        mime_type=_text(data.get("mime_type")),
-        sha256=_text(data.get("sha256")),
-        filename=_text(data.get("filename")),
+        id=_id(data.get("id"), f"{where}.{msg_type}.id", required=False),
+        mime_type=_short(_text(data.get("mime_type")), 255),
+        sha256=_short(_text(data.get("sha256")), 255),
+        filename=_short(_text(data.get("filename")), 1024),
         caption=_text(data.get("caption")),
         voice=data.get("voice") is True,
         animated=data.get("animated") is True,
+        url=_url(data.get("url")),
     )
     label = "[voice message]" if media.voice else f"[{msg_type}]"
     return {"text": media.caption or media.filename or label, "media": media}
@@ -518,11 +876,11 @@ def _media_content(raw: dict, msg_type: str, where: str) -> dict:
 def _location_content(raw: dict, msg_type: str, where: str) -> dict:
     data = _object(raw, "location", where)
     location = Location(
-        latitude=_coordinate(data.get("latitude"), f"{where}.location.latitude"),
-        longitude=_coordinate(data.get("longitude"), f"{where}.location.longitude"),
+        latitude=_coordinate(data.get("latitude"), 90, f"{where}.location.latitude"),
+        longitude=_coordinate(data.get("longitude"), 180, f"{where}.location.longitude"),
         name=_text(data.get("name")),
         address=_text(data.get("address")),
-        url=_text(data.get("url")),
+        url=_url(data.get("url")),
     )
     text = ", ".join(part for part in (location.name, location.address) if part)
     return {"text": text or f"{location.latitude}, {location.longitude}", "location": location}
@@ -536,16 +894,23 @@ def _contacts_content(raw: dict, msg_type: str, where: str) -> dict:
 
 def _shared_contact(data: dict) -> SharedContact:
     name = data.get("name") if isinstance(data.get("name"), dict) else {}
-    phones = [phone for phone in _list(data.get("phones")) if isinstance(phone, dict)]
+    phones = tuple(
+        ContactPhone(
+            phone=_text(p.get("phone")),
+            type=_short(_text(p.get("type")), 64),
+            wa_id=_text(p.get("wa_id")) if len(_text(p.get("wa_id"))) <= MAX_ID_CHARS else "",
+        )
+        for p in _list(data.get("phones"))
+        if isinstance(p, dict) and (p.get("phone") or p.get("wa_id"))
+    )
     emails = [email for email in _list(data.get("emails")) if isinstance(email, dict)]
     org = data.get("org") if isinstance(data.get("org"), dict) else {}
     full_name = _text(name.get("formatted_name")) or " ".join(
         _text(name.get(part)) for part in ("first_name", "last_name") if name.get(part)
     )
     return SharedContact(
-        name=full_name or next((_text(p.get("phone")) for p in phones if p.get("phone")), ""),
-        phones=tuple(_text(p.get("phone")) for p in phones if p.get("phone")),
-        wa_ids=tuple(_text(p.get("wa_id")) for p in phones if p.get("wa_id")),
+        name=full_name or next((p.phone for p in phones if p.phone), ""),
+        phones=phones,
         emails=tuple(_text(e.get("email")) for e in emails if e.get("email")),
         organization=_text(org.get("company")),
         raw=data,
@@ -554,7 +919,7 @@ def _shared_contact(data: dict) -> SharedContact:
 
 def _interactive_content(raw: dict, msg_type: str, where: str) -> dict:
     data = _object(raw, "interactive", where)
-    kind = _text(data.get("type"))
+    kind = _short(_text(data.get("type")), 64)
     reply = data.get(kind) if isinstance(data.get(kind), dict) else {}
     if kind == "nfm_reply":
         interactive = InteractiveReply(
@@ -567,7 +932,7 @@ def _interactive_content(raw: dict, msg_type: str, where: str) -> dict:
     else:
         interactive = InteractiveReply(
             kind=kind,
-            id=_text(reply.get("id")),
+            id=_short(_text(reply.get("id")), MAX_ID_CHARS),
             title=_text(reply.get("title")),
             description=_text(reply.get("description")),
         )
@@ -583,7 +948,10 @@ def _button_content(raw: dict, msg_type: str, where: str) -> dict:
 
 def _reaction_content(raw: dict, msg_type: str, where: str) -> dict:
     data = _object(raw, "reaction", where)
-    reaction = Reaction(message_id=_text(data.get("message_id")), emoji=_text(data.get("emoji")))
+    reaction = Reaction(
+        message_id=_id(data.get("message_id"), f"{where}.reaction.message_id", required=False),
+        emoji=_short(_text(data.get("emoji")), 32),
+    )
     return {"text": reaction.emoji or "[reaction removed]", "reaction": reaction}
 
 
@@ -594,7 +962,7 @@ def _order_content(raw: dict, msg_type: str, where: str) -> dict:
             product_retailer_id=_text(item.get("product_retailer_id")),
             quantity=_optional_int(item.get("quantity")),
             item_price=_optional_float(item.get("item_price")),
-            currency=_text(item.get("currency")),
+            currency=_short(_text(item.get("currency")), 8),
         )
         for _where, item in _objects(data, "product_items", f"{where}.order")
     )
@@ -605,10 +973,11 @@ def _order_content(raw: dict, msg_type: str, where: str) -> dict:
 
 def _system_content(raw: dict, msg_type: str, where: str) -> dict:
     data = _object(raw, "system", where)
+    new_wa_id = _text(data.get("new_wa_id") or data.get("wa_id"))
     notice = SystemNotice(
-        kind=_text(data.get("type")),
+        kind=_short(_text(data.get("type")), 64),
         body=_text(data.get("body")),
-        new_wa_id=_text(data.get("new_wa_id") or data.get("wa_id")),
+        new_wa_id=new_wa_id if len(new_wa_id) <= MAX_ID_CHARS else "",
     )
     return {"text": notice.body or "[system message]", "system": notice}
 
@@ -623,6 +992,7 @@ _CONTENT_PARSERS = {
     "reaction": _reaction_content,
     "order": _order_content,
     "system": _system_content,
+    "unsupported": _unsupported_content,
 }
 """Message type -> ``parser(raw, type, where)`` returning InboundMessage keywords (``text``...)."""
 
@@ -634,8 +1004,8 @@ def _context(raw: dict, where: str) -> Context | None:
     data = _object(raw, "context", where)
     product = data.get("referred_product")
     return Context(
-        from_=_text(data.get("from")),
-        id=_text(data.get("id")),
+        from_=_short(_text(data.get("from")), MAX_ID_CHARS),
+        id=_id(data.get("id"), f"{where}.context.id", required=False),
         forwarded=data.get("forwarded") is True,
         frequently_forwarded=data.get("frequently_forwarded") is True,
         referred_product=product if isinstance(product, dict) else None,
@@ -643,12 +1013,13 @@ def _context(raw: dict, where: str) -> Context | None:
 
 
 # --------------------------------------------------------------------------------------------
-# Parsing: statuses, errors, template updates
+# Parsing: statuses, errors, template and account updates
 # --------------------------------------------------------------------------------------------
 
 
-def _status(origin: dict, raw: dict, where: str) -> StatusUpdate:
+def _status(origin: dict, raw, where: str) -> StatusUpdate:
     """One ``value.statuses[]`` item."""
+    raw = _require_object(raw, where)
     conversation = _object(raw, "conversation", where)
     conversation_origin = _object(conversation, "origin", f"{where}.conversation")
     expiration = _optional_timestamp(
@@ -656,16 +1027,21 @@ def _status(origin: dict, raw: dict, where: str) -> StatusUpdate:
     )
     return StatusUpdate(
         **origin,
-        wamid=_required_text(raw, "id", where),
-        status=_required_text(raw, "status", where).lower(),
+        wamid=_id(raw.get("id"), f"{where}.id"),
+        status=_short(_required_text(raw, "status", where).lower(), 32),
         timestamp=_timestamp(raw.get("timestamp"), f"{where}.timestamp"),
-        recipient_id=_text(raw.get("recipient_id")),
-        conversation_id=_text(conversation.get("id")),
-        conversation_origin=_text(conversation_origin.get("type")),
+        recipient_id=_id(raw.get("recipient_id"), f"{where}.recipient_id", required=False),
+        recipient_user_id=_id(
+            raw.get("recipient_user_id") or raw.get("user_id"),
+            f"{where}.recipient_user_id",
+            required=False,
+        ),
+        conversation_id=_short(_text(conversation.get("id")), MAX_ID_CHARS),
+        conversation_origin=_short(_text(conversation_origin.get("type")), 64),
         conversation_expiration=expiration,
         pricing=_pricing(raw, where),
         errors=_errors(raw, where),
-        biz_opaque_callback_data=_text(raw.get("biz_opaque_callback_data")),
+        biz_opaque_callback_data=_short(_text(raw.get("biz_opaque_callback_data")), 512),
         raw=raw,
     )
 
@@ -678,44 +1054,95 @@ def _pricing(raw: dict, where: str) -> Pricing | None:
     billable = data.get("billable")
     return Pricing(
         billable=billable if isinstance(billable, bool) else None,
-        pricing_model=_text(data.get("pricing_model")),
-        category=_text(data.get("category")),
-        type=_text(data.get("type")),
+        pricing_model=_short(_text(data.get("pricing_model")), 64),
+        category=_short(_text(data.get("category")), 64),
+        type=_short(_text(data.get("type")), 64),
     )
 
 
 def _errors(container: dict, where: str) -> tuple[MessageError, ...]:
-    """The ``errors`` array of ``container``; ``details`` from ``error_data`` (or legacy key)."""
-    errors = []
-    for _where, data in _objects(container, "errors", where):
-        error_data = data.get("error_data") if isinstance(data.get("error_data"), dict) else {}
-        errors.append(
-            MessageError(
-                code=_optional_int(data.get("code")),
-                title=_text(data.get("title")),
-                message=_text(data.get("message")),
-                details=_text(error_data.get("details") or data.get("details")),
-                href=_text(data.get("href")),
-            )
-        )
-    return tuple(errors)
+    """The ``errors`` array of ``container``."""
+    return tuple(_error(data) for _where, data in _objects(container, "errors", where))
+
+
+def _error(data: dict) -> MessageError:
+    """One error object; ``details`` from ``error_data`` (or the legacy key)."""
+    error_data = data.get("error_data") if isinstance(data.get("error_data"), dict) else {}
+    return MessageError(
+        code=_optional_int(data.get("code")),
+        title=_short(_text(data.get("title")), 1024),
+        message=_short(_text(data.get("message")), 1024),
+        details=_short(_text(error_data.get("details") or data.get("details")), 2048),
+        href=_url(data.get("href")),
+    )
 
 
 def _template_update(waba_id: str, field_name: str, value: dict, entry_time) -> TemplateUpdate:
     """A template status / quality / category / components change; ``entry_time`` is its date."""
+    rejection = _first_object(value, "rejection_info", "other_info")
     return TemplateUpdate(
         waba_id=waba_id,
         field=field_name,
-        event=_text(value.get("event")),
-        template_id=_text(value.get("message_template_id")),
-        name=_text(value.get("message_template_name")),
-        language=_text(value.get("message_template_language")),
-        reason=_text(value.get("reason")),
-        new_quality_score=_text(value.get("new_quality_score")),
-        previous_quality_score=_text(value.get("previous_quality_score")),
-        new_category=_text(value.get("new_category")),
-        previous_category=_text(value.get("previous_category")),
+        event=_short(_text(value.get("event")), 64),
+        template_id=_id(value.get("message_template_id"), "message_template_id", required=False),
+        name=_short(_text(value.get("message_template_name")), 512),
+        language=_short(_text(value.get("message_template_language")), 32),
+        reason=_short(_text(value.get("reason")), 1024),
+        new_quality_score=_short(_text(value.get("new_quality_score")), 32),
+        previous_quality_score=_short(_text(value.get("previous_quality_score")), 32),
+        new_category=_short(_text(value.get("new_category")), 32),
+        previous_category=_short(_text(value.get("previous_category")), 32),
         timestamp=entry_time,
+        raw=value,
+        category=_short(_text(value.get("message_template_category")), 32),
+        rejection_reason=_short(_text(rejection.get("reason") or rejection.get("title")), 1024),
+        rejection_recommendation=_short(
+            _text(rejection.get("recommendation") or rejection.get("description")), 4096
+        ),
+        correct_category=_short(_text(value.get("correct_category")), 32),
+        category_update_at=_optional_timestamp(
+            value.get("category_update_timestamp"), "category_update_timestamp"
+        ),
+    )
+
+
+def _account_update(waba_id: str, field_name: str, value: dict, entry_time) -> AccountUpdate:
+    """An account, review, capability or phone number change."""
+    ban = _first_object(value, "ban_info")
+    ban_state = ban.get("waba_ban_state")
+    if isinstance(ban_state, list):
+        ban_state = ",".join(_text(state) for state in ban_state)
+    violation = _first_object(value, "violation_info")
+    restrictions = value.get("restriction_info")
+    limit = value.get("current_limit") or value.get("max_daily_conversations_per_business")
+    return AccountUpdate(
+        waba_id=waba_id,
+        field=field_name,
+        event=_short(_text(value.get("event") or value.get("decision")), 64),
+        display_phone_number=_digits_only(
+            value.get("display_phone_number") or value.get("phone_number")
+        ),
+        timestamp=entry_time,
+        ban_state=_short(_text(ban_state), 128),
+        ban_date=_short(_text(ban.get("waba_ban_date")), 64),
+        violation_type=_short(_text(violation.get("violation_type")), 128),
+        restrictions=tuple(
+            Restriction(
+                _short(_text(item.get("restriction_type")), 128),
+                _short(_text(item.get("expiration")), 64),
+            )
+            for item in (restrictions if isinstance(restrictions, list) else ())
+            if isinstance(item, dict)
+        ),
+        messaging_limit=_short(_text(limit), 32) if not isinstance(limit, int) else "",
+        previous_limit=_short(_text(value.get("old_limit")), 32),
+        daily_conversation_limit=_optional_int(
+            value.get("max_daily_conversation_per_phone")
+            or (limit if isinstance(limit, int) else None)
+        ),
+        decision=_short(_text(value.get("decision")), 64),
+        requested_name=_short(_text(value.get("requested_verified_name")), 512),
+        rejection_reason=_short(_text(value.get("rejection_reason")), 1024),
         raw=value,
     )
 
@@ -739,17 +1166,27 @@ def _object(container: dict, key: str, where: str) -> dict:
     return _require_object(value, f"{where}.{key}")
 
 
-def _objects(container: dict, key: str, where: str) -> list[tuple[str, dict]]:
-    """``(path, object)`` for each item of the list ``container[key]`` (absent means empty)."""
+def _first_object(container: dict, *keys) -> dict:
+    """The first of ``container[key]`` that is an object, leniently; ``{}`` when none is."""
+    for key in keys:
+        if isinstance(container.get(key), dict):
+            return container[key]
+    return {}
+
+
+def _items(container: dict, key: str, where: str) -> list[tuple[str, object]]:
+    """``(path, item)`` for each item of the list ``container[key]`` (absent means empty)."""
     values = container.get(key)
     if values is None:
         return []
     if not isinstance(values, list):
         raise WebhookError(f"{where}.{key} is not a list")
-    return [
-        (f"{where}.{key}[{i}]", _require_object(v, f"{where}.{key}[{i}]"))
-        for i, v in enumerate(values)
-    ]
+    return [(f"{where}.{key}[{i}]", value) for i, value in enumerate(values)]
+
+
+def _objects(container: dict, key: str, where: str) -> list[tuple[str, dict]]:
+    """Like :func:`_items`, every item required to be an object."""
+    return [(path, _require_object(value, path)) for path, value in _items(container, key, where)]
 
 
 def _list(value) -> list:
@@ -760,9 +1197,38 @@ def _text(value) -> str:
     """A string field: strings as is, numbers as their decimal form, anything else empty."""
     if isinstance(value, str):
         return value
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+    if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
+    if isinstance(value, float) and math.isfinite(value):
+        return repr(value)
     return ""
+
+
+def _short(text: str, limit: int = 256) -> str:
+    """``text`` cut to ``limit`` characters: for labels, never for ids (see :func:`_id`)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _id(value, where: str, required: bool = True) -> str:
+    """An identifier: non-empty text of at most ``MAX_ID_CHARS`` characters."""
+    text = _text(value).strip()
+    if not text:
+        if required:
+            raise WebhookError(f"{where} is missing")
+        return ""
+    if len(text) > MAX_ID_CHARS:
+        raise WebhookError(f"{where} is longer than {MAX_ID_CHARS} characters")
+    return text
+
+
+def _digits_only(value) -> str:
+    text = _text(value)
+    return text if _DIGITS.fullmatch(text) and len(text) <= 20 else ""
+
+
+def _url(value) -> str:
+    text = _text(value)
+    return text if text.startswith(("https://", "http://")) and len(text) <= 4096 else ""
 
 
 def _required_text(container: dict, key: str, where: str) -> str:
@@ -773,14 +1239,19 @@ def _required_text(container: dict, key: str, where: str) -> str:
 
 
 def _timestamp(value, where: str) -> int:
-    """Unix seconds, sent by Meta as a string of digits (sometimes as a number)."""
-    if isinstance(value, str) and _DIGITS.fullmatch(value.strip()):
-        return int(value)
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    if isinstance(value, float) and value.is_integer() and value >= 0:
-        return int(value)
-    raise WebhookError(f"{where} is not a Unix timestamp")
+    """Unix seconds between 2000 and 2100, sent by Meta as a string of digits (or a number)."""
+    number = None
+    if isinstance(value, str) and len(value) <= 20 and _DIGITS.fullmatch(value.strip()):
+        number = int(value)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        number = int(value)
+    if number is None:
+        raise WebhookError(f"{where} is not a Unix timestamp")
+    if not MIN_TIMESTAMP <= number < MAX_TIMESTAMP:
+        raise WebhookError(f"{where} is not a date between 2000 and 2100")
+    return number
 
 
 def _optional_timestamp(value, where: str) -> int | None:
@@ -788,31 +1259,33 @@ def _optional_timestamp(value, where: str) -> int | None:
 
 
 def _optional_int(value) -> int | None:
-    """Lenient integer (error codes, quantities): None when absent or not numeric."""
+    """Lenient 32-bit integer (error codes, quantities): None when absent, not numeric or absurd."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int):
+    if isinstance(value, str) and len(value) <= 12 and _DIGITS.fullmatch(value.strip()):
+        value = int(value)
+    if isinstance(value, int) and -_INT32 < value < _INT32:
         return value
-    if isinstance(value, str) and _DIGITS.fullmatch(value.strip()):
-        return int(value)
     return None
 
 
 def _optional_float(value) -> float | None:
-    """Lenient finite float (prices): None when absent or not numeric."""
+    """Lenient finite float (prices): None when absent, not numeric or absurd."""
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    if isinstance(value, str) and len(value) > 40:
         return None
     try:
         number = float(value)
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
-    return number if math.isfinite(number) else None
+    return number if math.isfinite(number) and abs(number) < 1e15 else None
 
 
-def _coordinate(value, where: str) -> float:
+def _coordinate(value, bound: float, where: str) -> float:
     number = _optional_float(value)
-    if number is None:
-        raise WebhookError(f"{where} is not a number")
+    if number is None or not -bound <= number <= bound:
+        raise WebhookError(f"{where} is not a coordinate")
     return number
 
 
@@ -820,10 +1293,15 @@ def _json_object(value) -> dict | None:
     """A dict, or a JSON string holding an object (Flow ``response_json``); else None."""
     if isinstance(value, dict):
         return value
-    if isinstance(value, str):
+    if isinstance(value, str) and len(value) <= 256 * 1024:
         try:
-            decoded = json.loads(value)
+            decoded = json.loads(
+                value,
+                parse_int=_bounded_int,
+                parse_float=_finite_float,
+                parse_constant=lambda _name: None,
+            )
         except (ValueError, RecursionError):
             return None
-        return decoded if isinstance(decoded, dict) else None
+        return _sanitize(decoded) if isinstance(decoded, dict) else None
     return None
