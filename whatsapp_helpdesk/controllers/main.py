@@ -7,19 +7,53 @@ from ..tools import webhook
 
 _logger = logging.getLogger(__name__)
 
+# Meta ids seen without a configured account: logged once each per process, not per delivery.
+_UNKNOWN_LOGGED = set()
+_UNKNOWN_LOGGED_MAX = 1000
+
 
 def _json(status, **body):
     return Response(json.dumps(body), status=status, content_type="application/json")
 
 
+def _read_body(httprequest, limit):
+    """The raw body, at most ``limit + 1`` bytes read: a chunked request has no Content-Length
+    to refuse early, and the WSGI layer would otherwise read it whole into memory.
+
+    The bytes are kept where ``get_data()`` finds them, since Odoo replays the request on a
+    serialization conflict.
+    """
+    wrapped = getattr(httprequest, "_HTTPRequest__wrapped", None)
+    if wrapped is None or getattr(wrapped, "_cached_data", None) is not None:
+        return httprequest.get_data()
+    data = wrapped.stream.read(limit + 1)
+    wrapped._cached_data = data
+    return data
+
+
+def _log_unknown_once(events, owners):
+    for event, accounts in zip(events, owners, strict=True):
+        if accounts:
+            continue
+        ident = getattr(event, "phone_number_id", "") or getattr(event, "waba_id", "") or "?"
+        if ident not in _UNKNOWN_LOGGED and len(_UNKNOWN_LOGGED) < _UNKNOWN_LOGGED_MAX:
+            _UNKNOWN_LOGGED.add(ident)
+            _logger.warning(
+                "WhatsApp webhook names %s, which no active account has: stored as ignored", ident
+            )
+
+
 class WhatsappWebhookController(Controller):
-    """Meta's webhook: verify, parse, store, acknowledge. Processing happens in a cron."""
+    """Meta's webhook: verify, parse, store, acknowledge. Processing happens in a cron.
+
+    A body is verified with the app secret of the account(s) it names: one account's secret opens
+    only that account. A signed body is always acknowledged once stored (what cannot be read is
+    stored as an error for a person), so Meta does not retry it for days.
+    """
 
     @route("/whatsapp/webhook", type="http", auth="none", methods=["GET"], save_session=False)
     def whatsapp_webhook_verify(self, **params):
-        _secrets, verify_tokens, _by_phone = (
-            request.env["whatsapp.account"].sudo()._webhook_credentials()
-        )
+        verify_tokens = request.env["whatsapp.account"].sudo()._webhook_credentials().verify_tokens
         try:
             challenge = webhook.handshake(params, verify_tokens)
         except webhook.HandshakeError:
@@ -35,24 +69,39 @@ class WhatsappWebhookController(Controller):
         csrf=False,
         save_session=False,
         readonly=False,
+        max_content_length=webhook.MAX_BODY_BYTES,
     )
     def whatsapp_webhook_receive(self):
         httprequest = request.httprequest
         if (httprequest.content_length or 0) > webhook.MAX_BODY_BYTES:
             return _json(413, error="payload too large")
-        raw = httprequest.get_data()  # cached: Odoo may replay the request on a conflict
+        raw = _read_body(httprequest, webhook.MAX_BODY_BYTES)
         if len(raw) > webhook.MAX_BODY_BYTES:
             return _json(413, error="payload too large")
-        accounts = request.env["whatsapp.account"].sudo()
-        app_secrets, _tokens, by_phone = accounts._webhook_credentials()
+        credentials = request.env["whatsapp.account"].sudo()._webhook_credentials()
         signature = httprequest.headers.get("X-Hub-Signature-256")
-        if not webhook.verify_signature(raw, signature, app_secrets):
+        signers = frozenset().union(
+            *(
+                credentials.accounts_by_secret[secret]
+                for secret in webhook.signing_secrets(raw, signature, credentials.app_secrets)
+            )
+        )
+        if not signers:
             _logger.warning("WhatsApp webhook refused: missing or invalid X-Hub-Signature-256")
             return _json(403, error="invalid signature")
+        Event = request.env["whatsapp.webhook.event"].sudo()
         try:
             batch = webhook.parse(raw)
         except webhook.WebhookError as error:
-            _logger.warning("WhatsApp webhook refused: %s", error)
-            return _json(400, error=f"malformed payload: {error}")
-        stored, duplicates = request.env["whatsapp.webhook.event"].sudo()._intake(batch, by_phone)
+            _logger.warning("WhatsApp webhook: signed body is not a notification: %s", error)
+            stored, duplicates = Event._intake_unreadable(raw, str(error), signers)
+            return _json(200, stored=stored, duplicates=duplicates, unreadable=1)
+        owners = [webhook.owners(event, credentials.routes) for event in batch.events]
+        if any(accounts and not accounts & signers for accounts in owners):
+            _logger.warning(
+                "WhatsApp webhook refused: it names an account whose secret did not sign it"
+            )
+            return _json(403, error="signature does not match the account")
+        _log_unknown_once(batch.events, owners)
+        stored, duplicates = Event._intake(batch, owners, signers)
         return _json(200, stored=stored, duplicates=duplicates)

@@ -1,15 +1,44 @@
 import logging
 import secrets
 import threading
+from collections import namedtuple
 
+from markupsafe import Markup
 from odoo import api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 
-from ..tools import cloud_api, sender
+from ..tools import cloud_api, sender, webhook
 
 _logger = logging.getLogger(__name__)
 
 SECRET_FIELDS = ("token", "app_secret", "verify_token")
+# Meta's messaging limit tiers: different customers a business may start conversations with in a
+# rolling 24 hours.
+MESSAGING_LIMITS = [
+    ("250", "250"),
+    ("1000", "1,000"),
+    ("2000", "2,000"),
+    ("10000", "10,000"),
+    ("100000", "100,000"),
+    ("unlimited", "Unlimited"),
+]
+_LIMIT_BY_TIER = {
+    "TIER_50": "250",
+    "TIER_250": "250",
+    "TIER_1K": "1000",
+    "TIER_2K": "2000",
+    "TIER_10K": "10000",
+    "TIER_100K": "100000",
+    "TIER_UNLIMITED": "unlimited",
+}
+_BAN_STATES = {
+    "SCHEDULE_FOR_DISABLE": "ban_scheduled",
+    "DISABLE": "banned",
+    "REINSTATE": "active",
+}
+WebhookCredentials = namedtuple(
+    "WebhookCredentials", ["app_secrets", "verify_tokens", "accounts_by_secret", "routes"]
+)
 _SESSIONS = {}
 _SESSIONS_LOCK = threading.Lock()
 
@@ -19,6 +48,7 @@ class WhatsappAccount(models.Model):
 
     _name = "whatsapp.account"
     _description = "WhatsApp Business Account"
+    _inherit = ["mail.thread"]
     _order = "sequence, id"
 
     name = fields.Char(required=True)
@@ -66,6 +96,48 @@ class WhatsappAccount(models.Model):
     )
     webhook_url = fields.Char(compute="_compute_webhook_url")
     conversation_count = fields.Integer(compute="_compute_conversation_count")
+    # What Meta says about the account, from account and phone number webhooks.
+    meta_state = fields.Selection(
+        [
+            ("active", "Active"),
+            ("flagged", "Flagged (low quality)"),
+            ("restricted", "Restricted"),
+            ("ban_scheduled", "Ban Scheduled"),
+            ("banned", "Banned"),
+        ],
+        "State at Meta",
+        default="active",
+        required=True,
+        readonly=True,
+        tracking=True,
+    )
+    messaging_limit = fields.Selection(
+        MESSAGING_LIMITS,
+        default="250",
+        required=True,
+        tracking=True,
+        help="Different customers the business may start conversations with in a rolling 24 "
+        "hours (Meta's messaging limit tier); updated by Meta's webhooks.",
+    )
+    daily_conversation_limit = fields.Integer(
+        readonly=True, help="Numeric limit of Meta's last capability update (0: not given)."
+    )
+    quality_rating = fields.Selection(
+        [("green", "High"), ("yellow", "Medium"), ("red", "Low"), ("unknown", "Unknown")],
+        default="unknown",
+        required=True,
+        readonly=True,
+        tracking=True,
+    )
+    restrictions = fields.Text(readonly=True, help="Meta's current restrictions, one per line.")
+    last_violation = fields.Char(readonly=True)
+    last_violation_at = fields.Datetime(readonly=True)
+    verified_name = fields.Char(readonly=True, help="Display name as Meta approved it.")
+    verified_name_state = fields.Char(readonly=True)
+    last_webhook_error = fields.Char(readonly=True, help="Last error Meta reported by webhook.")
+    last_webhook_error_at = fields.Datetime(readonly=True)
+    webhook_event_ids = fields.One2many("whatsapp.webhook.event", "account_id")
+    webhook_issue_count = fields.Integer(compute="_compute_webhook_issue_count")
 
     _sql_constraints = [
         (
@@ -87,6 +159,16 @@ class WhatsappAccount(models.Model):
         counts = {account.id: count for account, count in groups}
         for account in self:
             account.conversation_count = counts.get(account.id, 0)
+
+    def _compute_webhook_issue_count(self):
+        groups = self.env["whatsapp.webhook.event"]._read_group(
+            [("account_id", "in", self.ids), ("kind", "in", ("account", "error", "invalid"))],
+            ["account_id"],
+            ["__count"],
+        )
+        counts = {account.id: count for account, count in groups}
+        for account in self:
+            account.webhook_issue_count = counts.get(account.id, 0)
 
     @api.constrains("api_base_url")
     def _check_api_base_url(self):
@@ -117,16 +199,154 @@ class WhatsappAccount(models.Model):
     @api.model
     @tools.ormcache()
     def _webhook_credentials(self):
-        """(app secrets, verify tokens, {phone_number_id: account id}) of the active accounts.
+        """What the webhook needs to tell who signed a body and whom it speaks for.
 
-        Cached per registry so that a webhook is checked without a query; any change to an
-        account clears the cache.
+        ``app_secrets`` and ``verify_tokens`` of the active accounts, ``accounts_by_secret``
+        ({app secret: frozenset of account ids}: one Meta app may serve several numbers) and the
+        :class:`~..tools.webhook.Routes` from Meta's ids to account ids. Cached per registry so
+        that a webhook is checked without a query; any change to an account clears the cache.
         """
         accounts = self.sudo().search([("active", "=", True)])
-        app_secrets = tuple({a.app_secret for a in accounts if a.app_secret})
-        verify_tokens = tuple({a.verify_token for a in accounts if a.verify_token})
-        by_phone = {a.phone_number_id: a.id for a in accounts}
-        return app_secrets, verify_tokens, by_phone
+        by_secret, by_waba = {}, {}
+        for account in accounts:
+            if account.app_secret:
+                by_secret.setdefault(account.app_secret, set()).add(account.id)
+            if account.waba_id:
+                by_waba.setdefault(account.waba_id, set()).add(account.id)
+        routes = webhook.Routes(
+            by_phone={a.phone_number_id: a.id for a in accounts},
+            by_waba={waba: frozenset(ids) for waba, ids in by_waba.items()},
+            by_display={
+                digits: a.id
+                for a in accounts
+                if (digits := "".join(ch for ch in a.display_phone_number or "" if ch.isdigit()))
+            },
+        )
+        return WebhookCredentials(
+            app_secrets=tuple(by_secret),
+            verify_tokens=tuple({a.verify_token for a in accounts if a.verify_token}),
+            accounts_by_secret={secret: frozenset(ids) for secret, ids in by_secret.items()},
+            routes=routes,
+        )
+
+    # ------------------------------------------------------------------
+    # What Meta says about the account (account and phone number webhooks)
+    # ------------------------------------------------------------------
+
+    def _apply_meta_update(self, update):
+        """Record an account, review, capability or phone number change on these accounts.
+
+        Bans, restrictions, violations, flags and lower limits are posted on the account and
+        notify the WhatsApp managers.
+        """
+        values, alarm = self._meta_update_values(update)
+        summary = self._meta_update_summary(update)
+        for account in self.sudo():
+            account.write(values)
+            account.message_post(
+                body=summary,
+                subtype_xmlid="mail.mt_comment" if alarm else "mail.mt_note",
+                partner_ids=account._whatsapp_manager_partners().ids if alarm else [],
+            )
+        if alarm:
+            _logger.warning("WhatsApp account(s) %s: %s", self.ids, update.field)
+
+    def _meta_update_values(self, update):
+        """(values to write, whether managers must be told) for one account update."""
+        values, alarm = {}, False
+        event = (update.event or "").upper()
+        if update.field == "account_update":
+            if update.ban_state:
+                states = [_BAN_STATES.get(s.strip().upper()) for s in update.ban_state.split(",")]
+                state = next((s for s in states if s), None)
+                if state:
+                    values["meta_state"] = state
+                    alarm = state != "active"
+            if update.violation_type or event == "ACCOUNT_VIOLATION":
+                values.update(
+                    last_violation=update.violation_type or event,
+                    last_violation_at=fields.Datetime.now(),
+                )
+                alarm = True
+            if event == "ACCOUNT_RESTRICTION" or update.restrictions:
+                lines = [
+                    f"{r.type} ({self.env._('until %s', r.expiration)})" if r.expiration else r.type
+                    for r in update.restrictions
+                ]
+                values["restrictions"] = "\n".join(lines) or False
+                if lines:
+                    values["meta_state"] = "restricted"
+                    alarm = True
+                elif self.filtered(lambda a: a.meta_state == "restricted"):
+                    values["meta_state"] = "active"
+        elif update.field == "phone_number_quality_update":
+            if event == "FLAGGED":
+                values.update(meta_state="flagged", quality_rating="red")
+                alarm = True
+            elif event == "UNFLAGGED":
+                values.update(meta_state="active", quality_rating="green")
+            if event == "DOWNGRADE":
+                alarm = True
+        elif update.field == "phone_number_name_update":
+            values["verified_name_state"] = update.decision or event or False
+            if (update.decision or event).upper() == "APPROVED" and update.requested_name:
+                values["verified_name"] = update.requested_name
+        elif update.field == "business_capability_update" and update.daily_conversation_limit:
+            values["daily_conversation_limit"] = update.daily_conversation_limit
+        limit = _LIMIT_BY_TIER.get((update.messaging_limit or "").upper())
+        if limit:
+            values["messaging_limit"] = limit
+        return values, alarm
+
+    def _meta_update_summary(self, update):
+        """A readable line for the account's chatter."""
+        parts = [
+            (self.env._("Event"), update.event),
+            (self.env._("Ban"), update.ban_state),
+            (self.env._("Ban date"), update.ban_date),
+            (self.env._("Violation"), update.violation_type),
+            (self.env._("Restrictions"), ", ".join(r.type for r in update.restrictions)),
+            (self.env._("Messaging limit"), update.messaging_limit),
+            (self.env._("Previous limit"), update.previous_limit),
+            (self.env._("Requested name"), update.requested_name),
+            (self.env._("Rejection reason"), update.rejection_reason),
+        ]
+        items = Markup("").join(
+            Markup("<li>%s: %s</li>") % (label, value) for label, value in parts if value
+        )
+        return Markup("<p>%s</p><ul>%s</ul>") % (
+            self.env._("Meta: %(field)s", field=update.field),
+            items,
+        )
+
+    def _record_webhook_error(self, error):
+        """An error Meta reported by webhook for this number (not about one message)."""
+        text = " - ".join(
+            str(part) for part in (error.code, error.title, error.message, error.details) if part
+        )
+        self.sudo().write(
+            {
+                "last_webhook_error": text[:255] or False,
+                "last_webhook_error_at": fields.Datetime.now(),
+            }
+        )
+        _logger.warning("WhatsApp account(s) %s: Meta reported %s", self.ids, text)
+
+    def _whatsapp_manager_partners(self):
+        managers = self.env.ref("whatsapp_helpdesk.group_whatsapp_manager").sudo().users
+        return managers.filtered(lambda u: not u.share and u.active and u.id != 1).partner_id
+
+    def action_open_webhook_issues(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "whatsapp_helpdesk.whatsapp_webhook_event_action"
+        )
+        action["domain"] = [
+            ("account_id", "=", self.id),
+            ("kind", "in", ("account", "error", "invalid")),
+        ]
+        action["context"] = {}
+        return action
 
     # ------------------------------------------------------------------
     # Cloud API

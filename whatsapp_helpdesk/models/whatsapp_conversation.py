@@ -33,13 +33,21 @@ class WhatsappConversation(models.Model):
     )
     company_id = fields.Many2one(related="account_id.company_id", store=True, index=True)
     phone_e164 = fields.Char(
-        "Number", required=True, index=True, help="The customer's number in E.164: the key."
+        "Number",
+        index=True,
+        help="The customer's number in E.164: the key (empty for a user known by username only).",
     )
     wa_id = fields.Char(
         "WhatsApp ID",
-        required=True,
         help="The customer's number as Meta spells it (digits); messages are sent to it.",
     )
+    wa_user_id = fields.Char(
+        "WhatsApp User ID",
+        index="btree_not_null",
+        help="Meta's business-scoped user id (BSUID): the key of a customer who hides the number "
+        "behind a username; messages go to it when the number is unknown.",
+    )
+    wa_username = fields.Char("WhatsApp Username")
     partner_id = fields.Many2one("res.partner", index=True, tracking=True)
     profile_name = fields.Char(help="The name the customer set in WhatsApp.")
     state = fields.Selection(
@@ -111,14 +119,24 @@ class WhatsappConversation(models.Model):
             "unique(account_id, phone_e164)",
             "There is already a conversation with this number on this WhatsApp account.",
         ),
+        (
+            "account_user_uniq",
+            "unique(account_id, wa_user_id)",
+            "There is already a conversation with this WhatsApp user on this account.",
+        ),
+        (
+            "number_or_user",
+            "CHECK(phone_e164 IS NOT NULL OR wa_user_id IS NOT NULL)",
+            "A conversation needs the customer's number or WhatsApp user id.",
+        ),
     ]
 
-    @api.depends("partner_id.name", "profile_name", "phone_e164")
+    @api.depends("partner_id.name", "profile_name", "phone_e164", "wa_username", "wa_user_id")
     def _compute_name(self):
         for conversation in self:
             label = conversation.partner_id.name or conversation.profile_name
-            number = conversation.phone_e164 or ""
-            conversation.name = f"{label} ({number})" if label else number
+            handle = conversation.phone_e164 or conversation.wa_username or conversation.wa_user_id
+            conversation.name = f"{label} ({handle})" if label else handle or ""
 
     @api.depends(
         "first_response_hours",
@@ -215,20 +233,27 @@ class WhatsappConversation(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _get_or_create(self, account, phone_e164, wa_id=None, partner=None, profile_name=None):
-        """The conversation of ``account`` with ``phone_e164``, created once even under concurrency.
+    def _get_or_create(
+        self, account, phone_e164, wa_id=None, partner=None, profile_name=None, wa_user_id=None
+    ):
+        """The conversation of ``account`` with ``phone_e164`` (or, for a customer known only by
+        a username, ``wa_user_id``), created once even under concurrency.
 
-        The unique (account, number) constraint decides between concurrent creators: the loser
-        rolls back to its savepoint and reads the winner's row.
+        The unique constraints decide between concurrent creators: the loser rolls back to its
+        savepoint and reads the winner's row.
         """
-        domain = [("account_id", "=", account.id), ("phone_e164", "=", phone_e164)]
+        if phone_e164:
+            domain = [("account_id", "=", account.id), ("phone_e164", "=", phone_e164)]
+        else:
+            domain = [("account_id", "=", account.id), ("wa_user_id", "=", wa_user_id)]
         conversation = self.sudo().with_context(active_test=False).search(domain, limit=1)
         if conversation:
             return conversation.with_env(self.env)
         values = {
             "account_id": account.id,
-            "phone_e164": phone_e164,
-            "wa_id": wa_id or phone_e164.lstrip("+"),
+            "phone_e164": phone_e164 or False,
+            "wa_id": wa_id or (phone_e164.lstrip("+") if phone_e164 else False),
+            "wa_user_id": wa_user_id or False,
             "partner_id": partner.id if partner else False,
             "profile_name": profile_name,
         }
@@ -238,6 +263,16 @@ class WhatsappConversation(models.Model):
         except psycopg2.errors.UniqueViolation:
             conversation = self.sudo().search(domain, limit=1)
         return conversation.with_env(self.env)
+
+    def _recipient(self):
+        """How Meta addresses the customer: ``{"to": number}``, or ``{"recipient": BSUID}`` for a
+        customer known only by a username."""
+        self.ensure_one()
+        if self.wa_id:
+            return {"to": self.wa_id}
+        if self.wa_user_id:
+            return {"recipient": self.wa_user_id}
+        raise UserError(self.env._("%(name)s has no WhatsApp number.", name=self.display_name))
 
     # ------------------------------------------------------------------
     # Sending

@@ -1,5 +1,5 @@
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
@@ -122,7 +122,17 @@ class WhatsappTemplate(models.Model):
         tracking=True,
     )
     rejected_reason = fields.Char(readonly=True, copy=False)
+    rejection_recommendation = fields.Text(
+        readonly=True, copy=False, help="What Meta recommends changing before submitting again."
+    )
     quality_score = fields.Char(readonly=True, copy=False)
+    pending_category = fields.Selection(
+        [("MARKETING", "Marketing"), ("UTILITY", "Utility"), ("AUTHENTICATION", "Authentication")],
+        readonly=True,
+        copy=False,
+        help="Meta announced that it will change the category to this one.",
+    )
+    pending_category_at = fields.Datetime(readonly=True, copy=False)
     meta_template_id = fields.Char("Meta Template ID", readonly=True, copy=False, index=True)
     lint_problems = fields.Text(compute="_compute_lint_problems")
     preview = fields.Text(compute="_compute_preview")
@@ -383,15 +393,34 @@ class WhatsappTemplate(models.Model):
         if not template:
             return False
         values = {}
+        categories = dict(self._fields["category"].selection)
         if update.field == "message_template_status_update" and update.event:
+            rejected = update.event.upper() == "REJECTED"
             values["status"] = META_STATUS.get(update.event.upper(), template.status)
-            values["rejected_reason"] = (
-                update.reason if update.event.upper() == "REJECTED" else False
+            reason = update.rejection_reason or (update.reason if update.reason != "NONE" else "")
+            values["rejected_reason"] = (reason or update.event) if rejected else False
+            values["rejection_recommendation"] = (
+                update.rejection_recommendation or False if rejected else False
             )
+            if update.category.upper() in categories:
+                values["category"] = update.category.upper()
         if update.new_quality_score:
             values["quality_score"] = update.new_quality_score
-        if update.new_category:
-            values["category"] = update.new_category
+        if update.correct_category:
+            # a notice: the change happens later, at category_update_at
+            if update.correct_category.upper() in categories:
+                values["pending_category"] = update.correct_category.upper()
+                values["pending_category_at"] = (
+                    datetime.utcfromtimestamp(update.category_update_at)
+                    if update.category_update_at
+                    else False
+                )
+        elif update.new_category.upper() in categories:
+            values.update(
+                category=update.new_category.upper(),
+                pending_category=False,
+                pending_category_at=False,
+            )
         if update.template_id and not template.meta_template_id:
             values["meta_template_id"] = str(update.template_id)
         template.with_context(whatsapp_no_resubmit=True).write(values)

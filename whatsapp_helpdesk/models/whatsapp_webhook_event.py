@@ -1,6 +1,8 @@
+import hashlib
 import json
 import logging
 import time
+import traceback
 from collections import defaultdict
 from datetime import datetime, timedelta
 
@@ -17,6 +19,14 @@ from .whatsapp_message import _is_testing
 _logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
+MAX_ATTEMPTS = 5
+# Failures that another run may not meet (a concurrent transaction won): tried again later.
+TRANSIENT_ERRORS = (
+    psycopg2.errors.SerializationFailure,
+    psycopg2.errors.DeadlockDetected,
+    psycopg2.errors.LockNotAvailable,
+)
+UNREADABLE_BODY_KEPT = 64 * 1024  # characters of an unreadable body kept for a human
 CRON_TIME_BUDGET = 50  # seconds per cron run; the progress API re-runs it when rows remain
 # A status can overtake the commit of the wamid it refers to (the send and its webhook race);
 # such a status is kept and retried for this long before it is set aside.
@@ -39,13 +49,20 @@ def _single_event_envelope(event, change_field, value):
 def _stored_payload(event):
     """(kind, stored payload) of one parsed event: its raw part plus the context it needs."""
     if isinstance(event, webhook.InboundMessage):
+        contact = {"profile": {"name": event.profile_name or ""}}
+        if event.username:
+            contact["profile"]["username"] = event.username
+        if event.wa_id:
+            contact["wa_id"] = event.wa_id
+        if event.user_id:
+            contact["user_id"] = event.user_id
         value = {
             "messaging_product": "whatsapp",
             "metadata": {
                 "phone_number_id": event.phone_number_id,
                 "display_phone_number": event.display_phone_number,
             },
-            "contacts": [{"wa_id": event.wa_id, "profile": {"name": event.profile_name or ""}}],
+            "contacts": [contact],
             "messages": [event.raw],
         }
         return "message", _single_event_envelope(event, "messages", value)
@@ -56,7 +73,34 @@ def _stored_payload(event):
             "statuses": [event.raw],
         }
         return "status", _single_event_envelope(event, "messages", value)
-    return "template", _single_event_envelope(event, event.field, event.raw)
+    if isinstance(event, webhook.TemplateUpdate):
+        return "template", _single_event_envelope(event, event.field, event.raw)
+    if isinstance(event, webhook.AccountUpdate):
+        return "account", _single_event_envelope(event, event.field, event.raw)
+    if isinstance(event, webhook.AccountError):
+        value = {
+            "messaging_product": "whatsapp",
+            "metadata": {
+                "phone_number_id": event.phone_number_id,
+                "display_phone_number": event.display_phone_number,
+            },
+            "errors": [event.raw],
+        }
+        envelope = _single_event_envelope(event, "messages", value)
+        if event.timestamp is not None:
+            envelope["entry"][0]["time"] = event.timestamp
+        return "error", envelope
+    if isinstance(event, webhook.OtherChange):
+        return "other", {"field": event.field, "value": event.value}
+    return "invalid", {"where": event.where, "reason": event.reason, "raw": event.raw}
+
+
+def _summary(error):
+    """One line for a person: the exception and where it was raised."""
+    frames = traceback.extract_tb(error.__traceback__)
+    where = f" (at {frames[-1].name}, {frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno})"
+    text = f"{type(error).__name__}: {error}".replace("\n", " ")
+    return text[:400] + (where if frames else "")
 
 
 class WhatsappWebhookEvent(models.Model):
@@ -75,7 +119,15 @@ class WhatsappWebhookEvent(models.Model):
         required=True, readonly=True, help="Identity of the event: redeliveries share it."
     )
     kind = fields.Selection(
-        [("message", "Message"), ("status", "Status"), ("template", "Template")],
+        [
+            ("message", "Message"),
+            ("status", "Status"),
+            ("template", "Template"),
+            ("account", "Account Update"),
+            ("error", "Meta Error"),
+            ("other", "Other Change"),
+            ("invalid", "Unreadable"),
+        ],
         required=True,
         readonly=True,
     )
@@ -118,39 +170,91 @@ class WhatsappWebhookEvent(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _intake(self, batch, account_by_phone):
+    def _intake(self, batch, owners=None, signers=None):
         """Store the events of a parsed, verified webhook; redeliveries are skipped by key.
 
-        One INSERT for the whole request. Returns (stored, duplicates).
+        ``owners`` holds, per event of ``batch.events``, the accounts it names (see
+        ``tools.webhook.owners``) and ``signers`` the accounts whose secret signed the body; by
+        default both are resolved from the configured accounts. An event naming no configured
+        account is stored as ignored; an unreadable part as an error, with its reason. One INSERT
+        for the whole request. Returns (stored, duplicates).
         """
         events = batch.events
         if not events:
             return 0, 0
+        if owners is None:
+            routes = self.env["whatsapp.account"]._webhook_credentials().routes
+            owners = [webhook.owners(event, routes) for event in events]
         now = fields.Datetime.now()
         uid = self.env.uid or None
         rows = []
-        for event in events:
+        for event, accounts in zip(events, owners, strict=True):
             kind, payload = _stored_payload(event)
-            phone_number_id = getattr(event, "phone_number_id", None)
-            account_id = account_by_phone.get(phone_number_id) if phone_number_id else None
-            state = "pending" if account_id or kind == "template" else "ignored"
+            mine = (accounts & signers) if signers else accounts
+            account_id = min(mine) if mine else None
+            state, note = "pending", None
+            if kind == "invalid":
+                state, note = "error", event.reason
+            elif kind == "other":
+                state, note = "ignored", f"webhook field {event.field!r} is not handled"
+            elif account_id is None:
+                state, note = "ignored", self._unknown_account_note(event)
             rows.append(
-                SQL(
-                    "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 0)",
-                    event.key,
-                    kind,
-                    account_id,
-                    getattr(event, "wamid", None),
-                    getattr(event, "wa_id", None) or getattr(event, "recipient_id", None),
-                    json.dumps(payload),
-                    state,
-                    None if account_id or kind == "template" else "unknown phone number id",
-                    now,
-                    now,
-                    now,
-                    uid,
-                )
+                self._row(event.key, kind, account_id, event, payload, state, note, now, uid)
             )
+        stored = self._insert(rows)
+        if stored:
+            self._wake_processing_cron()
+        return stored, len(events) - stored
+
+    @api.model
+    def _intake_unreadable(self, raw, reason, signers):
+        """Keep a signed body that is not a notification at all, for a person to look at."""
+        text = raw.decode("utf-8", "replace").replace("\x00", "")
+        payload = {"reason": reason, "body": text[:UNREADABLE_BODY_KEPT]}
+        key = "bad:" + hashlib.sha256(raw).hexdigest()[:40]
+        now = fields.Datetime.now()
+        row = self._row(
+            key, "invalid", min(signers), None, payload, "error", reason, now, self.env.uid
+        )
+        stored = self._insert([row])
+        return stored, 1 - stored
+
+    @api.model
+    def _unknown_account_note(self, event):
+        phone_number_id = getattr(event, "phone_number_id", "")
+        if phone_number_id:
+            return f"no active account has the phone number id {phone_number_id}"
+        return f"no active account has the business account id {event.waba_id or '?'}"
+
+    @api.model
+    def _row(self, key, kind, account_id, event, payload, state, note, now, uid):
+        wa_id = None
+        if event is not None:
+            wa_id = (
+                getattr(event, "sender", None)
+                or getattr(event, "recipient_id", None)
+                or getattr(event, "recipient_user_id", None)
+            )
+        return SQL(
+            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 0)",
+            key,
+            kind,
+            account_id,
+            getattr(event, "wamid", None),
+            wa_id or None,
+            json.dumps(payload),
+            state,
+            note,
+            now,
+            now,
+            now,
+            uid,
+        )
+
+    @api.model
+    def _insert(self, rows):
+        """One INSERT of ``rows``; returns how many were new."""
         self.env.cr.execute(
             SQL(
                 """
@@ -164,10 +268,7 @@ class WhatsappWebhookEvent(models.Model):
                 SQL(", ").join(rows),
             )
         )
-        stored = len(self.env.cr.fetchall())
-        if stored:
-            self._wake_processing_cron()
-        return stored, len(events) - stored
+        return len(self.env.cr.fetchall())
 
     @api.model
     def _wake_processing_cron(self):
@@ -203,8 +304,16 @@ class WhatsappWebhookEvent(models.Model):
             done += len(events)
             if auto_commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit
-        self.env["whatsapp.message"]._fetch_pending_media()
-        self.env["whatsapp.conversation"]._serve_backlog()
+        # what follows intake must never stop intake: each step stands alone
+        for step in (
+            self.env["whatsapp.message"]._fetch_pending_media,
+            self.env["whatsapp.conversation"]._serve_backlog,
+        ):
+            try:
+                with self.env.cr.savepoint():
+                    step()
+            except Exception:  # pylint: disable=broad-except
+                _logger.exception("WhatsApp: %s failed; intake goes on", step.__name__)
         remaining = self.search_count(self._claimable_domain())
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         return done
@@ -236,7 +345,13 @@ class WhatsappWebhookEvent(models.Model):
         return self.browse([row[0] for row in self.env.cr.fetchall()])
 
     def _process(self):
-        """Turn stored events into conversations, messages and status updates, in bulk."""
+        """Turn stored events into conversations, messages, statuses and account changes.
+
+        Each kind is handled in bulk inside a savepoint; when the bulk fails, its events are
+        handled one by one, each in its own savepoint, so that one bad event costs only itself:
+        it is marked with the reason (or retried later when the failure was a concurrent
+        transaction's), and the others go on.
+        """
         by_kind = defaultdict(list)
         for event in self:
             try:
@@ -245,12 +360,64 @@ class WhatsappWebhookEvent(models.Model):
                 event._finish("error", str(error))
                 continue
             by_kind[event.kind].append((event, parsed))
-        self._process_messages(by_kind["message"])
-        self._process_statuses(by_kind["status"])
-        self._process_template_updates(by_kind["template"])
+        for kind, handler in (
+            ("message", self._process_messages),
+            ("status", self._process_statuses),
+            ("template", self._process_template_updates),
+            ("account", self._process_account_updates),
+            ("error", self._process_account_errors),
+        ):
+            self._isolated(handler, by_kind.pop(kind, []))
+        for pairs in by_kind.values():
+            for event, _parsed in pairs:
+                event._finish("ignored", "nothing handles this kind of event")
+
+    @api.model
+    def _isolated(self, handler, items, on_error=None):
+        """``handler(items)`` in a savepoint; on failure, item by item, each in its own savepoint,
+        and ``on_error(item, error)`` for those that fail (default: the item is an ``(event, _)``
+        pair and the event is marked failed)."""
+        if not items:
+            return
+        on_error = on_error or (lambda pair, error: pair[0]._fail(error))
+        try:
+            with self.env.cr.savepoint():
+                handler(items)
+            return
+        except Exception as error:  # pylint: disable=broad-except
+            if len(items) == 1:
+                on_error(items[0], error)
+                return
+            _logger.info("WhatsApp: a batch of %s failed (%s), one by one", len(items), error)
+        for item in items:
+            try:
+                with self.env.cr.savepoint():
+                    handler([item])
+            except Exception as error:  # pylint: disable=broad-except
+                on_error(item, error)
+
+    def _fail(self, error):
+        """This event could not be processed: retried later when another transaction won the
+        race, else set aside as an error with a summary of what went wrong."""
+        self.ensure_one()
+        attempts = self.attempts + 1
+        summary = _summary(error)
+        if isinstance(error, TRANSIENT_ERRORS) and attempts < MAX_ATTEMPTS:
+            retry_at = fields.Datetime.now() + ORPHAN_RETRY_EVERY * 2**attempts
+            self.write({"attempts": attempts, "retry_at": retry_at, "note": summary})
+            return
+        _logger.warning("WhatsApp webhook event %s (%s) failed: %s", self.id, self.kind, summary)
+        self.write({"attempts": attempts, "state": "error", "note": summary})
 
     def _finish(self, state, note=None):
         self.write({"state": state, "note": note, "processed_at": fields.Datetime.now()})
+
+    def action_retry(self):
+        """Process these events again (after a fix): the person decides."""
+        self.filtered(lambda e: e.state in ("error", "ignored") and e.kind != "invalid").write(
+            {"state": "pending", "retry_at": False, "attempts": 0, "note": False}
+        )
+        self._wake_processing_cron()
 
     @api.model
     def _process_messages(self, pairs):
@@ -271,7 +438,7 @@ class WhatsappWebhookEvent(models.Model):
         mail_values, wa_values = [], []
         subtype_id = self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_comment")
         for event, message in fresh:
-            conversation = conversations[(event.account_id.id, message.wa_id)]
+            conversation = conversations[(event.account_id.id, message.sender)]
             moment = datetime.utcfromtimestamp(message.timestamp)
             mail_values.append(
                 {
@@ -294,8 +461,16 @@ class WhatsappWebhookEvent(models.Model):
             values["mail_message_id"] = mail_message.id
         created = Message.create(wa_values)
         self._touch_conversations(conversations, fresh)
-        self._after_inbound(created)
+        created._link_reactions()
         self.browse([event.id for event, _m in fresh])._finish("done")
+        # the messages are stored: what follows them never costs them
+        self._isolated(
+            lambda messages: self._after_inbound(Message.browse([m.id for m in messages])),
+            list(created),
+            on_error=lambda message, error: _logger.error(
+                "WhatsApp: reactions to message %s failed: %s", message.id, _summary(error)
+            ),
+        )
 
     @api.model
     def _after_inbound(self, created):
@@ -331,11 +506,13 @@ class WhatsappWebhookEvent(models.Model):
             "message_type": self._message_type(message.type),
             "body": message.text,
             "received_at": moment,
-            "reply_to_wamid": message.context.id if message.context else False,
+            "reply_to_wamid": (message.context.id if message.context else False)
+            or (message.reaction.message_id if message.reaction else False),
             "media_id": media.id if media else False,
+            "media_url": media.url if media else False,
             "media_mime_type": media.mime_type if media else False,
             "media_filename": media.filename if media else False,
-            "media_state": "pending" if media and media.id else "none",
+            "media_state": "pending" if media and (media.id or media.url) else "none",
             "payload": message.raw,
         }
 
@@ -346,53 +523,94 @@ class WhatsappWebhookEvent(models.Model):
 
     @api.model
     def _conversations_for(self, pairs):
-        """{(account id, wa_id): conversation} for inbound messages, with partners matched by E.164.
+        """{(account id, sender): conversation} for inbound messages.
 
-        A number without a partner gets one, named after the WhatsApp profile. Everything is
-        looked up and created in bulk: a batch holds hundreds of customers.
+        A sender with a number is matched by E.164 (partners too); a sender known only by a
+        business-scoped user id (a username) by that id, and a conversation first opened by
+        user id learns the number when Meta shares it. A sender without a partner gets one,
+        named after the WhatsApp profile. Everything is looked up and created in bulk: a batch
+        holds hundreds of customers.
         """
         Conversation = self.env["whatsapp.conversation"].sudo()
         senders = {}
         for event, message in pairs:
-            senders.setdefault((event.account_id, message.wa_id), message.profile_name)
-        numbers = {key: _e164(key[1]) for key in senders}
-        existing = {
-            (c.account_id.id, c.phone_e164): c
+            senders.setdefault((event.account_id, message.sender), message)
+        numbers = {key: _e164(m.wa_id) for key, m in senders.items() if m.wa_id}
+        user_ids = {key: m.user_id for key, m in senders.items() if m.user_id}
+        account_ids = list({account.id for account, _s in senders})
+        by_number, by_user = {}, {}
+        if numbers:
             for c in Conversation.search(
                 [
-                    ("account_id", "in", list({account.id for account, _w in senders})),
+                    ("account_id", "in", account_ids),
                     ("phone_e164", "in", list(set(numbers.values()))),
                 ]
-            )
-        }
+            ):
+                by_number[(c.account_id.id, c.phone_e164)] = c
+        if user_ids:
+            for c in Conversation.search(
+                [
+                    ("account_id", "in", account_ids),
+                    ("wa_user_id", "in", list(set(user_ids.values()))),
+                ]
+            ):
+                by_user[(c.account_id.id, c.wa_user_id)] = c
+        found = {}
+        for key in senders:
+            account_id = key[0].id
+            conversation = by_number.get((account_id, numbers.get(key)))
+            if conversation is None:
+                conversation = by_user.get((account_id, user_ids.get(key)))
+                if conversation is not None and key in numbers and not conversation.phone_e164:
+                    conversation.write({"phone_e164": numbers[key], "wa_id": senders[key].wa_id})
+            if conversation is not None:
+                found[key] = conversation
+                user_id = user_ids.get(key)
+                if user_id and not conversation.wa_user_id and (account_id, user_id) not in by_user:
+                    # the number's conversation learns the id a later username-only message uses
+                    conversation.wa_user_id = user_id
+                    by_user[(account_id, user_id)] = conversation
         missing_partner = {
-            numbers[key]: profile
-            for key, profile in senders.items()
-            if not existing.get((key[0].id, numbers[key]), Conversation).partner_id
+            key: m for key, m in senders.items() if not found.get(key, Conversation).partner_id
         }
-        partners = self._partners_for(missing_partner)
+        partners = self._partners_for(
+            {numbers[key]: m.profile_name for key, m in missing_partner.items() if key in numbers}
+        )
+        partners.update(
+            self._partners_for_users(
+                {
+                    user_ids[key]: m.profile_name or m.username
+                    for key, m in missing_partner.items()
+                    if key not in numbers
+                }
+            )
+        )
         to_create = {}
-        for (account, wa_id), profile_name in senders.items():
-            number = numbers[(account, wa_id)]
-            conversation = existing.get((account.id, number))
+        for key, message in senders.items():
+            handle = numbers.get(key) or user_ids[key]
+            conversation = found.get(key)
             if conversation and not conversation.partner_id:
-                conversation.partner_id = partners[number]
+                conversation.partner_id = partners[handle]
             elif not conversation:
+                unique = (key[0].id, numbers.get(key) or f"user:{user_ids[key]}")
                 to_create.setdefault(
-                    (account.id, number),
+                    unique,
                     {
-                        "account_id": account.id,
-                        "phone_e164": number,
-                        "wa_id": wa_id,
-                        "partner_id": partners[number].id,
-                        "profile_name": profile_name,
+                        "account_id": key[0].id,
+                        "phone_e164": numbers.get(key) or False,
+                        "wa_id": message.wa_id or False,
+                        "wa_user_id": user_ids.get(key) or False,
+                        "wa_username": message.username or False,
+                        "partner_id": partners[handle].id,
+                        "profile_name": message.profile_name,
                     },
                 )
-        existing.update(self._create_conversations(list(to_create.values())))
-        return {
-            (account.id, wa_id): existing[(account.id, numbers[(account, wa_id)])]
-            for account, wa_id in senders
-        }
+        created = self._create_conversations(list(to_create.values()))
+        for key in senders:
+            if key not in found:
+                unique = (key[0].id, numbers.get(key) or f"user:{user_ids[key]}")
+                found[key] = created[unique]
+        return {(account.id, sender): c for (account, sender), c in found.items()}
 
     @api.model
     def _partners_for(self, profiles):
@@ -411,8 +629,23 @@ class WhatsappWebhookEvent(models.Model):
         return partners
 
     @api.model
+    def _partners_for_users(self, profiles):
+        """{BSUID: new partner} for customers known only by a username (no number to match)."""
+        if not profiles:
+            return {}
+        created = (
+            self.env["res.partner"]
+            .sudo()
+            .create([{"name": profiles[user_id] or user_id} for user_id in profiles])
+        )
+        return dict(zip(profiles, created, strict=True))
+
+    @api.model
     def _create_conversations(self, vals_list):
-        """Create conversations in one go; under a concurrent creator, fall back one by one."""
+        """Create conversations in one go; under a concurrent creator, fall back one by one.
+
+        Returns {(account id, E.164 or "user:<BSUID>"): conversation}.
+        """
         Conversation = self.env["whatsapp.conversation"].sudo()
         if not vals_list:
             return {}
@@ -430,8 +663,9 @@ class WhatsappWebhookEvent(models.Model):
                     wa_id=vals["wa_id"],
                     partner=self.env["res.partner"].browse(vals["partner_id"]),
                     profile_name=vals["profile_name"],
+                    wa_user_id=vals["wa_user_id"],
                 )
-        return {(c.account_id.id, c.phone_e164): c for c in created}
+        return {(c.account_id.id, c.phone_e164 or f"user:{c.wa_user_id}"): c for c in created}
 
     @api.model
     def _touch_conversations(self, conversations, pairs):
@@ -442,21 +676,22 @@ class WhatsappWebhookEvent(models.Model):
         """
         latest, received = {}, defaultdict(int)
         for event, message in pairs:
-            conversation = conversations[(event.account_id.id, message.wa_id)]
+            conversation = conversations[(event.account_id.id, message.sender)]
             received[conversation.id] += 1
             current = latest.get(conversation.id)
-            if current is None or message.timestamp >= current[0]:
-                latest[conversation.id] = (message.timestamp, message.wa_id, message.profile_name)
+            if current is None or message.timestamp >= current.timestamp:
+                latest[conversation.id] = message
         rows = [
             SQL(
-                "(%s, %s::timestamp, %s, %s, %s)",
+                "(%s, %s::timestamp, %s, %s, %s, %s)",
                 conversation_id,
-                datetime.utcfromtimestamp(timestamp),
-                wa_id,
-                profile or None,
+                datetime.utcfromtimestamp(message.timestamp),
+                message.wa_id or None,
+                message.profile_name or None,
+                message.username or None,
                 received[conversation_id],
             )
-            for conversation_id, (timestamp, wa_id, profile) in latest.items()
+            for conversation_id, message in latest.items()
         ]
         self.env.flush_all()
         self.env.cr.execute(
@@ -467,15 +702,16 @@ class WhatsappWebhookEvent(models.Model):
                        last_direction = 'in',
                        unread_count = COALESCE(c.unread_count, 0) + v.received,
                        inbox_state = CASE WHEN c.user_id IS NULL THEN 'new' ELSE 'open' END,
-                       wa_id = v.wa_id,
+                       wa_id = COALESCE(v.wa_id, c.wa_id),
                        profile_name = COALESCE(v.profile, c.profile_name),
+                       wa_username = COALESCE(v.username, c.wa_username),
                        last_inbound_at = GREATEST(c.last_inbound_at, v.at),
                        first_inbound_at = COALESCE(c.first_inbound_at, v.at),
                        window_end = GREATEST(c.last_inbound_at, v.at) + %s::interval,
                        last_message_at = GREATEST(c.last_message_at, v.at),
                        write_date = now() AT TIME ZONE 'UTC',
                        write_uid = %s
-                  FROM (VALUES %s) AS v(id, at, wa_id, profile, received)
+                  FROM (VALUES %s) AS v(id, at, wa_id, profile, username, received)
                  WHERE c.id = v.id
                 """,
                 f"{int(SERVICE_WINDOW.total_seconds())} seconds",
@@ -488,6 +724,7 @@ class WhatsappWebhookEvent(models.Model):
                 "state",
                 "wa_id",
                 "profile_name",
+                "wa_username",
                 "last_inbound_at",
                 "first_inbound_at",
                 "window_end",
@@ -545,3 +782,35 @@ class WhatsappWebhookEvent(models.Model):
                 event._finish("done")
             else:
                 event._finish("ignored", "no template with this id or name")
+
+    @api.model
+    def _process_account_updates(self, pairs):
+        """Account, review, capability and phone number changes: recorded on the accounts."""
+        Account = self.env["whatsapp.account"].sudo()
+        for event, update in pairs:
+            accounts = event.account_id
+            display = update.display_phone_number
+            if accounts and not (display and display in (accounts.display_phone_number or "")):
+                # a change of the business account concerns each of its numbers that share the
+                # secret which signed it
+                accounts = (
+                    Account.search(
+                        [
+                            ("waba_id", "=", update.waba_id),
+                            ("app_secret", "=", event.account_id.app_secret),
+                        ]
+                    )
+                    or accounts
+                )
+            if not accounts:
+                event._finish("ignored", "no account for this business account id")
+                continue
+            accounts._apply_meta_update(update)
+            event._finish("done")
+
+    @api.model
+    def _process_account_errors(self, pairs):
+        """Errors Meta reports for a number outside any message: kept on the account."""
+        for event, error in pairs:
+            event.account_id._record_webhook_error(error.error)
+            event._finish("done", error.error.title or str(error.error.code or ""))

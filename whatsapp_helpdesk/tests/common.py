@@ -80,9 +80,8 @@ class WhatsappCase:
 
     def intake(self, payload):
         """Store ``payload`` as the controller would, without HTTP."""
-        _secrets, _tokens, by_phone = self.env["whatsapp.account"]._webhook_credentials()
         batch = webhook.parse(payloads.encode(payload))
-        return self.env["whatsapp.webhook.event"]._intake(batch, by_phone)
+        return self.env["whatsapp.webhook.event"]._intake(batch)
 
     def deliver(self, payload):
         """Store and process ``payload``: what the controller and the cron do together."""

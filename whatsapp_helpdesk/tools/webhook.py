@@ -541,6 +541,38 @@ class WebhookBatch:
 
 
 # --------------------------------------------------------------------------------------------
+# Which accounts an event speaks for
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Routes:
+    """Where events go: ``by_phone`` maps a phone number id, ``by_waba`` a business account id
+    and ``by_display`` a displayed number (digits) to the configured account(s)."""
+
+    by_phone: Mapping[str, object] = field(default_factory=dict)
+    by_waba: Mapping[str, frozenset] = field(default_factory=dict)
+    by_display: Mapping[str, object] = field(default_factory=dict)
+
+
+def owners(event, routes: Routes) -> frozenset:
+    """The accounts ``event`` belongs to; empty when it names none that is configured.
+
+    A message, status or webhook-level error names its phone number id; a template change its
+    business account; an account change its business account, narrowed to one number when it
+    names a displayed number we know.
+    """
+    phone_number_id = getattr(event, "phone_number_id", "")
+    if phone_number_id:
+        owner = routes.by_phone.get(phone_number_id)
+        return frozenset() if owner is None else frozenset({owner})
+    display = getattr(event, "display_phone_number", "")
+    if isinstance(event, AccountUpdate) and display and display in routes.by_display:
+        return frozenset({routes.by_display[display]})
+    return frozenset(routes.by_waba.get(getattr(event, "waba_id", ""), ()))
+
+
+# --------------------------------------------------------------------------------------------
 # Parsing: envelope
 # --------------------------------------------------------------------------------------------
 
