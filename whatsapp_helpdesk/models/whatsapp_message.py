@@ -6,6 +6,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
+import psycopg2
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
@@ -22,6 +23,15 @@ SENDING_LEASE = timedelta(minutes=5)
 CRON_TIME_BUDGET = 50  # seconds of work per cron run before handing back to the scheduler
 # A job whose recipient may not be written to before this many seconds goes back to the queue.
 SEND_DEADLINE = 30
+MAX_MEDIA_ATTEMPTS = 5
+# Recording Meta's answers may lose a race with a status webhook updating the same rows: the
+# answers are recorded again in a fresh transaction, never left to become "unknown".
+OUTCOME_ATTEMPTS = 5
+TRANSIENT_ERRORS = (
+    psycopg2.errors.SerializationFailure,
+    psycopg2.errors.DeadlockDetected,
+    psycopg2.errors.LockNotAvailable,
+)
 
 MESSAGE_TYPES = [
     ("text", "Text"),
@@ -118,6 +128,7 @@ class WhatsappMessage(models.Model):
     body = fields.Text()
     attachment_id = fields.Many2one("ir.attachment", ondelete="set null")
     media_id = fields.Char("Meta Media ID", copy=False)
+    media_url = fields.Char("Meta Media URL", copy=False, help="Short-lived download link.")
     media_mime_type = fields.Char()
     media_filename = fields.Char()
     media_state = fields.Selection(
@@ -131,6 +142,7 @@ class WhatsappMessage(models.Model):
         help="The template's variables as sent: {location: {name: text}}."
     )
     reply_to_wamid = fields.Char("In Reply To", index=True)
+    customer_reaction = fields.Char(help="The emoji the customer reacted to this message with.")
     state = fields.Selection(
         [
             ("queued", "Queued"),
@@ -237,9 +249,7 @@ class WhatsappMessage(models.Model):
                 planned = batch._plan_sends() if batch else []
                 future = stage.submit(_send_planned, planned) if planned else None
                 if in_flight:
-                    self._apply_outcomes(in_flight.result())
-                    if auto_commit:
-                        self.env.cr.commit()  # pylint: disable=invalid-commit
+                    self._record_outcomes(in_flight.result(), auto_commit)
                     self.env.invalidate_all()
                 in_flight = future
                 done += len(batch)
@@ -248,6 +258,31 @@ class WhatsappMessage(models.Model):
         remaining = self.search_count(self._due_domain())
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         return done
+
+    @api.model
+    def _record_outcomes(self, outcomes, auto_commit):
+        """``_apply_outcomes``, again in a fresh transaction when a concurrent one (a status
+        webhook on the same rows) won; rows whose answer cannot be recorded stay "sending" and
+        the lease makes them "unknown", never resent."""
+        for attempt in range(1, OUTCOME_ATTEMPTS + 1):
+            try:
+                with self.env.cr.savepoint():
+                    self._apply_outcomes(outcomes)
+                if auto_commit:
+                    self.env.cr.commit()  # pylint: disable=invalid-commit
+                return True
+            except TRANSIENT_ERRORS as error:
+                _logger.info("WhatsApp: recording answers lost a race (%s), again", error)
+                if auto_commit:
+                    self.env.cr.rollback()  # a new snapshot sees the winner's rows
+                time.sleep(0.05 * attempt)
+            except Exception:  # pylint: disable=broad-except
+                _logger.exception(
+                    "WhatsApp: Meta's answers for %s message(s) not recorded", len(outcomes)
+                )
+                return False
+        _logger.error("WhatsApp: Meta's answers for %s message(s) not recorded", len(outcomes))
+        return False
 
     @api.model
     def _batch_size(self):
@@ -316,35 +351,56 @@ class WhatsappMessage(models.Model):
         return stale
 
     def _plan_sends(self):
-        """[(client, jobs, pacer, workers)] per account; payload problems fail their row now."""
+        """[(client, jobs, pacer, workers)] per account; payload problems fail their row now.
+
+        One account's trouble (no token, an exception while preparing) never holds up another's.
+        """
         planned = []
         for account in self.account_id:
             messages = self.filtered(lambda m, account=account: m.account_id == account)
             try:
-                client = account._get_api_client(session=account._sending_session())
-            except UserError as error:
-                for message in messages:
-                    message._record_failure("config", str(error))
+                with self.env.cr.savepoint():
+                    plan = messages._plan_account_sends(account)
+            except Exception as error:  # pylint: disable=broad-except
+                _logger.exception("WhatsApp: sends of account %s could not be prepared", account.id)
+                messages._record_failure("config", str(error) or type(error).__name__)
                 continue
-            jobs = []
-            for message in messages:
-                try:
-                    payload = message._send_payload(client)
-                except cloud_api.CloudApiError as error:
-                    message._record_error(error)
-                    continue
-                except (UserError, ValueError) as error:
-                    message._record_failure("config", str(error))
-                    continue
-                jobs.append(sender.Job(message.id, message.conversation_id.wa_id, payload))
-            if jobs:
-                pacer = pacing.get_pacer(
-                    (self.env.cr.dbname, account.id),
-                    rate=float(account.throughput_tier),
-                    gap=account.recipient_gap,
-                )
-                planned.append((client, jobs, pacer, account._sending_workers()))
+            if plan:
+                planned.append(plan)
         return planned
+
+    def _plan_account_sends(self, account):
+        """(client, jobs, pacer, workers) for these messages of ``account``, or None."""
+        try:
+            client = account._get_api_client(session=account._sending_session())
+        except UserError as error:
+            for message in self:
+                message._record_failure("config", str(error))
+            return None
+        jobs = []
+        for message in self:
+            try:
+                payload = message._send_payload(client)
+            except cloud_api.CloudApiError as error:
+                message._record_error(error)
+                continue
+            except (UserError, ValueError) as error:
+                message._record_failure("config", str(error))
+                continue
+            except Exception as error:  # pylint: disable=broad-except
+                _logger.exception("WhatsApp: message %s could not be prepared", message.id)
+                message._record_failure("unknown_error", f"{type(error).__name__}: {error}")
+                continue
+            recipient = message.conversation_id.wa_id or message.conversation_id.wa_user_id
+            jobs.append(sender.Job(message.id, recipient, payload))
+        if not jobs:
+            return None
+        pacer = pacing.get_pacer(
+            (self.env.cr.dbname, account.id),
+            rate=float(account.throughput_tier),
+            gap=account.recipient_gap,
+        )
+        return client, jobs, pacer, account._sending_workers()
 
     @api.model
     def _apply_outcomes(self, outcomes):
@@ -388,7 +444,7 @@ class WhatsappMessage(models.Model):
     def _send_payload(self, client):
         """The Cloud API payload of this message (media and template headers uploaded once)."""
         self.ensure_one()
-        payload = {"to": self.conversation_id.wa_id, "biz_opaque_callback_data": self.uuid}
+        payload = {**self.conversation_id._recipient(), "biz_opaque_callback_data": self.uuid}
         if self.message_type == "text":
             payload.update(type="text", text={"body": self.body, "preview_url": False})
         elif self.message_type == "template":
@@ -558,28 +614,44 @@ class WhatsappMessage(models.Model):
 
     @api.model
     def _fetch_pending_media(self, limit=50):
-        """Download the media of inbound messages into attachments of their conversation."""
+        """Download the media of inbound messages into attachments of their conversation.
+
+        Each download stands alone: a failing one is marked (and retried a few times when the
+        failure may pass), the others go on.
+        """
         messages = self.search([("media_state", "=", "pending")], limit=limit, order="id")
         for message in messages:
-            message._fetch_media()
+            try:
+                with self.env.cr.savepoint():
+                    message._fetch_media()
+            except Exception as error:  # pylint: disable=broad-except
+                _logger.warning("WhatsApp: media of message %s not fetched: %s", message.id, error)
+                message._record_media_failure(error, retry=False)
         return messages
 
     def _fetch_media(self):
         self.ensure_one()
-        client = self.account_id._get_api_client()
         try:
-            info = client.get_media(self.media_id)
-            content = client.download_media(info["url"])
+            client = self.account_id._get_api_client()
+            info = {}
+            url = self.media_url
+            if not url:
+                if not self.media_id:
+                    raise UserError(self.env._("Meta gave neither a media id nor a URL."))
+                info = client.get_media(self.media_id)
+                url = info.get("url") if isinstance(info, dict) else None
+                if not url:
+                    raise UserError(self.env._("Meta's media answer has no download URL."))
+            content = client.download_media(url)
         except cloud_api.CloudApiError as error:
-            attempts = self.attempt_count + 1
-            give_up = not isinstance(error, cloud_api.RetryableError) or attempts >= 5
-            self.write(
-                {
-                    "media_state": "failed" if give_up else "pending",
-                    "attempt_count": attempts,
-                    "failure_reason": str(error),
-                }
-            )
+            if self.media_url and not isinstance(error, cloud_api.RetryableError) and self.media_id:
+                # the webhook's link may have expired: ask Meta for a fresh one next time
+                self.write({"media_url": False, "failure_reason": str(error)})
+                return
+            self._record_media_failure(error, retry=isinstance(error, cloud_api.RetryableError))
+            return
+        except UserError as error:
+            self._record_media_failure(error, retry=False)
             return
         mimetype = info.get("mime_type") or self.media_mime_type or "application/octet-stream"
         attachment = (
@@ -587,7 +659,8 @@ class WhatsappMessage(models.Model):
             .sudo()
             .create(
                 {
-                    "name": self.media_filename or f"{self.message_type}-{self.media_id}",
+                    "name": self.media_filename
+                    or f"{self.message_type}-{self.media_id or self.id}",
                     "datas": base64.b64encode(content),
                     "mimetype": mimetype,
                     "res_model": "whatsapp.conversation",
@@ -595,6 +668,36 @@ class WhatsappMessage(models.Model):
                 }
             )
         )
-        self.write({"attachment_id": attachment.id, "media_state": "done"})
+        self.write({"attachment_id": attachment.id, "media_state": "done", "media_url": False})
         if self.mail_message_id:
             self.mail_message_id.sudo().attachment_ids = [fields.Command.link(attachment.id)]
+
+    def _record_media_failure(self, error, retry):
+        attempts = self.attempt_count + 1
+        give_up = not retry or attempts >= MAX_MEDIA_ATTEMPTS
+        self.write(
+            {
+                "media_state": "failed" if give_up else "pending",
+                "attempt_count": attempts,
+                "failure_reason": str(error) or type(error).__name__,
+            }
+        )
+
+    # ------------------------------------------------------------------
+    # Reactions
+    # ------------------------------------------------------------------
+
+    def _link_reactions(self):
+        """A customer's reaction shows on the message it reacts to (an empty emoji removes it)."""
+        reactions = self.filtered(lambda m: m.message_type == "reaction" and m.reply_to_wamid)
+        if not reactions:
+            return
+        targets = {
+            m.wamid: m
+            for m in self.sudo().search([("wamid", "in", reactions.mapped("reply_to_wamid"))])
+        }
+        for reaction in reactions.sorted("id"):
+            target = targets.get(reaction.reply_to_wamid)
+            if target and target.conversation_id == reaction.conversation_id:
+                emoji = ((reaction.payload or {}).get("reaction") or {}).get("emoji") or False
+                target.customer_reaction = emoji

@@ -552,16 +552,19 @@ class CloudApiClient:
     def send_message(self, payload: dict) -> SendResult:
         """Send a raw message ``payload`` (``to``, ``type`` and the type's object).
 
-        Adds ``messaging_product`` and ``recipient_type`` and normalises ``to``.
+        Adds ``messaging_product`` and ``recipient_type`` and normalises ``to``. A customer known
+        only by a username is addressed by ``recipient`` (the business-scoped user id) instead.
         """
-        if not isinstance(payload, dict) or "to" not in payload:
-            raise ValueError("A message payload is a dict with at least a 'to' key")
-        body = {
-            "messaging_product": "whatsapp",
-            "recipient_type": "individual",
-            **payload,
-            "to": normalize_phone(payload["to"]),
-        }
+        if not isinstance(payload, dict) or not ("to" in payload or "recipient" in payload):
+            raise ValueError("A message payload is a dict with a 'to' or 'recipient' key")
+        body = {"messaging_product": "whatsapp", "recipient_type": "individual", **payload}
+        if "to" in payload:
+            body["to"] = normalize_phone(payload["to"])
+        elif not isinstance(payload["recipient"], str) or not payload["recipient"].strip():
+            raise PermanentError(
+                f"Invalid WhatsApp recipient {payload['recipient']!r}",
+                failure_type="invalid_recipient",
+            )
         data = self._request("POST", self._phone_path("messages"), json=body)
         return self._send_result(data)
 

@@ -505,6 +505,9 @@ _CONTENT_CHECKS = {
 }
 
 
+_BSUID_RE = re.compile(r"[A-Z]{2}\.(?:ENT\.)?[A-Za-z0-9]{1,128}")
+
+
 def validate_message(body: dict) -> str:
     """Check an outbound message request as the Cloud API does; return its type.
 
@@ -512,7 +515,13 @@ def validate_message(body: dict) -> str:
     """
     _require(body.get("messaging_product") == "whatsapp", "messaging_product must be 'whatsapp'.")
     _require(body.get("recipient_type", "individual") == "individual", "Bad recipient_type.")
-    _require(isinstance(body.get("to"), str) and _digits(body["to"]), "Param 'to' is required.")
+    if "recipient" in body and "to" not in body:  # a customer known by username: a BSUID
+        _require(
+            isinstance(body["recipient"], str) and _BSUID_RE.fullmatch(body["recipient"]),
+            "Param 'recipient' must be a business-scoped user id.",
+        )
+    else:
+        _require(isinstance(body.get("to"), str) and _digits(body["to"]), "Param 'to' is required.")
     type_ = body.get("type", "text")
     _require(type_ in SEND_TYPES, f"Param 'type' must be one of {', '.join(SEND_TYPES)}.")
     content = body.get(type_)
@@ -1406,6 +1415,8 @@ class Sandbox:
                 billable=entry["billable"],
                 conversation_id=entry["conversation_id"],
             )
+            if not entry["to"].isdigit():  # sent to a business-scoped user id
+                status["recipient_user_id"] = status.pop("recipient_id")
             return payloads.status_payload(
                 waba_id=cfg.waba_id,
                 phone_number_id=cfg.phone_number_id,
@@ -1533,7 +1544,7 @@ class Sandbox:
             message["message_status"] = "accepted"
         answer = {
             "messaging_product": "whatsapp",
-            "contacts": [{"input": body["to"], "wa_id": entry["to"]}],
+            "contacts": [{"input": body.get("to") or body["recipient"], "wa_id": entry["to"]}],
             "messages": [message],
         }
         return Response.json(answer, delay=delay)
@@ -1568,7 +1579,7 @@ class Sandbox:
 
     def _accept(self, phone_number_id: str, body: dict, type_: str) -> dict:
         """Apply the knobs to a valid send (raising their errors), then record it."""
-        to, now = _digits(body["to"]), time.time()
+        to, now = (_digits(body["to"]) if "to" in body else body["recipient"]), time.time()
         self._check_knobs(to, type_, now)
         category, billable = self._pricing_of(body, type_)
         entry = {

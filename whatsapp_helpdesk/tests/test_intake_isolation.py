@@ -1,0 +1,218 @@
+"""One event, one fate: a failing event, download or send costs only itself."""
+
+from unittest.mock import patch
+
+import psycopg2
+from odoo.tests import TransactionCase, tagged
+from odoo.tools import mute_logger
+
+from ..models.whatsapp_message import WhatsappMessage
+from ..models.whatsapp_webhook_event import WhatsappWebhookEvent
+from ..tools import cloud_api, payloads
+from .common import WhatsappCase
+
+
+def _serialization_failure():
+    return psycopg2.errors.SerializationFailure("could not serialize access")
+
+
+@tagged("post_install", "-at_install")
+class TestIntakeIsolation(WhatsappCase, TransactionCase):
+    def events_of(self, *wamids):
+        return self.env["whatsapp.webhook.event"].search([("wamid", "in", list(wamids))])
+
+    def three_messages(self):
+        return self.inbound(
+            None,
+            payloads.text_message(self.customer_wa_id, "one", wamid="wamid.ONE"),
+            payloads.text_message(self.customer_wa_id, "poison", wamid="wamid.POISON"),
+            payloads.text_message(self.customer_wa_id, "three", wamid="wamid.THREE"),
+        )
+
+    def test_a_poisonous_event_costs_only_itself(self):
+        original = WhatsappWebhookEvent._inbound_message_values
+
+        def poisoned(self, conversation, message, moment):
+            if message.wamid == "wamid.POISON":
+                raise ValueError("cannot digest this one")
+            return original(self, conversation, message, moment)
+
+        with patch.object(WhatsappWebhookEvent, "_inbound_message_values", poisoned):
+            self.deliver(self.three_messages())
+        events = self.events_of("wamid.ONE", "wamid.POISON", "wamid.THREE")
+        states = {e.wamid: e.state for e in events}
+        self.assertEqual(
+            states, {"wamid.ONE": "done", "wamid.POISON": "error", "wamid.THREE": "done"}
+        )
+        poison = events.filtered(lambda e: e.wamid == "wamid.POISON")
+        self.assertIn("ValueError: cannot digest this one", poison.note)
+        self.assertIn("poisoned", poison.note, "the summary says where it failed")
+        self.assertEqual(poison.attempts, 1)
+        stored = self.env["whatsapp.message"].search([("wamid", "like", "wamid.")])
+        self.assertEqual(
+            set(stored.mapped("wamid")) & {"wamid.ONE", "wamid.THREE"},
+            {
+                "wamid.ONE",
+                "wamid.THREE",
+            },
+        )
+
+    def test_the_cron_goes_on_after_a_poisonous_event_and_later_events_pass(self):
+        with patch.object(
+            WhatsappWebhookEvent, "_process_messages", side_effect=RuntimeError("bug")
+        ):
+            self.deliver(self.three_messages())
+        self.assertEqual(set(self.events_of("wamid.ONE").mapped("state")), {"error"})
+        self.deliver(self.inbound(None, payloads.text_message(self.customer_wa_id, "later")))
+        self.assertTrue(
+            self.env["whatsapp.message"].search([("body", "=", "later"), ("direction", "=", "in")])
+        )
+
+    def test_a_concurrent_transaction_means_a_bounded_retry(self):
+        with patch.object(
+            WhatsappWebhookEvent, "_process_messages", side_effect=_serialization_failure()
+        ):
+            self.deliver(self.inbound(None, payloads.text_message(self.customer_wa_id, "x")))
+        event = self.env["whatsapp.webhook.event"].search([("kind", "=", "message")], limit=1)
+        self.assertEqual((event.state, event.attempts), ("pending", 1))
+        self.assertTrue(event.retry_at)
+        event.attempts = 4
+        event.retry_at = False
+        with patch.object(
+            WhatsappWebhookEvent, "_process_messages", side_effect=_serialization_failure()
+        ):
+            self.env["whatsapp.webhook.event"]._cron_process()
+        self.assertEqual((event.state, event.attempts), ("error", 5))
+        event.action_retry()
+        self.env["whatsapp.webhook.event"]._cron_process()
+        self.assertEqual(event.state, "done")
+
+    @mute_logger("odoo.addons.whatsapp_helpdesk.models.whatsapp_webhook_event")
+    def test_a_failing_reaction_never_loses_the_message(self):
+        with patch.object(
+            type(self.env["whatsapp.auto.reply"]),
+            "_handle_inbound",
+            side_effect=RuntimeError("bot crashed"),
+        ):
+            self.deliver(self.inbound(None, payloads.text_message(self.customer_wa_id, "kept")))
+        message = self.env["whatsapp.message"].search([("body", "=", "kept")])
+        self.assertEqual(len(message), 1)
+        event = self.env["whatsapp.webhook.event"].search([("wamid", "=", message.wamid)])
+        self.assertEqual(event.state, "done")
+
+    def test_media_downloads_fail_one_by_one(self):
+        self.deliver(
+            self.inbound(
+                None,
+                payloads.media_message(
+                    self.customer_wa_id, "image", "M1", mime_type="image/jpeg", wamid="wamid.M1"
+                ),
+                payloads.media_message(
+                    self.customer_wa_id, "image", "M2", mime_type="image/jpeg", wamid="wamid.M2"
+                ),
+            )
+        )
+
+        def answer(method, path, kwargs):
+            if path.endswith("M1"):
+                return {"id": "M1"}  # no url: Meta's answer is broken
+            if path.endswith("M2"):
+                return {"id": "M2", "url": "https://lookaside.example/M2"}
+            raise AssertionError(path)
+
+        original = cloud_api.CloudApiClient.download_media
+        with (
+            self.mock_cloud_api(answer),
+            patch.object(
+                cloud_api.CloudApiClient,
+                "download_media",
+                lambda client, url, **kw: b"img" if url.endswith("M2") else original(client, url),
+            ),
+        ):
+            self.env["whatsapp.message"]._fetch_pending_media()
+        m1, m2 = (
+            self.env["whatsapp.message"].search([("wamid", "=", w)])
+            for w in ("wamid.M1", "wamid.M2")
+        )
+        self.assertEqual((m1.media_state, m2.media_state), ("failed", "done"))
+        self.assertIn("no download URL", m1.failure_reason)
+        self.assertEqual(m2.attachment_id.raw, b"img")
+
+    def test_media_download_without_token_is_marked_not_raised(self):
+        self.deliver(
+            self.inbound(
+                None,
+                payloads.media_message(self.customer_wa_id, "image", "M3", mime_type="image/png"),
+            )
+        )
+        self.account.token = False
+        self.env["whatsapp.message"]._fetch_pending_media()
+        message = self.env["whatsapp.message"].search([("media_id", "=", "M3")])
+        self.assertEqual(message.media_state, "failed")
+        self.assertIn("no access token", message.failure_reason)
+
+    def test_media_url_from_the_webhook_is_downloaded_directly(self):
+        raw = payloads.media_message(self.customer_wa_id, "image", "M4", mime_type="image/png")
+        raw["image"]["url"] = "https://lookaside.fbsbx.com/whatsapp_business/attachments/?mid=4"
+        downloaded = []
+
+        def download(client, url, **kwargs):
+            downloaded.append(url)
+            return b"png"
+
+        with (
+            self.mock_cloud_api() as calls,
+            patch.object(cloud_api.CloudApiClient, "download_media", download),
+        ):
+            self.deliver(self.inbound(None, raw))
+        message = self.env["whatsapp.message"].search([("media_id", "=", "M4")])
+        self.assertEqual(message.media_state, "done")
+        self.assertEqual(downloaded, [raw["image"]["url"]])
+        self.assertFalse(calls, "no metadata call when Meta gave the URL")
+
+    @mute_logger("odoo.addons.whatsapp_helpdesk.models.whatsapp_message")
+    def test_one_accounts_trouble_does_not_hold_up_another(self):
+        conversation = self.open_window()
+        other = self.account.copy(
+            {"phone_number_id": "100000000000055", "token": "t2", "name": "Second"}
+        )
+        other_partner = self.env["res.partner"].create(
+            {"name": "Rahul", "mobile": "+91 98200 12345"}
+        )
+        other_conversation = other._get_conversation(other_partner)
+        other_conversation.last_inbound_at = conversation.last_inbound_at
+        broken = conversation._send_text("from the broken account")
+        fine = other_conversation._send_text("from the fine account")
+        original = WhatsappMessage._send_payload
+
+        def send_payload(message, client):
+            if message == broken:
+                raise KeyError("surprise")
+            return original(message, client)
+
+        with (
+            patch.object(WhatsappMessage, "_send_payload", send_payload),
+            self.mock_cloud_api(self.sent_answer("wamid.FINE")),
+        ):
+            self.env["whatsapp.message"]._cron_send()
+        self.assertEqual((broken.state, broken.failure_type), ("failed", "unknown_error"))
+        self.assertIn("KeyError", broken.failure_reason)
+        self.assertEqual((fine.state, fine.wamid), ("sent", "wamid.FINE"))
+
+    def test_losing_a_race_while_recording_answers_is_retried_not_unknown(self):
+        conversation = self.open_window()
+        message = conversation._send_text("race")
+        original = WhatsappMessage._apply_outcomes
+        failures = [_serialization_failure()]
+
+        def flaky(self_, outcomes):
+            if failures:
+                raise failures.pop()
+            return original(self_, outcomes)
+
+        with (
+            patch.object(WhatsappMessage, "_apply_outcomes", flaky),
+            self.mock_cloud_api(self.sent_answer("wamid.RACE")),
+        ):
+            self.env["whatsapp.message"]._cron_send()
+        self.assertEqual((message.state, message.wamid), ("sent", "wamid.RACE"))
