@@ -613,7 +613,11 @@ def _rejecting(batch: WebhookBatch, where: str, raw, waba_id: str = "", phone_nu
 def _decode(body) -> dict:
     """The JSON object of ``body``, with strings and numbers made safe to store."""
     if isinstance(body, dict):
-        return _sanitize(body)
+        try:
+            text = json.dumps(body, allow_nan=False)
+        except (ValueError, TypeError, RecursionError):
+            return _sanitize(body)
+        return _sanitize(body) if _needs_sanitizing(text, body) else body
     if isinstance(body, (bytes, bytearray, memoryview)):
         body = bytes(body)
         if len(body) > MAX_BODY_BYTES:
@@ -637,9 +641,15 @@ def _decode(body) -> dict:
         raise WebhookError("body is not valid JSON")
     if not isinstance(payload, dict):
         raise WebhookError("body is not a JSON object")
-    if _UNSAFE_ESCAPE.search(body) or _nested_deeper_than(payload, MAX_DEPTH):
-        payload = _sanitize(payload)
-    return payload
+    return _sanitize(payload) if _needs_sanitizing(body, payload) else payload
+
+
+def _needs_sanitizing(text: str, payload: dict) -> bool:
+    """Whether the JSON ``text`` of ``payload`` holds what cannot be stored as it is."""
+    if _UNSAFE_ESCAPE.search(text):
+        return True
+    # fewer containers than the depth limit cannot nest past it: no walk for most bodies
+    return text.count("{") + text.count("[") > MAX_DEPTH and _nested_deeper_than(payload, MAX_DEPTH)
 
 
 def _bounded_int(text: str):
