@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from ..tools import cloud_api, formatting, template_rules
+from ..tools import cloud_api, formatting, template_lint, template_payloads, template_spec
 
 _logger = logging.getLogger(__name__)
 
@@ -146,7 +146,7 @@ class WhatsappTemplate(models.Model):
     ]
 
     # ------------------------------------------------------------------
-    # Spec (what tools/template_rules works on)
+    # Spec (what tools/template_lint and template_payloads work on)
     # ------------------------------------------------------------------
 
     def _to_spec(self):
@@ -198,13 +198,13 @@ class WhatsappTemplate(models.Model):
         others = self.search(
             [("account_id", "=", self.account_id.id), ("id", "!=", self._origin.id or 0)]
         )
-        return template_rules.lint(self._to_spec(), [(t.name, t.language) for t in others])
+        return template_lint.lint(self._to_spec(), [(t.name, t.language) for t in others])
 
     @api.depends("body", "header_text", "footer", "button_ids", "variable_ids.sample")
     def _compute_preview(self):
         for template in self:
             spec = template._to_spec()
-            template.preview = template._render_text(template_rules.render(spec, spec["samples"]))
+            template.preview = template._render_text(template_payloads.render(spec, spec["samples"]))
 
     @api.model
     def _render_text(self, rendered):
@@ -229,12 +229,12 @@ class WhatsappTemplate(models.Model):
         expected = []
         if self.header_type == "text":
             expected += [
-                ("header", False, n) for n in template_rules.placeholders(self.header_text)
+                ("header", False, n) for n in template_spec.placeholders(self.header_text)
             ]
-        expected += [("body", False, n) for n in template_rules.placeholders(self.body)]
+        expected += [("body", False, n) for n in template_spec.placeholders(self.body)]
         for button in self.button_ids:
             if button.button_type == "URL":
-                expected += [("button", button, n) for n in template_rules.placeholders(button.url)]
+                expected += [("button", button, n) for n in template_spec.placeholders(button.url)]
         return expected
 
     def _sync_variables(self):
@@ -334,7 +334,7 @@ class WhatsappTemplate(models.Model):
             template._upload_header_handle(client)
             template._check_lint()
             try:
-                answer = client.create_template(template_rules.create_payload(template._to_spec()))
+                answer = client.create_template(template_payloads.create_payload(template._to_spec()))
             except cloud_api.CloudApiError as error:
                 raise UserError(
                     self.env._("Meta refused the template: %(error)s", error=str(error))
@@ -353,7 +353,7 @@ class WhatsappTemplate(models.Model):
         for template in self:
             template._check_lint()
             client = template.account_id._get_api_client()
-            payload = template_rules.create_payload(template._to_spec())
+            payload = template_payloads.create_payload(template._to_spec())
             try:
                 client.edit_template(
                     template.meta_template_id,
@@ -509,7 +509,7 @@ class WhatsappTemplate(models.Model):
 
     def _send_payload(self, values, client):
         self.ensure_one()
-        components = template_rules.send_components(
+        components = template_payloads.send_components(
             self._to_spec(), values, header_media=self._header_media(client)
         )
         payload = {"name": self.name, "language": {"code": self.language}}
@@ -519,7 +519,7 @@ class WhatsappTemplate(models.Model):
 
     def _preview_for(self, values):
         self.ensure_one()
-        return self._render_text(template_rules.render(self._to_spec(), values))
+        return self._render_text(template_payloads.render(self._to_spec(), values))
 
     # ------------------------------------------------------------------
     # Import from Meta

@@ -8,7 +8,7 @@ from markupsafe import Markup
 from odoo.tests import HttpCase, tagged
 
 from ..tools import sandbox as wa_sandbox
-from ..tools import template_rules
+from ..tools import template_payloads
 from .common import APP_SECRET, DISPLAY_NUMBER, PHONE_NUMBER_ID, TOKEN, WABA_ID
 from .test_templates import TemplateCase
 
@@ -182,7 +182,7 @@ class TestEndToEnd(TemplateCase, HttpCase):
             template.with_context(whatsapp_no_resubmit=True).write(
                 {"account_id": self.account.id, "status": "approved"}
             )
-            payload = template_rules.create_payload(template._to_spec())
+            payload = template_payloads.create_payload(template._to_spec())
             self.sandbox.add_template(
                 template.name,
                 category=template.category,
