@@ -1,575 +1,51 @@
-"""Meta webhook intake: X-Hub-Signature-256 check, GET handshake, payload parsing. No Odoo import.
+"""Parsing of Meta's webhook notifications into the records of :mod:`.records`. No Odoo import.
 
-``parse`` turns a WhatsApp Business Account notification into plain frozen records: inbound
-messages, delivery statuses, template updates and the changes it does not interpret. Anything
-malformed raises :class:`WebhookError` with a short message naming the offending path.
+Every part of a well-formed notification stands alone: an entry, change, message or status that
+cannot be read becomes a :class:`~.records.Rejected` record with its reason, and the others are
+parsed as usual.
 """
 
-import hashlib
-import hmac
-import json
 import math
 import re
-from collections.abc import Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 
-SIGNATURE_PREFIX = "sha256="
-
-
-def sign(body: bytes, app_secret: str) -> str:
-    """The ``X-Hub-Signature-256`` header value Meta sends for ``body``."""
-    digest = hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
-    return SIGNATURE_PREFIX + digest
-
-
-def signing_secrets(body: bytes, header, app_secrets) -> frozenset:
-    """The secrets among ``app_secrets`` whose signature of the raw ``body`` is ``header``.
-
-    Every candidate is compared in constant time; a missing or garbled header matches none. The
-    caller decides which accounts a body may speak for from the secrets that signed it.
-    """
-    if not header or not isinstance(header, str) or not header.startswith(SIGNATURE_PREFIX):
-        return frozenset()
-    if isinstance(app_secrets, str):
-        app_secrets = [app_secrets]
-    given = header.strip().encode()
-    return frozenset(
-        secret
-        for secret in set(app_secrets)
-        if secret and hmac.compare_digest(sign(body, secret).encode(), given)
-    )
-
-
-def verify_signature(body: bytes, header, app_secrets) -> bool:
-    """True when ``header`` is a valid signature of the raw ``body`` with one of ``app_secrets``."""
-    return bool(signing_secrets(body, header, app_secrets))
-
-
-# --------------------------------------------------------------------------------------------
-# Errors and constants
-# --------------------------------------------------------------------------------------------
-
-MAX_BODY_BYTES = 3 * 1024 * 1024
-"""Largest webhook body accepted; the controller answers 413 above it, ``parse`` refuses it."""
-
-MAX_ID_CHARS = 256
-"""Longest id (wamid, phone number id, WhatsApp id, BSUID, template id) an event may carry.
-
-Meta's ids are well under 200 characters; a longer one is refused before it reaches a unique
-btree index (whose entries are limited to about 2,700 bytes).
-"""
-MAX_DEPTH = 32
-"""JSON nesting kept; deeper parts (Meta's deepest is about 8) are replaced by ``None``."""
-MAX_INT_DIGITS = 40
-"""Integers longer than this are read as ``None`` (Python refuses to parse past 4,300 digits)."""
-MIN_TIMESTAMP = 946684800  # 2000-01-01T00:00:00Z
-MAX_TIMESTAMP = 4102444800  # 2100-01-01T00:00:00Z
-_INT32 = 2**31
-
-WABA_OBJECT = "whatsapp_business_account"
-MESSAGES_FIELD = "messages"
-TEMPLATE_FIELDS = frozenset(
-    {
-        "message_template_status_update",
-        "message_template_quality_update",
-        "message_template_components_update",
-        "template_category_update",
-    }
+from . import safe_json
+from .records import (
+    ACCOUNT_FIELDS,
+    MAX_ID_CHARS,
+    MAX_TIMESTAMP,
+    MEDIA_TYPES,
+    MESSAGES_FIELD,
+    MIN_TIMESTAMP,
+    TEMPLATE_FIELDS,
+    WABA_OBJECT,
+    AccountError,
+    AccountUpdate,
+    ButtonReply,
+    ContactPhone,
+    Context,
+    InboundMessage,
+    InteractiveReply,
+    Location,
+    Media,
+    MessageError,
+    Order,
+    OrderItem,
+    OtherChange,
+    Pricing,
+    Reaction,
+    Rejected,
+    Restriction,
+    SharedContact,
+    StatusUpdate,
+    SystemNotice,
+    TemplateUpdate,
+    WebhookBatch,
+    WebhookError,
 )
-ACCOUNT_FIELDS = frozenset(
-    {
-        "account_update",
-        "account_review_update",
-        "account_alerts",
-        "business_capability_update",
-        "phone_number_quality_update",
-        "phone_number_name_update",
-    }
-)
-MEDIA_TYPES = frozenset({"image", "document", "audio", "video", "sticker"})
+
 _DIGITS = re.compile(r"[0-9]+")
-# JSON escapes of what PostgreSQL cannot store (NUL) or encode (a lone UTF-16 surrogate).
-_UNSAFE_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-class WebhookError(ValueError):
-    """A webhook request or body that is malformed; the message is short and human readable."""
-
-
-class HandshakeError(WebhookError):
-    """Meta's GET verification request was refused (wrong mode, token or missing challenge)."""
-
-
-# --------------------------------------------------------------------------------------------
-# GET handshake
-# --------------------------------------------------------------------------------------------
-
-
-def handshake(params: Mapping[str, str], verify_tokens) -> str:
-    """Answer Meta's subscription check: return ``hub.challenge`` or raise :class:`HandshakeError`.
-
-    ``params`` is the query string (``hub.mode``, ``hub.verify_token``, ``hub.challenge``);
-    ``verify_tokens`` is one token or an iterable of them. Every configured token is compared in
-    constant time and empty tokens never match. The caller must send the challenge back as
-    ``text/plain``.
-    """
-    if params.get("hub.mode") != "subscribe":
-        raise HandshakeError("hub.mode is not 'subscribe'")
-    if not _token_matches(params.get("hub.verify_token"), verify_tokens):
-        raise HandshakeError("hub.verify_token does not match")
-    challenge = params.get("hub.challenge")
-    if not isinstance(challenge, str) or not challenge:
-        raise HandshakeError("hub.challenge is missing")
-    return challenge
-
-
-def _token_matches(given, verify_tokens) -> bool:
-    """Constant-time comparison of ``given`` against every non-empty configured token."""
-    if not isinstance(given, str) or not given:
-        return False
-    if verify_tokens is None:
-        verify_tokens = ()
-    elif isinstance(verify_tokens, str):
-        verify_tokens = (verify_tokens,)
-    given_bytes = given.encode()
-    matched = False
-    for token in verify_tokens:
-        if isinstance(token, str) and token and hmac.compare_digest(token.encode(), given_bytes):
-            matched = True
-    return matched
-
-
-# --------------------------------------------------------------------------------------------
-# Records
-# --------------------------------------------------------------------------------------------
-
-
-def _digest(*parts) -> str:
-    """A short stable hash of JSON-able ``parts``: the identity of events that carry no id."""
-    text = json.dumps(parts, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()[:40]
-
-
-@dataclass(frozen=True, slots=True)
-class MessageError:
-    """One entry of an ``errors`` array (webhook, message or status level)."""
-
-    code: int | None
-    title: str = ""
-    message: str = ""
-    details: str = ""
-    href: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Media:
-    """Media object of an image, document, audio, video or sticker message.
-
-    Download it by ``id``; newer webhooks also carry a short-lived download ``url``.
-    """
-
-    id: str
-    mime_type: str = ""
-    sha256: str = ""
-    filename: str = ""
-    caption: str = ""
-    voice: bool = False
-    animated: bool = False
-    url: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Location:
-    """A shared location."""
-
-    latitude: float
-    longitude: float
-    name: str = ""
-    address: str = ""
-    url: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class ContactPhone:
-    """One phone of a shared contact card: the number, its label and its own WhatsApp id."""
-
-    phone: str
-    type: str = ""
-    wa_id: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class SharedContact:
-    """One contact card of a ``contacts`` message."""
-
-    name: str
-    phones: tuple[ContactPhone, ...] = ()
-    emails: tuple[str, ...] = ()
-    organization: str = ""
-    raw: dict = field(default_factory=dict)
-
-    @property
-    def wa_ids(self) -> tuple[str, ...]:
-        return tuple(phone.wa_id for phone in self.phones if phone.wa_id)
-
-
-@dataclass(frozen=True, slots=True)
-class InteractiveReply:
-    """Reply to an interactive message: ``button_reply``, ``list_reply`` or ``nfm_reply`` (Flow).
-
-    For a Flow reply ``id`` is None, ``title`` is the reply body and ``response`` the decoded
-    ``response_json`` object (None when absent or not a JSON object).
-    """
-
-    kind: str
-    id: str | None
-    title: str = ""
-    description: str = ""
-    name: str = ""
-    response: dict | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ButtonReply:
-    """Quick-reply button of a template message (message type ``button``)."""
-
-    payload: str
-    text: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Reaction:
-    """Reaction to ``message_id``; an empty ``emoji`` means the reaction was removed."""
-
-    message_id: str
-    emoji: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Context:
-    """What a message replies to or how it was forwarded."""
-
-    from_: str = ""
-    id: str = ""
-    forwarded: bool = False
-    frequently_forwarded: bool = False
-    referred_product: dict | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class OrderItem:
-    """One product line of an ``order`` message."""
-
-    product_retailer_id: str
-    quantity: int | None = None
-    item_price: float | None = None
-    currency: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Order:
-    """A cart sent from a catalog (message type ``order``)."""
-
-    catalog_id: str
-    text: str = ""
-    items: tuple[OrderItem, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class SystemNotice:
-    """A ``system`` message, e.g. ``user_changed_number`` (then ``new_wa_id`` is set)."""
-
-    kind: str
-    body: str = ""
-    new_wa_id: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class InboundMessage:
-    """A message a WhatsApp user sent to one of our phone numbers.
-
-    The sender is ``wa_id`` (``from``, the phone number as digits) and/or ``user_id`` (the
-    business-scoped user id, BSUID, of a user who may hide the number behind a ``username``): at
-    least one of them is set. ``text`` is a human readable summary for the thread; the attribute
-    named like ``type`` holds the content (``media`` for the media types); ``subtype`` is the kind
-    of an ``unsupported`` message (e.g. ``edit``); ``raw`` is the message object as received.
-    """
-
-    waba_id: str
-    phone_number_id: str
-    display_phone_number: str
-    wa_id: str
-    profile_name: str
-    wamid: str
-    timestamp: int
-    type: str
-    text: str = ""
-    media: Media | None = None
-    location: Location | None = None
-    contacts: tuple[SharedContact, ...] = ()
-    interactive: InteractiveReply | None = None
-    button: ButtonReply | None = None
-    reaction: Reaction | None = None
-    context: Context | None = None
-    referral: dict | None = None
-    errors: tuple[MessageError, ...] = ()
-    raw: dict = field(default_factory=dict)
-    order: Order | None = None
-    system: SystemNotice | None = None
-    user_id: str = ""
-    username: str = ""
-    subtype: str = ""
-
-    @property
-    def key(self) -> str:
-        """Stable identity of the event, used to store redeliveries once."""
-        return "msg:" + self.wamid
-
-    @property
-    def sender(self) -> str:
-        """The sender's number when Meta shares it, else its BSUID."""
-        return self.wa_id or self.user_id
-
-
-@dataclass(frozen=True, slots=True)
-class Pricing:
-    """The ``pricing`` block of a status (``pricing_model`` e.g. ``PMP``)."""
-
-    billable: bool | None
-    pricing_model: str = ""
-    category: str = ""
-    type: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class StatusUpdate:
-    """Delivery status of a message we sent; ``status`` is lower-cased (sent, delivered, ...)."""
-
-    waba_id: str
-    phone_number_id: str
-    wamid: str
-    status: str
-    timestamp: int
-    recipient_id: str = ""
-    conversation_id: str = ""
-    conversation_origin: str = ""
-    conversation_expiration: int | None = None
-    pricing: Pricing | None = None
-    errors: tuple[MessageError, ...] = ()
-    biz_opaque_callback_data: str = ""
-    raw: dict = field(default_factory=dict)
-    display_phone_number: str = ""
-    recipient_user_id: str = ""
-
-    @property
-    def key(self) -> str:
-        """Stable identity of the event, used to store redeliveries once."""
-        return f"st:{self.wamid}:{self.status}"
-
-
-@dataclass(frozen=True, slots=True)
-class TemplateUpdate:
-    """A template status, quality, category or components change (``field`` tells which).
-
-    ``category`` is the template's category as Meta sees it after a status change;
-    ``rejection_reason`` / ``rejection_recommendation`` explain a rejection. A category *notice*
-    (``correct_category`` set) announces that the category will become ``correct_category`` at
-    ``category_update_at``: nothing has changed yet.
-    """
-
-    waba_id: str
-    field: str
-    event: str
-    template_id: str
-    name: str = ""
-    language: str = ""
-    reason: str = ""
-    new_quality_score: str = ""
-    previous_quality_score: str = ""
-    new_category: str = ""
-    previous_category: str = ""
-    timestamp: int | None = None
-    raw: dict = field(default_factory=dict)
-    category: str = ""
-    rejection_reason: str = ""
-    rejection_recommendation: str = ""
-    correct_category: str = ""
-    category_update_at: int | None = None
-
-    @property
-    def key(self) -> str:
-        """Stable identity of the event; a missing part (e.g. no entry ``time``) reads as ''."""
-        change = self.event or self.new_quality_score or self.new_category
-        if self.correct_category:
-            change = f"notice:{self.correct_category}:{self.category_update_at or ''}"
-        timestamp = "" if self.timestamp is None else str(self.timestamp)
-        return f"tpl:{self.template_id}:{self.field}:{change}:{timestamp}"
-
-
-@dataclass(frozen=True, slots=True)
-class Restriction:
-    """One ``restriction_info`` item of an account update (e.g. no business-initiated chats)."""
-
-    type: str
-    expiration: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class AccountUpdate:
-    """A change of the business account or of one of its phone numbers.
-
-    ``field`` is the webhook field (``account_update``, ``phone_number_quality_update``,
-    ``phone_number_name_update``, ``business_capability_update``...), ``event`` Meta's event name
-    (``ACCOUNT_VIOLATION``, ``DISABLED_UPDATE``, ``FLAGGED``, ``UPGRADE``...). The phone number
-    it concerns, when it names one, is ``display_phone_number`` (digits). ``messaging_limit`` is
-    the tier Meta now allows (``TIER_250``, ``TIER_2K``, ..., ``TIER_UNLIMITED``) and
-    ``previous_limit`` the one before; ``daily_conversation_limit`` is a numeric limit of a
-    capability update.
-    """
-
-    waba_id: str
-    field: str
-    event: str = ""
-    display_phone_number: str = ""
-    timestamp: int | None = None
-    ban_state: str = ""
-    ban_date: str = ""
-    violation_type: str = ""
-    restrictions: tuple[Restriction, ...] = ()
-    messaging_limit: str = ""
-    previous_limit: str = ""
-    daily_conversation_limit: int | None = None
-    decision: str = ""
-    requested_name: str = ""
-    rejection_reason: str = ""
-    raw: dict = field(default_factory=dict)
-
-    @property
-    def key(self) -> str:
-        """Stable identity: these changes carry no id, so their content and date make one."""
-        return f"acct:{self.waba_id}:{self.field}:{_digest(self.timestamp, self.raw)}"
-
-
-@dataclass(frozen=True, slots=True)
-class AccountError:
-    """An error Meta reports for a phone number outside any message (``value.errors``), e.g.
-    130429 when a burst went past the throughput limit."""
-
-    waba_id: str
-    phone_number_id: str
-    error: MessageError
-    timestamp: int | None = None
-    display_phone_number: str = ""
-    raw: dict = field(default_factory=dict)
-
-    @property
-    def key(self) -> str:
-        return f"err:{self.phone_number_id}:{_digest(self.timestamp, self.raw)}"
-
-
-@dataclass(frozen=True, slots=True)
-class Rejected:
-    """A part of a well-formed notification that could not be read: kept, never silently lost.
-
-    ``where`` is its path in the body, ``reason`` why it was refused and ``raw`` the part itself;
-    ``waba_id`` and ``phone_number_id`` say, when known, which account it belongs to.
-    """
-
-    where: str
-    reason: str
-    raw: object = None
-    waba_id: str = ""
-    phone_number_id: str = ""
-
-    @property
-    def key(self) -> str:
-        return f"bad:{_digest(self.where, self.raw, self.waba_id, self.phone_number_id)}"
-
-
-@dataclass(frozen=True, slots=True)
-class OtherChange:
-    """A change of a field this module does not interpret (``security``, ``flows``...)."""
-
-    waba_id: str
-    field: str
-    value: dict
-    timestamp: int | None = None
-
-    @property
-    def key(self) -> str:
-        return f"other:{self.waba_id}:{self.field}:{_digest(self.timestamp, self.value)}"
-
-
-@dataclass(frozen=True, slots=True)
-class WebhookBatch:
-    """Everything one webhook POST carried, in body order within each list.
-
-    ``errors`` holds the webhook-level ``value.errors`` (also as :attr:`account_errors`, with
-    their phone number); ``profile_names`` maps the sender (``wa_id`` or BSUID) to the WhatsApp
-    profile name from ``value.contacts``; ``rejected`` the parts that could not be read.
-    ``len()`` counts :attr:`events` only.
-    """
-
-    messages: list[InboundMessage] = field(default_factory=list)
-    statuses: list[StatusUpdate] = field(default_factory=list)
-    template_updates: list[TemplateUpdate] = field(default_factory=list)
-    other: list[OtherChange] = field(default_factory=list)
-    errors: list[MessageError] = field(default_factory=list)
-    profile_names: dict[str, str] = field(default_factory=dict)
-    account_updates: list[AccountUpdate] = field(default_factory=list)
-    account_errors: list[AccountError] = field(default_factory=list)
-    rejected: list[Rejected] = field(default_factory=list)
-
-    @property
-    def events(self) -> list:
-        """Every record that carries a ``key``: messages, statuses, template and account updates,
-        account errors, then the changes not interpreted and the rejected parts."""
-        return [
-            *self.messages,
-            *self.statuses,
-            *self.template_updates,
-            *self.account_updates,
-            *self.account_errors,
-            *self.other,
-            *self.rejected,
-        ]
-
-    def __len__(self) -> int:
-        return len(self.events)
-
-
-# --------------------------------------------------------------------------------------------
-# Which accounts an event speaks for
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Routes:
-    """Where events go: ``by_phone`` maps a phone number id, ``by_waba`` a business account id
-    and ``by_display`` a displayed number (digits) to the configured account(s)."""
-
-    by_phone: Mapping[str, object] = field(default_factory=dict)
-    by_waba: Mapping[str, frozenset] = field(default_factory=dict)
-    by_display: Mapping[str, object] = field(default_factory=dict)
-
-
-def owners(event, routes: Routes) -> frozenset:
-    """The accounts ``event`` belongs to; empty when it names none that is configured.
-
-    A message, status or webhook-level error names its phone number id; a template change its
-    business account; an account change its business account, narrowed to one number when it
-    names a displayed number we know.
-    """
-    phone_number_id = getattr(event, "phone_number_id", "")
-    if phone_number_id:
-        owner = routes.by_phone.get(phone_number_id)
-        return frozenset() if owner is None else frozenset({owner})
-    display = getattr(event, "display_phone_number", "")
-    if isinstance(event, AccountUpdate) and display and display in routes.by_display:
-        return frozenset({routes.by_display[display]})
-    return frozenset(routes.by_waba.get(getattr(event, "waba_id", ""), ()))
+_INT32 = 2**31
 
 
 # --------------------------------------------------------------------------------------------
@@ -587,7 +63,7 @@ def parse(body) -> WebhookBatch:
     parsed as usual. Unknown keys, fields and message types are tolerated; strings lose NUL
     characters and lone surrogates, numbers are bounded (see the module constants).
     """
-    payload = _decode(body)
+    payload = safe_json.decode(body)
     if payload.get("object") != WABA_OBJECT:
         raise WebhookError(f"'object' is not {WABA_OBJECT!r}")
     entries = payload.get("entry")
@@ -608,119 +84,6 @@ def _rejecting(batch: WebhookBatch, where: str, raw, waba_id: str = "", phone_nu
         yield
     except WebhookError as error:
         batch.rejected.append(Rejected(where, _short(str(error)), raw, waba_id, phone_number_id))
-
-
-def _decode(body) -> dict:
-    """The JSON object of ``body``, with strings and numbers made safe to store."""
-    if isinstance(body, dict):
-        try:
-            text = json.dumps(body, allow_nan=False)
-        except (ValueError, TypeError, RecursionError):
-            return _sanitize(body)
-        return _sanitize(body) if _needs_sanitizing(text, body) else body
-    if isinstance(body, (bytes, bytearray, memoryview)):
-        body = bytes(body)
-        if len(body) > MAX_BODY_BYTES:
-            raise WebhookError("body is too large")
-        try:
-            body = body.decode("utf-8")
-        except UnicodeDecodeError:
-            raise WebhookError("body is not valid UTF-8")
-    if not isinstance(body, str):
-        raise WebhookError(f"unsupported body type {type(body).__name__}")
-    if len(body) > MAX_BODY_BYTES:
-        raise WebhookError("body is too large")
-    try:
-        payload = json.loads(
-            body,
-            parse_int=_bounded_int,
-            parse_float=_finite_float,
-            parse_constant=lambda _name: None,  # NaN, Infinity: not JSON, not storable
-        )
-    except (ValueError, RecursionError):
-        raise WebhookError("body is not valid JSON")
-    if not isinstance(payload, dict):
-        raise WebhookError("body is not a JSON object")
-    return _sanitize(payload) if _needs_sanitizing(body, payload) else payload
-
-
-def _needs_sanitizing(text: str, payload: dict) -> bool:
-    """Whether the JSON ``text`` of ``payload`` holds what cannot be stored as it is."""
-    if _UNSAFE_ESCAPE.search(text):
-        return True
-    # fewer containers than the depth limit cannot nest past it: no walk for most bodies
-    return text.count("{") + text.count("[") > MAX_DEPTH and _nested_deeper_than(payload, MAX_DEPTH)
-
-
-def _bounded_int(text: str):
-    return int(text) if len(text.lstrip("-")) <= MAX_INT_DIGITS else None
-
-
-def _finite_float(text: str):
-    number = float(text)
-    return number if math.isfinite(number) else None
-
-
-def _clean_text(text: str) -> str:
-    if "\x00" in text:
-        text = text.replace("\x00", "")
-    return _SURROGATE.sub("\ufffd", text)
-
-
-def _nested_deeper_than(value, limit: int) -> bool:
-    """Whether ``value`` nests containers more than ``limit`` deep (iterative: no recursion)."""
-    stack = [(value, 0)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict):
-            children = item.values()
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
-        if depth >= limit:
-            return True
-        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
-    return False
-
-
-def _sanitize(value):
-    """A copy of decoded JSON that PostgreSQL can store: strings (keys included) without NUL or
-    lone surrogates, non-finite or absurd numbers as None, nesting cut at ``MAX_DEPTH``."""
-
-    def clean_scalar(item):
-        if isinstance(item, str):
-            return _clean_text(item)
-        if isinstance(item, float) and not math.isfinite(item):
-            return None
-        if isinstance(item, int) and not isinstance(item, bool) and abs(item) >= 10**MAX_INT_DIGITS:
-            return None
-        return item
-
-    def shell(item, depth):
-        if not isinstance(item, (dict, list)):
-            return clean_scalar(item)
-        if depth >= MAX_DEPTH:
-            return None
-        return {} if isinstance(item, dict) else []
-
-    root = shell(value, 0)
-    stack = [(value, root, 0)]
-    while stack:
-        source, target, depth = stack.pop()
-        if isinstance(source, dict):
-            pairs = ((_clean_text(str(key)), child) for key, child in source.items())
-        else:
-            pairs = enumerate(source)
-        for key, child in pairs:
-            copy = shell(child, depth + 1)
-            if isinstance(target, dict):
-                target[key] = copy
-            else:
-                target.append(copy)
-            if isinstance(copy, (dict, list)):
-                stack.append((child, copy, depth + 1))
-    return root
 
 
 def _parse_entry(entry, where: str, batch: WebhookBatch) -> None:
@@ -969,7 +332,7 @@ def _interactive_content(raw: dict, msg_type: str, where: str) -> dict:
             id=None,
             title=_text(reply.get("body")),
             name=_text(reply.get("name")),
-            response=_json_object(reply.get("response_json")),
+            response=safe_json.json_object(reply.get("response_json")),
         )
     else:
         interactive = InteractiveReply(
@@ -1329,21 +692,3 @@ def _coordinate(value, bound: float, where: str) -> float:
     if number is None or not -bound <= number <= bound:
         raise WebhookError(f"{where} is not a coordinate")
     return number
-
-
-def _json_object(value) -> dict | None:
-    """A dict, or a JSON string holding an object (Flow ``response_json``); else None."""
-    if isinstance(value, dict):
-        return value
-    if isinstance(value, str) and len(value) <= 256 * 1024:
-        try:
-            decoded = json.loads(
-                value,
-                parse_int=_bounded_int,
-                parse_float=_finite_float,
-                parse_constant=lambda _name: None,
-            )
-        except (ValueError, RecursionError):
-            return None
-        return _sanitize(decoded) if isinstance(decoded, dict) else None
-    return None
