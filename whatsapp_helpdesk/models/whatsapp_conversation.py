@@ -4,10 +4,10 @@ from datetime import timedelta
 
 import psycopg2
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import html2plaintext
 
-from ..tools import routing
+from ..tools import cloud_api, routing
 
 _logger = logging.getLogger(__name__)
 
@@ -16,6 +16,23 @@ ORDER_REF = re.compile(r"\b(S\d{4,})\b", re.IGNORECASE)
 # Meta's customer-service window: free-form messages are allowed this long after the customer's
 # last message; afterwards only approved templates (error 131047).
 SERVICE_WINDOW = timedelta(hours=24)
+# Where a conversation sends and whether its window is open: written by the webhook processing and
+# the send methods (as superuser), never by a user: a user moving the number or the window would
+# send past the checks. Set once by a user creating a conversation: account and number.
+IDENTITY_FIELDS = frozenset({"account_id", "phone_e164", "wa_id"})
+SYSTEM_FIELDS = IDENTITY_FIELDS | {
+    "last_inbound_at",
+    "window_end",
+    "first_inbound_at",
+    "last_message_at",
+    "last_direction",
+    "unread_count",
+    "first_response_at",
+    "first_response_hours",
+    "resolved_at",
+    "resolution_hours",
+    "auto_reply_fired",
+}
 
 
 class WhatsappConversation(models.Model):
@@ -112,6 +129,29 @@ class WhatsappConversation(models.Model):
             "There is already a conversation with this number on this WhatsApp account.",
         ),
     ]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.su:
+            for vals in vals_list:
+                self._check_system_fields(set(vals) - IDENTITY_FIELDS)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if not self.env.su:
+            self._check_system_fields(vals)
+        return super().write(vals)
+
+    @api.model
+    def _check_system_fields(self, field_names):
+        forbidden = SYSTEM_FIELDS.intersection(field_names)
+        if forbidden:
+            raise AccessError(
+                self.env._(
+                    "These fields of a WhatsApp conversation are kept by the system: %(fields)s",
+                    fields=", ".join(sorted(forbidden)),
+                )
+            )
 
     @api.depends("partner_id.name", "profile_name", "phone_e164")
     def _compute_name(self):
@@ -376,13 +416,11 @@ class WhatsappConversation(models.Model):
             mail_message = self.with_context(whatsapp_no_send=True).message_post(
                 body=body, message_type="comment", subtype_xmlid="mail.mt_comment"
             )
-        self.write({"last_direction": "out", "unread_count": 0})
+        self.sudo().write({"last_direction": "out", "unread_count": 0})
         if not self.env.user._is_superuser() and not self.env.user.share:
             self._record_first_response()
-        message = self.env["whatsapp.message"].create(
+        return self._queue(
             {
-                "conversation_id": self.id,
-                "direction": "out",
                 "message_type": "text",
                 "body": body,
                 "mail_message_id": mail_message.id,
@@ -390,7 +428,48 @@ class WhatsappConversation(models.Model):
                 "res_id": record.id if record else False,
             }
         )
-        return message
+
+    def _queue(self, values):
+        """Create an outbound message once the send method checked it: as superuser, since users
+        never write the outbox themselves; returned in the caller's environment."""
+        self.ensure_one()
+        message = (
+            self.env["whatsapp.message"]
+            .sudo()
+            .create({**values, "conversation_id": self.id, "direction": "out"})
+        )
+        return message.with_env(self.env)
+
+    def _send_media(self, attachment, *, caption=None, record=None):
+        """Queue a file (image, video, audio or document) inside the 24-hour window.
+
+        The attachment is checked with the sender's rights: nobody sends what they cannot open.
+        """
+        self.ensure_one()
+        attachment.ensure_one()
+        self._check_can_reply()
+        self._check_window_open()
+        self.env["whatsapp.message"]._check_attachment_readable(attachment)
+        attachment = attachment.sudo()
+        caption = (caption or "").strip()
+        mail_message = self.with_context(whatsapp_no_send=True).message_post(
+            body=caption or attachment.name,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+        )
+        self.sudo().write({"last_direction": "out", "unread_count": 0})
+        return self._queue(
+            {
+                "message_type": cloud_api.media_type(attachment.mimetype),
+                "body": caption or False,
+                "attachment_id": attachment.id,
+                "media_mime_type": attachment.mimetype,
+                "media_filename": attachment.name,
+                "mail_message_id": mail_message.id,
+                "res_model": record._name if record else False,
+                "res_id": record.id if record else False,
+            }
+        )
 
     def _send_template(self, template, *, record=None, notification_key=None):
         """Queue an approved template in the customer's language; allowed outside the window.
@@ -402,6 +481,14 @@ class WhatsappConversation(models.Model):
         partner = self.partner_id
         variant = template._variant_for(partner)
         variant._check_sendable()
+        if variant.company_id and variant.company_id != self.company_id:
+            raise UserError(
+                self.env._(
+                    "The template %(name)s belongs to another company than this conversation.",
+                    name=variant.name,
+                )
+            )
+        variant._check_header_attachment()
         values = variant._render_values(record, partner)
         preview = variant._preview_for(values)
         mail_message = self.env["mail.message"]
@@ -409,10 +496,8 @@ class WhatsappConversation(models.Model):
             mail_message = self.with_context(whatsapp_no_send=True).message_post(
                 body=preview, message_type="comment", subtype_xmlid="mail.mt_comment"
             )
-        return self.env["whatsapp.message"].create(
+        return self._queue(
             {
-                "conversation_id": self.id,
-                "direction": "out",
                 "message_type": "template",
                 "template_id": variant.id,
                 "template_values": values,
@@ -442,13 +527,7 @@ class WhatsappConversation(models.Model):
         mail_message = self.with_context(whatsapp_no_send=True).message_post(
             body=body, message_type="comment", subtype_xmlid="mail.mt_comment", author_id=bot.id
         )
-        values = {
-            "conversation_id": self.id,
-            "direction": "out",
-            "message_type": "text",
-            "body": body,
-            "mail_message_id": mail_message.id,
-        }
+        values = {"message_type": "text", "body": body, "mail_message_id": mail_message.id}
         if buttons:
             values.update(
                 message_type="interactive",
@@ -483,7 +562,7 @@ class WhatsappConversation(models.Model):
                     },
                 },
             )
-        return self.env["whatsapp.message"].sudo().create(values)
+        return self._queue(values)
 
     def _hand_to_person(self):
         """The customer asked for a person: route to an agent and say so."""
@@ -625,10 +704,11 @@ class WhatsappConversation(models.Model):
                 )
 
     def action_close(self):
+        self.check_access("write")
         now = fields.Datetime.now()
         for conversation in self:
             start = conversation.first_inbound_at or conversation.create_date
-            conversation.write(
+            conversation.sudo().write(
                 {
                     "state": "closed",
                     "resolved_at": now,

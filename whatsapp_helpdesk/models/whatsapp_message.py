@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from ..tools import cloud_api, pacing, sender
@@ -193,6 +193,7 @@ class WhatsappMessage(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        self._check_outbox_writer()
         conversations = self.env["whatsapp.conversation"].browse(
             [vals["conversation_id"] for vals in vals_list if vals.get("conversation_id")]
         )
@@ -204,6 +205,34 @@ class WhatsappMessage(models.Model):
         if any(m.direction == "out" and m.state == "queued" for m in messages):
             self._trigger_send()
         return messages
+
+    def write(self, vals):
+        if vals:
+            self._check_outbox_writer()
+        return super().write(vals)
+
+    @api.model
+    def _check_outbox_writer(self):
+        """Rows are written by code only: the conversation's send methods (after their checks),
+        the outbox cron and the webhook processing, all as superuser. A user writing a row
+        directly could send any attachment, payload or state past those checks."""
+        if not self.env.su:
+            raise AccessError(
+                self.env._(
+                    "WhatsApp messages are sent from a conversation, a record or the composer; "
+                    "they cannot be created or changed directly."
+                )
+            )
+
+    @api.model
+    def _check_attachment_readable(self, attachments):
+        """Nobody sends on WhatsApp a file they could not open in Odoo: checked with the rights
+        of the environment's user (the sender). On ir.attachment, ``check_access`` applies only
+        the model's access rights; ``check`` applies the rules of the record the file is attached
+        to, and keeps unattached files private to their creator."""
+        attachments = attachments.with_env(self.env)
+        attachments.check_access("read")
+        attachments.check("read")
 
     @api.model
     def _trigger_send(self):
@@ -483,12 +512,23 @@ class WhatsappMessage(models.Model):
     def _failure_type(self, failure_type):
         return failure_type if failure_type in FAILURE_TYPE_KEYS else "unknown_error"
 
+    def _check_outbox_action(self):
+        """Retry and cancel: for agents who can read these messages and may answer in their
+        conversations (the rows are then written as superuser, see _check_outbox_writer)."""
+        if self.env.su:
+            return
+        if not self.env.user.has_group("whatsapp_helpdesk.group_whatsapp_user"):
+            raise AccessError(self.env._("Only WhatsApp users can retry or cancel messages."))
+        self.check_access("read")
+        self.conversation_id._check_can_reply()
+
     def action_retry(self):
         """Queue failed or unknown messages again: the user decides, knowing it may double."""
+        self._check_outbox_action()
         retriable = self.filtered(
             lambda m: m.direction == "out" and m.state in ("failed", "unknown")
         )
-        retriable.write(
+        retriable.sudo().write(
             {
                 "state": "queued",
                 "attempt_count": 0,
@@ -502,9 +542,10 @@ class WhatsappMessage(models.Model):
             self._trigger_send()
 
     def action_cancel(self):
-        self.filtered(lambda m: m.state in ("queued", "failed", "unknown")).write(
-            {"state": "canceled"}
-        )
+        self._check_outbox_action()
+        self.filtered(
+            lambda m: m.direction == "out" and m.state in ("queued", "failed", "unknown")
+        ).sudo().write({"state": "canceled"})
 
     # ------------------------------------------------------------------
     # Status webhooks

@@ -7,6 +7,7 @@ from . import (
     test_intake_processing,
     test_notifications,
     test_outbox,
+    test_outbox_access,
     test_partner,
     test_security,
     test_templates,

@@ -1,0 +1,224 @@
+"""Issue 8, section 4, finding 1: agents send through the conversation's checked methods only."""
+
+import base64
+
+from markupsafe import Markup
+from odoo import Command
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import Form, TransactionCase, new_test_user, tagged
+
+from .common import WhatsappCase
+from .test_templates import TemplateCase
+
+PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\x00" * 32)
+
+
+class OutboxAccessCase(WhatsappCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.agent = cls.wa_user
+        cls.manager = new_test_user(
+            cls.env,
+            login="wa_outbox_manager",
+            groups="base.group_user,whatsapp_helpdesk.group_whatsapp_manager",
+        )
+        # a file nobody but its creator may open: unattached, created by the superuser
+        cls.private_file = cls.env["ir.attachment"].create(
+            {"name": "payroll.png", "datas": PNG, "mimetype": "image/png"}
+        )
+        # a file of another company's conversation: neither its agents nor its managers see it
+        _company, other_account = cls.make_company_account()
+        foreign = other_account._get_conversation(cls.customer)
+        cls.foreign_file = cls.env["ir.attachment"].create(
+            {
+                "name": "foreign.png",
+                "datas": PNG,
+                "mimetype": "image/png",
+                "res_model": "whatsapp.conversation",
+                "res_id": foreign.id,
+            }
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestOutboxAccess(OutboxAccessCase, TransactionCase):
+    def test_agent_cannot_create_a_message_directly(self):
+        conversation = self.open_window()
+        Message = self.env["whatsapp.message"].with_user(self.agent)
+        with self.assertRaises(AccessError):
+            Message.create(
+                {
+                    "conversation_id": conversation.id,
+                    "direction": "out",
+                    "message_type": "image",
+                    "attachment_id": self.private_file.id,
+                }
+            )
+        with self.assertRaises(AccessError):
+            conversation.with_user(self.agent).write(
+                {
+                    "message_ids_wa": [
+                        Command.create(
+                            {
+                                "direction": "out",
+                                "message_type": "interactive",
+                                "payload": {"type": "button"},
+                            }
+                        )
+                    ]
+                }
+            )
+        self.assertFalse(conversation.message_ids_wa.filtered(lambda m: m.direction == "out"))
+
+    def test_nobody_writes_outbox_fields_directly(self):
+        conversation = self.open_window()
+        message = conversation._send_text("Olá")
+        for user in (self.agent, self.manager):
+            for values in (
+                {"state": "queued", "attempt_count": 0},
+                {"attachment_id": self.private_file.id, "message_type": "image"},
+                {"payload": {"type": "button"}, "template_values": {"body": {"1": "x"}}},
+                {"direction": "out", "wamid": "wamid.FORGED"},
+            ):
+                with self.assertRaises(AccessError, msg=f"{user.login} wrote {list(values)}"):
+                    message.with_user(user).write(values)
+            with self.assertRaises(AccessError):
+                self.env["whatsapp.message"].with_user(user).create(
+                    {"conversation_id": conversation.id, "direction": "out", "body": "x"}
+                )
+        self.assertRecordValues(message, [{"state": "queued", "attachment_id": False}])
+
+    def test_agent_cannot_move_the_number_or_open_the_window(self):
+        conversation = self.account._get_conversation(self.customer).with_user(self.agent)
+        self.assertFalse(conversation.window_open)
+        for values in (
+            {"last_inbound_at": "2099-01-01 00:00:00"},
+            {"wa_id": "15550001111"},
+            {"phone_e164": "+15550001111"},
+            {"account_id": self.account.id},
+            {"unread_count": 0},
+        ):
+            with self.assertRaises(AccessError, msg=list(values)):
+                conversation.write(values)
+        with self.assertRaises(AccessError):
+            self.env["whatsapp.conversation"].with_user(self.agent).create(
+                {"account_id": self.account.id, "phone_e164": "+15550001111", "wa_id": "1555"}
+            )
+        self.assertFalse(conversation.window_open)
+
+    def test_agent_still_answers_and_closes_through_the_screens(self):
+        conversation = self.open_window().with_user(self.agent)
+        conversation.message_post(
+            body=Markup("<p>Bom dia!</p>"), message_type="comment", subtype_xmlid="mail.mt_comment"
+        )
+        sent = conversation.message_ids_wa.filtered(lambda m: m.direction == "out")
+        self.assertRecordValues(sent, [{"body": "Bom dia!", "state": "queued"}])
+        self.assertEqual(sent.create_uid, self.agent, "queued on the agent's behalf")
+        self.assertEqual(conversation.last_direction, "out")
+        conversation.action_close()
+        self.assertEqual(conversation.state, "closed")
+
+    def test_media_is_checked_with_the_senders_rights(self):
+        conversation = self.open_window().with_user(self.agent)
+        for attachment in (self.private_file, self.foreign_file):
+            with self.assertRaises(AccessError, msg=attachment.name):
+                conversation._send_media(attachment.with_user(self.agent))
+        self.assertFalse(conversation.message_ids_wa.filtered(lambda m: m.direction == "out"))
+        own = (
+            self.env["ir.attachment"]
+            .with_user(self.agent)
+            .create({"name": "catalogue.png", "datas": PNG, "mimetype": "image/png"})
+        )
+        message = conversation._send_media(own, caption="Nosso catálogo")
+        self.assertRecordValues(
+            message, [{"message_type": "image", "attachment_id": own.id, "state": "queued"}]
+        )
+        with self.mock_cloud_api({"id": "media.1"}, self.sent_answer("wamid.M1")) as calls:
+            self.env["whatsapp.message"]._cron_send()
+        self.assertEqual(message.state, "sent")
+        self.assertTrue(calls[0][1].endswith("/media"))
+        self.assertEqual(
+            calls[1][2]["json"]["image"], {"id": "media.1", "caption": "Nosso catálogo"}
+        )
+
+    def test_media_needs_the_window(self):
+        conversation = self.account._get_conversation(self.customer).with_user(self.agent)
+        own = (
+            self.env["ir.attachment"]
+            .with_user(self.agent)
+            .create({"name": "late.png", "datas": PNG, "mimetype": "image/png"})
+        )
+        with self.assertRaisesRegex(UserError, "24-hour"):
+            conversation._send_media(own)
+
+    def test_retry_and_cancel_buttons_with_an_access_check(self):
+        conversation = self.open_window()
+        message = conversation._send_text("primeira")
+        other = conversation._send_text("segunda")
+        (message | other).sudo().write({"state": "failed", "failure_type": "server"})
+        message.with_user(self.agent).action_retry()
+        self.assertRecordValues(message, [{"state": "queued", "failure_type": False}])
+        other.with_user(self.agent).action_cancel()
+        self.assertEqual(other.state, "canceled")
+        # an agent of another team neither sees nor retries the conversation's messages
+        team = self.env["helpdesk.ticket.team"].create({"name": "Closed team"})
+        conversation.team_id = team
+        message.sudo().state = "failed"
+        with self.assertRaises(AccessError):
+            message.with_user(self.agent).action_retry()
+        # someone else's conversation in an assignee-only team: read, but no retry
+        team.write({"user_ids": [Command.link(self.agent.id)], "whatsapp_only_assignee": True})
+        conversation.user_id = self.manager
+        with self.assertRaisesRegex(UserError, "handling this conversation"):
+            message.with_user(self.agent).action_retry()
+        # outside the WhatsApp groups there is no retry either
+        clerk = new_test_user(self.env, login="wa_clerk", groups="base.group_user")
+        with self.assertRaises(AccessError):
+            message.with_user(clerk).action_cancel()
+        self.assertEqual(message.state, "failed")
+
+
+@tagged("post_install", "-at_install")
+class TestTemplateHeaderAccess(OutboxAccessCase, TemplateCase, TransactionCase):
+    def test_header_media_is_checked_when_set(self):
+        template = self.make_template(header_type="image").with_user(self.manager)
+        with self.assertRaises(AccessError):
+            template.header_attachment_id = self.private_file
+        with self.assertRaises(AccessError):
+            template.header_attachment_id = self.foreign_file
+        upload = (
+            self.env["ir.attachment"]
+            .with_user(self.manager)
+            .create({"name": "header.png", "datas": PNG, "mimetype": "image/png"})
+        )
+        template.header_attachment_id = upload
+        self.assertRecordValues(
+            upload.sudo(), [{"res_model": "whatsapp.template", "res_id": template.id}]
+        )
+
+    def test_header_media_is_checked_when_an_agent_sends(self):
+        self.open_window()
+        template = self.make_template(
+            status="approved", model_id=False, body="Olá, temos novidades.", header_type="image"
+        )
+        # set as superuser: the file stays the other conversation's, under its rules
+        template.header_attachment_id = self.foreign_file
+        form = Form(
+            self.env["whatsapp.composer"]
+            .with_user(self.agent)
+            .with_context(default_partner_id=self.customer.id)
+        )
+        form.account_id = self.account
+        form.template_id = template
+        composer = form.save()
+        with self.assertRaises(AccessError):
+            composer.action_send()
+        self.assertFalse(self.env["whatsapp.message"].search([("template_id", "=", template.id)]))
+        # an uploaded header becomes the template's: agents who may use the template send it
+        upload = self.env["ir.attachment"].create(
+            {"name": "header.png", "datas": PNG, "mimetype": "image/png"}
+        )
+        template.header_attachment_id = upload
+        composer.action_send()
+        self.assertTrue(self.env["whatsapp.message"].search([("template_id", "=", template.id)]))
