@@ -347,8 +347,9 @@ class WhatsappMessage(models.Model):
     def _plan_sends(self):
         """[(client, jobs, pacer, workers)] per account; payload problems fail their row now."""
         planned = []
-        for account in self.account_id:
-            messages = self.filtered(lambda m, account=account: m.account_id == account)
+        sendable = self._fail_claim_time_problems()
+        for account in sendable.account_id:
+            messages = sendable.filtered(lambda m, account=account: m.account_id == account)
             try:
                 client = account._get_api_client(session=account._sending_session())
             except UserError as error:
@@ -374,6 +375,50 @@ class WhatsappMessage(models.Model):
                 )
                 planned.append((client, jobs, pacer, account._sending_workers()))
         return planned
+
+    def _fail_claim_time_problems(self):
+        """Fail the claimed messages that may no longer leave; return the others."""
+        blocked = self.browse()
+        for message in self:
+            problem = message._claim_time_problem()
+            if problem:
+                message._record_failure(*problem)
+                blocked |= message
+        return self - blocked
+
+    def _claim_time_problem(self):
+        """(failure type, reason) when this message may no longer leave, else None.
+
+        What the screens checked when the message was queued, checked again when it leaves: since
+        then the customer may have opted out (a delayed notification), the window may have closed
+        (a retry the next day), or the account or template may belong to another company.
+        """
+        self.ensure_one()
+        conversation = self.conversation_id
+        company = conversation.company_id
+        template_company = self.template_id.company_id
+        if (
+            self.account_id != conversation.account_id
+            or self.account_id.company_id != company
+            or (template_company and template_company != company)
+        ):
+            return "config", self.env._(
+                "The WhatsApp account or template does not belong to the conversation's company."
+            )
+        if self.message_type == "template":
+            if self.env["whatsapp.optin"]._opted_out(
+                conversation.phone_e164, self.template_id.category
+            ):
+                return "opted_out", self.env._(
+                    "The customer opted out of these messages after this one was queued."
+                )
+            return None
+        if not conversation.window_open:
+            return "window_closed", self.env._(
+                "The 24-hour customer service window closed before the message left: only an "
+                "approved template can be sent now."
+            )
+        return None
 
     @api.model
     def _apply_outcomes(self, outcomes):
@@ -523,7 +568,10 @@ class WhatsappMessage(models.Model):
         self.conversation_id._check_can_reply()
 
     def action_retry(self):
-        """Queue failed or unknown messages again: the user decides, knowing it may double."""
+        """Queue failed or unknown messages again: the user decides, knowing it may double.
+
+        What the cron re-checks when it claims the row (window, opt-out, company) still applies.
+        """
         self._check_outbox_action()
         retriable = self.filtered(
             lambda m: m.direction == "out" and m.state in ("failed", "unknown")

@@ -4,6 +4,8 @@ import unicodedata
 from odoo import api, fields, models
 
 CATEGORIES = [("utility", "Utility (orders, payments, deliveries)"), ("marketing", "Marketing")]
+# Meta's template categories and the opt-in they need
+TEMPLATE_CATEGORIES = {"MARKETING": "marketing", "UTILITY": "utility"}
 DEFAULT_OPTOUT_KEYWORDS = (
     "STOP, STOP ALL, UNSUBSCRIBE, CANCEL, 退订, 取消订阅, 停止, BAJA, CANCELAR, ALTO, "
     "PARAR, SAIR, DESCADASTRAR, BERHENTI"
@@ -66,6 +68,20 @@ class WhatsappOptin(models.Model):
     @api.model
     def _is_opted_in(self, number, category):
         return self._states([number], category).get(number) == "opted_in"
+
+    @api.model
+    def _opted_out(self, number, template_category):
+        """Whether a template of ``template_category`` (Meta's: MARKETING, UTILITY...) may no
+        longer go to ``number``: the customer opted out of that category, or, for marketing,
+        is on the blacklist. Authentication codes are asked for: they always go."""
+        category = TEMPLATE_CATEGORIES.get(template_category)
+        if not number or not category:
+            return False
+        if self._states([number], category).get(number) == "opted_out":
+            return True
+        return category == "marketing" and bool(
+            self.env["phone.blacklist"].sudo().search_count([("number", "=", number)], limit=1)
+        )
 
     @api.model
     def _record(self, number, state, *, partner=None, categories=None, source="manual", note=None):

@@ -1,12 +1,15 @@
-"""Issue 8, section 4, finding 1: agents send through the conversation's checked methods only."""
+"""Issue 8, section 4: agents send through the conversation's checked methods only (finding 1),
+and the send cron checks again what may leave (finding 2)."""
 
 import base64
+from datetime import timedelta
 
 from markupsafe import Markup
-from odoo import Command
+from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, TransactionCase, new_test_user, tagged
 
+from ..tools import cloud_api, payloads
 from .common import WhatsappCase
 from .test_templates import TemplateCase
 
@@ -222,3 +225,111 @@ class TestTemplateHeaderAccess(OutboxAccessCase, TemplateCase, TransactionCase):
         template.header_attachment_id = upload
         composer.action_send()
         self.assertTrue(self.env["whatsapp.message"].search([("template_id", "=", template.id)]))
+
+
+@tagged("post_install", "-at_install")
+class TestClaimTimeChecks(OutboxAccessCase, TemplateCase, TransactionCase):
+    """Finding 2: the send cron checks again, when it claims a message, what the screens checked
+    when it was queued; a message failing the check is failed with its reason, never sent."""
+
+    def promotion(self, **values):
+        return self.make_template(
+            name="promo",
+            status="approved",
+            model_id=False,
+            category="MARKETING",
+            body="Promoção de verão: 20% em tudo!",
+            **values,
+        )
+
+    def assert_failed_unsent(self, message, failure_type):
+        with self.mock_cloud_api(self.sent_answer("wamid.NEVER")) as calls:
+            self.env["whatsapp.message"]._cron_send()
+        self.assertRecordValues(message, [{"state": "failed", "failure_type": failure_type}])
+        self.assertFalse(calls, "nothing left")
+
+    def close_window(self, conversation):
+        conversation.last_inbound_at = fields.Datetime.now() - timedelta(hours=25)
+
+    def test_window_closed_before_the_claim(self):
+        conversation = self.open_window()
+        text = conversation._send_text("Olá")
+        buttons = conversation._send_bot_text("Tudo certo?", offer_person=True)
+        own = self.env["ir.attachment"].create(
+            {"name": "photo.png", "datas": PNG, "mimetype": "image/png"}
+        )
+        media = conversation._send_media(own)
+        self.assertEqual(buttons.message_type, "interactive")
+        self.close_window(conversation)
+        for message in text | buttons | media:
+            self.assert_failed_unsent(message, "window_closed")
+        self.assertIn("24-hour", text.failure_reason)
+
+    def test_a_retry_after_the_window_is_failed_not_sent(self):
+        conversation = self.open_window()
+        with self.mock_cloud_api(cloud_api.RetryableError("down", code=2, failure_type="server")):
+            message = conversation._send_text("primeira tentativa")
+            for _attempt in range(5):
+                message.sudo().next_attempt_at = False
+                self.env["whatsapp.message"]._cron_send()
+        self.assertEqual(message.state, "failed")
+        self.close_window(conversation)
+        message.with_user(self.agent).action_retry()
+        self.assertEqual(message.state, "queued")
+        self.assert_failed_unsent(message, "window_closed")
+
+    def test_templates_still_leave_after_the_window(self):
+        conversation = self.open_window()
+        message = conversation._send_template(self.promotion())
+        self.close_window(conversation)
+        with self.mock_cloud_api(self.sent_answer("wamid.T1")) as calls:
+            self.env["whatsapp.message"]._cron_send()
+        self.assertEqual(message.state, "sent")
+        self.assertEqual(len(calls), 1)
+
+    def test_marketing_to_a_customer_who_opted_out_since(self):
+        conversation = self.open_window()
+        template = self.promotion()
+        blacklisted = conversation._send_template(template)
+        self.env["phone.blacklist"].sudo().add(conversation.phone_e164)
+        self.assert_failed_unsent(blacklisted, "opted_out")
+        self.env["phone.blacklist"].sudo().remove(conversation.phone_e164)
+        stopped = conversation._send_template(template)
+        self.env["whatsapp.optin"]._record(
+            conversation.phone_e164, "opted_out", categories=["marketing"]
+        )
+        self.assert_failed_unsent(stopped, "opted_out")
+        # an order update is not marketing: it still goes to a customer who stopped promotions
+        update = conversation._send_template(
+            self.make_template(status="approved"), record=self.order
+        )
+        with self.mock_cloud_api(self.sent_answer("wamid.U1")):
+            self.env["whatsapp.message"]._cron_send()
+        self.assertEqual(update.state, "sent")
+
+    def test_a_delayed_notification_respects_a_stop_sent_meanwhile(self):
+        conversation = self.open_window()
+        message = conversation._send_template(
+            self.make_template(status="approved"), record=self.order
+        )
+        self.deliver(self.inbound(None, payloads.text_message(self.customer_wa_id, "PARAR")))
+        self.assert_failed_unsent(message, "opted_out")
+
+    def test_template_or_account_of_another_company(self):
+        conversation = self.open_window()
+        other_company = self.env["res.company"].search([("name", "=", "Other Co")])
+        other_account = self.env["whatsapp.account"].search([("company_id", "=", other_company.id)])
+        foreign = self.promotion(account_id=other_account.id)
+        # queued before the checks existed, or by code that skipped them
+        message = conversation._queue(
+            {"message_type": "template", "template_id": foreign.id, "body": "x"}
+        )
+        self.assert_failed_unsent(message, "config")
+        moved = conversation._send_text("Olá")
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE whatsapp_message SET account_id = %s WHERE id = %s",
+            (other_account.id, moved.id),
+        )
+        moved.invalidate_recordset()
+        self.assert_failed_unsent(moved, "config")
