@@ -1,5 +1,6 @@
 import logging
 import re
+from collections import defaultdict
 from datetime import timedelta
 
 import psycopg2
@@ -43,6 +44,7 @@ class WhatsappConversation(models.Model):
     _inherit = ["mail.thread"]
     _order = "last_message_at desc, id desc"
     _rec_names_search = ["name", "wa_id", "partner_id"]
+    _check_company_auto = True
 
     name = fields.Char(compute="_compute_name", store=True)
     account_id = fields.Many2one(
@@ -75,7 +77,9 @@ class WhatsappConversation(models.Model):
     ticket_ids = fields.One2many("helpdesk.ticket", "whatsapp_conversation_id", "Tickets")
     ticket_count = fields.Integer(compute="_compute_ticket_count")
     team_id = fields.Many2one("helpdesk.ticket.team", index=True, tracking=True, check_company=True)
-    user_id = fields.Many2one("res.users", "Assigned To", index=True, tracking=True)
+    user_id = fields.Many2one(
+        "res.users", "Assigned To", index=True, tracking=True, check_company=True
+    )
     source = fields.Char(help="Entry point: website, ad_referral, qr, keyword:<word>.")
     tag_ids = fields.Many2many(
         "helpdesk.ticket.tag",
@@ -288,18 +292,23 @@ class WhatsappConversation(models.Model):
     # ------------------------------------------------------------------
 
     def _route(self):
-        """Give unassigned conversations a team, then an online agent by the team's policy."""
+        """Give unassigned conversations a team of their company, then an online agent by the
+        team's policy (this runs as superuser from the processing cron)."""
         Team = self.env["helpdesk.ticket.team"].sudo()
         teams = Team.search([("whatsapp_enabled", "=", True)])
         if not teams:
             return
         now = fields.Datetime.now()
         in_hours = {team.id: team._whatsapp_in_hours(now) for team in teams}
-        plain_teams = [team._whatsapp_routing_team() for team in teams]
+        plain_teams = defaultdict(list)
+        for team in teams:
+            plain_teams[team.company_id.id].append(team._whatsapp_routing_team())
         waiting = self.filtered(lambda c: not c.user_id and c.state == "open")
         for conversation in waiting.filtered(lambda c: not c.team_id):
             match = routing.match_team(
-                conversation._routing_conversation(), plain_teams, in_hours=in_hours
+                conversation._routing_conversation(),
+                plain_teams[conversation.company_id.id],
+                in_hours=in_hours,
             )
             if match:
                 conversation.team_id = Team.browse(match.id)
@@ -312,8 +321,13 @@ class WhatsappConversation(models.Model):
         watchers = self.env["res.users"].sudo()
         for conversation in self:
             watchers |= conversation.user_id | conversation.team_id.user_ids
-        if self.filtered(lambda c: not c.team_id):
-            watchers |= self.env.ref("whatsapp_helpdesk.group_whatsapp_user").sudo().users
+        unrouted = self.filtered(lambda c: not c.team_id)
+        if unrouted:
+            watchers |= (
+                self.env.ref("whatsapp_helpdesk.group_whatsapp_user")
+                .sudo()
+                .users.filtered(lambda user: user.company_ids & unrouted.company_id)
+            )
         if watchers:
             watchers._bus_send("whatsapp_helpdesk/inbox", {"conversation_ids": self.ids})
         for conversation in self.filtered("user_id"):
@@ -345,7 +359,12 @@ class WhatsappConversation(models.Model):
             return
         for message in messages:
             text = (message.body or "").lower()
-            found = tags.filtered(lambda t, text=text: t.name and t.name.lower() in text)
+            company = message.conversation_id.company_id
+            found = tags.filtered(
+                lambda t, text=text, company=company: (
+                    t.company_id in (company, company.browse()) and t.name.lower() in text
+                )
+            )
             if found - message.conversation_id.tag_ids:
                 message.conversation_id.sudo().tag_ids = [fields.Command.link(t.id) for t in found]
 
@@ -369,7 +388,12 @@ class WhatsappConversation(models.Model):
             conversation.user_id = self.env.user
             if not conversation.team_id:
                 conversation.team_id = self.env["helpdesk.ticket.team"].search(
-                    [("user_ids", "in", self.env.uid), ("whatsapp_enabled", "=", True)], limit=1
+                    [
+                        ("user_ids", "in", self.env.uid),
+                        ("whatsapp_enabled", "=", True),
+                        ("company_id", "=", conversation.company_id.id),
+                    ],
+                    limit=1,
                 )
 
     def _check_can_reply(self):
@@ -688,7 +712,8 @@ class WhatsappConversation(models.Model):
             for message in names[order.name]:
                 conversation = message.conversation_id
                 if (
-                    order.partner_id.commercial_partner_id
+                    order.company_id != conversation.company_id
+                    or order.partner_id.commercial_partner_id
                     != conversation.partner_id.commercial_partner_id
                 ):
                     continue  # someone else's order: never leak it into this thread

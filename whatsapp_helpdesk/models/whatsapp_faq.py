@@ -19,7 +19,13 @@ class WhatsappFaq(models.Model):
     questions = fields.Text(required=True, help="One phrasing per line.")
     keywords = fields.Char(help="Comma-separated words that point to this entry.")
     answer = fields.Text(required=True)
-    company_id = fields.Many2one("res.company", default=lambda self: self.env.company)
+    company_id = fields.Many2one(
+        "res.company",
+        required=True,
+        index=True,
+        default=lambda self: self.env.company,
+        help="Answers customers writing to this company's WhatsApp numbers only.",
+    )
 
     def _to_entry(self):
         self.ensure_one()
@@ -42,7 +48,10 @@ class WhatsappFaq(models.Model):
     @api.model
     def _answer(self, conversation, text):
         """Answer ``text`` when an entry matches confidently, with a "talk to a person" button."""
-        entries = self.sudo().search([("active", "=", True)])
+        # the processing cron runs as superuser: a company's entries answer its numbers only
+        entries = self.sudo().search(
+            [("active", "=", True), ("company_id", "=", conversation.company_id.id)]
+        )
         if not entries or not (text or "").strip():
             return False
         matcher = faq.Matcher([entry._to_entry() for entry in entries], threshold=self._threshold())

@@ -407,7 +407,7 @@ class WhatsappMessage(models.Model):
             )
         if self.message_type == "template":
             if self.env["whatsapp.optin"]._opted_out(
-                conversation.phone_e164, self.template_id.category
+                conversation.phone_e164, self.template_id.category, company
             ):
                 return "opted_out", self.env._(
                     "The customer opted out of these messages after this one was queued."

@@ -21,7 +21,8 @@ def normalize_keyword(text):
 
 
 class WhatsappOptin(models.Model):
-    """Whether a customer's number agreed to WhatsApp messages of a category, and how."""
+    """Whether a customer's number agreed to WhatsApp messages of a category from a company, and
+    how. Consent is given to a company: a STOP to one company's number leaves the others'."""
 
     _name = "whatsapp.optin"
     _description = "WhatsApp Opt-in"
@@ -48,47 +49,72 @@ class WhatsappOptin(models.Model):
     date = fields.Datetime(required=True, default=fields.Datetime.now)
     user_id = fields.Many2one("res.users", default=lambda self: self.env.user)
     note = fields.Char()
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
 
     _sql_constraints = [
         (
             "number_category_uniq",
-            "unique(phone_e164, category)",
-            "One opt-in per number and category.",
+            "unique(company_id, phone_e164, category)",
+            "One opt-in per company, number and category.",
         ),
     ]
 
     @api.model
-    def _states(self, numbers, category):
-        """{number: state} for ``numbers`` in ``category`` (missing: never asked)."""
+    def _states(self, numbers, category, company=None):
+        """{number: state} for ``numbers`` in ``category`` with ``company`` (default: the
+        current one; missing: never asked)."""
+        company = company or self.env.company
         records = self.sudo().search(
-            [("phone_e164", "in", list(numbers)), ("category", "=", category)]
+            [
+                ("phone_e164", "in", list(numbers)),
+                ("category", "=", category),
+                ("company_id", "=", company.id),
+            ]
         )
         return {record.phone_e164: record.state for record in records}
 
     @api.model
-    def _is_opted_in(self, number, category):
-        return self._states([number], category).get(number) == "opted_in"
+    def _is_opted_in(self, number, category, company=None):
+        return self._states([number], category, company).get(number) == "opted_in"
 
     @api.model
-    def _opted_out(self, number, template_category):
+    def _opted_out(self, number, template_category, company=None):
         """Whether a template of ``template_category`` (Meta's: MARKETING, UTILITY...) may no
-        longer go to ``number``: the customer opted out of that category, or, for marketing,
-        is on the blacklist. Authentication codes are asked for: they always go."""
+        longer go to ``number`` from ``company``: the customer opted out of that category, or,
+        for marketing, is on the blacklist. Authentication codes are asked for: they always go."""
         category = TEMPLATE_CATEGORIES.get(template_category)
         if not number or not category:
             return False
-        if self._states([number], category).get(number) == "opted_out":
+        if self._states([number], category, company).get(number) == "opted_out":
             return True
         return category == "marketing" and bool(
             self.env["phone.blacklist"].sudo().search_count([("number", "=", number)], limit=1)
         )
 
     @api.model
-    def _record(self, number, state, *, partner=None, categories=None, source="manual", note=None):
-        """Set ``state`` for ``number`` in ``categories`` (default: all); the blacklist follows."""
+    def _record(
+        self,
+        number,
+        state,
+        *,
+        partner=None,
+        categories=None,
+        source="manual",
+        note=None,
+        company=None,
+    ):
+        """Set ``state`` for ``number`` in ``categories`` (default: all) with ``company`` (default:
+        the current one). The blacklist, shared by all companies, holds the numbers that opted
+        out of everything with at least one company."""
         categories = categories or [key for key, _label in CATEGORIES]
+        company = company or self.env.company
         Optin = self.sudo()
-        existing = {o.category: o for o in Optin.search([("phone_e164", "=", number)])}
+        existing = {
+            o.category: o
+            for o in Optin.search([("phone_e164", "=", number), ("company_id", "=", company.id)])
+        }
         values = {
             "state": state,
             "source": source,
@@ -106,13 +132,24 @@ class WhatsappOptin(models.Model):
                         "phone_e164": number,
                         "category": category,
                         "partner_id": partner.id if partner else False,
+                        "company_id": company.id,
                     }
                 )
         blacklist = self.env["phone.blacklist"].sudo()
         if state == "opted_out" and set(categories) >= {key for key, _label in CATEGORIES}:
             blacklist._add([number], message=note)
-        elif state == "opted_in":
+        elif state == "opted_in" and not self._opted_out_of_everything(number):
             blacklist._remove([number], message=note)
+
+    @api.model
+    def _opted_out_of_everything(self, number):
+        """Whether some company still has ``number`` opted out of every category."""
+        groups = self.sudo()._read_group(
+            [("phone_e164", "=", number), ("state", "=", "opted_out")],
+            ["company_id"],
+            ["__count"],
+        )
+        return any(count >= len(CATEGORIES) for _company, count in groups)
 
     @api.model
     def _keywords(self, kind):
@@ -145,4 +182,5 @@ class WhatsappOptin(models.Model):
                 partner=message.partner_id,
                 source="keyword",
                 note=self.env._("Keyword %(word)s received on WhatsApp", word=word),
+                company=message.conversation_id.company_id,
             )

@@ -5,6 +5,7 @@ from . import (
     test_helpdesk,
     test_inbox,
     test_intake_processing,
+    test_multi_company,
     test_notifications,
     test_outbox,
     test_outbox_access,
