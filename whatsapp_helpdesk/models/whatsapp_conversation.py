@@ -6,7 +6,7 @@ from datetime import timedelta
 import psycopg2
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import html2plaintext
+from odoo.tools import html2plaintext, plaintext2html
 
 from ..tools import cloud_api, routing
 
@@ -651,7 +651,8 @@ class WhatsappConversation(models.Model):
             .create(
                 {
                     "name": text.splitlines()[0][:80],
-                    "description": text,
+                    # the customer's words are text: escaped, never markup in the HTML field
+                    "description": plaintext2html(text),
                     "partner_id": self.partner_id.id,
                     "channel_id": self.env["helpdesk.ticket"]._whatsapp_channel().id,
                     "whatsapp_conversation_id": self.id,

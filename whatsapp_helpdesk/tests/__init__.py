@@ -3,6 +3,7 @@ from . import (
     test_controller,
     test_end_to_end,
     test_helpdesk,
+    test_inbound_text,
     test_inbox,
     test_intake_processing,
     test_multi_company,
