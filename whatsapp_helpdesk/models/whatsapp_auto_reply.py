@@ -106,12 +106,15 @@ class WhatsappAutoReply(models.Model):
             if faq.wants_human(text, conversation.language):
                 conversation._hand_to_person()
                 continue
-            fired = self._fire(conversation, message, plain, now)
+            owns, live = conversation._person_presence()
+            kinds = autoreply.allowed_kinds(person_owns=owns, person_live=live)
+            fired = self._fire(conversation, message, [r for r in plain if r.kind in kinds], now)
             if not fired.filtered(lambda r: r.kind == "keyword"):
                 self.env["whatsapp.faq"]._answer(conversation, text)
 
     @api.model
     def _fire(self, conversation, message, plain, now):
+        """Send the answers ``autoreply.choose`` picks among ``plain`` rules; remember when."""
         # one indexed lookup, not the whole history: this runs for every inbound message
         previous = (
             self.env["whatsapp.message"]

@@ -17,6 +17,9 @@ ORDER_REF = re.compile(r"\b(S\d{4,})\b", re.IGNORECASE)
 # Meta's customer-service window: free-form messages are allowed this long after the customer's
 # last message; afterwards only approved templates (error 131047).
 SERVICE_WINDOW = timedelta(hours=24)
+# The bot stays quiet this long after a person wrote in the conversation (minutes; the
+# whatsapp_helpdesk.bot_quiet_minutes system parameter overrides it).
+DEFAULT_BOT_QUIET_MINUTES = 30
 # Where a conversation sends and whether its window is open: written by the webhook processing and
 # the send methods (as superuser), never by a user: a user moving the number or the window would
 # send past the checks. Set once by a user creating a conversation: account and number.
@@ -33,6 +36,9 @@ SYSTEM_FIELDS = IDENTITY_FIELDS | {
     "resolved_at",
     "resolution_hours",
     "auto_reply_fired",
+    "faq_answered",
+    "handed_over_at",
+    "last_agent_reply_at",
 }
 
 
@@ -115,6 +121,19 @@ class WhatsappConversation(models.Model):
     sla_breached = fields.Boolean(compute="_compute_sla_breached", store=True)
     auto_reply_fired = fields.Json(
         help="When each auto-reply rule last answered: {rule id: epoch}."
+    )
+    faq_answered = fields.Json(
+        help="When the FAQ bot last gave each entry's answer: {entry id: epoch}."
+    )
+    handed_over_at = fields.Datetime(
+        "Handed to a Person",
+        readonly=True,
+        help="The customer asked for a person: the bot stays quiet until the conversation closes.",
+    )
+    last_agent_reply_at = fields.Datetime(
+        "Agent Last Wrote",
+        readonly=True,
+        help="A person's last message: the bot stays quiet for a while after it.",
     )
     sale_order_ids = fields.Many2many(
         "sale.order",
@@ -440,9 +459,7 @@ class WhatsappConversation(models.Model):
             mail_message = self.with_context(whatsapp_no_send=True).message_post(
                 body=body, message_type="comment", subtype_xmlid="mail.mt_comment"
             )
-        self.sudo().write({"last_direction": "out", "unread_count": 0})
-        if not self.env.user._is_superuser() and not self.env.user.share:
-            self._record_first_response()
+        self._record_outbound()
         return self._queue(
             {
                 "message_type": "text",
@@ -452,6 +469,33 @@ class WhatsappConversation(models.Model):
                 "res_id": record.id if record else False,
             }
         )
+
+    def _record_outbound(self):
+        """A person (not the bot, not a notification) wrote to the customer: the loop is closed
+        for now and the bot keeps quiet for a while."""
+        self.ensure_one()
+        values = {"last_direction": "out", "unread_count": 0}
+        by_person = not self.env.user._is_superuser() and not self.env.user.share
+        if by_person:
+            values["last_agent_reply_at"] = fields.Datetime.now()
+        self.sudo().write(values)
+        if by_person:
+            self._record_first_response()
+
+    def _person_presence(self):
+        """(owns, live): whether a person owns this conversation (the customer was handed over,
+        or an agent is assigned) and whether a person wrote in it within the quiet period."""
+        self.ensure_one()
+        param = (
+            self.env["ir.config_parameter"].sudo().get_param("whatsapp_helpdesk.bot_quiet_minutes")
+        )
+        try:
+            minutes = int(param) if param else DEFAULT_BOT_QUIET_MINUTES
+        except ValueError:
+            minutes = DEFAULT_BOT_QUIET_MINUTES
+        since = fields.Datetime.now() - timedelta(minutes=minutes)
+        live = bool(self.last_agent_reply_at and self.last_agent_reply_at > since)
+        return live or bool(self.handed_over_at or self.user_id), live
 
     def _queue(self, values):
         """Create an outbound message once the send method checked it: as superuser, since users
@@ -481,7 +525,7 @@ class WhatsappConversation(models.Model):
             message_type="comment",
             subtype_xmlid="mail.mt_comment",
         )
-        self.sudo().write({"last_direction": "out", "unread_count": 0})
+        self._record_outbound()
         return self._queue(
             {
                 "message_type": cloud_api.media_type(attachment.mimetype),
@@ -589,8 +633,13 @@ class WhatsappConversation(models.Model):
         return self._queue(values)
 
     def _hand_to_person(self):
-        """The customer asked for a person: route to an agent and say so."""
+        """The customer asked for a person: the bot goes quiet, routing looks for an agent, and
+        the customer is told so once (asking again changes nothing until the conversation
+        closes)."""
         self.ensure_one()
+        if self.handed_over_at:
+            return
+        self.sudo().handed_over_at = fields.Datetime.now()
         self._route()
         self._send_bot_text(
             self.env._("Thank you! A person from our team will answer you here shortly.")
@@ -737,6 +786,7 @@ class WhatsappConversation(models.Model):
             conversation.sudo().write(
                 {
                     "state": "closed",
+                    "handed_over_at": False,
                     "resolved_at": now,
                     "resolution_hours": conversation.team_id._whatsapp_work_hours(start, now),
                 }

@@ -1,8 +1,13 @@
+import time
+
 from odoo import api, fields, models
 
 from ..tools import faq
 
 DEFAULT_THRESHOLD = 0.6
+# The same entry is not given twice to a conversation within this many minutes (the
+# whatsapp_helpdesk.faq_cooldown_minutes system parameter overrides it).
+DEFAULT_COOLDOWN_MINUTES = 60
 
 
 class WhatsappFaq(models.Model):
@@ -46,8 +51,27 @@ class WhatsappFaq(models.Model):
             return DEFAULT_THRESHOLD
 
     @api.model
+    def _cooldown_seconds(self):
+        value = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("whatsapp_helpdesk.faq_cooldown_minutes")
+        )
+        try:
+            return 60 * (int(value) if value else DEFAULT_COOLDOWN_MINUTES)
+        except ValueError:
+            return 60 * DEFAULT_COOLDOWN_MINUTES
+
+    @api.model
     def _answer(self, conversation, text):
-        """Answer ``text`` when an entry matches confidently, with a "talk to a person" button."""
+        """Answer ``text`` when an entry matches confidently, with a "talk to a person" button.
+
+        Silent while a person owns the conversation (they answer), and for an entry already
+        given to this conversation within the cool-down (the customer read it; repeating it
+        answers nothing new).
+        """
+        if conversation._person_presence()[0]:
+            return False
         # the processing cron runs as superuser: a company's entries answer its numbers only
         entries = self.sudo().search(
             [("active", "=", True), ("company_id", "=", conversation.company_id.id)]
@@ -58,5 +82,12 @@ class WhatsappFaq(models.Model):
         match = matcher.match(text, conversation.language)
         if not match:
             return False
+        now = time.time()
+        answered = {int(k): v for k, v in (conversation.faq_answered or {}).items()}
+        last = answered.get(match.entry.id)
+        if last is not None and now - last < self._cooldown_seconds():
+            return False
         conversation._send_bot_text(match.entry.answer, offer_person=True)
+        answered[match.entry.id] = now
+        conversation.sudo().faq_answered = {str(k): v for k, v in answered.items()}
         return match
