@@ -17,7 +17,7 @@ class TestInboundTextIsNeverMarkup(WhatsappCase, TransactionCase):
         self.assertIn("&lt;img src=x onerror=alert(1)&gt;", html, where)
         self.assertIn("&lt;b&gt;urgente&lt;/b&gt;", html, where)
 
-    def write(self, text):
+    def customer_writes(self, text):
         self.deliver(self.inbound(None, payloads.text_message(self.customer_wa_id, text)))
         return self.env["whatsapp.conversation"].search([("wa_id", "=", self.customer_wa_id)])
 
@@ -25,7 +25,7 @@ class TestInboundTextIsNeverMarkup(WhatsappCase, TransactionCase):
         team = self.env["helpdesk.ticket.team"].create(
             {"name": "Support", "whatsapp_enabled": True, "whatsapp_ticket_keywords": "quebrado"}
         )
-        conversation = self.write(HOSTILE)
+        conversation = self.customer_writes(HOSTILE)
         self.assertEqual(conversation.team_id, team)
         ticket = conversation.ticket_ids
         self.assertEqual(len(ticket), 1)
@@ -37,7 +37,7 @@ class TestInboundTextIsNeverMarkup(WhatsappCase, TransactionCase):
 
     def test_conversation_thread_and_order_chatter(self):
         order = self.env["sale.order"].create({"partner_id": self.customer.id})
-        conversation = self.write(f"{HOSTILE} pedido {order.name}")
+        conversation = self.customer_writes(f"{HOSTILE} pedido {order.name}")
         inbound = conversation.message_ids_wa.filtered(lambda m: m.direction == "in")
         self.assert_escaped(inbound.mail_message_id.body, "conversation thread")
         self.assertEqual(conversation.sale_order_ids, order)
