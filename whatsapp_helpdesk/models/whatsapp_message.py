@@ -378,22 +378,41 @@ class WhatsappMessage(models.Model):
 
     def _fail_claim_time_problems(self):
         """Fail the claimed messages that may no longer leave; return the others."""
+        opted_out = self._opted_out_recipients()
         blocked = self.browse()
         for message in self:
-            problem = message._claim_time_problem()
+            problem = message._claim_time_problem(opted_out)
             if problem:
                 message._record_failure(*problem)
                 blocked |= message
         return self - blocked
 
-    def _claim_time_problem(self):
+    def _opted_out_recipients(self):
+        """The (company id, number, template category) of these template messages whose
+        customer opted out (see whatsapp.optin._opted_out_keys), for a whole batch at once."""
+        return self.env["whatsapp.optin"]._opted_out_keys(
+            {
+                (
+                    m.conversation_id.company_id.id,
+                    m.conversation_id.phone_e164,
+                    m.template_id.category,
+                )
+                for m in self
+                if m.message_type == "template"
+            }
+        )
+
+    def _claim_time_problem(self, opted_out=None):
         """(failure type, reason) when this message may no longer leave, else None.
 
         What the screens checked when the message was queued, checked again when it leaves: since
         then the customer may have opted out (a delayed notification), the window may have closed
         (a retry the next day), or the account or template may belong to another company.
+        ``opted_out``: _opted_out_recipients() of the batch, looked up here when not given.
         """
         self.ensure_one()
+        if opted_out is None:
+            opted_out = self._opted_out_recipients()
         conversation = self.conversation_id
         company = conversation.company_id
         template_company = self.template_id.company_id
@@ -406,9 +425,7 @@ class WhatsappMessage(models.Model):
                 "The WhatsApp account or template does not belong to the conversation's company."
             )
         if self.message_type == "template":
-            if self.env["whatsapp.optin"]._opted_out(
-                conversation.phone_e164, self.template_id.category, company
-            ):
+            if (company.id, conversation.phone_e164, self.template_id.category) in opted_out:
                 return "opted_out", self.env._(
                     "The customer opted out of these messages after this one was queued."
                 )

@@ -82,16 +82,40 @@ class WhatsappOptin(models.Model):
     @api.model
     def _opted_out(self, number, template_category, company=None):
         """Whether a template of ``template_category`` (Meta's: MARKETING, UTILITY...) may no
-        longer go to ``number`` from ``company``: the customer opted out of that category, or,
-        for marketing, is on the blacklist. Authentication codes are asked for: they always go."""
-        category = TEMPLATE_CATEGORIES.get(template_category)
-        if not number or not category:
-            return False
-        if self._states([number], category, company).get(number) == "opted_out":
-            return True
-        return category == "marketing" and bool(
-            self.env["phone.blacklist"].sudo().search_count([("number", "=", number)], limit=1)
-        )
+        longer go to ``number`` from ``company`` (default: the current one)."""
+        company = company or self.env.company
+        return bool(self._opted_out_keys({(company.id, number, template_category)}))
+
+    @api.model
+    def _opted_out_keys(self, keys):
+        """The (company id, number, template category) of ``keys`` that may no longer be sent:
+        the customer opted out of that category with that company, or, for marketing, is on the
+        blacklist. Authentication codes are asked for: they always go. Two queries for a batch.
+        """
+        keys = {key for key in keys if key[1] and key[2] in TEMPLATE_CATEGORIES}
+        if not keys:
+            return set()
+        numbers = list({number for _company, number, _category in keys})
+        opted_out = {
+            (optin.company_id.id, optin.phone_e164, optin.category)
+            for optin in self.sudo().search(
+                [("phone_e164", "in", numbers), ("state", "=", "opted_out")]
+            )
+        }
+        blacklisted = set()
+        if any(TEMPLATE_CATEGORIES[category] == "marketing" for _c, _n, category in keys):
+            blacklisted = set(
+                self.env["phone.blacklist"]
+                .sudo()
+                .search([("number", "in", numbers)])
+                .mapped("number")
+            )
+        return {
+            (company_id, number, category)
+            for company_id, number, category in keys
+            if (company_id, number, TEMPLATE_CATEGORIES[category]) in opted_out
+            or (TEMPLATE_CATEGORIES[category] == "marketing" and number in blacklisted)
+        }
 
     @api.model
     def _record(
