@@ -238,3 +238,12 @@ def test_daylight_saving_time():
 def test_unknown_time_zone():
     with pytest.raises(ValueError):
         autoreply.in_working_hours(WEEKDAYS_9_TO_18, datetime(2024, 6, 3), "Mars/Olympus")
+
+
+def test_allowed_kinds_while_a_person_handles_the_conversation():
+    everything = {autoreply.WELCOME, autoreply.OUT_OF_HOURS, autoreply.KEYWORD}
+    assert autoreply.allowed_kinds() == everything
+    owned = autoreply.allowed_kinds(person_owns=True)
+    assert owned == {autoreply.WELCOME, autoreply.OUT_OF_HOURS}, "notices only, no answers"
+    assert autoreply.allowed_kinds(person_owns=True, person_live=True) == frozenset()
+    assert autoreply.allowed_kinds(person_live=True) == frozenset()

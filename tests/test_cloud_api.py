@@ -1068,3 +1068,19 @@ def test_client_closes_only_its_own_session():
         with CloudApiClient(token=TOKEN):
             pass
     close.assert_called_once()
+
+
+@pytest.mark.parametrize(
+    ("mimetype", "expected"),
+    [
+        ("image/png", "image"),
+        ("IMAGE/JPEG", "image"),
+        ("video/mp4", "video"),
+        ("audio/ogg; codecs=opus", "audio"),
+        ("image/gif", "document"),
+        ("application/pdf", "document"),
+        (None, "document"),
+    ],
+)
+def test_media_type_of_a_file(mimetype, expected):
+    assert cloud_api.media_type(mimetype) == expected

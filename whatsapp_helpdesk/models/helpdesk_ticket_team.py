@@ -1,5 +1,6 @@
 import pytz
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 
 from ..tools import autoreply, routing
 
@@ -45,6 +46,7 @@ class HelpdeskTicketTeam(models.Model):
     whatsapp_csat_template_id = fields.Many2one(
         "whatsapp.template",
         "Satisfaction Template",
+        check_company=True,
         help="Asks for a rating when a ticket closes after the 24-hour window; its quick-reply "
         "buttons should carry csat answers.",
     )
@@ -57,12 +59,31 @@ class HelpdeskTicketTeam(models.Model):
     whatsapp_stage_template_id = fields.Many2one(
         "whatsapp.template",
         "Stage Change Template",
+        check_company=True,
         help="Sent when a WhatsApp ticket of this team changes stage (closing asks for a rating).",
     )
     whatsapp_ticket_keywords = fields.Char(
         "Ticket Keywords",
         help="Comma-separated words (complaint, broken, reclamação...) that open a ticket.",
     )
+
+    @api.constrains(
+        "whatsapp_enabled", "company_id", "whatsapp_csat_template_id", "whatsapp_stage_template_id"
+    )
+    def _check_whatsapp_company(self):
+        """A team answering WhatsApp serves one company's numbers: conversations are routed to
+        the teams of their company, and the team's templates are that company's."""
+        for team in self.filtered("whatsapp_enabled"):
+            if not team.company_id:
+                raise ValidationError(
+                    self.env._("The WhatsApp team %(team)s needs a company.", team=team.name)
+                )
+        self._check_company(["whatsapp_csat_template_id", "whatsapp_stage_template_id"])
+
+    def _whatsapp_agents(self):
+        """The team's members who may work in its company (and so see its conversations)."""
+        self.ensure_one()
+        return self.user_ids.filtered(lambda user: self.company_id in user.company_ids)
 
     def _whatsapp_routing_team(self):
         self.ensure_one()
@@ -98,10 +119,11 @@ class HelpdeskTicketTeam(models.Model):
             [("team_id", "=", self.id), ("user_id", "=", False), ("state", "=", "open")],
             order="create_date, id",
         )
-        if not waiting or not self.user_ids:
+        members = self._whatsapp_agents()
+        if not waiting or not members:
             return {}
         groups = Conversation._read_group(
-            [("user_id", "in", self.user_ids.ids), ("state", "=", "open")],
+            [("user_id", "in", members.ids), ("state", "=", "open")],
             ["user_id"],
             ["__count"],
         )
@@ -113,7 +135,7 @@ class HelpdeskTicketTeam(models.Model):
                 online=user.im_status == "online",
                 open_count=load.get(user.id, 0),
             )
-            for user in self.user_ids
+            for user in members
         ]
         pairs, cursor = routing.assign_backlog(
             [conversation._routing_conversation() for conversation in waiting],

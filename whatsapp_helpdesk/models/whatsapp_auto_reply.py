@@ -1,4 +1,5 @@
 import time
+from collections import defaultdict
 
 from odoo import api, fields, models
 
@@ -25,6 +26,7 @@ class WhatsappAutoReply(models.Model):
     _name = "whatsapp.auto.reply"
     _description = "WhatsApp Auto-Reply"
     _order = "priority, id"
+    _check_company_auto = True
 
     name = fields.Char(required=True, translate=True)
     active = fields.Boolean(default=True)
@@ -51,12 +53,20 @@ class WhatsappAutoReply(models.Model):
         required=True,
     )
     body = fields.Text("Answer", required=True, translate=True)
-    template_id = fields.Many2one("whatsapp.template", help="Sent instead of the text.")
+    template_id = fields.Many2one(
+        "whatsapp.template", check_company=True, help="Sent instead of the text."
+    )
     list_options = fields.Text(
         translate=True,
         help="Interactive list: one option per line (at most 10, 24 characters each).",
     )
-    company_id = fields.Many2one("res.company", default=lambda self: self.env.company)
+    company_id = fields.Many2one(
+        "res.company",
+        required=True,
+        index=True,
+        default=lambda self: self.env.company,
+        help="Answers customers writing to this company's WhatsApp numbers only.",
+    )
 
     def _to_rule(self):
         self.ensure_one()
@@ -77,10 +87,14 @@ class WhatsappAutoReply(models.Model):
     def _handle_inbound(self, messages):
         """Answer new customer messages with the rules that apply, then the FAQ bot."""
         rules = self.sudo().search([("active", "=", True)])
-        plain = [rule._to_rule() for rule in rules]
+        # the processing cron runs as superuser: each company's rules answer its numbers only
+        plain_by_company = defaultdict(list)
+        for rule in rules:
+            plain_by_company[rule.company_id.id].append(rule._to_rule())
         now = time.time()
         for message in messages.filtered(lambda m: m.direction == "in").sorted("id"):
             conversation = message.conversation_id.sudo()
+            plain = plain_by_company[conversation.company_id.id]
             reply_id = _reply_id(message)
             if reply_id == HUMAN_BUTTON_ID:
                 conversation._hand_to_person()
@@ -92,12 +106,15 @@ class WhatsappAutoReply(models.Model):
             if faq.wants_human(text, conversation.language):
                 conversation._hand_to_person()
                 continue
-            fired = self._fire(conversation, message, plain, now)
+            owns, live = conversation._person_presence()
+            kinds = autoreply.allowed_kinds(person_owns=owns, person_live=live)
+            fired = self._fire(conversation, message, [r for r in plain if r.kind in kinds], now)
             if not fired.filtered(lambda r: r.kind == "keyword"):
                 self.env["whatsapp.faq"]._answer(conversation, text)
 
     @api.model
     def _fire(self, conversation, message, plain, now):
+        """Send the answers ``autoreply.choose`` picks among ``plain`` rules; remember when."""
         # one indexed lookup, not the whole history: this runs for every inbound message
         previous = (
             self.env["whatsapp.message"]

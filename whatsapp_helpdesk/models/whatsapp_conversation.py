@@ -1,13 +1,14 @@
 import logging
 import re
+from collections import defaultdict
 from datetime import timedelta
 
 import psycopg2
 from odoo import api, fields, models
-from odoo.exceptions import UserError
-from odoo.tools import html2plaintext
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import html2plaintext, plaintext2html
 
-from ..tools import routing
+from ..tools import cloud_api, routing
 
 _logger = logging.getLogger(__name__)
 
@@ -16,6 +17,30 @@ ORDER_REF = re.compile(r"\b(S\d{4,})\b", re.IGNORECASE)
 # Meta's customer-service window: free-form messages are allowed this long after the customer's
 # last message; afterwards only approved templates (error 131047).
 SERVICE_WINDOW = timedelta(hours=24)
+# The bot stays quiet this long after a person wrote in the conversation (minutes; the
+# whatsapp_helpdesk.bot_quiet_minutes system parameter overrides it).
+DEFAULT_BOT_QUIET_MINUTES = 30
+# Where a conversation sends and whether its window is open: written by the webhook processing and
+# the send methods (as superuser), never by a user: a user moving the number or the window would
+# send past the checks. Set once by a user creating a conversation: account and number.
+IDENTITY_FIELDS = frozenset({"account_id", "phone_e164", "wa_id", "wa_user_id"})
+SYSTEM_FIELDS = IDENTITY_FIELDS | {
+    "last_inbound_at",
+    "window_end",
+    "first_inbound_at",
+    "last_message_at",
+    "last_direction",
+    "unread_count",
+    "first_response_at",
+    "first_response_hours",
+    "resolved_at",
+    "resolution_hours",
+    "auto_reply_fired",
+    "faq_answered",
+    "handed_over_at",
+    "last_agent_reply_at",
+    "wa_username",
+}
 
 
 class WhatsappConversation(models.Model):
@@ -26,6 +51,7 @@ class WhatsappConversation(models.Model):
     _inherit = ["mail.thread"]
     _order = "last_message_at desc, id desc"
     _rec_names_search = ["name", "wa_id", "partner_id"]
+    _check_company_auto = True
 
     name = fields.Char(compute="_compute_name", store=True)
     account_id = fields.Many2one(
@@ -66,7 +92,9 @@ class WhatsappConversation(models.Model):
     ticket_ids = fields.One2many("helpdesk.ticket", "whatsapp_conversation_id", "Tickets")
     ticket_count = fields.Integer(compute="_compute_ticket_count")
     team_id = fields.Many2one("helpdesk.ticket.team", index=True, tracking=True, check_company=True)
-    user_id = fields.Many2one("res.users", "Assigned To", index=True, tracking=True)
+    user_id = fields.Many2one(
+        "res.users", "Assigned To", index=True, tracking=True, check_company=True
+    )
     source = fields.Char(help="Entry point: website, ad_referral, qr, keyword:<word>.")
     tag_ids = fields.Many2many(
         "helpdesk.ticket.tag",
@@ -103,6 +131,19 @@ class WhatsappConversation(models.Model):
     auto_reply_fired = fields.Json(
         help="When each auto-reply rule last answered: {rule id: epoch}."
     )
+    faq_answered = fields.Json(
+        help="When the FAQ bot last gave each entry's answer: {entry id: epoch}."
+    )
+    handed_over_at = fields.Datetime(
+        "Handed to a Person",
+        readonly=True,
+        help="The customer asked for a person: the bot stays quiet until the conversation closes.",
+    )
+    last_agent_reply_at = fields.Datetime(
+        "Agent Last Wrote",
+        readonly=True,
+        help="A person's last message: the bot stays quiet for a while after it.",
+    )
     sale_order_ids = fields.Many2many(
         "sale.order",
         "whatsapp_conversation_sale_order_rel",
@@ -130,6 +171,29 @@ class WhatsappConversation(models.Model):
             "A conversation needs the customer's number or WhatsApp user id.",
         ),
     ]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.su:
+            for vals in vals_list:
+                self._check_system_fields(set(vals) - IDENTITY_FIELDS)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if not self.env.su:
+            self._check_system_fields(vals)
+        return super().write(vals)
+
+    @api.model
+    def _check_system_fields(self, field_names):
+        forbidden = SYSTEM_FIELDS.intersection(field_names)
+        if forbidden:
+            raise AccessError(
+                self.env._(
+                    "These fields of a WhatsApp conversation are kept by the system: %(fields)s",
+                    fields=", ".join(sorted(forbidden)),
+                )
+            )
 
     @api.depends("partner_id.name", "profile_name", "phone_e164", "wa_username", "wa_user_id")
     def _compute_name(self):
@@ -283,18 +347,23 @@ class WhatsappConversation(models.Model):
     # ------------------------------------------------------------------
 
     def _route(self):
-        """Give unassigned conversations a team, then an online agent by the team's policy."""
+        """Give unassigned conversations a team of their company, then an online agent by the
+        team's policy (this runs as superuser from the processing cron)."""
         Team = self.env["helpdesk.ticket.team"].sudo()
         teams = Team.search([("whatsapp_enabled", "=", True)])
         if not teams:
             return
         now = fields.Datetime.now()
         in_hours = {team.id: team._whatsapp_in_hours(now) for team in teams}
-        plain_teams = [team._whatsapp_routing_team() for team in teams]
+        plain_teams = defaultdict(list)
+        for team in teams:
+            plain_teams[team.company_id.id].append(team._whatsapp_routing_team())
         waiting = self.filtered(lambda c: not c.user_id and c.state == "open")
         for conversation in waiting.filtered(lambda c: not c.team_id):
             match = routing.match_team(
-                conversation._routing_conversation(), plain_teams, in_hours=in_hours
+                conversation._routing_conversation(),
+                plain_teams[conversation.company_id.id],
+                in_hours=in_hours,
             )
             if match:
                 conversation.team_id = Team.browse(match.id)
@@ -307,8 +376,13 @@ class WhatsappConversation(models.Model):
         watchers = self.env["res.users"].sudo()
         for conversation in self:
             watchers |= conversation.user_id | conversation.team_id.user_ids
-        if self.filtered(lambda c: not c.team_id):
-            watchers |= self.env.ref("whatsapp_helpdesk.group_whatsapp_user").sudo().users
+        unrouted = self.filtered(lambda c: not c.team_id)
+        if unrouted:
+            watchers |= (
+                self.env.ref("whatsapp_helpdesk.group_whatsapp_user")
+                .sudo()
+                .users.filtered(lambda user: user.company_ids & unrouted.company_id)
+            )
         if watchers:
             watchers._bus_send("whatsapp_helpdesk/inbox", {"conversation_ids": self.ids})
         for conversation in self.filtered("user_id"):
@@ -340,7 +414,12 @@ class WhatsappConversation(models.Model):
             return
         for message in messages:
             text = (message.body or "").lower()
-            found = tags.filtered(lambda t, text=text: t.name and t.name.lower() in text)
+            company = message.conversation_id.company_id
+            found = tags.filtered(
+                lambda t, text=text, company=company: (
+                    t.company_id in (company, company.browse()) and t.name.lower() in text
+                )
+            )
             if found - message.conversation_id.tag_ids:
                 message.conversation_id.sudo().tag_ids = [fields.Command.link(t.id) for t in found]
 
@@ -364,7 +443,12 @@ class WhatsappConversation(models.Model):
             conversation.user_id = self.env.user
             if not conversation.team_id:
                 conversation.team_id = self.env["helpdesk.ticket.team"].search(
-                    [("user_ids", "in", self.env.uid), ("whatsapp_enabled", "=", True)], limit=1
+                    [
+                        ("user_ids", "in", self.env.uid),
+                        ("whatsapp_enabled", "=", True),
+                        ("company_id", "=", conversation.company_id.id),
+                    ],
+                    limit=1,
                 )
 
     def _check_can_reply(self):
@@ -411,13 +495,9 @@ class WhatsappConversation(models.Model):
             mail_message = self.with_context(whatsapp_no_send=True).message_post(
                 body=body, message_type="comment", subtype_xmlid="mail.mt_comment"
             )
-        self.write({"last_direction": "out", "unread_count": 0})
-        if not self.env.user._is_superuser() and not self.env.user.share:
-            self._record_first_response()
-        message = self.env["whatsapp.message"].create(
+        self._record_outbound()
+        return self._queue(
             {
-                "conversation_id": self.id,
-                "direction": "out",
                 "message_type": "text",
                 "body": body,
                 "mail_message_id": mail_message.id,
@@ -425,7 +505,75 @@ class WhatsappConversation(models.Model):
                 "res_id": record.id if record else False,
             }
         )
-        return message
+
+    def _record_outbound(self):
+        """A person (not the bot, not a notification) wrote to the customer: the loop is closed
+        for now and the bot keeps quiet for a while."""
+        self.ensure_one()
+        values = {"last_direction": "out", "unread_count": 0}
+        by_person = not self.env.user._is_superuser() and not self.env.user.share
+        if by_person:
+            values["last_agent_reply_at"] = fields.Datetime.now()
+        self.sudo().write(values)
+        if by_person:
+            self._record_first_response()
+
+    def _person_presence(self):
+        """(owns, live): whether a person owns this conversation (the customer was handed over,
+        or an agent is assigned) and whether a person wrote in it within the quiet period."""
+        self.ensure_one()
+        param = (
+            self.env["ir.config_parameter"].sudo().get_param("whatsapp_helpdesk.bot_quiet_minutes")
+        )
+        try:
+            minutes = int(param) if param else DEFAULT_BOT_QUIET_MINUTES
+        except ValueError:
+            minutes = DEFAULT_BOT_QUIET_MINUTES
+        since = fields.Datetime.now() - timedelta(minutes=minutes)
+        live = bool(self.last_agent_reply_at and self.last_agent_reply_at > since)
+        return live or bool(self.handed_over_at or self.user_id), live
+
+    def _queue(self, values):
+        """Create an outbound message once the send method checked it: as superuser, since users
+        never write the outbox themselves; returned in the caller's environment."""
+        self.ensure_one()
+        message = (
+            self.env["whatsapp.message"]
+            .sudo()
+            .create({**values, "conversation_id": self.id, "direction": "out"})
+        )
+        return message.with_env(self.env)
+
+    def _send_media(self, attachment, *, caption=None, record=None):
+        """Queue a file (image, video, audio or document) inside the 24-hour window.
+
+        The attachment is checked with the sender's rights: nobody sends what they cannot open.
+        """
+        self.ensure_one()
+        attachment.ensure_one()
+        self._check_can_reply()
+        self._check_window_open()
+        self.env["whatsapp.message"]._check_attachment_readable(attachment)
+        attachment = attachment.sudo()
+        caption = (caption or "").strip()
+        mail_message = self.with_context(whatsapp_no_send=True).message_post(
+            body=caption or attachment.name,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+        )
+        self._record_outbound()
+        return self._queue(
+            {
+                "message_type": cloud_api.media_type(attachment.mimetype),
+                "body": caption or False,
+                "attachment_id": attachment.id,
+                "media_mime_type": attachment.mimetype,
+                "media_filename": attachment.name,
+                "mail_message_id": mail_message.id,
+                "res_model": record._name if record else False,
+                "res_id": record.id if record else False,
+            }
+        )
 
     def _send_template(self, template, *, record=None, notification_key=None):
         """Queue an approved template in the customer's language; allowed outside the window.
@@ -437,6 +585,14 @@ class WhatsappConversation(models.Model):
         partner = self.partner_id
         variant = template._variant_for(partner)
         variant._check_sendable()
+        if variant.company_id and variant.company_id != self.company_id:
+            raise UserError(
+                self.env._(
+                    "The template %(name)s belongs to another company than this conversation.",
+                    name=variant.name,
+                )
+            )
+        variant._check_header_attachment()
         values = variant._render_values(record, partner)
         preview = variant._preview_for(values)
         mail_message = self.env["mail.message"]
@@ -444,10 +600,8 @@ class WhatsappConversation(models.Model):
             mail_message = self.with_context(whatsapp_no_send=True).message_post(
                 body=preview, message_type="comment", subtype_xmlid="mail.mt_comment"
             )
-        return self.env["whatsapp.message"].create(
+        return self._queue(
             {
-                "conversation_id": self.id,
-                "direction": "out",
                 "message_type": "template",
                 "template_id": variant.id,
                 "template_values": values,
@@ -477,13 +631,7 @@ class WhatsappConversation(models.Model):
         mail_message = self.with_context(whatsapp_no_send=True).message_post(
             body=body, message_type="comment", subtype_xmlid="mail.mt_comment", author_id=bot.id
         )
-        values = {
-            "conversation_id": self.id,
-            "direction": "out",
-            "message_type": "text",
-            "body": body,
-            "mail_message_id": mail_message.id,
-        }
+        values = {"message_type": "text", "body": body, "mail_message_id": mail_message.id}
         if buttons:
             values.update(
                 message_type="interactive",
@@ -518,11 +666,16 @@ class WhatsappConversation(models.Model):
                     },
                 },
             )
-        return self.env["whatsapp.message"].sudo().create(values)
+        return self._queue(values)
 
     def _hand_to_person(self):
-        """The customer asked for a person: route to an agent and say so."""
+        """The customer asked for a person: the bot goes quiet, routing looks for an agent, and
+        the customer is told so once (asking again changes nothing until the conversation
+        closes)."""
         self.ensure_one()
+        if self.handed_over_at:
+            return
+        self.sudo().handed_over_at = fields.Datetime.now()
         self._route()
         self._send_bot_text(
             self.env._("Thank you! A person from our team will answer you here shortly.")
@@ -583,7 +736,8 @@ class WhatsappConversation(models.Model):
             .create(
                 {
                     "name": text.splitlines()[0][:80],
-                    "description": text,
+                    # the customer's words are text: escaped, never markup in the HTML field
+                    "description": plaintext2html(text),
                     "partner_id": self.partner_id.id,
                     "channel_id": self.env["helpdesk.ticket"]._whatsapp_channel().id,
                     "whatsapp_conversation_id": self.id,
@@ -644,7 +798,8 @@ class WhatsappConversation(models.Model):
             for message in names[order.name]:
                 conversation = message.conversation_id
                 if (
-                    order.partner_id.commercial_partner_id
+                    order.company_id != conversation.company_id
+                    or order.partner_id.commercial_partner_id
                     != conversation.partner_id.commercial_partner_id
                 ):
                     continue  # someone else's order: never leak it into this thread
@@ -660,12 +815,14 @@ class WhatsappConversation(models.Model):
                 )
 
     def action_close(self):
+        self.check_access("write")
         now = fields.Datetime.now()
         for conversation in self:
             start = conversation.first_inbound_at or conversation.create_date
-            conversation.write(
+            conversation.sudo().write(
                 {
                     "state": "closed",
+                    "handed_over_at": False,
                     "resolved_at": now,
                     "resolution_hours": conversation.team_id._whatsapp_work_hours(start, now),
                 }

@@ -1,8 +1,13 @@
+import time
+
 from odoo import api, fields, models
 
 from ..tools import faq
 
 DEFAULT_THRESHOLD = 0.6
+# The same entry is not given twice to a conversation within this many minutes (the
+# whatsapp_helpdesk.faq_cooldown_minutes system parameter overrides it).
+DEFAULT_COOLDOWN_MINUTES = 60
 
 
 class WhatsappFaq(models.Model):
@@ -19,7 +24,13 @@ class WhatsappFaq(models.Model):
     questions = fields.Text(required=True, help="One phrasing per line.")
     keywords = fields.Char(help="Comma-separated words that point to this entry.")
     answer = fields.Text(required=True)
-    company_id = fields.Many2one("res.company", default=lambda self: self.env.company)
+    company_id = fields.Many2one(
+        "res.company",
+        required=True,
+        index=True,
+        default=lambda self: self.env.company,
+        help="Answers customers writing to this company's WhatsApp numbers only.",
+    )
 
     def _to_entry(self):
         self.ensure_one()
@@ -40,14 +51,43 @@ class WhatsappFaq(models.Model):
             return DEFAULT_THRESHOLD
 
     @api.model
+    def _cooldown_seconds(self):
+        value = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("whatsapp_helpdesk.faq_cooldown_minutes")
+        )
+        try:
+            return 60 * (int(value) if value else DEFAULT_COOLDOWN_MINUTES)
+        except ValueError:
+            return 60 * DEFAULT_COOLDOWN_MINUTES
+
+    @api.model
     def _answer(self, conversation, text):
-        """Answer ``text`` when an entry matches confidently, with a "talk to a person" button."""
-        entries = self.sudo().search([("active", "=", True)])
+        """Answer ``text`` when an entry matches confidently, with a "talk to a person" button.
+
+        Silent while a person owns the conversation (they answer), and for an entry already
+        given to this conversation within the cool-down (the customer read it; repeating it
+        answers nothing new).
+        """
+        if conversation._person_presence()[0]:
+            return False
+        # the processing cron runs as superuser: a company's entries answer its numbers only
+        entries = self.sudo().search(
+            [("active", "=", True), ("company_id", "=", conversation.company_id.id)]
+        )
         if not entries or not (text or "").strip():
             return False
         matcher = faq.Matcher([entry._to_entry() for entry in entries], threshold=self._threshold())
         match = matcher.match(text, conversation.language)
         if not match:
             return False
+        now = time.time()
+        answered = {int(k): v for k, v in (conversation.faq_answered or {}).items()}
+        last = answered.get(match.entry.id)
+        if last is not None and now - last < self._cooldown_seconds():
+            return False
         conversation._send_bot_text(match.entry.answer, offer_person=True)
+        answered[match.entry.id] = now
+        conversation.sudo().faq_answered = {str(k): v for k, v in answered.items()}
         return match

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import psycopg2
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from ..tools import cloud_api, pacing, sender
@@ -205,6 +205,7 @@ class WhatsappMessage(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        self._check_outbox_writer()
         conversations = self.env["whatsapp.conversation"].browse(
             [vals["conversation_id"] for vals in vals_list if vals.get("conversation_id")]
         )
@@ -216,6 +217,34 @@ class WhatsappMessage(models.Model):
         if any(m.direction == "out" and m.state == "queued" for m in messages):
             self._trigger_send()
         return messages
+
+    def write(self, vals):
+        if vals:
+            self._check_outbox_writer()
+        return super().write(vals)
+
+    @api.model
+    def _check_outbox_writer(self):
+        """Rows are written by code only: the conversation's send methods (after their checks),
+        the outbox cron and the webhook processing, all as superuser. A user writing a row
+        directly could send any attachment, payload or state past those checks."""
+        if not self.env.su:
+            raise AccessError(
+                self.env._(
+                    "WhatsApp messages are sent from a conversation, a record or the composer; "
+                    "they cannot be created or changed directly."
+                )
+            )
+
+    @api.model
+    def _check_attachment_readable(self, attachments):
+        """Nobody sends on WhatsApp a file they could not open in Odoo: checked with the rights
+        of the environment's user (the sender). On ir.attachment, ``check_access`` applies only
+        the model's access rights; ``check`` applies the rules of the record the file is attached
+        to, and keeps unattached files private to their creator."""
+        attachments = attachments.with_env(self.env)
+        attachments.check_access("read")
+        attachments.check("read")
 
     @api.model
     def _trigger_send(self):
@@ -356,8 +385,9 @@ class WhatsappMessage(models.Model):
         One account's trouble (no token, an exception while preparing) never holds up another's.
         """
         planned = []
-        for account in self.account_id:
-            messages = self.filtered(lambda m, account=account: m.account_id == account)
+        sendable = self._fail_claim_time_problems()
+        for account in sendable.account_id:
+            messages = sendable.filtered(lambda m, account=account: m.account_id == account)
             try:
                 with self.env.cr.savepoint():
                     plan = messages._plan_account_sends(account)
@@ -401,6 +431,67 @@ class WhatsappMessage(models.Model):
             gap=account.recipient_gap,
         )
         return client, jobs, pacer, account._sending_workers()
+
+    def _fail_claim_time_problems(self):
+        """Fail the claimed messages that may no longer leave; return the others."""
+        opted_out = self._opted_out_recipients()
+        blocked = self.browse()
+        for message in self:
+            problem = message._claim_time_problem(opted_out)
+            if problem:
+                message._record_failure(*problem)
+                blocked |= message
+        return self - blocked
+
+    def _opted_out_recipients(self):
+        """The (company id, number, template category) of these template messages whose
+        customer opted out (see whatsapp.optin._opted_out_keys), for a whole batch at once."""
+        return self.env["whatsapp.optin"]._opted_out_keys(
+            {
+                (
+                    m.conversation_id.company_id.id,
+                    m.conversation_id.phone_e164,
+                    m.template_id.category,
+                )
+                for m in self
+                if m.message_type == "template"
+            }
+        )
+
+    def _claim_time_problem(self, opted_out=None):
+        """(failure type, reason) when this message may no longer leave, else None.
+
+        What the screens checked when the message was queued, checked again when it leaves: since
+        then the customer may have opted out (a delayed notification), the window may have closed
+        (a retry the next day), or the account or template may belong to another company.
+        ``opted_out``: _opted_out_recipients() of the batch, looked up here when not given.
+        """
+        self.ensure_one()
+        if opted_out is None:
+            opted_out = self._opted_out_recipients()
+        conversation = self.conversation_id
+        company = conversation.company_id
+        template_company = self.template_id.company_id
+        if (
+            self.account_id != conversation.account_id
+            or self.account_id.company_id != company
+            or (template_company and template_company != company)
+        ):
+            return "config", self.env._(
+                "The WhatsApp account or template does not belong to the conversation's company."
+            )
+        if self.message_type == "template":
+            if (company.id, conversation.phone_e164, self.template_id.category) in opted_out:
+                return "opted_out", self.env._(
+                    "The customer opted out of these messages after this one was queued."
+                )
+            return None
+        if not conversation.window_open:
+            return "window_closed", self.env._(
+                "The 24-hour customer service window closed before the message left: only an "
+                "approved template can be sent now."
+            )
+        return None
 
     @api.model
     def _apply_outcomes(self, outcomes):
@@ -539,12 +630,26 @@ class WhatsappMessage(models.Model):
     def _failure_type(self, failure_type):
         return failure_type if failure_type in FAILURE_TYPE_KEYS else "unknown_error"
 
+    def _check_outbox_action(self):
+        """Retry and cancel: for agents who can read these messages and may answer in their
+        conversations (the rows are then written as superuser, see _check_outbox_writer)."""
+        if self.env.su:
+            return
+        if not self.env.user.has_group("whatsapp_helpdesk.group_whatsapp_user"):
+            raise AccessError(self.env._("Only WhatsApp users can retry or cancel messages."))
+        self.check_access("read")
+        self.conversation_id._check_can_reply()
+
     def action_retry(self):
-        """Queue failed or unknown messages again: the user decides, knowing it may double."""
+        """Queue failed or unknown messages again: the user decides, knowing it may double.
+
+        What the cron re-checks when it claims the row (window, opt-out, company) still applies.
+        """
+        self._check_outbox_action()
         retriable = self.filtered(
             lambda m: m.direction == "out" and m.state in ("failed", "unknown")
         )
-        retriable.write(
+        retriable.sudo().write(
             {
                 "state": "queued",
                 "attempt_count": 0,
@@ -558,9 +663,10 @@ class WhatsappMessage(models.Model):
             self._trigger_send()
 
     def action_cancel(self):
-        self.filtered(lambda m: m.state in ("queued", "failed", "unknown")).write(
-            {"state": "canceled"}
-        )
+        self._check_outbox_action()
+        self.filtered(
+            lambda m: m.direction == "out" and m.state in ("queued", "failed", "unknown")
+        ).sudo().write({"state": "canceled"})
 
     # ------------------------------------------------------------------
     # Status webhooks

@@ -27,6 +27,7 @@ class WhatsappNotificationRule(models.Model):
     _name = "whatsapp.notification.rule"
     _description = "WhatsApp Notification Rule"
     _order = "event, sequence, id"
+    _check_company_auto = True
 
     name = fields.Char(required=True, translate=True)
     sequence = fields.Integer(default=10)
@@ -37,6 +38,7 @@ class WhatsappNotificationRule(models.Model):
         "whatsapp.template",
         required=True,
         ondelete="restrict",
+        check_company=True,
         help="Sent in the customer's language when Meta approved that variant.",
     )
     company_id = fields.Many2one(
@@ -112,7 +114,9 @@ class WhatsappNotificationRule(models.Model):
             )
         conversation = account.sudo()._get_conversation(partner)
         skip_reason = None
-        if not self.env["whatsapp.optin"]._is_opted_in(conversation.phone_e164, self.category):
+        if not self.env["whatsapp.optin"]._is_opted_in(
+            conversation.phone_e164, self.category, conversation.company_id
+        ):
             skip_reason = self.env._(
                 "%(partner)s has not opted in to %(category)s messages on WhatsApp.",
                 partner=partner.display_name,

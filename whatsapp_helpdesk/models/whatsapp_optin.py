@@ -4,6 +4,8 @@ import unicodedata
 from odoo import api, fields, models
 
 CATEGORIES = [("utility", "Utility (orders, payments, deliveries)"), ("marketing", "Marketing")]
+# Meta's template categories and the opt-in they need
+TEMPLATE_CATEGORIES = {"MARKETING": "marketing", "UTILITY": "utility"}
 DEFAULT_OPTOUT_KEYWORDS = (
     "STOP, STOP ALL, UNSUBSCRIBE, CANCEL, 退订, 取消订阅, 停止, BAJA, CANCELAR, ALTO, "
     "PARAR, SAIR, DESCADASTRAR, BERHENTI"
@@ -19,7 +21,8 @@ def normalize_keyword(text):
 
 
 class WhatsappOptin(models.Model):
-    """Whether a customer's number agreed to WhatsApp messages of a category, and how."""
+    """Whether a customer's number agreed to WhatsApp messages of a category from a company, and
+    how. Consent is given to a company: a STOP to one company's number leaves the others'."""
 
     _name = "whatsapp.optin"
     _description = "WhatsApp Opt-in"
@@ -46,33 +49,96 @@ class WhatsappOptin(models.Model):
     date = fields.Datetime(required=True, default=fields.Datetime.now)
     user_id = fields.Many2one("res.users", default=lambda self: self.env.user)
     note = fields.Char()
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
 
     _sql_constraints = [
         (
             "number_category_uniq",
-            "unique(phone_e164, category)",
-            "One opt-in per number and category.",
+            "unique(company_id, phone_e164, category)",
+            "One opt-in per company, number and category.",
         ),
     ]
 
     @api.model
-    def _states(self, numbers, category):
-        """{number: state} for ``numbers`` in ``category`` (missing: never asked)."""
+    def _states(self, numbers, category, company=None):
+        """{number: state} for ``numbers`` in ``category`` with ``company`` (default: the
+        current one; missing: never asked)."""
+        company = company or self.env.company
         records = self.sudo().search(
-            [("phone_e164", "in", list(numbers)), ("category", "=", category)]
+            [
+                ("phone_e164", "in", list(numbers)),
+                ("category", "=", category),
+                ("company_id", "=", company.id),
+            ]
         )
         return {record.phone_e164: record.state for record in records}
 
     @api.model
-    def _is_opted_in(self, number, category):
-        return self._states([number], category).get(number) == "opted_in"
+    def _is_opted_in(self, number, category, company=None):
+        return self._states([number], category, company).get(number) == "opted_in"
 
     @api.model
-    def _record(self, number, state, *, partner=None, categories=None, source="manual", note=None):
-        """Set ``state`` for ``number`` in ``categories`` (default: all); the blacklist follows."""
+    def _opted_out(self, number, template_category, company=None):
+        """Whether a template of ``template_category`` (Meta's: MARKETING, UTILITY...) may no
+        longer go to ``number`` from ``company`` (default: the current one)."""
+        company = company or self.env.company
+        return bool(self._opted_out_keys({(company.id, number, template_category)}))
+
+    @api.model
+    def _opted_out_keys(self, keys):
+        """The (company id, number, template category) of ``keys`` that may no longer be sent:
+        the customer opted out of that category with that company, or, for marketing, is on the
+        blacklist. Authentication codes are asked for: they always go. Two queries for a batch.
+        """
+        keys = {key for key in keys if key[1] and key[2] in TEMPLATE_CATEGORIES}
+        if not keys:
+            return set()
+        numbers = list({number for _company, number, _category in keys})
+        opted_out = {
+            (optin.company_id.id, optin.phone_e164, optin.category)
+            for optin in self.sudo().search(
+                [("phone_e164", "in", numbers), ("state", "=", "opted_out")]
+            )
+        }
+        blacklisted = set()
+        if any(TEMPLATE_CATEGORIES[category] == "marketing" for _c, _n, category in keys):
+            blacklisted = set(
+                self.env["phone.blacklist"]
+                .sudo()
+                .search([("number", "in", numbers)])
+                .mapped("number")
+            )
+        return {
+            (company_id, number, category)
+            for company_id, number, category in keys
+            if (company_id, number, TEMPLATE_CATEGORIES[category]) in opted_out
+            or (TEMPLATE_CATEGORIES[category] == "marketing" and number in blacklisted)
+        }
+
+    @api.model
+    def _record(
+        self,
+        number,
+        state,
+        *,
+        partner=None,
+        categories=None,
+        source="manual",
+        note=None,
+        company=None,
+    ):
+        """Set ``state`` for ``number`` in ``categories`` (default: all) with ``company`` (default:
+        the current one). The blacklist, shared by all companies, holds the numbers that opted
+        out of everything with at least one company."""
         categories = categories or [key for key, _label in CATEGORIES]
+        company = company or self.env.company
         Optin = self.sudo()
-        existing = {o.category: o for o in Optin.search([("phone_e164", "=", number)])}
+        existing = {
+            o.category: o
+            for o in Optin.search([("phone_e164", "=", number), ("company_id", "=", company.id)])
+        }
         values = {
             "state": state,
             "source": source,
@@ -90,13 +156,24 @@ class WhatsappOptin(models.Model):
                         "phone_e164": number,
                         "category": category,
                         "partner_id": partner.id if partner else False,
+                        "company_id": company.id,
                     }
                 )
         blacklist = self.env["phone.blacklist"].sudo()
         if state == "opted_out" and set(categories) >= {key for key, _label in CATEGORIES}:
             blacklist._add([number], message=note)
-        elif state == "opted_in":
+        elif state == "opted_in" and not self._opted_out_of_everything(number):
             blacklist._remove([number], message=note)
+
+    @api.model
+    def _opted_out_of_everything(self, number):
+        """Whether some company still has ``number`` opted out of every category."""
+        groups = self.sudo()._read_group(
+            [("phone_e164", "=", number), ("state", "=", "opted_out")],
+            ["company_id"],
+            ["__count"],
+        )
+        return any(count >= len(CATEGORIES) for _company, count in groups)
 
     @api.model
     def _keywords(self, kind):
@@ -129,4 +206,5 @@ class WhatsappOptin(models.Model):
                 partner=message.partner_id,
                 source="keyword",
                 note=self.env._("Keyword %(word)s received on WhatsApp", word=word),
+                company=message.conversation_id.company_id,
             )

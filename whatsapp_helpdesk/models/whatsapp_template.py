@@ -270,6 +270,7 @@ class WhatsappTemplate(models.Model):
     def create(self, vals_list):
         templates = super().create(vals_list)
         templates._sync_variables()
+        templates.filtered("header_attachment_id")._adopt_header_attachment()
         return templates
 
     def write(self, vals):
@@ -282,10 +283,27 @@ class WhatsappTemplate(models.Model):
                 lambda t: t.status in ("approved", "rejected", "paused") and t.meta_template_id
             )
         res = super().write(vals)
+        if vals.get("header_attachment_id"):
+            self._adopt_header_attachment()
         if content_changed:
             self.with_context(whatsapp_no_resubmit=True)._sync_variables()
             resubmit._submit_edit()
         return res
+
+    def _check_header_attachment(self):
+        """The header media leaves with every send: whoever sets, submits or sends the template
+        must be able to open it in Odoo (the environment's user; automation runs as superuser)."""
+        self.env["whatsapp.message"]._check_attachment_readable(self.header_attachment_id)
+
+    def _adopt_header_attachment(self):
+        """Check a newly set header media with the user's rights; a file attached to nothing
+        (uploaded for this template) becomes the template's, so whoever may read the template
+        may send it. A file of another record keeps its owner and that record's rules."""
+        self._check_header_attachment()
+        for template in self:
+            attachment = template.header_attachment_id.sudo()
+            if not attachment.res_id:
+                attachment.write({"res_model": self._name, "res_id": template.id})
 
     @api.constrains("header_text", "header_type")
     def _check_header(self):
@@ -330,6 +348,7 @@ class WhatsappTemplate(models.Model):
                 raise UserError(self.env._("Configure a WhatsApp account first."))
             if template.status not in ("draft", "rejected"):
                 raise UserError(self.env._("Only a draft or rejected template can be submitted."))
+            template._check_header_attachment()
             client = template.account_id._get_api_client()
             template._upload_header_handle(client)
             template._check_lint()

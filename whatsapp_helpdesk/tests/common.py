@@ -55,16 +55,36 @@ class WhatsappCase:
             groups="base.group_user,whatsapp_helpdesk.group_whatsapp_user",
         )
 
+    @classmethod
+    def make_company_account(cls, name="Other Co", phone_number_id="300000000000001"):
+        """A second company with its own WhatsApp number: (company, account)."""
+        company = cls.env["res.company"].create({"name": name})
+        account = cls.env["whatsapp.account"].create(
+            {
+                "name": f"{name} number",
+                "phone_number_id": phone_number_id,
+                "waba_id": f"4{phone_number_id[1:]}",
+                "display_phone_number": f"1555{phone_number_id[-7:]}",
+                "company_id": company.id,
+                "token": TOKEN,
+                "app_secret": APP_SECRET,
+                "api_base_url": "http://127.0.0.1:9",
+                "recipient_gap": 0.0,
+            }
+        )
+        return company, account
+
     # -- webhook payloads ------------------------------------------------------------------
 
-    def inbound(self, wa_id=None, *messages, profile_name="Ana"):
+    def inbound(self, wa_id=None, *messages, profile_name="Ana", account=None):
+        """A webhook with customer messages to ``account`` (default: the test number)."""
         wa_id = wa_id or self.customer_wa_id
         if not messages:
             messages = (payloads.text_message(wa_id, "Hello"),)
         return payloads.inbound_payload(
-            waba_id=WABA_ID,
-            phone_number_id=PHONE_NUMBER_ID,
-            display_phone_number=DISPLAY_NUMBER,
+            waba_id=account.waba_id if account else WABA_ID,
+            phone_number_id=account.phone_number_id if account else PHONE_NUMBER_ID,
+            display_phone_number=account.display_phone_number if account else DISPLAY_NUMBER,
             wa_id=wa_id,
             profile_name=profile_name,
             messages=list(messages),

@@ -1,4 +1,8 @@
-from odoo.tests import TransactionCase, tagged
+from datetime import timedelta
+
+from markupsafe import Markup
+from odoo import fields
+from odoo.tests import TransactionCase, new_test_user, tagged
 
 from ..tools import payloads
 from .common import WhatsappCase
@@ -100,3 +104,108 @@ class TestAutoRepliesAndBot(WhatsappCase, TransactionCase):
         self.assertEqual(answer.message_type, "interactive")
         rows = answer.payload["action"]["sections"][0]["rows"]
         self.assertEqual([r["title"] for r in rows], ["Loja centro", "Loja shopping"])
+
+    # -- a person owns the conversation (issue 8, section 4, finding 5) ----------------------
+
+    def ask_delivery(self):
+        return self.say("quanto tempo demora a entrega?")
+
+    def test_bot_is_quiet_after_the_hand_off_until_the_conversation_closes(self):
+        self.say("Oi")
+        press = payloads.interactive_reply(self.customer_wa_id, "button_reply", "wa_human", "Falar")
+        self.deliver(self.inbound(None, press))
+        conversation = self.say("Qual o horário de vocês?")
+        self.ask_delivery()
+        self.say("quero falar com um atendente")
+        bodies = self.bot_messages(conversation).mapped("body")
+        self.assertEqual(len(bodies), 2, bodies)
+        self.assertIn("A person from our team", bodies[-1], "told once, nothing after")
+        self.assertTrue(conversation.handed_over_at)
+        conversation.action_close()
+        self.assertFalse(conversation.handed_over_at)
+        self.ask_delivery()
+        self.assertEqual(
+            self.bot_messages(conversation)[-1].body, "Entregamos em até 2 dias úteis."
+        )
+
+    def test_bot_is_quiet_while_an_agent_chats(self):
+        conversation = self.say("Oi")
+        conversation.with_user(self.wa_user).message_post(
+            body=Markup("<p>Olá Ana, em que posso ajudar?</p>"),
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+        )
+        self.assertTrue(conversation.last_agent_reply_at)
+        before = len(self.bot_messages(conversation))
+        self.ask_delivery()
+        self.say("Qual o horário de vocês?")
+        self.assertEqual(len(self.bot_messages(conversation)), before)
+        # the quiet period is a setting (default 30 minutes)
+        conversation.last_agent_reply_at = fields.Datetime.now() - timedelta(minutes=10)
+        self.ask_delivery()
+        self.assertEqual(len(self.bot_messages(conversation)), before)
+        self.env["ir.config_parameter"].set_param("whatsapp_helpdesk.bot_quiet_minutes", "5")
+        self.ask_delivery()
+        self.assertEqual(
+            self.bot_messages(conversation)[-1].body, "Entregamos em até 2 dias úteis."
+        )
+
+    def test_an_assigned_conversation_gets_notices_but_no_bot_answers(self):
+        closed = self.env["resource.calendar"].create(
+            {"name": "Never", "attendance_ids": [(5, 0, 0)], "tz": "America/Sao_Paulo"}
+        )
+        self.env["helpdesk.ticket.team"].create(
+            {"name": "BR", "whatsapp_enabled": True, "whatsapp_calendar_id": closed.id}
+        )
+        self.env["whatsapp.auto.reply"].create(
+            {"name": "Closed", "kind": "out_of_hours", "body": "Estamos fechados agora."}
+        )
+        conversation = self.say("Oi")
+        conversation.write({"user_id": self.wa_user.id, "auto_reply_fired": {}})
+        self.ask_delivery()
+        self.say("Qual o horário de vocês?")
+        bodies = self.bot_messages(conversation).mapped("body")
+        self.assertNotIn("Entregamos em até 2 dias úteis.", bodies)
+        self.assertNotIn("Abrimos de segunda a sexta, das 9h às 18h.", bodies)
+        self.assertEqual(bodies.count("Estamos fechados agora."), 2, "the notice still informs")
+
+    def test_routing_to_an_agent_still_greets(self):
+        agent = new_test_user(
+            self.env,
+            login="bot_agent",
+            groups="base.group_user,whatsapp_helpdesk.group_whatsapp_user",
+        )
+        self.env["bus.presence"].create({"user_id": agent.id, "status": "online"})
+        self.env["helpdesk.ticket.team"].create(
+            {"name": "BR", "whatsapp_enabled": True, "user_ids": [(6, 0, agent.ids)]}
+        )
+        conversation = self.say("Oi")
+        self.assertEqual(conversation.user_id, agent)
+        self.assertEqual(
+            self.bot_messages(conversation).mapped("body"), ["Bem-vindo à Loja Exemplo!"]
+        )
+        self.ask_delivery()
+        self.assertEqual(len(self.bot_messages(conversation)), 1, "the agent answers, not the bot")
+
+    def test_faq_answer_has_a_cool_down_per_conversation(self):
+        self.env["whatsapp.faq"].create(
+            {
+                "name": "Payment",
+                "language": "pt_BR",
+                "questions": "Quais formas de pagamento vocês aceitam?",
+                "keywords": "pagamento, pix",
+                "answer": "Aceitamos Pix e cartão.",
+            }
+        )
+        self.say("Oi")
+        conversation = self.ask_delivery()
+        self.ask_delivery()
+        self.say("quais formas de pagamento vocês aceitam?")
+        bodies = self.bot_messages(conversation).mapped("body")
+        self.assertEqual(bodies.count("Entregamos em até 2 dias úteis."), 1)
+        self.assertEqual(bodies.count("Aceitamos Pix e cartão."), 1)
+        answered = {k: v - 3601 for k, v in conversation.faq_answered.items()}
+        conversation.faq_answered = answered
+        self.ask_delivery()
+        bodies = self.bot_messages(conversation).mapped("body")
+        self.assertEqual(bodies.count("Entregamos em até 2 dias úteis."), 2)

@@ -20,15 +20,7 @@ class TestSecurity(WhatsappCase, TransactionCase):
             self.env["whatsapp.webhook.event"].with_user(self.wa_user).search([]).read(["payload"])
 
     def test_conversations_are_kept_per_company(self):
-        other_company = self.env["res.company"].create({"name": "Other Co"})
-        other_account = self.env["whatsapp.account"].create(
-            {
-                "name": "Other number",
-                "phone_number_id": "300000000000001",
-                "company_id": other_company.id,
-                "token": "t",
-            }
-        )
+        other_company, other_account = self.make_company_account()
         conversation = other_account._get_conversation(self.customer)
         own = self.account._get_conversation(self.customer)
         visible = self.env["whatsapp.conversation"].with_user(self.wa_user).search([])

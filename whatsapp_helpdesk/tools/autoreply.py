@@ -249,6 +249,27 @@ def choose(
     return fired
 
 
+def allowed_kinds(*, person_owns=False, person_live=False):
+    """The kinds of automatic replies that may still go out, given who handles the conversation.
+
+    ``person_owns``: a person owns the conversation (the customer was handed over, or an agent is
+    assigned); ``person_live``: a person wrote in it a moment ago.
+
+    Keyword answers, like the FAQ bot, answer questions: once a person owns the conversation, that
+    person answers, and a bot answering too would talk over them. Welcome and out-of-hours
+    notices only inform, so they still go to a conversation a person owns, as the greeting and
+    away messages of WhatsApp Business do: routing assigns a new conversation at once, which is
+    exactly when a greeting is due, and an out-of-hours notice matters most when the owner is
+    away. Nothing automatic goes out while a person is chatting: a canned notice in the middle of
+    a live exchange reads as a glitch.
+    """
+    if person_live:
+        return frozenset()
+    if person_owns:
+        return frozenset({WELCOME, OUT_OF_HOURS})
+    return frozenset(KINDS)
+
+
 # --------------------------------------------------------------------------------------------------
 # Working hours
 # --------------------------------------------------------------------------------------------------

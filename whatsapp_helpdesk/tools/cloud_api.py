@@ -248,6 +248,24 @@ class SendResult:
     message_status: str | None = None
 
 
+# Formats Meta takes for each media type; any other file goes as a document.
+_MEDIA_MIMETYPES = {
+    "image": frozenset({"image/jpeg", "image/png"}),
+    "video": frozenset({"video/mp4", "video/3gpp"}),
+    "audio": frozenset({"audio/aac", "audio/amr", "audio/mpeg", "audio/mp4", "audio/ogg"}),
+}
+
+
+def media_type(mimetype) -> str:
+    """The message type a file of ``mimetype`` is sent as ("image/png" -> "image"); "document"
+    for anything else (a PDF, a spreadsheet, an image format Meta does not show inline)."""
+    base = (mimetype or "").split(";")[0].strip().lower()
+    for kind, mimetypes in _MEDIA_MIMETYPES.items():
+        if base in mimetypes:
+            return kind
+    return "document"
+
+
 def normalize_phone(number) -> str:
     """``number`` as digits only ("+33 6-12.34" -> "3361234"); ``invalid_recipient`` otherwise."""
     digits = str(number if number is not None else "").translate(_PHONE_SEPARATORS)

@@ -8,9 +8,18 @@ class WhatsappTransfer(models.TransientModel):
     _name = "whatsapp.transfer"
     _description = "Transfer WhatsApp Conversation"
 
+    _check_company_auto = True
+
     conversation_id = fields.Many2one("whatsapp.conversation", required=True)
-    team_id = fields.Many2one("helpdesk.ticket.team", domain="[('whatsapp_enabled', '=', True)]")
-    user_id = fields.Many2one("res.users", "Agent", domain="[('share', '=', False)]")
+    company_id = fields.Many2one(related="conversation_id.company_id")
+    team_id = fields.Many2one(
+        "helpdesk.ticket.team",
+        domain="[('whatsapp_enabled', '=', True), ('company_id', '=', company_id)]",
+        check_company=True,
+    )
+    user_id = fields.Many2one(
+        "res.users", "Agent", domain="[('share', '=', False)]", check_company=True
+    )
     note = fields.Text()
 
     @api.onchange("team_id")
