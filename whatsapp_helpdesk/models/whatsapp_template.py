@@ -204,7 +204,9 @@ class WhatsappTemplate(models.Model):
     def _compute_preview(self):
         for template in self:
             spec = template._to_spec()
-            template.preview = template._render_text(template_payloads.render(spec, spec["samples"]))
+            template.preview = template._render_text(
+                template_payloads.render(spec, spec["samples"])
+            )
 
     @api.model
     def _render_text(self, rendered):
@@ -228,9 +230,7 @@ class WhatsappTemplate(models.Model):
         self.ensure_one()
         expected = []
         if self.header_type == "text":
-            expected += [
-                ("header", False, n) for n in template_spec.placeholders(self.header_text)
-            ]
+            expected += [("header", False, n) for n in template_spec.placeholders(self.header_text)]
         expected += [("body", False, n) for n in template_spec.placeholders(self.body)]
         for button in self.button_ids:
             if button.button_type == "URL":
@@ -353,7 +353,9 @@ class WhatsappTemplate(models.Model):
             template._upload_header_handle(client)
             template._check_lint()
             try:
-                answer = client.create_template(template_payloads.create_payload(template._to_spec()))
+                answer = client.create_template(
+                    template_payloads.create_payload(template._to_spec())
+                )
             except cloud_api.CloudApiError as error:
                 raise UserError(
                     self.env._("Meta refused the template: %(error)s", error=str(error))
