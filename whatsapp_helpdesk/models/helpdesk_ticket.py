@@ -9,7 +9,7 @@ class HelpdeskTicket(models.Model):
         "whatsapp.conversation", "WhatsApp Conversation", index="btree_not_null", copy=False
     )
     whatsapp_message_ids = fields.One2many(
-        related="whatsapp_conversation_id.message_ids_wa", string="WhatsApp Messages"
+        related="whatsapp_conversation_id.whatsapp_message_ids", string="WhatsApp Messages"
     )
     whatsapp_window_open = fields.Boolean(related="whatsapp_conversation_id.window_open")
     whatsapp_csat = fields.Selection(
@@ -21,19 +21,21 @@ class HelpdeskTicket(models.Model):
     )
     whatsapp_csat_at = fields.Datetime("Rated On", readonly=True, copy=False)
     whatsapp_csat_requested = fields.Boolean(readonly=True, copy=False)
-    first_response_at = fields.Datetime(readonly=True, copy=False)
-    first_response_hours = fields.Float("First Response (working h)", readonly=True, copy=False)
-    resolution_hours = fields.Float(
+    whatsapp_first_response_at = fields.Datetime(readonly=True, copy=False)
+    whatsapp_first_response_hours = fields.Float(
+        "First Response (working h)", readonly=True, copy=False
+    )
+    whatsapp_resolution_hours = fields.Float(
         "Resolution (working h)",
-        compute="_compute_resolution_hours",
+        compute="_compute_whatsapp_resolution_hours",
         store=True,
         help="From creation to closing, in the team's WhatsApp working hours.",
     )
 
     @api.depends("closed_date", "team_id.whatsapp_calendar_id")
-    def _compute_resolution_hours(self):
+    def _compute_whatsapp_resolution_hours(self):
         for ticket in self:
-            ticket.resolution_hours = (
+            ticket.whatsapp_resolution_hours = (
                 ticket.team_id._whatsapp_work_hours(ticket.create_date, ticket.closed_date)
                 if ticket.closed_date
                 else 0.0
@@ -120,7 +122,7 @@ class HelpdeskTicket(models.Model):
             conversation._prepare_reply(kwargs, partners=self.partner_id)
         message = super().message_post(**kwargs)
         if (
-            not self.first_response_at
+            not self.whatsapp_first_response_at
             and len(self) == 1
             and not self.env.user.share
             and not self.env.user._is_superuser()
@@ -129,8 +131,8 @@ class HelpdeskTicket(models.Model):
             now = fields.Datetime.now()
             self.sudo().write(
                 {
-                    "first_response_at": now,
-                    "first_response_hours": self.team_id._whatsapp_work_hours(
+                    "whatsapp_first_response_at": now,
+                    "whatsapp_first_response_hours": self.team_id._whatsapp_work_hours(
                         self.create_date, now
                     ),
                 }

@@ -88,7 +88,9 @@ class WhatsappConversation(models.Model):
     )
     window_open = fields.Boolean(compute="_compute_window_open", search="_search_window_open")
     last_message_at = fields.Datetime(readonly=True, index=True)
-    message_ids_wa = fields.One2many("whatsapp.message", "conversation_id", "WhatsApp Messages")
+    whatsapp_message_ids = fields.One2many(
+        "whatsapp.message", "conversation_id", "WhatsApp Messages"
+    )
     ticket_ids = fields.One2many("helpdesk.ticket", "whatsapp_conversation_id", "Tickets")
     ticket_count = fields.Integer(compute="_compute_ticket_count")
     team_id = fields.Many2one("helpdesk.ticket.team", index=True, tracking=True, check_company=True)
@@ -152,7 +154,7 @@ class WhatsappConversation(models.Model):
         "Sales Orders",
         help="Orders this conversation is about: linked when the customer mentions them.",
     )
-    wa_message_count = fields.Integer(compute="_compute_wa_message_count")
+    whatsapp_message_count = fields.Integer(compute="_compute_whatsapp_message_count")
 
     _sql_constraints = [
         (
@@ -284,13 +286,13 @@ class WhatsappConversation(models.Model):
         for conversation in self:
             conversation.ticket_count = counts.get(conversation.id, 0)
 
-    def _compute_wa_message_count(self):
+    def _compute_whatsapp_message_count(self):
         groups = self.env["whatsapp.message"]._read_group(
             [("conversation_id", "in", self.ids)], ["conversation_id"], ["__count"]
         )
         counts = {conversation.id: count for conversation, count in groups}
         for conversation in self:
-            conversation.wa_message_count = counts.get(conversation.id, 0)
+            conversation.whatsapp_message_count = counts.get(conversation.id, 0)
 
     # ------------------------------------------------------------------
     # Finding and creating
@@ -718,7 +720,7 @@ class WhatsappConversation(models.Model):
     def action_create_ticket(self):
         """Open a helpdesk ticket for what the customer asked; the WhatsApp thread stays on it."""
         self.ensure_one()
-        last = self.message_ids_wa.filtered(lambda m: m.direction == "in")[:1]
+        last = self.whatsapp_message_ids.filtered(lambda m: m.direction == "in")[:1]
         ticket = self._open_ticket(last.body)
         return {
             "type": "ir.actions.act_window",

@@ -43,7 +43,9 @@ class TestAutoRepliesAndBot(WhatsappCase, TransactionCase):
         return self.env["whatsapp.conversation"].search([("wa_id", "=", self.customer_wa_id)])
 
     def bot_messages(self, conversation):
-        return conversation.message_ids_wa.filtered(lambda m: m.direction == "out").sorted("id")
+        return conversation.whatsapp_message_ids.filtered(lambda m: m.direction == "out").sorted(
+            "id"
+        )
 
     def test_welcome_once_within_the_cool_down(self):
         conversation = self.say("Oi")

@@ -68,7 +68,7 @@ class TestEndToEnd(TemplateCase, HttpCase):
         )
         self.assertEqual(conversation.partner_id, self.customer)
         self.assertTrue(conversation.window_open)
-        inbound = conversation.message_ids_wa
+        inbound = conversation.whatsapp_message_ids
         self.assertEqual(inbound.body, "Oi! Meu pedido chegou?")
 
         # the agent answers: outbox -> real HTTP -> sandbox -> signed statuses back

@@ -25,7 +25,7 @@ class TestHelpdesk(WhatsappCase, TransactionCase):
                 }
             ],
         )
-        self.assertEqual(ticket.whatsapp_message_ids, conversation.message_ids_wa)
+        self.assertEqual(ticket.whatsapp_message_ids, conversation.whatsapp_message_ids)
         self.assertNotIn(self.customer, ticket.message_partner_ids)
         self.assertEqual(conversation.ticket_count, 1)
 
@@ -38,7 +38,7 @@ class TestHelpdesk(WhatsappCase, TransactionCase):
             message_type="comment",
             subtype_xmlid="mail.mt_comment",
         )
-        outbound = conversation.message_ids_wa.filtered(lambda m: m.direction == "out")
+        outbound = conversation.whatsapp_message_ids.filtered(lambda m: m.direction == "out")
         self.assertRecordValues(
             outbound,
             [{"body": "We are on it!", "res_model": "helpdesk.ticket", "res_id": ticket.id}],
@@ -79,7 +79,7 @@ class TestHelpdesk(WhatsappCase, TransactionCase):
         conversation = self.open_window()
         ticket = self.env["helpdesk.ticket"].browse(conversation.action_create_ticket()["res_id"])
         ticket.stage_id = self.env.ref("helpdesk_mgmt.helpdesk_ticket_stage_done")
-        question = conversation.message_ids_wa.filtered(lambda m: m.direction == "out")[:1]
+        question = conversation.whatsapp_message_ids.filtered(lambda m: m.direction == "out")[:1]
         self.assertEqual(question.message_type, "interactive")
         buttons = question.payload["action"]["buttons"]
         self.assertEqual(
@@ -96,7 +96,7 @@ class TestHelpdesk(WhatsappCase, TransactionCase):
         ticket.stage_id = self.env.ref("helpdesk_mgmt.helpdesk_ticket_stage_done")
         self.assertEqual(
             len(
-                conversation.message_ids_wa.filtered(
+                conversation.whatsapp_message_ids.filtered(
                     lambda m: m.message_type == "interactive" and m.direction == "out"
                 )
             ),
@@ -114,7 +114,7 @@ class TestHelpdesk(WhatsappCase, TransactionCase):
             }
         )
         ticket.stage_id = self.env.ref("helpdesk_mgmt.helpdesk_ticket_stage_done")
-        self.assertFalse(conversation.message_ids_wa)
+        self.assertFalse(conversation.whatsapp_message_ids)
         self.assertIn("No satisfaction question sent", ticket.message_ids[0].body)
 
     def test_ticket_first_response_time(self):
@@ -129,5 +129,5 @@ class TestHelpdesk(WhatsappCase, TransactionCase):
         ticket.with_user(agent).message_post(
             body=Markup("<p>Olá</p>"), message_type="comment", subtype_xmlid="mail.mt_comment"
         )
-        self.assertTrue(ticket.first_response_at)
-        self.assertGreaterEqual(ticket.first_response_hours, 0.0)
+        self.assertTrue(ticket.whatsapp_first_response_at)
+        self.assertGreaterEqual(ticket.whatsapp_first_response_hours, 0.0)

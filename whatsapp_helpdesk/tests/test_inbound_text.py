@@ -38,7 +38,7 @@ class TestInboundTextIsNeverMarkup(WhatsappCase, TransactionCase):
     def test_conversation_thread_and_order_chatter(self):
         order = self.env["sale.order"].create({"partner_id": self.customer.id})
         conversation = self.customer_writes(f"{HOSTILE} pedido {order.name}")
-        inbound = conversation.message_ids_wa.filtered(lambda m: m.direction == "in")
+        inbound = conversation.whatsapp_message_ids.filtered(lambda m: m.direction == "in")
         self.assert_escaped(inbound.mail_message_id.body, "conversation thread")
         self.assertEqual(conversation.sale_order_ids, order)
         note = order.message_ids.filtered(lambda m: "WhatsApp from" in (m.body or ""))

@@ -135,7 +135,7 @@ class TestInboxRouting(WhatsappCase, TransactionCase):
         self.assertIn(pt, Conversation.with_user(self.ana).search([]))
         self.assertNotIn(es, Conversation.with_user(self.ana).search([]))
         self.assertNotIn(
-            es.message_ids_wa, self.env["whatsapp.message"].with_user(self.ana).search([])
+            es.whatsapp_message_ids, self.env["whatsapp.message"].with_user(self.ana).search([])
         )
         manager = new_test_user(
             self.env,
@@ -208,7 +208,7 @@ class TestInboxRouting(WhatsappCase, TransactionCase):
         conversation = self.deliver_from(self.new_customers(1, "55119778", "pt_BR"))
         ticket = conversation._open_ticket("Pedido atrasado")
         ticket.stage_id = self.env.ref("helpdesk_mgmt.helpdesk_ticket_stage_in_progress")
-        sent = conversation.message_ids_wa.filtered(lambda m: m.template_id == template)
+        sent = conversation.whatsapp_message_ids.filtered(lambda m: m.template_id == template)
         self.assertEqual(len(sent), 1)
         self.assertEqual(sent.res_model, "helpdesk.ticket")
 

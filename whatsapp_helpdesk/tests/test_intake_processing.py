@@ -24,7 +24,7 @@ class TestInboundProcessing(WhatsappCase, TransactionCase):
         conversation = self.conversation_of(self.customer_wa_id)
         self.assertEqual(conversation.partner_id, self.customer)
         self.assertTrue(conversation.window_open)
-        message = conversation.message_ids_wa
+        message = conversation.whatsapp_message_ids
         self.assertRecordValues(
             message,
             [
@@ -68,7 +68,7 @@ class TestInboundProcessing(WhatsappCase, TransactionCase):
         self.env["whatsapp.webhook.event"]._cron_process()
         self.assertEqual(self.intake(payload), (0, 1))
         self.env["whatsapp.webhook.event"]._cron_process()
-        self.assertEqual(len(self.conversation_of(self.customer_wa_id).message_ids_wa), 1)
+        self.assertEqual(len(self.conversation_of(self.customer_wa_id).whatsapp_message_ids), 1)
 
     def test_first_messages_of_new_customer_open_one_conversation(self):
         wa_id = "6281200000001"
@@ -78,7 +78,7 @@ class TestInboundProcessing(WhatsappCase, TransactionCase):
         self.env["whatsapp.webhook.event"]._cron_process()
         conversation = self.conversation_of(wa_id)
         self.assertEqual(len(conversation), 1)
-        self.assertEqual(len(conversation.message_ids_wa), 5)
+        self.assertEqual(len(conversation.whatsapp_message_ids), 5)
         partners = self.env["res.partner"].search([("whatsapp_e164", "=", f"+{wa_id}")])
         self.assertEqual(len(partners), 1)
 
@@ -92,7 +92,7 @@ class TestInboundProcessing(WhatsappCase, TransactionCase):
             payloads.unsupported_message(wa_id),
         ]
         self.deliver(self.inbound(None, *messages))
-        stored = self.conversation_of(wa_id).message_ids_wa
+        stored = self.conversation_of(wa_id).whatsapp_message_ids
         self.assertEqual(
             set(stored.mapped("message_type")),
             {"location", "interactive", "button", "reaction", "unsupported"},
@@ -112,7 +112,7 @@ class TestInboundProcessing(WhatsappCase, TransactionCase):
             patch.object(cloud_api.CloudApiClient, "download_media", return_value=b"\x89PNG-bytes"),
         ):
             self.deliver(self.inbound(None, image))
-        message = self.conversation_of(wa_id).message_ids_wa
+        message = self.conversation_of(wa_id).whatsapp_message_ids
         self.assertEqual(message.media_state, "done")
         self.assertEqual(base64.b64decode(message.attachment_id.datas), b"\x89PNG-bytes")
         self.assertIn(message.attachment_id, message.mail_message_id.attachment_ids)

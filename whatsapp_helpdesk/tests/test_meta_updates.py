@@ -47,7 +47,7 @@ class TestMetaUpdates(WhatsappCase, TransactionCase):
         self.assertTrue(conversation.window_open)
         self.assertIn("@jane.s", conversation.name)
         self.deliver(self.username_message("de novo"))
-        self.assertEqual(len(conversation.message_ids_wa), 2, "one conversation per user id")
+        self.assertEqual(len(conversation.whatsapp_message_ids), 2, "one conversation per user id")
         with self.mock_cloud_api(self.sent_answer("wamid.TOUSER")) as calls:
             message = conversation._send_text("Olá Jane")
             self.env["whatsapp.message"]._cron_send()
@@ -62,7 +62,7 @@ class TestMetaUpdates(WhatsappCase, TransactionCase):
         self.deliver(self.username_message("now with my number", with_number=True))
         self.assertEqual(conversation.phone_e164, "+5511977776666")
         self.assertEqual(conversation.wa_id, "5511977776666")
-        self.assertEqual(len(conversation.message_ids_wa), 2)
+        self.assertEqual(len(conversation.whatsapp_message_ids), 2)
         self.assertEqual(
             self.env["whatsapp.conversation"].search_count([("account_id", "=", self.account.id)]),
             1,
@@ -80,7 +80,7 @@ class TestMetaUpdates(WhatsappCase, TransactionCase):
         self.assertEqual(conversation.wa_user_id, BSUID)
         self.deliver(self.username_message("hidden number now"))
         self.assertEqual(
-            len(conversation.message_ids_wa.filtered(lambda m: m.direction == "in")), 3
+            len(conversation.whatsapp_message_ids.filtered(lambda m: m.direction == "in")), 3
         )
 
     # -- account and phone number changes ------------------------------------------------
@@ -287,7 +287,9 @@ class TestMetaUpdates(WhatsappCase, TransactionCase):
             self.inbound(None, payloads.reaction_message(self.customer_wa_id, "wamid.OURS", "❤️"))
         )
         self.assertEqual(ours.customer_reaction, "❤️")
-        reaction = conversation.message_ids_wa.filtered(lambda m: m.message_type == "reaction")
+        reaction = conversation.whatsapp_message_ids.filtered(
+            lambda m: m.message_type == "reaction"
+        )
         self.assertEqual(reaction.reply_to_wamid, "wamid.OURS")
         self.deliver(
             self.inbound(None, payloads.reaction_message(self.customer_wa_id, "wamid.OURS", ""))

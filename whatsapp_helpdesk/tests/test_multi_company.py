@@ -68,7 +68,7 @@ class TestMultiCompany(WhatsappCase, TransactionCase):
         )
 
     def answers(self, conversation):
-        outbound = conversation.message_ids_wa.filtered(lambda m: m.direction == "out")
+        outbound = conversation.whatsapp_message_ids.filtered(lambda m: m.direction == "out")
         return outbound.sorted("id").mapped("body")
 
     def test_agents_see_their_company_rules_entries_teams_and_optins(self):

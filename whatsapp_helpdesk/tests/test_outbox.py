@@ -16,7 +16,7 @@ class TestOutbox(WhatsappCase, TransactionCase):
         self.assertFalse(conversation.window_open)
         with self.assertRaisesRegex(UserError, "24-hour"):
             conversation._send_text("hello")
-        self.assertFalse(conversation.message_ids_wa)
+        self.assertFalse(conversation.whatsapp_message_ids)
 
     def test_window_expires_after_24_hours(self):
         conversation = self.open_window()
@@ -55,13 +55,13 @@ class TestOutbox(WhatsappCase, TransactionCase):
         conversation.message_post(
             body="internal only", message_type="comment", subtype_xmlid="mail.mt_note"
         )
-        self.assertFalse(conversation.message_ids_wa.filtered(lambda m: m.direction == "out"))
+        self.assertFalse(conversation.whatsapp_message_ids.filtered(lambda m: m.direction == "out"))
         mail = conversation.message_post(
             body=Markup("<p>From the chatter</p>"),
             message_type="comment",
             subtype_xmlid="mail.mt_comment",
         )
-        outbound = conversation.message_ids_wa.filtered(lambda m: m.direction == "out")
+        outbound = conversation.whatsapp_message_ids.filtered(lambda m: m.direction == "out")
         self.assertEqual(outbound.body, "From the chatter")
         self.assertEqual(outbound.mail_message_id, mail)
 

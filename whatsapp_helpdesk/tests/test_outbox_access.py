@@ -61,7 +61,7 @@ class TestOutboxAccess(OutboxAccessCase, TransactionCase):
         with self.assertRaises(AccessError):
             conversation.with_user(self.agent).write(
                 {
-                    "message_ids_wa": [
+                    "whatsapp_message_ids": [
                         Command.create(
                             {
                                 "direction": "out",
@@ -72,7 +72,7 @@ class TestOutboxAccess(OutboxAccessCase, TransactionCase):
                     ]
                 }
             )
-        self.assertFalse(conversation.message_ids_wa.filtered(lambda m: m.direction == "out"))
+        self.assertFalse(conversation.whatsapp_message_ids.filtered(lambda m: m.direction == "out"))
 
     def test_nobody_writes_outbox_fields_directly(self):
         conversation = self.open_window()
@@ -115,7 +115,7 @@ class TestOutboxAccess(OutboxAccessCase, TransactionCase):
         conversation.message_post(
             body=Markup("<p>Bom dia!</p>"), message_type="comment", subtype_xmlid="mail.mt_comment"
         )
-        sent = conversation.message_ids_wa.filtered(lambda m: m.direction == "out")
+        sent = conversation.whatsapp_message_ids.filtered(lambda m: m.direction == "out")
         self.assertRecordValues(sent, [{"body": "Bom dia!", "state": "queued"}])
         self.assertEqual(sent.create_uid, self.agent, "queued on the agent's behalf")
         self.assertEqual(conversation.last_direction, "out")
@@ -127,7 +127,7 @@ class TestOutboxAccess(OutboxAccessCase, TransactionCase):
         for attachment in (self.private_file, self.foreign_file):
             with self.assertRaises(AccessError, msg=attachment.name):
                 conversation._send_media(attachment.with_user(self.agent))
-        self.assertFalse(conversation.message_ids_wa.filtered(lambda m: m.direction == "out"))
+        self.assertFalse(conversation.whatsapp_message_ids.filtered(lambda m: m.direction == "out"))
         own = (
             self.env["ir.attachment"]
             .with_user(self.agent)

@@ -18,6 +18,6 @@ class TestInboxTour(WhatsappCase, HttpCase):
             login="admin",
         )
         self.assertEqual(conversation.user_id, self.env.ref("base.user_admin"))
-        reply = conversation.message_ids_wa.filtered(lambda m: m.direction == "out")
+        reply = conversation.whatsapp_message_ids.filtered(lambda m: m.direction == "out")
         self.assertEqual(reply.body, "Olá! Posso ajudar?")
         self.assertEqual(reply.state, "queued")
