@@ -378,3 +378,32 @@ def test_fuzz_gate_only_webhook_errors_escape_and_everything_returned_is_storabl
     # the mutations must exercise both sides, and mostly reach the per-event parsing
     assert outcomes["parsed"] > FUZZ_CASES * 0.6, outcomes
     assert outcomes["refused"] > 0 and outcomes["rejected"] > 0, outcomes
+
+
+def test_every_parsed_event_survives_storage_as_itself():
+    rng = random.Random(FUZZ_SEED + 1)
+    bases = seeds()
+    seen = set()
+    for _case in range(2000):
+        try:
+            batch = webhook.parse(encode(mutate(rng.choice(bases), rng), rng))
+        except webhook.WebhookError:
+            continue
+        for event in [*batch.events, *(webhook.parse(base).events[0] for base in bases[:1])]:
+            stored = json.loads(json.dumps(webhook.to_stored(event), allow_nan=False))
+            assert webhook.from_stored(stored) == event
+            seen.add(type(event).__name__)
+    assert seen >= {
+        "InboundMessage",
+        "StatusUpdate",
+        "TemplateUpdate",
+        "AccountUpdate",
+        "AccountError",
+        "Rejected",
+    }
+
+
+@pytest.mark.parametrize("data", [None, [], {}, {"type": "Nope"}, {"type": "StatusUpdate"}])
+def test_unreadable_stored_events_raise_webhook_error(data):
+    with pytest.raises(webhook.WebhookError):
+        webhook.from_stored(data)

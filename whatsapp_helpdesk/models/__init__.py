@@ -1,19 +1,21 @@
-from . import (
-    account_move,
-    helpdesk_ticket,
-    helpdesk_ticket_team,
-    res_partner,
-    sale_order,
-    stock_picking,
-    whatsapp_account,
-    whatsapp_auto_reply,
-    whatsapp_conversation,
-    whatsapp_faq,
-    whatsapp_message,
-    whatsapp_notification_rule,
-    whatsapp_optin,
-    whatsapp_template,
-    whatsapp_template_button,
-    whatsapp_template_variable,
-    whatsapp_webhook_event,
-)
+# Base models first, then what extends them: the conversation's _on_inbound hook is extended, in
+# this order, by opt-in keywords, order links, tickets and automatic answers.
+# isort: off
+from . import whatsapp_account
+from . import whatsapp_conversation
+from . import whatsapp_message
+from . import whatsapp_webhook_event
+from . import whatsapp_template
+from . import whatsapp_template_button
+from . import whatsapp_template_variable
+from . import whatsapp_notification_rule
+from . import whatsapp_optin
+from . import whatsapp_faq
+from . import res_partner
+from . import account_move
+from . import stock_picking
+from . import sale_order
+from . import helpdesk_ticket_team
+from . import helpdesk_ticket
+from . import whatsapp_auto_reply
+# isort: on

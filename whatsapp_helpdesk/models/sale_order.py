@@ -1,4 +1,9 @@
-from odoo import fields, models
+import re
+
+from odoo import api, fields, models
+
+# Sales order references as Odoo numbers them by default (S00042); customers write them freely.
+ORDER_REF = re.compile(r"\b(S\d{4,})\b", re.IGNORECASE)
 
 
 class SaleOrder(models.Model):
@@ -29,3 +34,53 @@ class SaleOrder(models.Model):
                 "view_mode": "form",
             }
         return self.partner_id.action_open_whatsapp_conversations()
+
+
+class WhatsappConversation(models.Model):
+    """Conversations and sales orders: an order a customer names is linked and gets the message."""
+
+    _inherit = "whatsapp.conversation"
+
+    sale_order_ids = fields.Many2many(
+        "sale.order",
+        "whatsapp_conversation_sale_order_rel",
+        "conversation_id",
+        "order_id",
+        "Sales Orders",
+        help="Orders this conversation is about: linked when the customer mentions them.",
+    )
+
+    @api.model
+    def _on_inbound(self, messages):
+        super()._on_inbound(messages)
+        self._link_mentioned_orders(messages.filtered("body"))
+
+    @api.model
+    def _link_mentioned_orders(self, messages):
+        """Link the sales orders a customer mentions (e.g. "S00042") and log the message there."""
+        names = {}
+        for message in messages:
+            for ref in ORDER_REF.findall(message.body or ""):
+                names.setdefault(ref.upper(), []).append(message)
+        if not names:
+            return
+        orders = self.env["sale.order"].sudo().search([("name", "in", list(names))])
+        for order in orders:
+            for message in names[order.name]:
+                conversation = message.conversation_id
+                if (
+                    order.company_id != conversation.company_id
+                    or order.partner_id.commercial_partner_id
+                    != conversation.partner_id.commercial_partner_id
+                ):
+                    continue  # someone else's order: never leak it into this thread
+                if order not in conversation.sale_order_ids:
+                    conversation.sale_order_ids = [fields.Command.link(order.id)]
+                order.message_post(
+                    body=self.env._(
+                        "WhatsApp from %(name)s: %(text)s",
+                        name=conversation.partner_id.display_name,
+                        text=message.body,
+                    ),
+                    subtype_xmlid="mail.mt_note",
+                )

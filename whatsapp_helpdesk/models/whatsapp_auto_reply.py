@@ -8,17 +8,6 @@ from ..tools import autoreply, faq
 HUMAN_BUTTON_ID = "wa_human"
 
 
-def _reply_id(message):
-    """The id of a reply button, or the payload of a template quick reply; '' otherwise."""
-    raw = message.payload or {}
-    if message.message_type == "interactive":
-        reply = raw.get("interactive", {})
-        return (reply.get("button_reply") or reply.get("list_reply") or {}).get("id") or ""
-    if message.message_type == "button":
-        return (raw.get("button") or {}).get("payload") or ""
-    return ""
-
-
 class WhatsappAutoReply(models.Model):
     """Automatic answers: a welcome, keyword answers, an out-of-hours notice; each with a cool-down
     so that a customer is never answered twice by the same rule in a short time."""
@@ -95,7 +84,7 @@ class WhatsappAutoReply(models.Model):
         for message in messages.filtered(lambda m: m.direction == "in").sorted("id"):
             conversation = message.conversation_id.sudo()
             plain = plain_by_company[conversation.company_id.id]
-            reply_id = _reply_id(message)
+            reply_id = message.reply_id or ""
             if reply_id == HUMAN_BUTTON_ID:
                 conversation._hand_to_person()
                 continue
@@ -162,3 +151,14 @@ class WhatsappAutoReply(models.Model):
                 self.body, list_options=[(f"opt:{self.id}:{i}", o) for i, o in enumerate(options)]
             )
         return conversation._send_bot_text(self.body)
+
+
+class WhatsappConversation(models.Model):
+    """Automatic answers (rules, then the FAQ bot) come last, once the conversation is routed."""
+
+    _inherit = "whatsapp.conversation"
+
+    @api.model
+    def _on_inbound(self, messages):
+        super()._on_inbound(messages)
+        self.env["whatsapp.auto.reply"]._handle_inbound(messages)

@@ -1,22 +1,17 @@
 import logging
-import re
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import psycopg2
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import html2plaintext, plaintext2html
+from odoo.tools import SQL, html2plaintext
 
-from ..tools import cloud_api, routing
+from ..tools import cloud_api, routing, window
+from ..tools import phone as wa_phone
 
 _logger = logging.getLogger(__name__)
 
-# Sales order references as Odoo numbers them by default (S00042); customers write them freely.
-ORDER_REF = re.compile(r"\b(S\d{4,})\b", re.IGNORECASE)
-# Meta's customer-service window: free-form messages are allowed this long after the customer's
-# last message; afterwards only approved templates (error 131047).
-SERVICE_WINDOW = timedelta(hours=24)
 # The bot stays quiet this long after a person wrote in the conversation (minutes; the
 # whatsapp_helpdesk.bot_quiet_minutes system parameter overrides it).
 DEFAULT_BOT_QUIET_MINUTES = 30
@@ -91,8 +86,6 @@ class WhatsappConversation(models.Model):
     whatsapp_message_ids = fields.One2many(
         "whatsapp.message", "conversation_id", "WhatsApp Messages"
     )
-    ticket_ids = fields.One2many("helpdesk.ticket", "whatsapp_conversation_id", "Tickets")
-    ticket_count = fields.Integer(compute="_compute_ticket_count")
     team_id = fields.Many2one("helpdesk.ticket.team", index=True, tracking=True, check_company=True)
     user_id = fields.Many2one(
         "res.users", "Assigned To", index=True, tracking=True, check_company=True
@@ -145,14 +138,6 @@ class WhatsappConversation(models.Model):
         "Agent Last Wrote",
         readonly=True,
         help="A person's last message: the bot stays quiet for a while after it.",
-    )
-    sale_order_ids = fields.Many2many(
-        "sale.order",
-        "whatsapp_conversation_sale_order_rel",
-        "conversation_id",
-        "order_id",
-        "Sales Orders",
-        help="Orders this conversation is about: linked when the customer mentions them.",
     )
     whatsapp_message_count = fields.Integer(compute="_compute_whatsapp_message_count")
 
@@ -256,16 +241,13 @@ class WhatsappConversation(models.Model):
     @api.depends("last_inbound_at")
     def _compute_window_end(self):
         for conversation in self:
-            last = conversation.last_inbound_at
-            conversation.window_end = last + SERVICE_WINDOW if last else False
+            conversation.window_end = window.window_end(conversation.last_inbound_at) or False
 
     @api.depends("window_end")
     def _compute_window_open(self):
         now = fields.Datetime.now()
         for conversation in self:
-            conversation.window_open = bool(
-                conversation.window_end and conversation.window_end > now
-            )
+            conversation.window_open = window.is_open(conversation.window_end, now)
 
     def _search_window_open(self, operator, value):
         if operator not in ("=", "!="):
@@ -275,16 +257,6 @@ class WhatsappConversation(models.Model):
         if is_open:
             return [("window_end", ">", now)]
         return ["|", ("window_end", "=", False), ("window_end", "<=", now)]
-
-    def _compute_ticket_count(self):
-        groups = self.env["helpdesk.ticket"]._read_group(
-            [("whatsapp_conversation_id", "in", self.ids)],
-            ["whatsapp_conversation_id"],
-            ["__count"],
-        )
-        counts = {conversation.id: count for conversation, count in groups}
-        for conversation in self:
-            conversation.ticket_count = counts.get(conversation.id, 0)
 
     def _compute_whatsapp_message_count(self):
         groups = self.env["whatsapp.message"]._read_group(
@@ -345,6 +317,253 @@ class WhatsappConversation(models.Model):
     # ------------------------------------------------------------------
 
     # ------------------------------------------------------------------
+    # Customer messages arriving (called by the webhook processing)
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _for_senders(self, received):
+        """{(account id, sender): conversation} for customer messages ``received``, a list of
+        ``(account, tools.webhook.InboundMessage)``.
+
+        A sender with a number is matched by E.164 (partners too); a sender known only by a
+        business-scoped user id (a username) by that id, and a conversation first opened by
+        user id learns the number when Meta shares it. A sender without a partner gets one,
+        named after the WhatsApp profile. Everything is looked up and created in bulk: a batch
+        holds hundreds of customers.
+        """
+        Conversation = self.sudo()
+        senders = {}
+        for account, message in received:
+            senders.setdefault((account, message.sender), message)
+        numbers = {
+            key: wa_phone.wa_id_to_e164(m.wa_id) or f"+{wa_phone.digits(m.wa_id)}"
+            for key, m in senders.items()
+            if m.wa_id
+        }
+        user_ids = {key: m.user_id for key, m in senders.items() if m.user_id}
+        account_ids = list({account.id for account, _s in senders})
+        by_number, by_user = {}, {}
+        if numbers:
+            for c in Conversation.search(
+                [
+                    ("account_id", "in", account_ids),
+                    ("phone_e164", "in", list(set(numbers.values()))),
+                ]
+            ):
+                by_number[(c.account_id.id, c.phone_e164)] = c
+        if user_ids:
+            for c in Conversation.search(
+                [
+                    ("account_id", "in", account_ids),
+                    ("wa_user_id", "in", list(set(user_ids.values()))),
+                ]
+            ):
+                by_user[(c.account_id.id, c.wa_user_id)] = c
+        found = {}
+        for key in senders:
+            account_id = key[0].id
+            conversation = by_number.get((account_id, numbers.get(key)))
+            if conversation is None:
+                conversation = by_user.get((account_id, user_ids.get(key)))
+                if conversation is not None and key in numbers and not conversation.phone_e164:
+                    conversation.write({"phone_e164": numbers[key], "wa_id": senders[key].wa_id})
+            if conversation is not None:
+                found[key] = conversation
+                user_id = user_ids.get(key)
+                if user_id and not conversation.wa_user_id and (account_id, user_id) not in by_user:
+                    # the number's conversation learns the id a later username-only message uses
+                    conversation.wa_user_id = user_id
+                    by_user[(account_id, user_id)] = conversation
+        missing_partner = {
+            key: m for key, m in senders.items() if not found.get(key, Conversation).partner_id
+        }
+        partners = self._partners_for(
+            {numbers[key]: m.profile_name for key, m in missing_partner.items() if key in numbers}
+        )
+        partners.update(
+            self._partners_for_users(
+                {
+                    user_ids[key]: m.profile_name or m.username
+                    for key, m in missing_partner.items()
+                    if key not in numbers
+                }
+            )
+        )
+        to_create = {}
+        for key, message in senders.items():
+            handle = numbers.get(key) or user_ids[key]
+            conversation = found.get(key)
+            if conversation and not conversation.partner_id:
+                conversation.partner_id = partners[handle]
+            elif not conversation:
+                unique = (key[0].id, numbers.get(key) or f"user:{user_ids[key]}")
+                to_create.setdefault(
+                    unique,
+                    {
+                        "account_id": key[0].id,
+                        "phone_e164": numbers.get(key) or False,
+                        "wa_id": message.wa_id or False,
+                        "wa_user_id": user_ids.get(key) or False,
+                        "wa_username": message.username or False,
+                        "partner_id": partners[handle].id,
+                        "profile_name": message.profile_name,
+                    },
+                )
+        created = self._create_conversations(list(to_create.values()))
+        for key in senders:
+            if key not in found:
+                unique = (key[0].id, numbers.get(key) or f"user:{user_ids[key]}")
+                found[key] = created[unique]
+        return {(account.id, sender): c for (account, sender), c in found.items()}
+
+    @api.model
+    def _partners_for(self, profiles):
+        """{E.164: partner} for ``profiles`` ({E.164: profile name}), created when unknown."""
+        Partner = self.env["res.partner"].sudo()
+        partners = {}
+        if not profiles:
+            return partners
+        for partner in Partner.search([("whatsapp_e164", "in", list(profiles))], order="id"):
+            partners.setdefault(partner.whatsapp_e164, partner)
+        unknown = [number for number in profiles if number not in partners]
+        created = Partner.create(
+            [{"name": profiles[number] or number, "mobile": number} for number in unknown]
+        )
+        partners.update(zip(unknown, created, strict=True))
+        return partners
+
+    @api.model
+    def _partners_for_users(self, profiles):
+        """{BSUID: new partner} for customers known only by a username (no number to match)."""
+        if not profiles:
+            return {}
+        created = (
+            self.env["res.partner"]
+            .sudo()
+            .create([{"name": profiles[user_id] or user_id} for user_id in profiles])
+        )
+        return dict(zip(profiles, created, strict=True))
+
+    @api.model
+    def _create_conversations(self, vals_list):
+        """Create conversations in one go; under a concurrent creator, fall back one by one.
+
+        Returns {(account id, E.164 or "user:<BSUID>"): conversation}.
+        """
+        Conversation = self.sudo()
+        if not vals_list:
+            return {}
+        try:
+            with self.env.cr.savepoint():
+                created = Conversation.with_context(
+                    mail_create_nosubscribe=True, tracking_disable=True
+                ).create(vals_list)
+        except psycopg2.errors.UniqueViolation:
+            created = Conversation
+            for vals in vals_list:
+                created |= self._get_or_create(
+                    self.env["whatsapp.account"].browse(vals["account_id"]),
+                    vals["phone_e164"],
+                    wa_id=vals["wa_id"],
+                    partner=self.env["res.partner"].browse(vals["partner_id"]),
+                    profile_name=vals["profile_name"],
+                    wa_user_id=vals["wa_user_id"],
+                )
+        return {(c.account_id.id, c.phone_e164 or f"user:{c.wa_user_id}"): c for c in created}
+
+    # Fields a customer message moves, written in one statement for a whole batch; the stored
+    # computes that depend on them (window, inbox state, name) are then recomputed by the ORM.
+    _INBOUND_FIELDS = [
+        "state",
+        "wa_id",
+        "profile_name",
+        "wa_username",
+        "last_inbound_at",
+        "first_inbound_at",
+        "last_message_at",
+        "last_direction",
+        "unread_count",
+    ]
+
+    @api.model
+    def _record_inbound(self, received, conversations):
+        """Reopen the conversations of customer messages ``received`` and move their window.
+
+        ``received``: [(account, tools.webhook.InboundMessage)]; ``conversations``: what
+        :meth:`_for_senders` gave for them. One statement for the batch: an ORM write per
+        conversation (with its tracking) costs more than everything else the batch does. The
+        window end and inbox state follow from their computes, the only place that knows them.
+        """
+        latest, count = {}, defaultdict(int)
+        for account, message in received:
+            conversation = conversations[(account.id, message.sender)]
+            count[conversation.id] += 1
+            current = latest.get(conversation.id)
+            if current is None or message.timestamp >= current.timestamp:
+                latest[conversation.id] = message
+        if not latest:
+            return
+        rows = [
+            SQL(
+                "(%s, %s::timestamp, %s, %s, %s, %s)",
+                conversation_id,
+                datetime.utcfromtimestamp(message.timestamp),
+                message.wa_id or None,
+                message.profile_name or None,
+                message.username or None,
+                count[conversation_id],
+            )
+            for conversation_id, message in latest.items()
+        ]
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE whatsapp_conversation c
+                   SET state = 'open',
+                       last_direction = 'in',
+                       unread_count = COALESCE(c.unread_count, 0) + v.received,
+                       wa_id = COALESCE(v.wa_id, c.wa_id),
+                       profile_name = COALESCE(v.profile, c.profile_name),
+                       wa_username = COALESCE(v.username, c.wa_username),
+                       last_inbound_at = GREATEST(c.last_inbound_at, v.at),
+                       first_inbound_at = COALESCE(c.first_inbound_at, v.at),
+                       last_message_at = GREATEST(c.last_message_at, v.at),
+                       write_date = now() AT TIME ZONE 'UTC',
+                       write_uid = %s
+                  FROM (VALUES %s) AS v(id, at, wa_id, profile, username, received)
+                 WHERE c.id = v.id
+                """,
+                self.env.uid,
+                SQL(", ").join(rows),
+            )
+        )
+        touched = self.browse(list(latest))
+        touched.invalidate_recordset(self._INBOUND_FIELDS)
+        touched.modified(self._INBOUND_FIELDS)
+
+    @api.model
+    def _on_inbound(self, messages):
+        """What follows new customer messages (run once they are stored, isolated from them).
+
+        The conversation's own reactions: the entry point of an ad, the skills the customer names,
+        routing to a team and an agent, live notices to the agents. Other models extend this by
+        inheritance (opt-out keywords, order links, tickets, automatic answers).
+        """
+        with_text = messages.filtered("body")
+        self._remember_entry_points(messages)
+        self._tag_skills(with_text)
+        messages.conversation_id._route()
+        messages.conversation_id._notify_agents()
+
+    @api.model
+    def _remember_entry_points(self, messages):
+        """A first message from a click-to-WhatsApp ad is an entry point: routing uses it."""
+        for message in messages.filtered("entry_point"):
+            if not message.conversation_id.source:
+                message.conversation_id.sudo().source = message.entry_point
+
+    # ------------------------------------------------------------------
     # Inbox: routing, claim, transfer
     # ------------------------------------------------------------------
 
@@ -398,15 +617,6 @@ class WhatsappConversation(models.Model):
                     ),
                 },
             )
-
-    @api.model
-    def _cron_route(self):
-        """Periodic wake-up of the processing cron, which also serves the backlog.
-
-        Assignment is written by one cron only: two crons assigning the same conversations at
-        once make one of them fail on a serialization conflict.
-        """
-        self.env.ref("whatsapp_helpdesk.ir_cron_whatsapp_process_events").sudo()._trigger()
 
     @api.model
     def _tag_skills(self, messages):
@@ -716,105 +926,6 @@ class WhatsappConversation(models.Model):
     def _message_get_suggested_recipients(self):
         # The customer answers on WhatsApp: do not suggest e-mailing them from the thread.
         return []
-
-    def action_create_ticket(self):
-        """Open a helpdesk ticket for what the customer asked; the WhatsApp thread stays on it."""
-        self.ensure_one()
-        last = self.whatsapp_message_ids.filtered(lambda m: m.direction == "in")[:1]
-        ticket = self._open_ticket(last.body)
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "helpdesk.ticket",
-            "res_id": ticket.id,
-            "view_mode": "form",
-        }
-
-    def _open_ticket(self, text):
-        self.ensure_one()
-        text = (text or "").strip() or self.env._("WhatsApp conversation with %s", self.name)
-        ticket = (
-            self.env["helpdesk.ticket"]
-            .with_context(mail_create_nosubscribe=True)
-            .create(
-                {
-                    "name": text.splitlines()[0][:80],
-                    # the customer's words are text: escaped, never markup in the HTML field
-                    "description": plaintext2html(text),
-                    "partner_id": self.partner_id.id,
-                    "channel_id": self.env["helpdesk.ticket"]._whatsapp_channel().id,
-                    "whatsapp_conversation_id": self.id,
-                    "team_id": self.team_id.id,
-                    "user_id": self.user_id.id,
-                    "company_id": self.company_id.id,
-                }
-            )
-        )
-        # the customer answers on WhatsApp: no e-mail notifications to them from the ticket
-        ticket.message_unsubscribe(partner_ids=self.partner_id.ids)
-        return ticket
-
-    @api.model
-    def _open_tickets_by_rule(self, messages):
-        """Teams may open a ticket for every new conversation, or when a keyword shows up."""
-        for message in messages.filtered(lambda m: m.direction == "in"):
-            conversation = message.conversation_id.sudo()
-            team = conversation.team_id
-            if not team or conversation.ticket_ids.filtered(lambda t: not t.closed):
-                continue
-            first = (
-                self.env["whatsapp.message"]
-                .sudo()
-                .search_count(
-                    [("conversation_id", "=", conversation.id), ("direction", "=", "in")], limit=2
-                )
-                == 1
-            )
-            words = [w.strip().lower() for w in (team.whatsapp_ticket_keywords or "").split(",")]
-            text = (message.body or "").lower()
-            if (first and team.whatsapp_ticket_on_first_message) or any(
-                word and word in text for word in words
-            ):
-                conversation._open_ticket(message.body)
-
-    def action_open_tickets(self):
-        self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "name": self.env._("Tickets"),
-            "res_model": "helpdesk.ticket",
-            "view_mode": "list,form",
-            "domain": [("whatsapp_conversation_id", "=", self.id)],
-            "context": {"default_whatsapp_conversation_id": self.id},
-        }
-
-    def _link_mentioned_orders(self, messages):
-        """Link the sales orders a customer mentions (e.g. "S00042") and log the message there."""
-        names = {}
-        for message in messages:
-            for ref in ORDER_REF.findall(message.body or ""):
-                names.setdefault(ref.upper(), []).append(message)
-        if not names:
-            return
-        orders = self.env["sale.order"].sudo().search([("name", "in", list(names))])
-        for order in orders:
-            for message in names[order.name]:
-                conversation = message.conversation_id
-                if (
-                    order.company_id != conversation.company_id
-                    or order.partner_id.commercial_partner_id
-                    != conversation.partner_id.commercial_partner_id
-                ):
-                    continue  # someone else's order: never leak it into this thread
-                if order not in conversation.sale_order_ids:
-                    conversation.sale_order_ids = [fields.Command.link(order.id)]
-                order.message_post(
-                    body=self.env._(
-                        "WhatsApp from %(name)s: %(text)s",
-                        name=conversation.partner_id.display_name,
-                        text=message.body,
-                    ),
-                    subtype_xmlid="mail.mt_note",
-                )
 
     def action_close(self):
         self.check_access("write")

@@ -1,18 +1,19 @@
 import base64
 import logging
-import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 import psycopg2
+from markupsafe import Markup, escape
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from ..tools import cloud_api, pacing, sender
 from ..tools import status as wa_status
+from .common import is_testing
 
 _logger = logging.getLogger(__name__)
 
@@ -96,10 +97,6 @@ def _send_planned(planned):
     return outcomes
 
 
-def _is_testing():
-    return getattr(threading.current_thread(), "testing", False)
-
-
 class WhatsappMessage(models.Model):
     """Every WhatsApp message, both ways: the outbox of what leaves and the log of what came in."""
 
@@ -143,6 +140,13 @@ class WhatsappMessage(models.Model):
     )
     reply_to_wamid = fields.Char("In Reply To", index=True)
     customer_reaction = fields.Char(help="The emoji the customer reacted to this message with.")
+    # What a customer message carries beyond its text, read once from Meta's webhook
+    reply_id = fields.Char(
+        help="The id of the reply button or list row the customer chose, or the payload of a "
+        "template's quick-reply button."
+    )
+    reaction_emoji = fields.Char(help="A customer's reaction (empty: the reaction was removed).")
+    entry_point = fields.Char(help="How the customer came: ad_referral for a click-to-WhatsApp ad.")
     state = fields.Selection(
         [
             ("queued", "Queued"),
@@ -264,7 +268,7 @@ class WhatsappMessage(models.Model):
         mid-batch leaves rows in "sending" that the lease turns into "unknown", never resent.
         """
         self._recover_stale_sending()
-        auto_commit = not _is_testing()
+        auto_commit = not is_testing()
         started = time.monotonic()
         done = 0
         in_flight = None
@@ -790,6 +794,81 @@ class WhatsappMessage(models.Model):
         )
 
     # ------------------------------------------------------------------
+    # Customer messages (stored by the webhook processing)
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _store_inbound(self, received):
+        """Store customer messages not stored yet, each with its chatter message.
+
+        ``received``: [(account, tools.webhook.InboundMessage)]. Conversations (and partners) are
+        found or created, and their window moves. Returns the new messages, in order.
+        """
+        Conversation = self.env["whatsapp.conversation"].sudo()
+        conversations = Conversation._for_senders(received)
+        mail_values, wa_values = [], []
+        subtype_id = self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_comment")
+        for account, message in received:
+            conversation = conversations[(account.id, message.sender)]
+            moment = datetime.utcfromtimestamp(message.timestamp)
+            mail_values.append(
+                {
+                    "model": "whatsapp.conversation",
+                    "res_id": conversation.id,
+                    "record_name": conversation.name,
+                    # set here: Odoo's per-message e-mail routing lookups dominate a batch
+                    "email_from": False,
+                    "reply_to": False,
+                    "body": Markup("<p>%s</p>") % escape(message.text or ""),
+                    "author_id": conversation.partner_id.id,
+                    "message_type": "comment",
+                    "subtype_id": subtype_id,
+                    "date": moment,
+                }
+            )
+            wa_values.append(self._inbound_values(conversation, message, moment))
+        mail_messages = self.env["mail.message"].sudo().create(mail_values)
+        for values, mail_message in zip(wa_values, mail_messages, strict=True):
+            values["mail_message_id"] = mail_message.id
+        created = self.sudo().create(wa_values)
+        Conversation._record_inbound(received, conversations)
+        created._link_reactions()
+        return created
+
+    @api.model
+    def _inbound_values(self, conversation, message, moment):
+        """The row of the parsed customer message ``message`` in ``conversation``."""
+        media, reply = message.media, message.interactive
+        return {
+            "conversation_id": conversation.id,
+            "partner_id": conversation.partner_id.id,
+            "direction": "in",
+            "state": "received",
+            "wamid": message.wamid,
+            "message_type": self._inbound_type(message.type),
+            "body": message.text,
+            "received_at": moment,
+            "reply_to_wamid": (message.context.id if message.context else False)
+            or (message.reaction.message_id if message.reaction else False),
+            "reply_id": (reply.id if reply else None)
+            or (message.button.payload if message.button else None)
+            or False,
+            "reaction_emoji": message.reaction.emoji or False if message.reaction else False,
+            "entry_point": "ad_referral" if message.referral else False,
+            "media_id": media.id if media else False,
+            "media_url": media.url if media else False,
+            "media_mime_type": media.mime_type if media else False,
+            "media_filename": media.filename if media else False,
+            "media_state": "pending" if media and (media.id or media.url) else "none",
+            "payload": message.raw,
+        }
+
+    @api.model
+    def _inbound_type(self, meta_type):
+        known = dict(self._fields["message_type"].selection)
+        return meta_type if meta_type in known else "unsupported"
+
+    # ------------------------------------------------------------------
     # Reactions
     # ------------------------------------------------------------------
 
@@ -805,5 +884,4 @@ class WhatsappMessage(models.Model):
         for reaction in reactions.sorted("id"):
             target = targets.get(reaction.reply_to_wamid)
             if target and target.conversation_id == reaction.conversation_id:
-                emoji = ((reaction.payload or {}).get("reaction") or {}).get("emoji") or False
-                target.customer_reaction = emoji
+                target.customer_reaction = reaction.reaction_emoji or False

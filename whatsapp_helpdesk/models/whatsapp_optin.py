@@ -208,3 +208,14 @@ class WhatsappOptin(models.Model):
                 note=self.env._("Keyword %(word)s received on WhatsApp", word=word),
                 company=message.conversation_id.company_id,
             )
+
+
+class WhatsappConversation(models.Model):
+    """Opt-out and opt-in keywords act before anything answers the customer."""
+
+    _inherit = "whatsapp.conversation"
+
+    @api.model
+    def _on_inbound(self, messages):
+        self.env["whatsapp.optin"]._apply_keywords(messages.filtered("body"))
+        super()._on_inbound(messages)

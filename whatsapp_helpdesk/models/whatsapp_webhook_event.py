@@ -4,17 +4,14 @@ import logging
 import time
 import traceback
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import psycopg2
-from markupsafe import Markup, escape
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from ..tools import phone as wa_phone
 from ..tools import webhook
-from .whatsapp_conversation import SERVICE_WINDOW
-from .whatsapp_message import _is_testing
+from .common import is_testing
 
 _logger = logging.getLogger(__name__)
 
@@ -34,65 +31,15 @@ ORPHAN_RETRY_FOR = timedelta(hours=1)
 ORPHAN_RETRY_EVERY = timedelta(seconds=30)
 
 
-def _e164(wa_id):
-    return wa_phone.wa_id_to_e164(wa_id) or f"+{wa_phone.digits(wa_id)}"
-
-
-def _single_event_envelope(event, change_field, value):
-    """The smallest Meta payload that holds one event: what is stored, and parsed again later."""
-    entry = {"id": event.waba_id, "changes": [{"field": change_field, "value": value}]}
-    if getattr(event, "field", None) and event.timestamp is not None:
-        entry["time"] = event.timestamp
-    return {"object": "whatsapp_business_account", "entry": [entry]}
-
-
-def _stored_payload(event):
-    """(kind, stored payload) of one parsed event: its raw part plus the context it needs."""
-    if isinstance(event, webhook.InboundMessage):
-        contact = {"profile": {"name": event.profile_name or ""}}
-        if event.username:
-            contact["profile"]["username"] = event.username
-        if event.wa_id:
-            contact["wa_id"] = event.wa_id
-        if event.user_id:
-            contact["user_id"] = event.user_id
-        value = {
-            "messaging_product": "whatsapp",
-            "metadata": {
-                "phone_number_id": event.phone_number_id,
-                "display_phone_number": event.display_phone_number,
-            },
-            "contacts": [contact],
-            "messages": [event.raw],
-        }
-        return "message", _single_event_envelope(event, "messages", value)
-    if isinstance(event, webhook.StatusUpdate):
-        value = {
-            "messaging_product": "whatsapp",
-            "metadata": {"phone_number_id": event.phone_number_id},
-            "statuses": [event.raw],
-        }
-        return "status", _single_event_envelope(event, "messages", value)
-    if isinstance(event, webhook.TemplateUpdate):
-        return "template", _single_event_envelope(event, event.field, event.raw)
-    if isinstance(event, webhook.AccountUpdate):
-        return "account", _single_event_envelope(event, event.field, event.raw)
-    if isinstance(event, webhook.AccountError):
-        value = {
-            "messaging_product": "whatsapp",
-            "metadata": {
-                "phone_number_id": event.phone_number_id,
-                "display_phone_number": event.display_phone_number,
-            },
-            "errors": [event.raw],
-        }
-        envelope = _single_event_envelope(event, "messages", value)
-        if event.timestamp is not None:
-            envelope["entry"][0]["time"] = event.timestamp
-        return "error", envelope
-    if isinstance(event, webhook.OtherChange):
-        return "other", {"field": event.field, "value": event.value}
-    return "invalid", {"where": event.where, "reason": event.reason, "raw": event.raw}
+EVENT_KINDS = {
+    webhook.InboundMessage: "message",
+    webhook.StatusUpdate: "status",
+    webhook.TemplateUpdate: "template",
+    webhook.AccountUpdate: "account",
+    webhook.AccountError: "error",
+    webhook.OtherChange: "other",
+    webhook.Rejected: "invalid",
+}
 
 
 def _summary(error):
@@ -189,7 +136,7 @@ class WhatsappWebhookEvent(models.Model):
         uid = self.env.uid or None
         rows = []
         for event, accounts in zip(events, owners, strict=True):
-            kind, payload = _stored_payload(event)
+            kind, payload = EVENT_KINDS[type(event)], webhook.to_stored(event)
             mine = (accounts & signers) if signers else accounts
             account_id = min(mine) if mine else None
             state, note = "pending", None
@@ -293,7 +240,7 @@ class WhatsappWebhookEvent(models.Model):
 
     @api.model
     def _cron_process(self, batch_size=BATCH_SIZE):
-        auto_commit = not _is_testing()
+        auto_commit = not is_testing()
         started = time.monotonic()
         done = 0
         while time.monotonic() - started < CRON_TIME_BUDGET:
@@ -355,7 +302,7 @@ class WhatsappWebhookEvent(models.Model):
         by_kind = defaultdict(list)
         for event in self:
             try:
-                parsed = webhook.parse(event.payload).events[0]
+                parsed = event._parsed()
             except (webhook.WebhookError, IndexError) as error:
                 event._finish("error", str(error))
                 continue
@@ -409,6 +356,14 @@ class WhatsappWebhookEvent(models.Model):
         _logger.warning("WhatsApp webhook event %s (%s) failed: %s", self.id, self.kind, summary)
         self.write({"attempts": attempts, "state": "error", "note": summary})
 
+    def _parsed(self):
+        """The record of this event as the webhook parsed it (rows stored before 18.0.1.1.0
+        hold a single-event Meta payload, parsed again)."""
+        self.ensure_one()
+        if isinstance(self.payload, dict) and "object" in self.payload:
+            return webhook.parse(self.payload).events[0]
+        return webhook.from_stored(self.payload)
+
     def _finish(self, state, note=None):
         self.write({"state": state, "note": note, "processed_at": fields.Datetime.now()})
 
@@ -421,8 +376,7 @@ class WhatsappWebhookEvent(models.Model):
 
     @api.model
     def _process_messages(self, pairs):
-        if not pairs:
-            return
+        """Customer messages: stored once (by wamid), then the reactions to them, apart."""
         Message = self.env["whatsapp.message"].sudo()
         known = set(Message.search([("wamid", "in", [m.wamid for _e, m in pairs])]).mapped("wamid"))
         fresh = []
@@ -434,305 +388,16 @@ class WhatsappWebhookEvent(models.Model):
                 fresh.append((event, message))
         if not fresh:
             return
-        conversations = self._conversations_for(fresh)
-        mail_values, wa_values = [], []
-        subtype_id = self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_comment")
-        for event, message in fresh:
-            conversation = conversations[(event.account_id.id, message.sender)]
-            moment = datetime.utcfromtimestamp(message.timestamp)
-            mail_values.append(
-                {
-                    "model": "whatsapp.conversation",
-                    "res_id": conversation.id,
-                    "record_name": conversation.name,
-                    # set here: Odoo's per-message e-mail routing lookups dominate a batch
-                    "email_from": False,
-                    "reply_to": False,
-                    "body": Markup("<p>%s</p>") % escape(message.text or ""),
-                    "author_id": conversation.partner_id.id,
-                    "message_type": "comment",
-                    "subtype_id": subtype_id,
-                    "date": moment,
-                }
-            )
-            wa_values.append(self._inbound_message_values(conversation, message, moment))
-        mail_messages = self.env["mail.message"].sudo().create(mail_values)
-        for values, mail_message in zip(wa_values, mail_messages, strict=True):
-            values["mail_message_id"] = mail_message.id
-        created = Message.create(wa_values)
-        self._touch_conversations(conversations, fresh)
-        created._link_reactions()
+        created = Message._store_inbound([(event.account_id, message) for event, message in fresh])
         self.browse([event.id for event, _m in fresh])._finish("done")
         # the messages are stored: what follows them never costs them
+        Conversation = self.env["whatsapp.conversation"].sudo()
         self._isolated(
-            lambda messages: self._after_inbound(Message.browse([m.id for m in messages])),
+            lambda messages: Conversation._on_inbound(Message.browse([m.id for m in messages])),
             list(created),
             on_error=lambda message, error: _logger.error(
                 "WhatsApp: reactions to message %s failed: %s", message.id, _summary(error)
             ),
-        )
-
-    @api.model
-    def _after_inbound(self, created):
-        """What follows new customer messages: opt-out keywords, order links, routing."""
-        with_text = created.filtered(lambda m: m.body)
-        self.env["whatsapp.optin"]._apply_keywords(with_text)
-        self.env["whatsapp.conversation"]._link_mentioned_orders(with_text)
-        self._remember_entry_points(created)
-        self.env["whatsapp.conversation"]._tag_skills(with_text)
-        created.conversation_id._route()
-        created.conversation_id._notify_agents()
-        self.env["whatsapp.conversation"]._open_tickets_by_rule(created)
-        self.env["whatsapp.auto.reply"]._handle_inbound(created)
-
-    @api.model
-    def _remember_entry_points(self, messages):
-        """A first message from a click-to-WhatsApp ad carries a ``referral``: route on it."""
-        for message in messages:
-            conversation = message.conversation_id
-            referral = (message.payload or {}).get("referral")
-            if referral and not conversation.source:
-                conversation.sudo().source = "ad_referral"
-
-    @api.model
-    def _inbound_message_values(self, conversation, message, moment):
-        media = message.media
-        return {
-            "conversation_id": conversation.id,
-            "partner_id": conversation.partner_id.id,
-            "direction": "in",
-            "state": "received",
-            "wamid": message.wamid,
-            "message_type": self._message_type(message.type),
-            "body": message.text,
-            "received_at": moment,
-            "reply_to_wamid": (message.context.id if message.context else False)
-            or (message.reaction.message_id if message.reaction else False),
-            "media_id": media.id if media else False,
-            "media_url": media.url if media else False,
-            "media_mime_type": media.mime_type if media else False,
-            "media_filename": media.filename if media else False,
-            "media_state": "pending" if media and (media.id or media.url) else "none",
-            "payload": message.raw,
-        }
-
-    @api.model
-    def _message_type(self, meta_type):
-        known = dict(self.env["whatsapp.message"]._fields["message_type"].selection)
-        return meta_type if meta_type in known else "unsupported"
-
-    @api.model
-    def _conversations_for(self, pairs):
-        """{(account id, sender): conversation} for inbound messages.
-
-        A sender with a number is matched by E.164 (partners too); a sender known only by a
-        business-scoped user id (a username) by that id, and a conversation first opened by
-        user id learns the number when Meta shares it. A sender without a partner gets one,
-        named after the WhatsApp profile. Everything is looked up and created in bulk: a batch
-        holds hundreds of customers.
-        """
-        Conversation = self.env["whatsapp.conversation"].sudo()
-        senders = {}
-        for event, message in pairs:
-            senders.setdefault((event.account_id, message.sender), message)
-        numbers = {key: _e164(m.wa_id) for key, m in senders.items() if m.wa_id}
-        user_ids = {key: m.user_id for key, m in senders.items() if m.user_id}
-        account_ids = list({account.id for account, _s in senders})
-        by_number, by_user = {}, {}
-        if numbers:
-            for c in Conversation.search(
-                [
-                    ("account_id", "in", account_ids),
-                    ("phone_e164", "in", list(set(numbers.values()))),
-                ]
-            ):
-                by_number[(c.account_id.id, c.phone_e164)] = c
-        if user_ids:
-            for c in Conversation.search(
-                [
-                    ("account_id", "in", account_ids),
-                    ("wa_user_id", "in", list(set(user_ids.values()))),
-                ]
-            ):
-                by_user[(c.account_id.id, c.wa_user_id)] = c
-        found = {}
-        for key in senders:
-            account_id = key[0].id
-            conversation = by_number.get((account_id, numbers.get(key)))
-            if conversation is None:
-                conversation = by_user.get((account_id, user_ids.get(key)))
-                if conversation is not None and key in numbers and not conversation.phone_e164:
-                    conversation.write({"phone_e164": numbers[key], "wa_id": senders[key].wa_id})
-            if conversation is not None:
-                found[key] = conversation
-                user_id = user_ids.get(key)
-                if user_id and not conversation.wa_user_id and (account_id, user_id) not in by_user:
-                    # the number's conversation learns the id a later username-only message uses
-                    conversation.wa_user_id = user_id
-                    by_user[(account_id, user_id)] = conversation
-        missing_partner = {
-            key: m for key, m in senders.items() if not found.get(key, Conversation).partner_id
-        }
-        partners = self._partners_for(
-            {numbers[key]: m.profile_name for key, m in missing_partner.items() if key in numbers}
-        )
-        partners.update(
-            self._partners_for_users(
-                {
-                    user_ids[key]: m.profile_name or m.username
-                    for key, m in missing_partner.items()
-                    if key not in numbers
-                }
-            )
-        )
-        to_create = {}
-        for key, message in senders.items():
-            handle = numbers.get(key) or user_ids[key]
-            conversation = found.get(key)
-            if conversation and not conversation.partner_id:
-                conversation.partner_id = partners[handle]
-            elif not conversation:
-                unique = (key[0].id, numbers.get(key) or f"user:{user_ids[key]}")
-                to_create.setdefault(
-                    unique,
-                    {
-                        "account_id": key[0].id,
-                        "phone_e164": numbers.get(key) or False,
-                        "wa_id": message.wa_id or False,
-                        "wa_user_id": user_ids.get(key) or False,
-                        "wa_username": message.username or False,
-                        "partner_id": partners[handle].id,
-                        "profile_name": message.profile_name,
-                    },
-                )
-        created = self._create_conversations(list(to_create.values()))
-        for key in senders:
-            if key not in found:
-                unique = (key[0].id, numbers.get(key) or f"user:{user_ids[key]}")
-                found[key] = created[unique]
-        return {(account.id, sender): c for (account, sender), c in found.items()}
-
-    @api.model
-    def _partners_for(self, profiles):
-        """{E.164: partner} for ``profiles`` ({E.164: profile name}), created when unknown."""
-        Partner = self.env["res.partner"].sudo()
-        partners = {}
-        if not profiles:
-            return partners
-        for partner in Partner.search([("whatsapp_e164", "in", list(profiles))], order="id"):
-            partners.setdefault(partner.whatsapp_e164, partner)
-        unknown = [number for number in profiles if number not in partners]
-        created = Partner.create(
-            [{"name": profiles[number] or number, "mobile": number} for number in unknown]
-        )
-        partners.update(zip(unknown, created, strict=True))
-        return partners
-
-    @api.model
-    def _partners_for_users(self, profiles):
-        """{BSUID: new partner} for customers known only by a username (no number to match)."""
-        if not profiles:
-            return {}
-        created = (
-            self.env["res.partner"]
-            .sudo()
-            .create([{"name": profiles[user_id] or user_id} for user_id in profiles])
-        )
-        return dict(zip(profiles, created, strict=True))
-
-    @api.model
-    def _create_conversations(self, vals_list):
-        """Create conversations in one go; under a concurrent creator, fall back one by one.
-
-        Returns {(account id, E.164 or "user:<BSUID>"): conversation}.
-        """
-        Conversation = self.env["whatsapp.conversation"].sudo()
-        if not vals_list:
-            return {}
-        try:
-            with self.env.cr.savepoint():
-                created = Conversation.with_context(
-                    mail_create_nosubscribe=True, tracking_disable=True
-                ).create(vals_list)
-        except psycopg2.errors.UniqueViolation:
-            created = Conversation
-            for vals in vals_list:
-                created |= Conversation._get_or_create(
-                    self.env["whatsapp.account"].browse(vals["account_id"]),
-                    vals["phone_e164"],
-                    wa_id=vals["wa_id"],
-                    partner=self.env["res.partner"].browse(vals["partner_id"]),
-                    profile_name=vals["profile_name"],
-                    wa_user_id=vals["wa_user_id"],
-                )
-        return {(c.account_id.id, c.phone_e164 or f"user:{c.wa_user_id}"): c for c in created}
-
-    @api.model
-    def _touch_conversations(self, conversations, pairs):
-        """Reopen the conversations and move their window, in one statement.
-
-        This runs for every inbound batch; an ORM write per conversation (with its tracking and
-        recomputations) costs more than everything else the batch does.
-        """
-        latest, received = {}, defaultdict(int)
-        for event, message in pairs:
-            conversation = conversations[(event.account_id.id, message.sender)]
-            received[conversation.id] += 1
-            current = latest.get(conversation.id)
-            if current is None or message.timestamp >= current.timestamp:
-                latest[conversation.id] = message
-        rows = [
-            SQL(
-                "(%s, %s::timestamp, %s, %s, %s, %s)",
-                conversation_id,
-                datetime.utcfromtimestamp(message.timestamp),
-                message.wa_id or None,
-                message.profile_name or None,
-                message.username or None,
-                received[conversation_id],
-            )
-            for conversation_id, message in latest.items()
-        ]
-        self.env.flush_all()
-        self.env.cr.execute(
-            SQL(
-                """
-                UPDATE whatsapp_conversation c
-                   SET state = 'open',
-                       last_direction = 'in',
-                       unread_count = COALESCE(c.unread_count, 0) + v.received,
-                       inbox_state = CASE WHEN c.user_id IS NULL THEN 'new' ELSE 'open' END,
-                       wa_id = COALESCE(v.wa_id, c.wa_id),
-                       profile_name = COALESCE(v.profile, c.profile_name),
-                       wa_username = COALESCE(v.username, c.wa_username),
-                       last_inbound_at = GREATEST(c.last_inbound_at, v.at),
-                       first_inbound_at = COALESCE(c.first_inbound_at, v.at),
-                       window_end = GREATEST(c.last_inbound_at, v.at) + %s::interval,
-                       last_message_at = GREATEST(c.last_message_at, v.at),
-                       write_date = now() AT TIME ZONE 'UTC',
-                       write_uid = %s
-                  FROM (VALUES %s) AS v(id, at, wa_id, profile, username, received)
-                 WHERE c.id = v.id
-                """,
-                f"{int(SERVICE_WINDOW.total_seconds())} seconds",
-                self.env.uid,
-                SQL(", ").join(rows),
-            )
-        )
-        self.env["whatsapp.conversation"].browse(list(latest)).invalidate_recordset(
-            [
-                "state",
-                "wa_id",
-                "profile_name",
-                "wa_username",
-                "last_inbound_at",
-                "first_inbound_at",
-                "window_end",
-                "last_message_at",
-                "last_direction",
-                "unread_count",
-                "inbox_state",
-            ]
         )
 
     @api.model

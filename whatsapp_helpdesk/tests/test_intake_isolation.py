@@ -30,14 +30,14 @@ class TestIntakeIsolation(WhatsappCase, TransactionCase):
         )
 
     def test_a_poisonous_event_costs_only_itself(self):
-        original = WhatsappWebhookEvent._inbound_message_values
+        original = WhatsappMessage._inbound_values
 
         def poisoned(self, conversation, message, moment):
             if message.wamid == "wamid.POISON":
                 raise ValueError("cannot digest this one")
             return original(self, conversation, message, moment)
 
-        with patch.object(WhatsappWebhookEvent, "_inbound_message_values", poisoned):
+        with patch.object(WhatsappMessage, "_inbound_values", poisoned):
             self.deliver(self.three_messages())
         events = self.events_of("wamid.ONE", "wamid.POISON", "wamid.THREE")
         states = {e.wamid: e.state for e in events}

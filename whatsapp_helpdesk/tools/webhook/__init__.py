@@ -9,7 +9,8 @@ which configured accounts an event speaks for.
 * :mod:`.signature`: signing, the signature check, the GET handshake;
 * :mod:`.records`: the records and the limits they are held to;
 * :mod:`.safe_json`: decoding outside JSON into what PostgreSQL can store;
-* :mod:`.parse`: from a body to a :class:`WebhookBatch`.
+* :mod:`.parse`: from a body to a :class:`WebhookBatch`;
+* :mod:`.stored`: an event in its own JSON form, for the durable inbox.
 """
 
 from .parse import parse
@@ -53,3 +54,4 @@ from .records import (
     owners,
 )
 from .signature import SIGNATURE_PREFIX, handshake, sign, signing_secrets, verify_signature
+from .stored import from_stored, to_stored
