@@ -253,8 +253,20 @@ class WhatsappAccount(models.Model):
         return action
 
     # ------------------------------------------------------------------
-    # Hardening: the API URL for administrators
+    # Hardening: random demo credentials, the API URL for administrators
     # ------------------------------------------------------------------
+
+    def _generate_demo_credentials(self):
+        """Draw the token and secrets of these (demo) accounts at random: the demo data calls this
+        at install, since a secret written in the repository would be public."""
+        for account in self.sudo():
+            account.write(
+                {
+                    "token": secrets.token_urlsafe(32),
+                    "app_secret": secrets.token_urlsafe(32),
+                    "verify_token": secrets.token_urlsafe(24),
+                }
+            )
 
     @api.model
     def check_field_access_rights(self, operation, field_names):

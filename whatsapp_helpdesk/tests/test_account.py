@@ -1,5 +1,5 @@
 """The account's settings: where the access token goes is set by administrators only, timeouts and
-gaps stay within range."""
+gaps stay within range, and the demo account's credentials are drawn at install."""
 
 from odoo.exceptions import AccessError
 from odoo.tests import Form, TransactionCase, new_test_user, tagged
@@ -102,3 +102,16 @@ class TestAccount(WhatsappCase, TransactionCase):
                 self.account.flush_recordset()
         self.account.write({"api_timeout": 0.5, "recipient_gap": 0.0})
         self.account.flush_recordset()
+
+    def test_demo_account_credentials_are_drawn_at_install(self):
+        demo = self.env.ref("whatsapp_helpdesk.whatsapp_account_demo", raise_if_not_found=False)
+        if not demo:
+            self.skipTest("installed without demo data")
+        drawn = demo.read(["token", "app_secret", "verify_token"])[0]
+        for name in ("token", "app_secret", "verify_token"):
+            self.assertGreaterEqual(len(drawn[name]), 32, name)
+            self.assertNotIn("sandbox", drawn[name])
+        demo._generate_demo_credentials()
+        again = demo.read(["token", "app_secret", "verify_token"])[0]
+        for name in ("token", "app_secret", "verify_token"):
+            self.assertNotEqual(again[name], drawn[name], name)
