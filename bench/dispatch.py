@@ -209,13 +209,7 @@ def start_sandbox(addons_dir, latency_ms, identity):
 
 
 def pg_connect(db):
-    conn = psycopg2.connect(
-        dbname=db,
-        host=os.environ.get("PGHOST", "127.0.0.1"),
-        user=os.environ.get("PGUSER", "odoo"),
-        password=os.environ.get("PGPASSWORD", "odoo"),
-        connect_timeout=10,
-    )
+    conn = demo_account.connect(db)
     conn.autocommit = True
     return conn
 

@@ -68,13 +68,7 @@ def parse_args(argv=None):
 # -- database ------------------------------------------------------------------------------------
 
 
-def pg_connect(db):
-    return psycopg2.connect(
-        dbname=db,
-        host=os.environ.get("PGHOST", "127.0.0.1"),
-        user=os.environ.get("PGUSER", "odoo"),
-        password=os.environ.get("PGPASSWORD", "odoo"),
-    )
+pg_connect = demo_account.connect  # $PGHOST, $PGUSER, $PGPASSWORD as the scripts
 
 
 def db_ready(db):
