@@ -3,13 +3,15 @@
 
 Steps (only step 4 and the drain are timed):
 
-  1. start the Cloud API sandbox in this process, on a free port of 127.0.0.1, with the latency
-     asked, the 24-hour window off and NO status webhooks (webhook_url=None and no statuses
-     scheduled at all: the drain is measured without webhook load on Odoo);
-  2. copy the addon to a temporary folder (the shared checkout may change during the run: every
+  1. copy the addon to a temporary folder (the shared checkout may change during the run: every
      Odoo command and the sandbox of this run use that copy, reported by its hash) and make sure
      the database has it (installed with demo data when missing, else updated once with -u so
      that code and database agree);
+  2. start the Cloud API sandbox in this process, on a free port of 127.0.0.1, as the demo
+     account's Meta (its ids, and the token its demo data drew at install, read from the
+     database), with the latency asked, the 24-hour window off and NO status webhooks
+     (webhook_url=None and no statuses scheduled at all: the drain is measured without webhook
+     load on Odoo);
   3. set up through ``odoo-bin shell``: point the demo account at the sandbox with the tier asked,
      get or create the approved template ``hello_world`` (en_US), get or create the conversations
      of --recipients customers (+55 11 97xxx-xxxx, reused across runs), cancel what earlier runs
@@ -50,16 +52,10 @@ import psycopg2
 import requests
 
 REPO = Path(__file__).resolve().parent.parent
-ADDON = "whatsapp_helpdesk"
+sys.path.insert(0, str(REPO / "scripts"))
+import demo_account  # noqa: E402  (the demo account's ids and credentials, from the database)
 
-# What the sandbox expects and the demo account gets (the demo account's own ids).
-IDENTITY = {
-    "phone_number_id": "100000000000001",
-    "waba_id": "200000000000001",
-    "display_phone_number": "15550001111",
-    "token": "sandbox-token",
-    "app_secret": "sandbox-app-secret",
-}
+ADDON = "whatsapp_helpdesk"
 BATCH = 5000
 SAMPLE_PERIOD = 0.5
 MARKER = "DISPATCH_BENCH_JSON "
@@ -162,8 +158,9 @@ def snapshot_addon(target):
     }
 
 
-def start_sandbox(addons_dir, latency_ms):
-    """The sandbox of the snapshot, in this process, on a free port of 127.0.0.1."""
+def start_sandbox(addons_dir, latency_ms, identity):
+    """The sandbox of the snapshot, in this process, on a free port of 127.0.0.1, playing Meta for
+    the account ``identity`` (its ids, token and app secret)."""
     sys.path.insert(0, str(addons_dir / ADDON))
     wa_sandbox = importlib.import_module("tools.sandbox")  # plain Python, no Odoo import
 
@@ -203,7 +200,7 @@ def start_sandbox(addons_dir, latency_ms):
         webhook_url=None,
         latency_ms=latency_ms,
         enforce_window=False,
-        **IDENTITY,
+        **identity,
     )
     return QuietSandbox(config).start(), server.request_queue_size
 
@@ -212,13 +209,7 @@ def start_sandbox(addons_dir, latency_ms):
 
 
 def pg_connect(db):
-    conn = psycopg2.connect(
-        dbname=db,
-        host=os.environ.get("PGHOST", "127.0.0.1"),
-        user=os.environ.get("PGUSER", "odoo"),
-        password=os.environ.get("PGPASSWORD", "odoo"),
-        connect_timeout=10,
-    )
+    conn = demo_account.connect(db)
     conn.autocommit = True
     return conn
 
@@ -400,15 +391,7 @@ SETUP_SCRIPT = """
 import json
 P = json.loads(PARAMS)
 account = env.ref("whatsapp_helpdesk.whatsapp_account_demo").sudo()
-account.write({
-    "active": True,
-    "api_base_url": P["api_base_url"],
-    "token": P["token"],
-    "app_secret": P["app_secret"],
-    "phone_number_id": P["phone_number_id"],
-    "waba_id": P["waba_id"],
-    "throughput_tier": P["tier"],
-})
+account.write({"active": True, "api_base_url": P["api_base_url"], "throughput_tier": P["tier"]})
 
 Template = env["whatsapp.template"].with_context(active_test=False, whatsapp_no_resubmit=True)
 template = Template.search([
@@ -814,7 +797,15 @@ def run(args):
     }
     try:
         report["code"] = snapshot_addon(addons_dir)
-        sandbox, backlog = start_sandbox(addons_dir, args.latency_ms)
+        odoo = Odoo(args.db, addons_dir)
+        action, seconds = ensure_database(odoo, args.db)
+        report["database"] = {"addon": action, "seconds": seconds}
+        others = other_odoo_connections(args.db)
+        if others:
+            raise BenchError(f"other Odoo processes use {args.db}: {', '.join(others)}")
+
+        identity = demo_account.read(args.db)
+        sandbox, backlog = start_sandbox(addons_dir, args.latency_ms, identity)
         report["sandbox"] = {
             "url": sandbox.base_url,
             "in_process": True,
@@ -823,19 +814,12 @@ def run(args):
             "listen_backlog": backlog,
         }
         log(f"sandbox on {sandbox.base_url} (latency {args.latency_ms} ms, no webhooks)")
-        odoo = Odoo(args.db, addons_dir)
-        action, seconds = ensure_database(odoo, args.db)
-        report["database"] = {"addon": action, "seconds": seconds}
-        others = other_odoo_connections(args.db)
-        if others:
-            raise BenchError(f"other Odoo processes use {args.db}: {', '.join(others)}")
 
         log(f"setup: account -> sandbox, tier {args.tier}, {args.recipients} conversations...")
         params = {
             "api_base_url": sandbox.base_url,
             "tier": str(args.tier),
             "recipients": args.recipients,
-            **IDENTITY,
         }
         setup, setup_wall = odoo.shell(script(SETUP_SCRIPT, params), 900 + args.recipients)
         report["setup"] = {
@@ -900,7 +884,7 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, _terminate)
     try:
         report = run(args)
-    except (BenchError, subprocess.CalledProcessError, psycopg2.Error) as error:
+    except (BenchError, LookupError, subprocess.CalledProcessError, psycopg2.Error) as error:
         log(f"benchmark failed: {error}")
         return 2
     print(json.dumps(report, indent=2))

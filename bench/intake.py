@@ -11,7 +11,8 @@ the database back and prints:
   * lost, doubled and misattributed events, and conversations per phone.
 
 By default it starts its own Odoo (database ``wa_bench`` with demo data, ``--workers``) and stops
-it afterwards; ``--url`` and ``--db`` point it at one already running instead.
+it afterwards; ``--url`` and ``--db`` point it at one already running instead. The events are for
+the demo account, signed with the app secret its demo data drew at install (read from ``--db``).
 """
 
 import argparse
@@ -34,15 +35,10 @@ import psycopg2
 import requests
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "whatsapp_helpdesk"))
+sys.path[:0] = [str(REPO / "whatsapp_helpdesk"), str(REPO / "scripts")]
+import demo_account  # noqa: E402  (the demo account's ids and credentials, from the database)
 from tools import payloads  # noqa: E402  (plain-Python tools, no Odoo import)
 
-DEMO = {
-    "phone_number_id": "100000000000001",
-    "waba_id": "200000000000001",
-    "display_phone_number": "15550001111",
-    "app_secret": "sandbox-app-secret",
-}
 MARKER = re.compile(r"bench:(\w+):(\d+):\+?(\d+)")
 
 
@@ -72,13 +68,7 @@ def parse_args(argv=None):
 # -- database ------------------------------------------------------------------------------------
 
 
-def pg_connect(db):
-    return psycopg2.connect(
-        dbname=db,
-        host=os.environ.get("PGHOST", "127.0.0.1"),
-        user=os.environ.get("PGUSER", "odoo"),
-        password=os.environ.get("PGPASSWORD", "odoo"),
-    )
+pg_connect = demo_account.connect  # $PGHOST, $PGUSER, $PGPASSWORD as the scripts
 
 
 def db_ready(db):
@@ -181,8 +171,8 @@ def make_phones(count, rng):
     return [f"55{prefix}9{rng.randint(1000, 9999)}{i:04d}" for i in range(count)]
 
 
-def make_requests(args, run_id, phones):
-    """Signed request bodies (K events each) and the truth: {seq: phone}."""
+def make_requests(args, run_id, phones, demo):
+    """Bodies of K events each, signed for the ``demo`` account, and the truth: {seq: phone}."""
     truth = {}
     bodies = []
     seq = 0
@@ -196,15 +186,15 @@ def make_requests(args, run_id, phones):
             )
             changes.append(
                 payloads.messages_change(
-                    DEMO["phone_number_id"],
-                    DEMO["display_phone_number"],
+                    demo["phone_number_id"],
+                    demo["display_phone_number"],
                     contacts=[payloads.contact(phone, f"Bench {phone[-4:]}")],
                     messages=[message],
                 )
             )
             seq += 1
         bodies.append(
-            payloads.signed(payloads.envelope(DEMO["waba_id"], changes), DEMO["app_secret"])
+            payloads.signed(payloads.envelope(demo["waba_id"], changes), demo["app_secret"])
         )
     return bodies, truth
 
@@ -323,7 +313,8 @@ def main(argv=None):
         process, url = start_odoo(args)
     try:
         phones = make_phones(args.phones, rng)
-        bodies, truth = make_requests(args, run_id, phones)
+        # signed with the app secret the demo data drew at install
+        bodies, truth = make_requests(args, run_id, phones, demo_account.read(args.db))
         if args.redeliver:
             replays = list(bodies)
             rng.shuffle(replays)

@@ -57,14 +57,18 @@ cur.execute("UPDATE ir_config_parameter SET value=%s WHERE key='web.base.url'",
 c.commit()
 PYEOF
 
+# The sandbox plays Meta for the demo account: its ids, and the token and app secret its demo data
+# drew at install, handed over in the sandbox's environment (not on a command line anyone can see).
+SANDBOX_ENV="$("$PY" scripts/demo_account.py "$DB")" || { log "no usable demo account in $DB"; exit 1; }
+
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 
-(cd whatsapp_helpdesk && exec "$PY" -m tools.sandbox serve --port "$SANDBOX_PORT" \
-  --webhook-url "http://127.0.0.1:$HTTP_PORT/whatsapp/webhook" \
-  --phone-number-id 100000000000001 --waba-id 200000000000001 \
-  --display-phone-number 15550001111 --token sandbox-token --app-secret sandbox-app-secret) &
+(cd whatsapp_helpdesk &&
+  while IFS='=' read -r name value; do export "$name=$value"; done <<<"$SANDBOX_ENV" &&
+  exec "$PY" -m tools.sandbox serve --port "$SANDBOX_PORT" \
+    --webhook-url "http://127.0.0.1:$HTTP_PORT/whatsapp/webhook") &
 pids+=($!)
 
 "${ODOO_CMD[@]}" ${ODOO_ARGS:-} &

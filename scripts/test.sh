@@ -15,11 +15,13 @@ if [ -z "$ODOO" ]; then
   # No Odoo here: try the path a user with internet takes (clone), else lint and plain tests only.
   ODOO="$(bash scripts/setup.sh 2>/dev/null | tail -n 1)"
   is_odoo_tree "${ODOO:-/nonexistent}" || ODOO=""
+  [ -n "$ODOO" ] || log "no Odoo 18.0 found nor cloned: lint and plain tests only, in .venv/"
 fi
 if [ -n "$ODOO" ]; then
   bash scripts/setup.sh >/dev/null || { log "could not prepare the Odoo venv"; exit 1; }
   PY="$ODOO_VENV/bin/python"
 else
+  # Only the plain requirements: the OCA addon wheels of requirements-odoo.txt need Odoo.
   TOOLS_VENV="$REPO_ROOT/.venv"
   [ -x "$TOOLS_VENV/bin/python" ] || python3 -m venv "$TOOLS_VENV"
   "$TOOLS_VENV/bin/python" -m pip -q --disable-pip-version-check install -r requirements.txt || exit 1

@@ -749,6 +749,33 @@ def test_classify_fallbacks(http_status, code, subcode, expected):
     assert classify(http_status, code, subcode) == expected
 
 
+U = OutcomeUnknownError
+
+
+@pytest.mark.parametrize(
+    ("http_status", "code", "expected_send", "expected_get"),
+    [
+        # errors that do not say the request was refused: a send may have left
+        (500, None, (U, "timeout"), (R, "server")),
+        (503, None, (U, "timeout"), (R, "server")),
+        (599, None, (U, "timeout"), (R, "server")),
+        (500, 131000, (U, "timeout"), (R, "server")),
+        (400, 131000, (U, "timeout"), (P, "unknown_error")),
+        # an answer with another Graph code, or a refusal by status, says how it failed
+        (500, 133004, (R, "server"), (R, "server")),
+        (503, 2, (R, "server"), (R, "server")),
+        (500, 131047, (P, "window_closed"), (P, "window_closed")),
+        (429, None, (R, "throttled"), (R, "throttled")),
+        (404, None, (P, "unknown_error"), (P, "unknown_error")),
+        (None, None, (P, "unknown_error"), (P, "unknown_error")),
+    ],
+)
+def test_classify_a_send_whose_outcome_is_unknown(http_status, code, expected_send, expected_get):
+    assert classify(http_status, code, idempotent=False) == expected_send
+    assert classify(http_status, code, idempotent=True) == expected_get
+    assert classify(http_status, code) == expected_get  # webhooks: a failed status is a refusal
+
+
 def test_retryable_flags():
     assert RetryableError.retryable is True
     assert PermanentError.retryable is False
@@ -814,8 +841,9 @@ def test_string_codes_are_read_as_integers(graph, client):
 @pytest.mark.parametrize(
     ("status", "body", "cls", "failure_type"),
     [
-        (503, "<html>Service Unavailable</html>", RetryableError, "server"),
-        (500, b"", RetryableError, "server"),
+        (503, "<html>Service Unavailable</html>", OutcomeUnknownError, "timeout"),
+        (500, b"", OutcomeUnknownError, "timeout"),
+        (500, {"error": "garbled"}, OutcomeUnknownError, "timeout"),
         (403, "Forbidden", PermanentError, "unknown_error"),
         (200, "not json", OutcomeUnknownError, "bad_response"),
         (200, [1, 2], OutcomeUnknownError, "bad_response"),
@@ -832,11 +860,56 @@ def test_unusable_answers_to_a_send(graph, client, status, body, cls, failure_ty
     assert info.value.failure_type == failure_type
 
 
+SOMETHING_WENT_WRONG = {
+    "error": {
+        "message": "(#131000) Something went wrong",
+        "type": "OAuthException",
+        "code": 131000,
+        "error_data": {"messaging_product": "whatsapp", "details": "Something went wrong."},
+        "fbtrace_id": "AzX",
+    }
+}
+
+
+def test_something_went_wrong_on_a_send_has_unknown_outcome_and_is_sent_once(graph, client):
+    graph.reply(status=500, body=SOMETHING_WENT_WRONG)
+    with pytest.raises(OutcomeUnknownError) as info:
+        client.send_text("33612345678", "Hi")
+    error = info.value
+    assert (error.code, error.http_status, error.failure_type) == (131000, 500, "timeout")
+    assert error.retryable is False and error.fbtrace_id == "AzX"
+    assert len(graph.requests) == 1
+
+
+@pytest.mark.parametrize(
+    ("call", "cls"),
+    [
+        (lambda c: c.send_text("33612345678", "Hi"), OutcomeUnknownError),
+        (lambda c: c.upload_media(BINARY, "image/png", "p.png"), OutcomeUnknownError),
+        (lambda c: c.create_template({"name": "t"}), OutcomeUnknownError),
+        (lambda c: c.get_media("42"), RetryableError),
+        (lambda c: c.delete_template("t"), RetryableError),
+        (lambda c: c.mark_as_read("wamid.IN"), RetryableError),  # repeating it is harmless
+    ],
+)
+@pytest.mark.parametrize(
+    "answer", [(500, SOMETHING_WENT_WRONG), (502, "<html>Bad Gateway</html>"), (500, b"")]
+)
+def test_server_errors_leave_only_non_idempotent_requests_unknown(graph, client, call, cls, answer):
+    graph.reply(status=answer[0], body=answer[1])
+    with pytest.raises(CloudApiError) as info:
+        call(client)
+    assert type(info.value) is cls
+    assert info.value.failure_type == ("timeout" if cls is OutcomeUnknownError else "server")
+
+
 @pytest.mark.parametrize(
     ("status", "body", "cls", "failure_type"),
     [
         (200, "not json", PermanentError, "bad_response"),
         (504, "<html>Gateway Timeout</html>", RetryableError, "server"),
+        (500, b"", RetryableError, "server"),
+        (500, SOMETHING_WENT_WRONG, RetryableError, "server"),
     ],
 )
 def test_unusable_answers_to_a_get(graph, client, status, body, cls, failure_type):

@@ -196,6 +196,8 @@ def test_status_delivered_and_read():
     assert delivered["pricing"]["type"] == "regular"
     read = payloads.status("wamid.A", "read", CUSTOMER)
     assert set(read) == {"id", "status", "timestamp", "recipient_id"}
+    echoed = payloads.status("wamid.A", "read", CUSTOMER, biz_opaque_callback_data="uuid-1")
+    assert echoed["biz_opaque_callback_data"] == "uuid-1"
 
 
 def test_status_billable_override_and_origin():
@@ -304,11 +306,14 @@ def test_inbound_round_trip(message, type_, text):
 
 @needs_parse
 def test_status_round_trip():
-    sent = payloads.status("wamid.A", "sent", CUSTOMER, category="utility")
+    sent = payloads.status(
+        "wamid.A", "sent", CUSTOMER, category="utility", biz_opaque_callback_data="uuid-1"
+    )
     failed = payloads.status("wamid.B", "failed", CUSTOMER)
     batch = webhook.parse(payloads.encode(_statuses(sent, failed)))
     first, second = batch.statuses
     assert (first.wamid, first.status, first.recipient_id) == ("wamid.A", "sent", CUSTOMER)
+    assert (first.biz_opaque_callback_data, second.biz_opaque_callback_data) == ("uuid-1", "")
     assert first.conversation_id == sent["conversation"]["id"]
     assert first.conversation_expiration == int(sent["conversation"]["expiration_timestamp"])
     assert first.pricing.billable is True and first.pricing.category == "utility"

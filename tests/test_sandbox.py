@@ -387,6 +387,37 @@ def test_burst_429(sandbox, graph):
     assert len(sandbox.sent) == 1
 
 
+def test_burst_500_answers_something_went_wrong_without_sending(sandbox, receiver, graph):
+    sandbox.configure(burst_500=2)
+    for _ in range(2):
+        error = _assert_graph_error(graph.template(), 500, 131000)
+        assert error["message"] == "(#131000) Something went wrong"
+    assert sandbox.config.burst_500 == 0 and sandbox.sent == []
+    assert graph.template().status_code == 200
+
+
+def test_gateway_error_next_sends_but_answers_503_without_graph_error(sandbox, receiver, graph):
+    sandbox.configure(gateway_error_next=1)
+    body = {
+        "messaging_product": "whatsapp",
+        "to": CUSTOMER,
+        "type": "template",
+        "template": {"name": "hello_world", "language": {"code": "en_US"}},
+        "biz_opaque_callback_data": "uuid-1",
+    }
+    answer = graph.call("POST", f"/v23.0/{PHONE_ID}/messages", json=body)
+    assert answer.status_code == 503
+    assert answer.headers["Content-Type"] == "text/html" and b"error" not in answer.content
+    assert sandbox.config.gateway_error_next == 0
+    (entry,) = sandbox.sent  # the message left: only its answer is lost
+    assert receiver.wait(3)
+    # the statuses tell which send it was, by the wamid it never got or the data it sent
+    assert {(s["id"], s["biz_opaque_callback_data"]) for s in receiver.statuses()} == {
+        (entry["wamid"], "uuid-1")
+    }
+    assert graph.template().status_code == 200
+
+
 def test_error_rate(sandbox, graph):
     sandbox.configure(error_rate=1.0)
     codes = set()

@@ -165,6 +165,19 @@ def test_read_timeout_is_unknown_and_not_resent(sb, make_client):
     assert len({entry["to"] for entry in sb.sent}) == 5
 
 
+@pytest.mark.parametrize(("knob", "code"), [("burst_500", 131000), ("gateway_error_next", None)])
+def test_server_errors_on_sends_are_unknown_and_not_resent(sb, client, knob, code):
+    sb.configure(**{knob: 2})
+    outcomes = send_all(client, _jobs(4), _pacer(rate=1000, burst=1), max_workers=1)
+    assert _statuses(outcomes) == ["unknown", "unknown", "sent", "sent"]
+    for outcome in outcomes[:2]:
+        assert isinstance(outcome.error, OutcomeUnknownError) and outcome.retry_after is None
+        assert (outcome.error.code, outcome.error.failure_type) == (code, "timeout")
+        assert outcome.error.http_status == (500 if code else 503)
+    # 131000: the sandbox did not send them; a bare 503: it did, and its statuses will tell
+    assert len(sb.sent) == (2 if code else 4)
+
+
 def test_pair_rate_limit_gives_retry_after(sb, client):
     sb.configure(pair_gap_ms=1000)
     pacer = _pacer(gap=0.0)  # spacing below Meta's: the second message is refused
@@ -240,7 +253,7 @@ class FakeClient:
 
 def test_outcome_mapping():
     errors = {
-        "2": RetryableError("server", code=131000, failure_type="server"),
+        "2": RetryableError("server", code=133004, failure_type="server"),
         "3": PermanentError("closed", code=131047, failure_type="window_closed"),
         "4": OutcomeUnknownError("lost", failure_type="timeout"),
         "5": CloudApiError("odd"),

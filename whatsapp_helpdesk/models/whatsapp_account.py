@@ -5,7 +5,7 @@ from collections import namedtuple
 
 from markupsafe import Markup
 from odoo import api, fields, models, tools
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..tools import cloud_api, sender, webhook
 
@@ -144,6 +144,17 @@ class WhatsappAccount(models.Model):
             "phone_number_id_uniq",
             "unique(phone_number_id)",
             "A WhatsApp phone number can only be configured once.",
+        ),
+        # bounded above too: in PostgreSQL, NaN is greater than any number
+        (
+            "api_timeout_range",
+            "CHECK(api_timeout > 0 AND api_timeout <= 300)",
+            "The read timeout must be more than 0 and at most 300 seconds.",
+        ),
+        (
+            "recipient_gap_range",
+            "CHECK(recipient_gap >= 0 AND recipient_gap <= 3600)",
+            "The gap per customer must be between 0 and 3600 seconds.",
         ),
     ]
 
@@ -460,3 +471,43 @@ class WhatsappAccount(models.Model):
         )
         action["domain"] = [("account_id", "=", self.id)]
         return action
+
+    # ------------------------------------------------------------------
+    # Hardening: random demo credentials, the API URL for administrators
+    # ------------------------------------------------------------------
+
+    def _generate_demo_credentials(self):
+        """Draw the token and secrets of these (demo) accounts at random: the demo data calls this
+        at install, since a secret written in the repository would be public."""
+        for account in self.sudo():
+            account.write(
+                {
+                    "token": secrets.token_urlsafe(32),
+                    "app_secret": secrets.token_urlsafe(32),
+                    "verify_token": secrets.token_urlsafe(24),
+                }
+            )
+
+    @api.model
+    def check_field_access_rights(self, operation, field_names):
+        """As the secrets, where the access token is sent (``api_base_url``) is set by Settings
+        administrators only; WhatsApp managers still read it."""
+        if (
+            operation in ("create", "write")
+            and "api_base_url" in (field_names or ())
+            and not self.env.is_system()
+        ):
+            raise AccessError(
+                self.env._(
+                    "Only administrators can change the API base URL of a WhatsApp account: "
+                    "its access token is sent there."
+                )
+            )
+        return super().check_field_access_rights(operation, field_names)
+
+    def _prepare_create_values(self, vals_list):
+        # create() checks no field access of its own: the same rules as write(), defaults included
+        defaults = [key[8:] for key in self.env.context if key.startswith("default_")]
+        for vals in vals_list:
+            self.check_field_access_rights("create", [*vals, *defaults])
+        return super()._prepare_create_values(vals_list)

@@ -1,4 +1,5 @@
 from . import (
+    test_account,
     test_automation,
     test_controller,
     test_end_to_end,

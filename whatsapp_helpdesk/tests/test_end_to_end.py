@@ -111,6 +111,36 @@ class TestEndToEnd(TemplateCase, HttpCase):
         time.sleep(0.01)
         self.assertEqual(len([m for m in self.sandbox.sent if m["wamid"] == message.wamid]), 1)
 
+    def test_server_errors_on_sends_are_unknown_never_resent_and_resolved_by_statuses(self):
+        self.inject(self.customer_wa_id, profile_name="Ana", text="hi")
+        self.wait_and_process(1)
+        conversation = self.env["whatsapp.conversation"].search(
+            [("wa_id", "=", self.customer_wa_id)]
+        )
+        # Meta's "Something went wrong" (HTTP 500, 131000): this sandbox did not send it
+        self.sandbox.configure(burst_500=1)
+        went_wrong = conversation._send_text("something went wrong")
+        self.env["whatsapp.message"]._cron_send()
+        # a bare 503 after the send went through
+        self.sandbox.configure(gateway_error_next=1)
+        forwarded = conversation._send_text("through a failing gateway")
+        self.env["whatsapp.message"]._cron_send()
+        self.env["whatsapp.message"]._cron_send()
+        self.assertRecordValues(
+            went_wrong + forwarded,
+            [{"state": "unknown", "failure_type": "timeout", "wamid": False}] * 2,
+        )
+        self.assertIn("131000", went_wrong.failure_reason)
+        by_uuid = [m["payload"].get("biz_opaque_callback_data") for m in self.sandbox.sent]
+        self.assertEqual(by_uuid.count(went_wrong.uuid), 0, "an unknown outcome is not resent")
+        self.assertEqual(by_uuid.count(forwarded.uuid), 1)
+
+        # the statuses of the message that left name it by its callback data
+        self.wait_and_process(4)  # inbound + sent, delivered, read
+        self.assertEqual(forwarded.state, "read")
+        self.assertEqual(forwarded.wamid, self.sandbox.sent[-1]["wamid"])
+        self.assertEqual(went_wrong.state, "unknown")
+
     def test_template_approved_by_webhook_then_sent_from_a_sale_order(self):
         # the manager writes and submits the template; Meta (the sandbox) approves it by webhook
         template = self.make_template().with_user(self.manager)

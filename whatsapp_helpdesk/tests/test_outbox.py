@@ -93,7 +93,7 @@ class TestOutbox(WhatsappCase, TransactionCase):
 
     def test_retryable_error_gives_up_after_max_attempts(self):
         conversation = self.open_window()
-        error = cloud_api.RetryableError("server error", code=131000, failure_type="server")
+        error = cloud_api.RetryableError("unavailable", code=133004, failure_type="server")
         message = conversation._send_text("again and again")
         with self.mock_cloud_api(error) as calls:
             for _attempt in range(10):

@@ -6,8 +6,9 @@ Design:
   token, always passes a timeout, and turns every failure into a :class:`CloudApiError`;
 * errors are typed by what a caller may do about them: :class:`RetryableError` (the request did not
   take effect, try again later), :class:`PermanentError` (it will fail again the same way) and
-  :class:`OutcomeUnknownError` (a non-idempotent request was sent but its answer was lost, so it may
-  or may not have taken effect; Meta has no idempotency key, so it is never retried automatically);
+  :class:`OutcomeUnknownError` (a non-idempotent request was sent but its answer was lost, or is an
+  error that does not prove it was refused, so it may or may not have taken effect; Meta has no
+  idempotency key, so it is never retried automatically);
 * the client itself never retries: callers decide, e.g. from a queue job;
 * the mapping from Graph error codes and HTTP statuses to error classes is a set of module tables
   read in one place, :func:`classify`.
@@ -107,7 +108,8 @@ class PermanentError(CloudApiError):
 
 
 class OutcomeUnknownError(CloudApiError):
-    """A non-idempotent request was sent but its answer was lost: it may have taken effect, or not.
+    """A non-idempotent request was sent but its answer was lost, or is an error that does not say
+    it was refused (a 5xx without a Graph error, code 131000): it may have taken effect, or not.
 
     Never retried automatically, since Meta offers no idempotency key and a retry could deliver the
     same message twice.
@@ -118,7 +120,7 @@ class OutcomeUnknownError(CloudApiError):
 # Classification tables, read only by classify()
 # --------------------------------------------------------------------------------------------------
 
-_RETRY, _PERM = RetryableError, PermanentError
+_RETRY, _PERM, _UNKNOWN = RetryableError, PermanentError, OutcomeUnknownError
 
 # (Graph code, error_subcode) pairs that mean something more specific than their code alone.
 _SUBCODE_RULES = {
@@ -173,16 +175,20 @@ _CODE_RULES = {
 }
 
 # Generic "something went wrong" codes: retryable when Meta answered 5xx or the status is unknown
-# (e.g. a failed status in a webhook); with a 4xx they fall through to the HTTP status rules.
+# (e.g. a failed status in a webhook); with a 4xx they fall through to the HTTP status rules. (To a
+# send, 131000 leaves the outcome unknown: see below.)
 _SERVER_ERROR_CODES = frozenset({131000, 1, 2})
 
 _STATUS_RULES = {429: (_RETRY, "throttled")}
 _STATUS_CLASS_RULES = {5: (_RETRY, "server"), 4: (_PERM, "unknown_error")}  # by status // 100
 _FALLBACK_RULE = (_PERM, "unknown_error")
 
-# Answered by a gateway that may have forwarded the request before failing: with no Graph error in
-# the body, a non-idempotent request may have taken effect.
-_AMBIGUOUS_GATEWAY_STATUSES = frozenset({502, 504})
+# Errors that do not prove a non-idempotent request (a send) was refused, so that it may have taken
+# effect: Meta's "Something went wrong", and any 5xx without a Graph error in the body (a gateway or
+# Meta's front end may have passed the request on before failing). "timeout": as a lost answer.
+_OUTCOME_UNKNOWN_CODES = frozenset({131000})
+_OUTCOME_UNKNOWN_STATUS_CLASSES = frozenset({5})  # by status // 100, when there is no Graph code
+_OUTCOME_UNKNOWN_RULE = (_UNKNOWN, "timeout")
 
 # Transport failures that prove the request never left this machine.
 _CONNECT_PHASE_ERRORS = (
@@ -207,14 +213,25 @@ _PREPARATION_ERRORS = (
 
 
 def classify(
-    http_status: int | None, code: int | None, subcode: int | None = None
+    http_status: int | None,
+    code: int | None,
+    subcode: int | None = None,
+    *,
+    idempotent: bool = True,
 ) -> tuple[type[CloudApiError], str]:
     """Error class and ``failure_type`` for a Graph error; a pure function of its arguments.
 
     The Graph error code decides first (refined by a few ``(code, subcode)`` pairs), then the HTTP
     status: 429 is throttling, any other 5xx a server error, any other 4xx a permanent
     ``"unknown_error"``. ``http_status`` is ``None`` for failures reported by webhooks.
+    With ``idempotent=False`` (the answer to a send), an error that does not prove the request was
+    refused, code 131000 or a 5xx without a Graph code, is :class:`OutcomeUnknownError` instead.
     """
+    if not idempotent and (
+        code in _OUTCOME_UNKNOWN_CODES
+        or (code is None and (http_status or 0) // 100 in _OUTCOME_UNKNOWN_STATUS_CLASSES)
+    ):
+        return _OUTCOME_UNKNOWN_RULE
     rule = _SUBCODE_RULES.get((code, subcode)) or _CODE_RULES.get(code)
     if rule:
         return rule
@@ -321,9 +338,7 @@ def _error_from_answer(status, body, *, idempotent):
     error = _graph_error(body)
     code = _as_int(error.get("code"))
     subcode = _as_int(error.get("error_subcode"))
-    cls, failure_type = classify(status, code, subcode)
-    if code is None and not idempotent and status in _AMBIGUOUS_GATEWAY_STATUSES:
-        cls, failure_type = OutcomeUnknownError, "timeout"
+    cls, failure_type = classify(status, code, subcode, idempotent=idempotent)
     error_data = error.get("error_data")
     details = error_data.get("details") if isinstance(error_data, dict) else None
     return cls(

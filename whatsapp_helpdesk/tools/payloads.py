@@ -271,11 +271,13 @@ def status(
     errors=None,
     conversation_id=None,
     origin_type=None,
+    biz_opaque_callback_data=None,
 ) -> dict:
     """Meta's status object for the outbound message ``wamid``.
 
     ``sent`` and ``delivered`` carry the ``conversation`` and ``pricing`` blocks (``sent`` also the
     conversation's ``expiration_timestamp``); ``failed`` carries ``errors`` (default: 131026).
+    ``biz_opaque_callback_data`` echoes the value the send carried, as Meta does.
     """
     ts = _timestamp(timestamp)
     result = {"id": wamid, "status": status, "timestamp": ts, "recipient_id": recipient_id}
@@ -289,6 +291,8 @@ def status(
         result["errors"] = list(errors) if errors else [undeliverable_error()]
     elif errors:
         result["errors"] = list(errors)
+    if biz_opaque_callback_data:
+        result["biz_opaque_callback_data"] = biz_opaque_callback_data
     return result
 
 

@@ -3,8 +3,10 @@
 It answers the documented Graph API shapes (send messages, media, message templates, Meta's error
 bodies) and posts Meta-shaped, signed webhooks (inbound messages, ``sent`` / ``delivered`` /
 ``read`` / ``failed`` statuses, template reviews) to ``webhook_url`` from one ordered worker thread.
-Knobs simulate the awkward cases: latency, random retryable errors, 429 bursts, answers that never
-come in time, undeliverable numbers, the 24-hour customer service window and pair rate limits.
+Knobs simulate the awkward cases: latency, random retryable errors, 429 bursts, 500 errors with
+Meta's "Something went wrong" body or (after accepting the send) without any Graph error, answers
+that never come in time, undeliverable numbers, the 24-hour customer service window and pair rate
+limits.
 
 Message templates behave like Meta's: creations and edits are validated (name, category, BODY,
 numbered variables with examples), answered PENDING and reviewed ``template_review_delay`` later by
@@ -107,7 +109,8 @@ def _knob(default, help_text: str):
 class SandboxConfig:
     """Identity of the simulated business number, and the knobs of the simulation.
 
-    One-shot knobs (``burst_429``, ``timeout_next``) count down as sends consume them.
+    One-shot knobs (``burst_429``, ``burst_500``, ``gateway_error_next``, ``timeout_next``) count
+    down as sends consume them.
     """
 
     host: str = _knob("127.0.0.1", "interface to listen on")
@@ -122,6 +125,10 @@ class SandboxConfig:
     latency_ms: int = _knob(0, "delay added to every Graph API answer")
     error_rate: float = _knob(0.0, "share of sends failing with HTTP 500/131000 or 429/130429")
     burst_429: int = _knob(0, "the next N sends answer HTTP 429 code 130429")
+    burst_500: int = _knob(0, "the next N sends answer HTTP 500 code 131000, and are not sent")
+    gateway_error_next: int = _knob(
+        0, "the next N sends are accepted but answered HTTP 503 without a Graph error body"
+    )
     timeout_next: int = _knob(0, "the next N sends are accepted but answered timeout_seconds late")
     timeout_seconds: float = _knob(30.0, "delay of the answers held back by timeout_next")
     fail_numbers: set[str] = _knob(set, "recipients whose messages get a 'failed' status (131026)")
@@ -217,6 +224,12 @@ def rate_limited() -> GraphError:
 def internal_error() -> GraphError:
     """HTTP 500 code 131000: a transient failure on Meta's side."""
     return GraphError(500, 131000, "(#131000) Something went wrong", "Something went wrong.")
+
+
+def gateway_error(delay: float = 0.0) -> "Response":
+    """HTTP 503 with a proxy's HTML page and no Graph error: the request may have gone through."""
+    page = b"<html><body><h1>503 Service Unavailable</h1></body></html>"
+    return Response(503, page, "text/html", delay)
 
 
 def window_closed() -> GraphError:
@@ -1414,6 +1427,7 @@ class Sandbox:
                 category=entry["category"],
                 billable=entry["billable"],
                 conversation_id=entry["conversation_id"],
+                biz_opaque_callback_data=entry["payload"].get("biz_opaque_callback_data"),
             )
             if not entry["to"].isdigit():  # sent to a business-scoped user id
                 status["recipient_user_id"] = status.pop("recipient_id")
@@ -1538,7 +1552,10 @@ class Sandbox:
         with self._lock:
             entry = self._accept(phone_number_id, body, type_)
             delay = self._consume_timeout()
+            lost_answer = self._consume_one_shot("gateway_error_next")
         self._schedule_statuses(entry)
+        if lost_answer:
+            return gateway_error(delay)
         message = {"id": entry["wamid"]}
         if type_ == "template":
             message["message_status"] = "accepted"
@@ -1602,9 +1619,10 @@ class Sandbox:
     def _check_knobs(self, to: str, type_: str, now: float) -> None:
         """Raise the error the knobs ask for this send, if any (called under the lock)."""
         cfg = self.config
-        if cfg.burst_429 > 0:
-            cfg.burst_429 -= 1
+        if self._consume_one_shot("burst_429"):
             raise rate_limited()
+        if self._consume_one_shot("burst_500"):
+            raise internal_error()
         if cfg.error_rate and self._random.random() < cfg.error_rate:
             raise self._random.choice((internal_error, rate_limited))()
         if cfg.enforce_window and type_ != "template" and not self.window_open(to, now):
@@ -1615,10 +1633,15 @@ class Sandbox:
 
     def _consume_timeout(self) -> float:
         """Seconds to hold this answer back (``timeout_next``), counting the knob down."""
-        if self.config.timeout_next <= 0:
-            return 0.0
-        self.config.timeout_next -= 1
-        return self.config.timeout_seconds
+        return self.config.timeout_seconds if self._consume_one_shot("timeout_next") else 0.0
+
+    def _consume_one_shot(self, name: str) -> bool:
+        """Count the one-shot knob ``name`` down; True when this send uses it (under the lock)."""
+        left = getattr(self.config, name)
+        if left <= 0:
+            return False
+        setattr(self.config, name, left - 1)
+        return True
 
     def _pricing_of(self, body: dict, type_: str) -> tuple[str, bool]:
         """(category, billable): templates are billed by their category, the rest is service."""
