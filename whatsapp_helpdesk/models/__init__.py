@@ -1,6 +1,6 @@
-# Base models first, then what extends them: the conversation's _on_inbound hook is extended, in
-# this order, by opt-in keywords, order links, tickets and automatic answers.
+# Base models first, then what extends them.
 # isort: off
+from . import whatsapp_inbound_hook
 from . import whatsapp_account
 from . import whatsapp_conversation
 from . import whatsapp_message
@@ -11,11 +11,11 @@ from . import whatsapp_template_variable
 from . import whatsapp_notification_rule
 from . import whatsapp_optin
 from . import whatsapp_faq
+from . import whatsapp_auto_reply
 from . import res_partner
 from . import account_move
 from . import stock_picking
 from . import sale_order
 from . import helpdesk_ticket_team
 from . import helpdesk_ticket
-from . import whatsapp_auto_reply
 # isort: on

@@ -3,7 +3,9 @@ from odoo.tools import html2plaintext, plaintext2html
 
 
 class HelpdeskTicket(models.Model):
-    _inherit = "helpdesk.ticket"
+    _name = "helpdesk.ticket"
+    _inherit = ["helpdesk.ticket", "whatsapp.inbound.hook"]
+    _whatsapp_inbound_sequence = 30
 
     whatsapp_conversation_id = fields.Many2one(
         "whatsapp.conversation", "WhatsApp Conversation", index="btree_not_null", copy=False
@@ -156,69 +158,32 @@ class HelpdeskTicket(models.Model):
             "view_mode": "form",
         }
 
-
-class WhatsappConversation(models.Model):
-    """Conversations and helpdesk tickets: a ticket from a conversation, by hand or by a team's
-    rule (every new conversation, or a keyword) when a customer message arrives."""
-
-    _inherit = "whatsapp.conversation"
-
-    ticket_ids = fields.One2many("helpdesk.ticket", "whatsapp_conversation_id", "Tickets")
-    ticket_count = fields.Integer(compute="_compute_ticket_count")
-
-    def _compute_ticket_count(self):
-        groups = self.env["helpdesk.ticket"]._read_group(
-            [("whatsapp_conversation_id", "in", self.ids)],
-            ["whatsapp_conversation_id"],
-            ["__count"],
-        )
-        counts = {conversation.id: count for conversation, count in groups}
-        for conversation in self:
-            conversation.ticket_count = counts.get(conversation.id, 0)
-
     @api.model
-    def _on_inbound(self, messages):
-        super()._on_inbound(messages)
-        self._open_tickets_by_rule(messages)
-
-    def action_create_ticket(self):
-        """Open a helpdesk ticket for what the customer asked; the WhatsApp thread stays on it."""
-        self.ensure_one()
-        last = self.whatsapp_message_ids.filtered(lambda m: m.direction == "in")[:1]
-        ticket = self._open_ticket(last.body)
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "helpdesk.ticket",
-            "res_id": ticket.id,
-            "view_mode": "form",
-        }
-
-    def _open_ticket(self, text):
-        self.ensure_one()
-        text = (text or "").strip() or self.env._("WhatsApp conversation with %s", self.name)
-        ticket = (
-            self.env["helpdesk.ticket"]
-            .with_context(mail_create_nosubscribe=True)
-            .create(
-                {
-                    "name": text.splitlines()[0][:80],
-                    # the customer's words are text: escaped, never markup in the HTML field
-                    "description": plaintext2html(text),
-                    "partner_id": self.partner_id.id,
-                    "channel_id": self.env["helpdesk.ticket"]._whatsapp_channel().id,
-                    "whatsapp_conversation_id": self.id,
-                    "team_id": self.team_id.id,
-                    "user_id": self.user_id.id,
-                    "company_id": self.company_id.id,
-                }
-            )
+    def _whatsapp_open_for(self, conversation, text):
+        """A ticket for what the customer of ``conversation`` wrote (``text``); the WhatsApp
+        thread stays on it and the customer, who answers on WhatsApp, gets no e-mail from it."""
+        conversation.ensure_one()
+        text = (text or "").strip() or self.env._(
+            "WhatsApp conversation with %s", conversation.name
         )
-        # the customer answers on WhatsApp: no e-mail notifications to them from the ticket
-        ticket.message_unsubscribe(partner_ids=self.partner_id.ids)
+        ticket = self.with_context(mail_create_nosubscribe=True).create(
+            {
+                "name": text.splitlines()[0][:80],
+                # the customer's words are text: escaped, never markup in the HTML field
+                "description": plaintext2html(text),
+                "partner_id": conversation.partner_id.id,
+                "channel_id": self._whatsapp_channel().id,
+                "whatsapp_conversation_id": conversation.id,
+                "team_id": conversation.team_id.id,
+                "user_id": conversation.user_id.id,
+                "company_id": conversation.company_id.id,
+            }
+        )
+        ticket.message_unsubscribe(partner_ids=conversation.partner_id.ids)
         return ticket
 
     @api.model
-    def _open_tickets_by_rule(self, messages):
+    def _whatsapp_on_inbound(self, messages):
         """Teams may open a ticket for every new conversation, or when a keyword shows up."""
         for message in messages.filtered(lambda m: m.direction == "in"):
             conversation = message.conversation_id.sudo()
@@ -238,15 +203,4 @@ class WhatsappConversation(models.Model):
             if (first and team.whatsapp_ticket_on_first_message) or any(
                 word and word in text for word in words
             ):
-                conversation._open_ticket(message.body)
-
-    def action_open_tickets(self):
-        self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "name": self.env._("Tickets"),
-            "res_model": "helpdesk.ticket",
-            "view_mode": "list,form",
-            "domain": [("whatsapp_conversation_id", "=", self.id)],
-            "context": {"default_whatsapp_conversation_id": self.id},
-        }
+                self.sudo()._whatsapp_open_for(conversation, message.body)

@@ -7,7 +7,9 @@ ORDER_REF = re.compile(r"\b(S\d{4,})\b", re.IGNORECASE)
 
 
 class SaleOrder(models.Model):
-    _inherit = "sale.order"
+    _name = "sale.order"
+    _inherit = ["sale.order", "whatsapp.inbound.hook"]
+    _whatsapp_inbound_sequence = 20
 
     whatsapp_conversation_ids = fields.Many2many(
         "whatsapp.conversation",
@@ -35,31 +37,11 @@ class SaleOrder(models.Model):
             }
         return self.partner_id.action_open_whatsapp_conversations()
 
-
-class WhatsappConversation(models.Model):
-    """Conversations and sales orders: an order a customer names is linked and gets the message."""
-
-    _inherit = "whatsapp.conversation"
-
-    sale_order_ids = fields.Many2many(
-        "sale.order",
-        "whatsapp_conversation_sale_order_rel",
-        "conversation_id",
-        "order_id",
-        "Sales Orders",
-        help="Orders this conversation is about: linked when the customer mentions them.",
-    )
-
     @api.model
-    def _on_inbound(self, messages):
-        super()._on_inbound(messages)
-        self._link_mentioned_orders(messages.filtered("body"))
-
-    @api.model
-    def _link_mentioned_orders(self, messages):
+    def _whatsapp_on_inbound(self, messages):
         """Link the sales orders a customer mentions (e.g. "S00042") and log the message there."""
         names = {}
-        for message in messages:
+        for message in messages.filtered("body"):
             for ref in ORDER_REF.findall(message.body or ""):
                 names.setdefault(ref.upper(), []).append(message)
         if not names:

@@ -13,6 +13,8 @@ class WhatsappAutoReply(models.Model):
     so that a customer is never answered twice by the same rule in a short time."""
 
     _name = "whatsapp.auto.reply"
+    _inherit = ["whatsapp.inbound.hook"]
+    _whatsapp_inbound_sequence = 90  # last: once the conversation is routed and tickets opened
     _description = "WhatsApp Auto-Reply"
     _order = "priority, id"
     _check_company_auto = True
@@ -73,7 +75,7 @@ class WhatsappAutoReply(models.Model):
         )
 
     @api.model
-    def _handle_inbound(self, messages):
+    def _whatsapp_on_inbound(self, messages):
         """Answer new customer messages with the rules that apply, then the FAQ bot."""
         rules = self.sudo().search([("active", "=", True)])
         # the processing cron runs as superuser: each company's rules answer its numbers only
@@ -151,14 +153,3 @@ class WhatsappAutoReply(models.Model):
                 self.body, list_options=[(f"opt:{self.id}:{i}", o) for i, o in enumerate(options)]
             )
         return conversation._send_bot_text(self.body)
-
-
-class WhatsappConversation(models.Model):
-    """Automatic answers (rules, then the FAQ bot) come last, once the conversation is routed."""
-
-    _inherit = "whatsapp.conversation"
-
-    @api.model
-    def _on_inbound(self, messages):
-        super()._on_inbound(messages)
-        self.env["whatsapp.auto.reply"]._handle_inbound(messages)

@@ -86,6 +86,19 @@ class WhatsappConversation(models.Model):
     whatsapp_message_ids = fields.One2many(
         "whatsapp.message", "conversation_id", "WhatsApp Messages"
     )
+    ticket_ids = fields.One2many("helpdesk.ticket", "whatsapp_conversation_id", "Tickets")
+    ticket_count = fields.Integer(compute="_compute_ticket_count")
+
+    def _compute_ticket_count(self):
+        groups = self.env["helpdesk.ticket"]._read_group(
+            [("whatsapp_conversation_id", "in", self.ids)],
+            ["whatsapp_conversation_id"],
+            ["__count"],
+        )
+        counts = {conversation.id: count for conversation, count in groups}
+        for conversation in self:
+            conversation.ticket_count = counts.get(conversation.id, 0)
+
     team_id = fields.Many2one("helpdesk.ticket.team", index=True, tracking=True, check_company=True)
     user_id = fields.Many2one(
         "res.users", "Assigned To", index=True, tracking=True, check_company=True
@@ -139,6 +152,15 @@ class WhatsappConversation(models.Model):
         readonly=True,
         help="A person's last message: the bot stays quiet for a while after it.",
     )
+    sale_order_ids = fields.Many2many(
+        "sale.order",
+        "whatsapp_conversation_sale_order_rel",
+        "conversation_id",
+        "order_id",
+        "Sales Orders",
+        help="Orders this conversation is about: linked when the customer mentions them.",
+    )
+
     whatsapp_message_count = fields.Integer(compute="_compute_whatsapp_message_count")
 
     _sql_constraints = [
@@ -547,14 +569,23 @@ class WhatsappConversation(models.Model):
         """What follows new customer messages (run once they are stored, isolated from them).
 
         The conversation's own reactions: the entry point of an ad, the skills the customer names,
-        routing to a team and an agent, live notices to the agents. Other models extend this by
-        inheritance (opt-out keywords, order links, tickets, automatic answers).
+        routing to a team and an agent, live notices to the agents; then the models that inherit
+        whatsapp.inbound.hook (opt-out keywords, order links, tickets, automatic answers).
         """
         with_text = messages.filtered("body")
         self._remember_entry_points(messages)
         self._tag_skills(with_text)
         messages.conversation_id._route()
         messages.conversation_id._notify_agents()
+        for model in self._inbound_reactors():
+            self.env[model]._whatsapp_on_inbound(messages)
+
+    @api.model
+    def _inbound_reactors(self):
+        """The models that react to customer messages (see whatsapp.inbound.hook), in order."""
+        names = self.env.registry.descendants(["whatsapp.inbound.hook"], "_inherit")
+        models_ = [self.env[name] for name in names if not self.env[name]._abstract]
+        return [m._name for m in sorted(models_, key=lambda m: m._whatsapp_inbound_sequence)]
 
     @api.model
     def _remember_entry_points(self, messages):
@@ -926,6 +957,29 @@ class WhatsappConversation(models.Model):
     def _message_get_suggested_recipients(self):
         # The customer answers on WhatsApp: do not suggest e-mailing them from the thread.
         return []
+
+    def action_create_ticket(self):
+        """Open a helpdesk ticket for what the customer asked; the WhatsApp thread stays on it."""
+        self.ensure_one()
+        last = self.whatsapp_message_ids.filtered(lambda m: m.direction == "in")[:1]
+        ticket = self.env["helpdesk.ticket"]._whatsapp_open_for(self, last.body)
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "helpdesk.ticket",
+            "res_id": ticket.id,
+            "view_mode": "form",
+        }
+
+    def action_open_tickets(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Tickets"),
+            "res_model": "helpdesk.ticket",
+            "view_mode": "list,form",
+            "domain": [("whatsapp_conversation_id", "=", self.id)],
+            "context": {"default_whatsapp_conversation_id": self.id},
+        }
 
     def action_close(self):
         self.check_access("write")

@@ -25,6 +25,8 @@ class WhatsappOptin(models.Model):
     how. Consent is given to a company: a STOP to one company's number leaves the others'."""
 
     _name = "whatsapp.optin"
+    _inherit = ["whatsapp.inbound.hook"]
+    _whatsapp_inbound_sequence = 10  # before anything answers the customer
     _description = "WhatsApp Opt-in"
     _order = "date desc, id desc"
     _rec_name = "phone_e164"
@@ -209,13 +211,6 @@ class WhatsappOptin(models.Model):
                 company=message.conversation_id.company_id,
             )
 
-
-class WhatsappConversation(models.Model):
-    """Opt-out and opt-in keywords act before anything answers the customer."""
-
-    _inherit = "whatsapp.conversation"
-
     @api.model
-    def _on_inbound(self, messages):
-        self.env["whatsapp.optin"]._apply_keywords(messages.filtered("body"))
-        super()._on_inbound(messages)
+    def _whatsapp_on_inbound(self, messages):
+        self._apply_keywords(messages.filtered("body"))

@@ -206,7 +206,7 @@ class TestInboxRouting(WhatsappCase, TransactionCase):
         template.with_context(whatsapp_no_resubmit=True).status = "approved"
         self.team_pt.whatsapp_stage_template_id = template
         conversation = self.deliver_from(self.new_customers(1, "55119778", "pt_BR"))
-        ticket = conversation._open_ticket("Pedido atrasado")
+        ticket = self.env["helpdesk.ticket"]._whatsapp_open_for(conversation, "Pedido atrasado")
         ticket.stage_id = self.env.ref("helpdesk_mgmt.helpdesk_ticket_stage_in_progress")
         sent = conversation.whatsapp_message_ids.filtered(lambda m: m.template_id == template)
         self.assertEqual(len(sent), 1)

@@ -91,7 +91,7 @@ class TestIntakeIsolation(WhatsappCase, TransactionCase):
     def test_a_failing_reaction_never_loses_the_message(self):
         with patch.object(
             type(self.env["whatsapp.auto.reply"]),
-            "_handle_inbound",
+            "_whatsapp_on_inbound",
             side_effect=RuntimeError("bot crashed"),
         ):
             self.deliver(self.inbound(None, payloads.text_message(self.customer_wa_id, "kept")))
