@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 import pytz
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
@@ -138,7 +140,7 @@ class HelpdeskTicketTeam(models.Model):
             for user in members
         ]
         pairs, cursor = routing.assign_backlog(
-            [conversation._routing_conversation() for conversation in waiting],
+            [self._whatsapp_routing_conversation(conversation) for conversation in waiting],
             self._whatsapp_routing_team(),
             agents,
             cursor=self.whatsapp_last_user_id.id or None,
@@ -158,4 +160,65 @@ class HelpdeskTicketTeam(models.Model):
             return (end - start).total_seconds() / 3600
         return calendar.get_work_hours_count(
             start.replace(tzinfo=pytz.utc), end.replace(tzinfo=pytz.utc), compute_leaves=True
+        )
+
+    # Routing WhatsApp conversations to teams and agents
+
+    @api.model
+    def _whatsapp_route(self, conversations):
+        """Give unassigned ``conversations`` a team of their company, then an online agent by
+        the team's policy (this runs as superuser from the processing cron)."""
+        Team = self.sudo()
+        teams = Team.search([("whatsapp_enabled", "=", True)])
+        if not teams:
+            return
+        now = fields.Datetime.now()
+        in_hours = {team.id: team._whatsapp_in_hours(now) for team in teams}
+        plain_teams = defaultdict(list)
+        for team in teams:
+            plain_teams[team.company_id.id].append(team._whatsapp_routing_team())
+        waiting = conversations.filtered(lambda c: not c.user_id and c.state == "open")
+        for conversation in waiting.filtered(lambda c: not c.team_id):
+            match = routing.match_team(
+                self._whatsapp_routing_conversation(conversation),
+                plain_teams[conversation.company_id.id],
+                in_hours=in_hours,
+            )
+            if match:
+                conversation.team_id = Team.browse(match.id)
+        for team in waiting.team_id:
+            team._whatsapp_assign_backlog()
+
+    @api.model
+    def _whatsapp_tag_skills(self, messages):
+        """Tag conversations with the skills (helpdesk tags) their customers mention."""
+        tags = self.env["helpdesk.ticket.tag"].sudo().search([("name", "!=", False)])
+        if not tags:
+            return
+        for message in messages:
+            text = (message.body or "").lower()
+            company = message.conversation_id.company_id
+            found = tags.filtered(
+                lambda t, text=text, company=company: (
+                    t.company_id in (company, company.browse()) and t.name.lower() in text
+                )
+            )
+            if found - message.conversation_id.tag_ids:
+                message.conversation_id.sudo().tag_ids = [fields.Command.link(t.id) for t in found]
+
+    @api.model
+    def _whatsapp_serve_backlog(self):
+        """Agents come online, finish conversations, teams open: assign what waits."""
+        Conversation = self.env["whatsapp.conversation"].sudo()
+        self._whatsapp_route(Conversation.search([("user_id", "=", False), ("state", "=", "open")]))
+
+    @api.model
+    def _whatsapp_routing_conversation(self, conversation):
+        """``conversation`` as tools.routing sees it."""
+        return routing.Conversation(
+            id=conversation.id,
+            language=conversation.language or None,
+            skills=frozenset(conversation.tag_ids.mapped("name")),
+            source=conversation.source or None,
+            created_at=conversation.create_date.timestamp() if conversation.create_date else 0.0,
         )

@@ -71,3 +71,31 @@ class ResPartner(models.Model):
                 "default_partner_id": self.id,
             },
         }
+
+    # Customers writing on WhatsApp (called by the webhook processing, in bulk)
+
+    @api.model
+    def _whatsapp_for_numbers(self, profiles):
+        """{E.164: partner} for ``profiles`` ({E.164: profile name}), created when unknown."""
+        Partner = self.sudo()
+        partners = {}
+        if not profiles:
+            return partners
+        for partner in Partner.search([("whatsapp_e164", "in", list(profiles))], order="id"):
+            partners.setdefault(partner.whatsapp_e164, partner)
+        unknown = [number for number in profiles if number not in partners]
+        created = Partner.create(
+            [{"name": profiles[number] or number, "mobile": number} for number in unknown]
+        )
+        partners.update(zip(unknown, created, strict=True))
+        return partners
+
+    @api.model
+    def _whatsapp_for_users(self, profiles):
+        """{BSUID: new partner} for customers known only by a username (no number to match)."""
+        if not profiles:
+            return {}
+        created = self.sudo().create(
+            [{"name": profiles[user_id] or user_id} for user_id in profiles]
+        )
+        return dict(zip(profiles, created, strict=True))

@@ -7,7 +7,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, html2plaintext
 
-from ..tools import cloud_api, routing, window
+from ..tools import cloud_api, window
 from ..tools import phone as wa_phone
 
 _logger = logging.getLogger(__name__)
@@ -399,11 +399,12 @@ class WhatsappConversation(models.Model):
         missing_partner = {
             key: m for key, m in senders.items() if not found.get(key, Conversation).partner_id
         }
-        partners = self._partners_for(
+        Partner = self.env["res.partner"].sudo()
+        partners = Partner._whatsapp_for_numbers(
             {numbers[key]: m.profile_name for key, m in missing_partner.items() if key in numbers}
         )
         partners.update(
-            self._partners_for_users(
+            Partner._whatsapp_for_users(
                 {
                     user_ids[key]: m.profile_name or m.username
                     for key, m in missing_partner.items()
@@ -437,34 +438,6 @@ class WhatsappConversation(models.Model):
                 unique = (key[0].id, numbers.get(key) or f"user:{user_ids[key]}")
                 found[key] = created[unique]
         return {(account.id, sender): c for (account, sender), c in found.items()}
-
-    @api.model
-    def _partners_for(self, profiles):
-        """{E.164: partner} for ``profiles`` ({E.164: profile name}), created when unknown."""
-        Partner = self.env["res.partner"].sudo()
-        partners = {}
-        if not profiles:
-            return partners
-        for partner in Partner.search([("whatsapp_e164", "in", list(profiles))], order="id"):
-            partners.setdefault(partner.whatsapp_e164, partner)
-        unknown = [number for number in profiles if number not in partners]
-        created = Partner.create(
-            [{"name": profiles[number] or number, "mobile": number} for number in unknown]
-        )
-        partners.update(zip(unknown, created, strict=True))
-        return partners
-
-    @api.model
-    def _partners_for_users(self, profiles):
-        """{BSUID: new partner} for customers known only by a username (no number to match)."""
-        if not profiles:
-            return {}
-        created = (
-            self.env["res.partner"]
-            .sudo()
-            .create([{"name": profiles[user_id] or user_id} for user_id in profiles])
-        )
-        return dict(zip(profiles, created, strict=True))
 
     @api.model
     def _create_conversations(self, vals_list):
@@ -572,9 +545,9 @@ class WhatsappConversation(models.Model):
         routing to a team and an agent, live notices to the agents; then the models that inherit
         whatsapp.inbound.hook (opt-out keywords, order links, tickets, automatic answers).
         """
-        with_text = messages.filtered("body")
         self._remember_entry_points(messages)
-        self._tag_skills(with_text)
+        Team = self.env["helpdesk.ticket.team"].sudo()
+        Team._whatsapp_tag_skills(messages.filtered("body"))
         messages.conversation_id._route()
         messages.conversation_id._notify_agents()
         for model in self._inbound_reactors():
@@ -599,28 +572,8 @@ class WhatsappConversation(models.Model):
     # ------------------------------------------------------------------
 
     def _route(self):
-        """Give unassigned conversations a team of their company, then an online agent by the
-        team's policy (this runs as superuser from the processing cron)."""
-        Team = self.env["helpdesk.ticket.team"].sudo()
-        teams = Team.search([("whatsapp_enabled", "=", True)])
-        if not teams:
-            return
-        now = fields.Datetime.now()
-        in_hours = {team.id: team._whatsapp_in_hours(now) for team in teams}
-        plain_teams = defaultdict(list)
-        for team in teams:
-            plain_teams[team.company_id.id].append(team._whatsapp_routing_team())
-        waiting = self.filtered(lambda c: not c.user_id and c.state == "open")
-        for conversation in waiting.filtered(lambda c: not c.team_id):
-            match = routing.match_team(
-                conversation._routing_conversation(),
-                plain_teams[conversation.company_id.id],
-                in_hours=in_hours,
-            )
-            if match:
-                conversation.team_id = Team.browse(match.id)
-        for team in waiting.team_id:
-            team._whatsapp_assign_backlog()
+        """Give these conversations, when unassigned, a team and an agent (see the teams)."""
+        self.env["helpdesk.ticket.team"].sudo()._whatsapp_route(self)
 
     def _notify_agents(self):
         """Live updates over Odoo's bus: the inboxes of whoever may handle these conversations
@@ -648,38 +601,6 @@ class WhatsappConversation(models.Model):
                     ),
                 },
             )
-
-    @api.model
-    def _tag_skills(self, messages):
-        """Tag conversations with the skills (helpdesk tags) their customers mention."""
-        tags = self.env["helpdesk.ticket.tag"].sudo().search([("name", "!=", False)])
-        if not tags:
-            return
-        for message in messages:
-            text = (message.body or "").lower()
-            company = message.conversation_id.company_id
-            found = tags.filtered(
-                lambda t, text=text, company=company: (
-                    t.company_id in (company, company.browse()) and t.name.lower() in text
-                )
-            )
-            if found - message.conversation_id.tag_ids:
-                message.conversation_id.sudo().tag_ids = [fields.Command.link(t.id) for t in found]
-
-    @api.model
-    def _serve_backlog(self):
-        """Agents come online, finish conversations, teams open: assign what waits."""
-        self.search([("user_id", "=", False), ("state", "=", "open")])._route()
-
-    def _routing_conversation(self):
-        self.ensure_one()
-        return routing.Conversation(
-            id=self.id,
-            language=self.language or None,
-            skills=frozenset(self.tag_ids.mapped("name")),
-            source=self.source or None,
-            created_at=self.create_date.timestamp() if self.create_date else 0.0,
-        )
 
     def action_claim(self):
         for conversation in self:

@@ -254,7 +254,7 @@ class WhatsappWebhookEvent(models.Model):
         # what follows intake must never stop intake: each step stands alone
         for step in (
             self.env["whatsapp.message"]._fetch_pending_media,
-            self.env["whatsapp.conversation"]._serve_backlog,
+            self.env["helpdesk.ticket.team"]._whatsapp_serve_backlog,
         ):
             try:
                 with self.env.cr.savepoint():

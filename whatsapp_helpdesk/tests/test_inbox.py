@@ -84,7 +84,7 @@ class TestInboxRouting(WhatsappCase, TransactionCase):
         self.assertEqual(second.team_id, self.team_es)
         self.assertEqual(second.inbox_state, "new")
         first.action_close()
-        self.env["whatsapp.conversation"]._serve_backlog()
+        self.env["helpdesk.ticket.team"]._whatsapp_serve_backlog()
         self.assertEqual(second.user_id, self.carla)
 
     def test_claim_transfer_and_only_the_assignee_replies(self):
