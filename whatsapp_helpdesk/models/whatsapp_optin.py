@@ -1,7 +1,6 @@
-import re
-import unicodedata
-
 from odoo import api, fields, models
+
+from ..tools import text
 
 CATEGORIES = [("utility", "Utility (orders, payments, deliveries)"), ("marketing", "Marketing")]
 # Meta's template categories and the opt-in they need
@@ -11,13 +10,6 @@ DEFAULT_OPTOUT_KEYWORDS = (
     "PARAR, SAIR, DESCADASTRAR, BERHENTI"
 )
 DEFAULT_OPTIN_KEYWORDS = "START, SUBSCRIBE, 订阅, ALTA, SUSCRIBIR, ASSINAR, MULAI"
-
-
-def normalize_keyword(text):
-    """Upper-case, accents and punctuation removed: 'Stop!' and ' stop ' are both 'STOP'."""
-    text = unicodedata.normalize("NFKD", text or "")
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    return re.sub(r"[\W_]+", " ", text, flags=re.UNICODE).strip().upper()
 
 
 class WhatsappOptin(models.Model):
@@ -182,7 +174,7 @@ class WhatsappOptin(models.Model):
         param = f"whatsapp_helpdesk.{kind}_keywords"
         default = DEFAULT_OPTOUT_KEYWORDS if kind == "optout" else DEFAULT_OPTIN_KEYWORDS
         raw = self.env["ir.config_parameter"].sudo().get_param(param, default)
-        return {normalize_keyword(word) for word in raw.split(",") if word.strip()}
+        return {text.normalize(word) for word in raw.split(",") if word.strip()}
 
     @api.model
     def _apply_keywords(self, messages):
@@ -192,7 +184,7 @@ class WhatsappOptin(models.Model):
         """
         optout, optin = self._keywords("optout"), self._keywords("optin")
         for message in messages:
-            word = normalize_keyword(message.body)
+            word = text.normalize(message.body)
             number = message.conversation_id.phone_e164
             if not word or not number:
                 continue

@@ -8,13 +8,13 @@ attendances (weekday, hour_from, hour_to in the calendar's time zone) into that 
 
 import functools
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytz
 
-from .routing import id_key, language_fit
+from .routing import language_fit
+from .text import id_key, normalize
 
 WELCOME = "welcome"
 KEYWORD = "keyword"
@@ -81,35 +81,6 @@ def _unspaced(char):
     """True for a character of a script written without spaces (CJK, kana, Hangul, Thai...)."""
     code = ord(char)
     return any(low <= code <= high for low, high in _UNSPACED_RANGES)
-
-
-def _accented_base(char):
-    """True for a base character whose combining marks are accents to strip: Latin, Greek and
-    Cyrillic (other scripts, e.g. the kana voicing marks or Devanagari vowel signs, keep them)."""
-    code = ord(char)
-    return code < 0x0530 or 0x1D00 <= code <= 0x1FFF or 0x2C60 <= code <= 0x2C7F
-
-
-def normalize(text):
-    """Text as rules compare it: case-folded, accents stripped, whitespace collapsed.
-
-    ``"  Olá,   SÃO Paulo "`` -> ``"ola, sao paulo"``. Compatibility forms are folded (NFKD:
-    full-width ``"ＳＴＯＰ"`` -> ``"stop"``); CJK, kana (voicing marks included) and Hangul are
-    kept as they are. None -> ``""``.
-    """
-    if not text:
-        return ""
-    decomposed = unicodedata.normalize("NFKD", str(text).casefold())
-    kept = []
-    base = ""
-    for char in decomposed:
-        if unicodedata.combining(char):
-            if base and _accented_base(base):
-                continue
-        else:
-            base = char
-        kept.append(char)
-    return " ".join(unicodedata.normalize("NFC", "".join(kept)).split())
 
 
 def _is_word_char(char):

@@ -18,10 +18,11 @@ person" requests in the supported languages.
 
 import math
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+
+from .text import base_language, id_key, normalize
 
 DEFAULT_THRESHOLD = 0.55
 """Lowest score :meth:`Matcher.match` answers with."""
@@ -61,42 +62,6 @@ _CJK_CHAR = re.compile(f"[{_CJK_RANGES}]")
 _RUNS = re.compile(f"([{_CJK_RANGES}]+)|([^\\s{_CJK_RANGES}]+)")
 _ZH_PARTICLES = re.compile("[的吗呢吧啊呀嘛]+")
 """Chinese sentence particles: cut CJK runs there so they do not glue bigrams together."""
-
-
-def _is_latin(char: str) -> bool:
-    return char < "\u0250" or "\u1e00" <= char <= "\u1eff"
-
-
-def normalize(text) -> str:
-    """Case-fold, strip accents of Latin letters, turn punctuation and symbols into spaces.
-
-    Letters and digits of every script are kept (CJK as is, combining signs of Indic scripts
-    too); emoji, punctuation and other symbols become spaces, runs of spaces collapse. Anything
-    that is not a string normalizes to ``""``.
-    """
-    if not isinstance(text, str) or not text:
-        return ""
-    out = []
-    base = ""  # "latin", "other" or "" (no letter before: a stray mark is dropped)
-    for char in unicodedata.normalize("NFKD", text.casefold()):
-        category = unicodedata.category(char)
-        if category[0] == "M":
-            if base == "other":
-                out.append(char)
-        elif category[0] in "LN":
-            out.append(char)
-            base = "latin" if _is_latin(char) else "other"
-        else:
-            out.append(" ")
-            base = ""
-    return " ".join(unicodedata.normalize("NFC", "".join(out)).split())
-
-
-def base_language(language) -> str:
-    """``"pt_BR"`` -> ``"pt"``, ``"zh-Hans"`` -> ``"zh"``; ``""`` for None or empty."""
-    if not language or not isinstance(language, str):
-        return ""
-    return re.split(r"[-_@.]", language.strip().lower(), maxsplit=1)[0]
 
 
 _STOP_WORDS = {
@@ -243,13 +208,6 @@ class _Prepared:
     keywords: tuple[_Keyword, ...]
 
 
-def _id_key(value) -> tuple:
-    """Order ids: numbers numerically, then everything else by its string."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return (0, value, "")
-    return (1, 0, str(value))
-
-
 class Matcher:
     """Match inbound texts against ``entries``; :meth:`match` answers from ``threshold`` on.
 
@@ -285,7 +243,7 @@ class Matcher:
             document = set().union(*(q[2] for q in questions), *(k.tokens for k in keywords))
             for token in document:
                 document_frequency[token] = document_frequency.get(token, 0) + 1
-            order = (_id_key(entry.id), entry.language, index)
+            order = (id_key(entry.id), entry.language, index)
             raw.append((entry, order, questions, keywords))
 
         count = len(self.entries)

@@ -21,6 +21,8 @@ Ids may be ints or strings; they are only compared for ordering and equality.
 
 from dataclasses import dataclass, replace
 
+from .text import base_language, id_key, normalize_language
+
 ROUND_ROBIN = "round_robin"
 LEAST_LOADED = "least_loaded"
 POLICIES = frozenset({ROUND_ROBIN, LEAST_LOADED})
@@ -33,13 +35,6 @@ def _frozen(values):
     if isinstance(values, str):
         return frozenset({values})
     return frozenset(values)
-
-
-def id_key(value):
-    """Sort key of an id: ints before strings, each in natural order (mixed ids never raise)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return (1, str(value))
-    return (0, value)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -112,16 +107,6 @@ class Conversation:
 # --------------------------------------------------------------------------------------------------
 # Matching helpers
 # --------------------------------------------------------------------------------------------------
-
-
-def normalize_language(code):
-    """``"pt-BR"`` / ``"PT_br"`` -> ``"pt_br"``; empty or None -> ``""``."""
-    return (code or "").strip().replace("-", "_").lower()
-
-
-def base_language(code):
-    """The base language of a code: ``"pt_BR"`` -> ``"pt"``."""
-    return normalize_language(code).split("_", 1)[0]
 
 
 def language_fit(wanted, offered):

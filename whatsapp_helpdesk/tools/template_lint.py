@@ -39,7 +39,6 @@ from .template_spec import (
     URL,
     URL_RE,
     WORDS_PER_VARIABLE,
-    as_text,
     brace,
     button_type,
     buttons_of,
@@ -51,6 +50,7 @@ from .template_spec import (
     upper,
     value_at,
 )
+from .text import as_text
 
 # --------------------------------------------------------------------------------------------
 # Problems

@@ -23,7 +23,6 @@ from .template_spec import (
     PLACEHOLDER_RE,
     QUICK_REPLY,
     URL,
-    as_text,
     brace,
     button_type,
     buttons_of,
@@ -37,6 +36,7 @@ from .template_spec import (
     upper,
     value_at,
 )
+from .text import as_text
 
 # --------------------------------------------------------------------------------------------
 # Creation payload

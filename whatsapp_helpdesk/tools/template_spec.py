@@ -26,6 +26,8 @@ what Meta receives (the creation payload, the send components) and the preview.
 import re
 from collections.abc import Mapping
 
+from .text import as_text
+
 # --------------------------------------------------------------------------------------------
 # Constants
 # --------------------------------------------------------------------------------------------
@@ -101,15 +103,6 @@ def ordered(text) -> list[str]:
     if names and all(name.isdigit() for name in names):
         names.sort(key=int)
     return names
-
-
-def as_text(value) -> str:
-    """``value`` as text: strings as is, numbers converted, anything else (None, dicts...) ''."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return str(value)
-    return ""
 
 
 def upper(value, default: str = "") -> str:

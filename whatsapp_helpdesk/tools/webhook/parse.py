@@ -9,6 +9,7 @@ import math
 import re
 from contextlib import contextmanager
 
+from ..text import as_text
 from . import safe_json
 from .records import (
     ACCOUNT_FIELDS,
@@ -126,7 +127,7 @@ def _parse_messages_value(
     origin = {
         "waba_id": waba_id,
         "phone_number_id": _id(metadata.get("phone_number_id"), f"{where}.metadata", False),
-        "display_phone_number": _short(_text(metadata.get("display_phone_number"))),
+        "display_phone_number": _short(as_text(metadata.get("display_phone_number"))),
     }
     context = {"waba_id": waba_id, "phone_number_id": origin["phone_number_id"]}
     contacts = _contacts(value, where)
@@ -168,16 +169,16 @@ def _contacts(value: dict, where: str) -> list[tuple[str, str, str, str]]:
         if not isinstance(contact, dict):
             continue
         profile = contact.get("profile") if isinstance(contact.get("profile"), dict) else {}
-        wa_id = _text(contact.get("wa_id"))
-        user_id = _text(contact.get("user_id"))
+        wa_id = as_text(contact.get("wa_id"))
+        user_id = as_text(contact.get("user_id"))
         if len(wa_id) > MAX_ID_CHARS or len(user_id) > MAX_ID_CHARS:
             continue
         found.append(
             (
                 wa_id,
                 user_id,
-                _short(_text(profile.get("name")), 512),
-                _short(_text(profile.get("username") or contact.get("username")), 512),
+                _short(as_text(profile.get("name")), 512),
+                _short(as_text(profile.get("username") or contact.get("username")), 512),
             )
         )
     return found
@@ -251,7 +252,7 @@ def _fallback_label(msg_type: str, errors: tuple[MessageError, ...]) -> str:
 def _unsupported_content(raw: dict, msg_type: str, where: str) -> dict:
     """An ``unsupported`` message; ``unsupported.type`` tells what it was (e.g. an ``edit``)."""
     data = raw.get("unsupported") if isinstance(raw.get("unsupported"), dict) else {}
-    subtype = _short(_text(data.get("type")), 64)
+    subtype = _short(as_text(data.get("type")), 64)
     label = _fallback_label(msg_type, _errors(raw, where))
     if subtype:
         label = f"[unsupported message: {subtype}]"
@@ -259,17 +260,17 @@ def _unsupported_content(raw: dict, msg_type: str, where: str) -> dict:
 
 
 def _text_content(raw: dict, msg_type: str, where: str) -> dict:
-    return {"text": _text(_object(raw, "text", where).get("body"))}
+    return {"text": as_text(_object(raw, "text", where).get("body"))}
 
 
 def _media_content(raw: dict, msg_type: str, where: str) -> dict:
     data = _object(raw, msg_type, where)
     media = Media(
         id=_id(data.get("id"), f"{where}.{msg_type}.id", required=False),
-        mime_type=_short(_text(data.get("mime_type")), 255),
-        sha256=_short(_text(data.get("sha256")), 255),
-        filename=_short(_text(data.get("filename")), 1024),
-        caption=_text(data.get("caption")),
+        mime_type=_short(as_text(data.get("mime_type")), 255),
+        sha256=_short(as_text(data.get("sha256")), 255),
+        filename=_short(as_text(data.get("filename")), 1024),
+        caption=as_text(data.get("caption")),
         voice=data.get("voice") is True,
         animated=data.get("animated") is True,
         url=_url(data.get("url")),
@@ -283,8 +284,8 @@ def _location_content(raw: dict, msg_type: str, where: str) -> dict:
     location = Location(
         latitude=_coordinate(data.get("latitude"), 90, f"{where}.location.latitude"),
         longitude=_coordinate(data.get("longitude"), 180, f"{where}.location.longitude"),
-        name=_text(data.get("name")),
-        address=_text(data.get("address")),
+        name=as_text(data.get("name")),
+        address=as_text(data.get("address")),
         url=_url(data.get("url")),
     )
     text = ", ".join(part for part in (location.name, location.address) if part)
@@ -301,45 +302,45 @@ def _shared_contact(data: dict) -> SharedContact:
     name = data.get("name") if isinstance(data.get("name"), dict) else {}
     phones = tuple(
         ContactPhone(
-            phone=_text(p.get("phone")),
-            type=_short(_text(p.get("type")), 64),
-            wa_id=_text(p.get("wa_id")) if len(_text(p.get("wa_id"))) <= MAX_ID_CHARS else "",
+            phone=as_text(p.get("phone")),
+            type=_short(as_text(p.get("type")), 64),
+            wa_id=as_text(p.get("wa_id")) if len(as_text(p.get("wa_id"))) <= MAX_ID_CHARS else "",
         )
         for p in _list(data.get("phones"))
         if isinstance(p, dict) and (p.get("phone") or p.get("wa_id"))
     )
     emails = [email for email in _list(data.get("emails")) if isinstance(email, dict)]
     org = data.get("org") if isinstance(data.get("org"), dict) else {}
-    full_name = _text(name.get("formatted_name")) or " ".join(
-        _text(name.get(part)) for part in ("first_name", "last_name") if name.get(part)
+    full_name = as_text(name.get("formatted_name")) or " ".join(
+        as_text(name.get(part)) for part in ("first_name", "last_name") if name.get(part)
     )
     return SharedContact(
         name=full_name or next((p.phone for p in phones if p.phone), ""),
         phones=phones,
-        emails=tuple(_text(e.get("email")) for e in emails if e.get("email")),
-        organization=_text(org.get("company")),
+        emails=tuple(as_text(e.get("email")) for e in emails if e.get("email")),
+        organization=as_text(org.get("company")),
         raw=data,
     )
 
 
 def _interactive_content(raw: dict, msg_type: str, where: str) -> dict:
     data = _object(raw, "interactive", where)
-    kind = _short(_text(data.get("type")), 64)
+    kind = _short(as_text(data.get("type")), 64)
     reply = data.get(kind) if isinstance(data.get(kind), dict) else {}
     if kind == "nfm_reply":
         interactive = InteractiveReply(
             kind=kind,
             id=None,
-            title=_text(reply.get("body")),
-            name=_text(reply.get("name")),
+            title=as_text(reply.get("body")),
+            name=as_text(reply.get("name")),
             response=safe_json.json_object(reply.get("response_json")),
         )
     else:
         interactive = InteractiveReply(
             kind=kind,
-            id=_short(_text(reply.get("id")), MAX_ID_CHARS),
-            title=_text(reply.get("title")),
-            description=_text(reply.get("description")),
+            id=_short(as_text(reply.get("id")), MAX_ID_CHARS),
+            title=as_text(reply.get("title")),
+            description=as_text(reply.get("description")),
         )
     label = f"[interactive {kind}]" if kind else "[interactive]"
     return {"text": interactive.title or label, "interactive": interactive}
@@ -347,7 +348,7 @@ def _interactive_content(raw: dict, msg_type: str, where: str) -> dict:
 
 def _button_content(raw: dict, msg_type: str, where: str) -> dict:
     data = _object(raw, "button", where)
-    button = ButtonReply(payload=_text(data.get("payload")), text=_text(data.get("text")))
+    button = ButtonReply(payload=as_text(data.get("payload")), text=as_text(data.get("text")))
     return {"text": button.text or button.payload or "[button]", "button": button}
 
 
@@ -355,7 +356,7 @@ def _reaction_content(raw: dict, msg_type: str, where: str) -> dict:
     data = _object(raw, "reaction", where)
     reaction = Reaction(
         message_id=_id(data.get("message_id"), f"{where}.reaction.message_id", required=False),
-        emoji=_short(_text(data.get("emoji")), 32),
+        emoji=_short(as_text(data.get("emoji")), 32),
     )
     return {"text": reaction.emoji or "[reaction removed]", "reaction": reaction}
 
@@ -364,24 +365,24 @@ def _order_content(raw: dict, msg_type: str, where: str) -> dict:
     data = _object(raw, "order", where)
     items = tuple(
         OrderItem(
-            product_retailer_id=_text(item.get("product_retailer_id")),
+            product_retailer_id=as_text(item.get("product_retailer_id")),
             quantity=_optional_int(item.get("quantity")),
             item_price=_optional_float(item.get("item_price")),
-            currency=_short(_text(item.get("currency")), 8),
+            currency=_short(as_text(item.get("currency")), 8),
         )
         for _where, item in _objects(data, "product_items", f"{where}.order")
     )
-    order = Order(_text(data.get("catalog_id")), text=_text(data.get("text")), items=items)
+    order = Order(as_text(data.get("catalog_id")), text=as_text(data.get("text")), items=items)
     label = f"[order: {len(items)} item{'' if len(items) == 1 else 's'}]"
     return {"text": order.text or label, "order": order}
 
 
 def _system_content(raw: dict, msg_type: str, where: str) -> dict:
     data = _object(raw, "system", where)
-    new_wa_id = _text(data.get("new_wa_id") or data.get("wa_id"))
+    new_wa_id = as_text(data.get("new_wa_id") or data.get("wa_id"))
     notice = SystemNotice(
-        kind=_short(_text(data.get("type")), 64),
-        body=_text(data.get("body")),
+        kind=_short(as_text(data.get("type")), 64),
+        body=as_text(data.get("body")),
         new_wa_id=new_wa_id if len(new_wa_id) <= MAX_ID_CHARS else "",
     )
     return {"text": notice.body or "[system message]", "system": notice}
@@ -409,7 +410,7 @@ def _context(raw: dict, where: str) -> Context | None:
     data = _object(raw, "context", where)
     product = data.get("referred_product")
     return Context(
-        from_=_short(_text(data.get("from")), MAX_ID_CHARS),
+        from_=_short(as_text(data.get("from")), MAX_ID_CHARS),
         id=_id(data.get("id"), f"{where}.context.id", required=False),
         forwarded=data.get("forwarded") is True,
         frequently_forwarded=data.get("frequently_forwarded") is True,
@@ -441,12 +442,12 @@ def _status(origin: dict, raw, where: str) -> StatusUpdate:
             f"{where}.recipient_user_id",
             required=False,
         ),
-        conversation_id=_short(_text(conversation.get("id")), MAX_ID_CHARS),
-        conversation_origin=_short(_text(conversation_origin.get("type")), 64),
+        conversation_id=_short(as_text(conversation.get("id")), MAX_ID_CHARS),
+        conversation_origin=_short(as_text(conversation_origin.get("type")), 64),
         conversation_expiration=expiration,
         pricing=_pricing(raw, where),
         errors=_errors(raw, where),
-        biz_opaque_callback_data=_short(_text(raw.get("biz_opaque_callback_data")), 512),
+        biz_opaque_callback_data=_short(as_text(raw.get("biz_opaque_callback_data")), 512),
         raw=raw,
     )
 
@@ -459,9 +460,9 @@ def _pricing(raw: dict, where: str) -> Pricing | None:
     billable = data.get("billable")
     return Pricing(
         billable=billable if isinstance(billable, bool) else None,
-        pricing_model=_short(_text(data.get("pricing_model")), 64),
-        category=_short(_text(data.get("category")), 64),
-        type=_short(_text(data.get("type")), 64),
+        pricing_model=_short(as_text(data.get("pricing_model")), 64),
+        category=_short(as_text(data.get("category")), 64),
+        type=_short(as_text(data.get("type")), 64),
     )
 
 
@@ -475,9 +476,9 @@ def _error(data: dict) -> MessageError:
     error_data = data.get("error_data") if isinstance(data.get("error_data"), dict) else {}
     return MessageError(
         code=_optional_int(data.get("code")),
-        title=_short(_text(data.get("title")), 1024),
-        message=_short(_text(data.get("message")), 1024),
-        details=_short(_text(error_data.get("details") or data.get("details")), 2048),
+        title=_short(as_text(data.get("title")), 1024),
+        message=_short(as_text(data.get("message")), 1024),
+        details=_short(as_text(error_data.get("details") or data.get("details")), 2048),
         href=_url(data.get("href")),
     )
 
@@ -488,23 +489,23 @@ def _template_update(waba_id: str, field_name: str, value: dict, entry_time) -> 
     return TemplateUpdate(
         waba_id=waba_id,
         field=field_name,
-        event=_short(_text(value.get("event")), 64),
+        event=_short(as_text(value.get("event")), 64),
         template_id=_id(value.get("message_template_id"), "message_template_id", required=False),
-        name=_short(_text(value.get("message_template_name")), 512),
-        language=_short(_text(value.get("message_template_language")), 32),
-        reason=_short(_text(value.get("reason")), 1024),
-        new_quality_score=_short(_text(value.get("new_quality_score")), 32),
-        previous_quality_score=_short(_text(value.get("previous_quality_score")), 32),
-        new_category=_short(_text(value.get("new_category")), 32),
-        previous_category=_short(_text(value.get("previous_category")), 32),
+        name=_short(as_text(value.get("message_template_name")), 512),
+        language=_short(as_text(value.get("message_template_language")), 32),
+        reason=_short(as_text(value.get("reason")), 1024),
+        new_quality_score=_short(as_text(value.get("new_quality_score")), 32),
+        previous_quality_score=_short(as_text(value.get("previous_quality_score")), 32),
+        new_category=_short(as_text(value.get("new_category")), 32),
+        previous_category=_short(as_text(value.get("previous_category")), 32),
         timestamp=entry_time,
         raw=value,
-        category=_short(_text(value.get("message_template_category")), 32),
-        rejection_reason=_short(_text(rejection.get("reason") or rejection.get("title")), 1024),
+        category=_short(as_text(value.get("message_template_category")), 32),
+        rejection_reason=_short(as_text(rejection.get("reason") or rejection.get("title")), 1024),
         rejection_recommendation=_short(
-            _text(rejection.get("recommendation") or rejection.get("description")), 4096
+            as_text(rejection.get("recommendation") or rejection.get("description")), 4096
         ),
-        correct_category=_short(_text(value.get("correct_category")), 32),
+        correct_category=_short(as_text(value.get("correct_category")), 32),
         category_update_at=_optional_timestamp(
             value.get("category_update_timestamp"), "category_update_timestamp"
         ),
@@ -516,38 +517,38 @@ def _account_update(waba_id: str, field_name: str, value: dict, entry_time) -> A
     ban = _first_object(value, "ban_info")
     ban_state = ban.get("waba_ban_state")
     if isinstance(ban_state, list):
-        ban_state = ",".join(_text(state) for state in ban_state)
+        ban_state = ",".join(as_text(state) for state in ban_state)
     violation = _first_object(value, "violation_info")
     restrictions = value.get("restriction_info")
     limit = value.get("current_limit") or value.get("max_daily_conversations_per_business")
     return AccountUpdate(
         waba_id=waba_id,
         field=field_name,
-        event=_short(_text(value.get("event") or value.get("decision")), 64),
+        event=_short(as_text(value.get("event") or value.get("decision")), 64),
         display_phone_number=_digits_only(
             value.get("display_phone_number") or value.get("phone_number")
         ),
         timestamp=entry_time,
-        ban_state=_short(_text(ban_state), 128),
-        ban_date=_short(_text(ban.get("waba_ban_date")), 64),
-        violation_type=_short(_text(violation.get("violation_type")), 128),
+        ban_state=_short(as_text(ban_state), 128),
+        ban_date=_short(as_text(ban.get("waba_ban_date")), 64),
+        violation_type=_short(as_text(violation.get("violation_type")), 128),
         restrictions=tuple(
             Restriction(
-                _short(_text(item.get("restriction_type")), 128),
-                _short(_text(item.get("expiration")), 64),
+                _short(as_text(item.get("restriction_type")), 128),
+                _short(as_text(item.get("expiration")), 64),
             )
             for item in (restrictions if isinstance(restrictions, list) else ())
             if isinstance(item, dict)
         ),
-        messaging_limit=_short(_text(limit), 32) if not isinstance(limit, int) else "",
-        previous_limit=_short(_text(value.get("old_limit")), 32),
+        messaging_limit=_short(as_text(limit), 32) if not isinstance(limit, int) else "",
+        previous_limit=_short(as_text(value.get("old_limit")), 32),
         daily_conversation_limit=_optional_int(
             value.get("max_daily_conversation_per_phone")
             or (limit if isinstance(limit, int) else None)
         ),
-        decision=_short(_text(value.get("decision")), 64),
-        requested_name=_short(_text(value.get("requested_verified_name")), 512),
-        rejection_reason=_short(_text(value.get("rejection_reason")), 1024),
+        decision=_short(as_text(value.get("decision")), 64),
+        requested_name=_short(as_text(value.get("requested_verified_name")), 512),
+        rejection_reason=_short(as_text(value.get("rejection_reason")), 1024),
         raw=value,
     )
 
@@ -598,17 +599,6 @@ def _list(value) -> list:
     return value if isinstance(value, list) else []
 
 
-def _text(value) -> str:
-    """A string field: strings as is, numbers as their decimal form, anything else empty."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    if isinstance(value, float) and math.isfinite(value):
-        return repr(value)
-    return ""
-
-
 def _short(text: str, limit: int = 256) -> str:
     """``text`` cut to ``limit`` characters: for labels, never for ids (see :func:`_id`)."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -616,7 +606,7 @@ def _short(text: str, limit: int = 256) -> str:
 
 def _id(value, where: str, required: bool = True) -> str:
     """An identifier: non-empty text of at most ``MAX_ID_CHARS`` characters."""
-    text = _text(value).strip()
+    text = as_text(value).strip()
     if not text:
         if required:
             raise WebhookError(f"{where} is missing")
@@ -627,17 +617,17 @@ def _id(value, where: str, required: bool = True) -> str:
 
 
 def _digits_only(value) -> str:
-    text = _text(value)
+    text = as_text(value)
     return text if _DIGITS.fullmatch(text) and len(text) <= 20 else ""
 
 
 def _url(value) -> str:
-    text = _text(value)
+    text = as_text(value)
     return text if text.startswith(("https://", "http://")) and len(text) <= 4096 else ""
 
 
 def _required_text(container: dict, key: str, where: str) -> str:
-    value = _text(container.get(key))
+    value = as_text(container.get(key))
     if not value:
         raise WebhookError(f"{where}: missing '{key}'")
     return value

@@ -1,0 +1,69 @@
+"""Small text helpers shared by the tools: one rule each for reading a value as text, comparing
+customer words, language codes and ordering ids. No Odoo import."""
+
+import math
+import re
+import unicodedata
+
+
+def as_text(value) -> str:
+    """A string field: strings as is, numbers in decimal, anything else (None, bool...) ``""``."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float) and math.isfinite(value):
+        return str(value)
+    return ""
+
+
+def _accented_base(char: str) -> bool:
+    """A base character whose combining marks are accents to strip: Latin, Greek and Cyrillic
+    (other scripts keep theirs: kana voicing marks, Devanagari vowel signs...)."""
+    code = ord(char)
+    return code < 0x0530 or 0x1D00 <= code <= 0x1FFF or 0x2C60 <= code <= 0x2C7F
+
+
+def normalize(text) -> str:
+    """Customer words as rules, keywords and the FAQ compare them.
+
+    Case-folded; compatibility forms folded (full-width ``"ＳＴＯＰ"`` is ``"stop"``); accents of
+    Latin, Greek and Cyrillic letters stripped; letters and digits of every script kept (CJK,
+    Hangul and kana as they are, with their marks); punctuation, symbols and emoji become spaces;
+    runs of spaces collapse. ``"  Olá,   SÃO Paulo! "`` -> ``"ola sao paulo"``. Anything that is
+    not a string normalizes to ``""``.
+    """
+    if not isinstance(text, str) or not text:
+        return ""
+    out = []
+    base = ""  # the letter a mark belongs to; "" after a space (a stray mark is dropped)
+    for char in unicodedata.normalize("NFKD", text.casefold()):
+        category = unicodedata.category(char)
+        if category[0] == "M":
+            if base and not _accented_base(base):
+                out.append(char)
+        elif category[0] in "LN":
+            out.append(char)
+            base = char
+        else:
+            out.append(" ")
+            base = ""
+    return " ".join(unicodedata.normalize("NFC", "".join(out)).split())
+
+
+def normalize_language(code) -> str:
+    """``"pt-BR"`` / ``"PT_br"`` -> ``"pt_br"``; empty or None -> ``""``."""
+    return code.strip().replace("-", "_").lower() if isinstance(code, str) else ""
+
+
+def base_language(code) -> str:
+    """``"pt_BR"`` -> ``"pt"``, ``"zh-Hans"`` -> ``"zh"``, ``"sr@latin"`` -> ``"sr"``; ``""`` for
+    None or empty."""
+    return re.split(r"[_@.]", normalize_language(code), maxsplit=1)[0]
+
+
+def id_key(value) -> tuple:
+    """Sort key of an id: numbers before strings, each in natural order (mixed ids never raise)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return (1, 0, str(value))
+    return (0, value, "")
