@@ -8,7 +8,8 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import html2plaintext, plaintext2html
 
-from ..tools import cloud_api, routing
+from ..tools import messages as wa_messages
+from ..tools import routing
 
 _logger = logging.getLogger(__name__)
 
@@ -566,7 +567,7 @@ class WhatsappConversation(models.Model):
         self._record_outbound()
         return self._queue(
             {
-                "message_type": cloud_api.media_type(attachment.mimetype),
+                "message_type": wa_messages.media_type(attachment.mimetype),
                 "body": caption or False,
                 "attachment_id": attachment.id,
                 "media_mime_type": attachment.mimetype,
