@@ -5,6 +5,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..tools import cloud_api, formatting, template_lint, template_payloads, template_spec
+from ..tools import messages as wa_messages
 
 _logger = logging.getLogger(__name__)
 
@@ -523,20 +524,20 @@ class WhatsappTemplate(models.Model):
             self.sudo().with_context(whatsapp_no_resubmit=True).write(
                 {"header_media_id": media_id, "header_media_uploaded_at": fields.Datetime.now()}
             )
-        media = {"id": self.header_media_id}
-        if self.header_type == "document":
-            media["filename"] = attachment.name
-        return media
+        return wa_messages.media_object(
+            self.header_type,
+            media_id=self.header_media_id,
+            filename=attachment.name,
+            strict=False,
+        )
 
-    def _send_payload(self, values, client):
+    def _send_content(self, values, client):
+        """The message content sending this template filled with ``values`` (see
+        _render_values)."""
         self.ensure_one()
-        components = template_payloads.send_components(
+        return wa_messages.filled_template(
             self._to_spec(), values, header_media=self._header_media(client)
         )
-        payload = {"name": self.name, "language": {"code": self.language}}
-        if components:
-            payload["components"] = components
-        return payload
 
     def _preview_for(self, values):
         self.ensure_one()
