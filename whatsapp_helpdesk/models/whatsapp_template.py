@@ -35,6 +35,7 @@ META_STATUS = {
     "FLAGGED": "approved",
     "LIMIT_EXCEEDED": "rejected",
 }
+CATEGORIES = [(category, category.capitalize()) for category in template_spec.CATEGORIES]
 
 
 def _language_selection(_model):
@@ -68,9 +69,9 @@ class WhatsappTemplate(models.Model):
     active = fields.Boolean(default=True)
     language = fields.Selection(_language_selection, required=True, default="en_US")
     category = fields.Selection(
-        [("MARKETING", "Marketing"), ("UTILITY", "Utility"), ("AUTHENTICATION", "Authentication")],
+        CATEGORIES,
         required=True,
-        default="UTILITY",
+        default=template_spec.UTILITY,
         tracking=True,
     )
     parameter_format = fields.Selection(
@@ -128,7 +129,7 @@ class WhatsappTemplate(models.Model):
     )
     quality_score = fields.Char(readonly=True, copy=False)
     pending_category = fields.Selection(
-        [("MARKETING", "Marketing"), ("UTILITY", "Utility"), ("AUTHENTICATION", "Authentication")],
+        CATEGORIES,
         readonly=True,
         copy=False,
         help="Meta announced that it will change the category to this one.",

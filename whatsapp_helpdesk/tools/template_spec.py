@@ -30,8 +30,11 @@ from collections.abc import Mapping
 # Constants
 # --------------------------------------------------------------------------------------------
 
-CATEGORIES = ("MARKETING", "UTILITY", "AUTHENTICATION")
+MARKETING = "MARKETING"
+UTILITY = "UTILITY"
 AUTHENTICATION = "AUTHENTICATION"
+CATEGORIES = (MARKETING, UTILITY, AUTHENTICATION)
+"""Meta's template categories: the one list, which the models' selections reuse."""
 POSITIONAL = "POSITIONAL"
 NAMED = "NAMED"
 PARAMETER_FORMATS = (POSITIONAL, NAMED)
