@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 from urllib3 import exceptions as urllib3_exceptions
-from wa_tools import cloud_api
+from wa_tools import cloud_api, messages
 from wa_tools.cloud_api import (
     CloudApiClient,
     CloudApiError,
@@ -239,13 +239,7 @@ def test_send_text_url_auth_payload_and_result(graph, client):
     assert request.method == "POST"
     assert request.path == f"/v23.0/{PHONE_ID}/messages"
     assert request.headers["Authorization"] == f"Bearer {TOKEN}"
-    assert request.json == {
-        "messaging_product": "whatsapp",
-        "recipient_type": "individual",
-        "to": "33612345678",
-        "type": "text",
-        "text": {"body": "Hello", "preview_url": False},
-    }
+    assert request.json == messages.envelope({"to": "33612345678", **messages.text("Hello")})
     assert result == SendResult(
         wamid=SENT["messages"][0]["id"],
         wa_id="33612345678",
@@ -253,14 +247,6 @@ def test_send_text_url_auth_payload_and_result(graph, client):
         raw=SENT,
         message_status="accepted",
     )
-
-
-def test_send_text_preview_and_reply(graph, client):
-    graph.reply(body=SENT)
-    client.send_text("33612345678", "See https://example.com", preview_url=True, reply_to="wamid.Q")
-    body = graph.requests[0].json
-    assert body["text"] == {"body": "See https://example.com", "preview_url": True}
-    assert body["context"] == {"message_id": "wamid.Q"}
 
 
 @pytest.mark.parametrize(
@@ -286,128 +272,99 @@ def test_invalid_to_fails_before_any_request(graph, client, number):
     assert graph.requests == []
 
 
+TO = "33612345678"
+COMPONENTS = [{"type": "body", "parameters": [{"type": "text", "text": "Ada"}]}]
+BUTTONS = messages.reply_buttons("Was your issue solved?", [("yes", "Yes")])
+
+# Each typed sender and the payload it sends, built by tools.messages (whose shapes
+# tests/test_messages.py checks): the client only adds the address, the reply context and the
+# envelope.
+TYPED_SENDS = {
+    "text": (
+        lambda c: c.send_text(TO, "See https://x.test", preview_url=True, reply_to="wamid.Q"),
+        messages.text("See https://x.test", preview_url=True),
+        "wamid.Q",
+    ),
+    "image": (
+        lambda c: c.send_media(TO, "image", media_id="m1", caption="Look", reply_to="wamid.Q"),
+        messages.media("image", media_id="m1", caption="Look"),
+        "wamid.Q",
+    ),
+    "document": (
+        lambda c: c.send_media(
+            TO, "document", link="https://x.test/a.pdf", caption="Invoice", filename="a.pdf"
+        ),
+        messages.media(
+            "document", link="https://x.test/a.pdf", caption="Invoice", filename="a.pdf"
+        ),
+        None,
+    ),
+    "template": (
+        lambda c: c.send_template(TO, "ticket_update", "en_US", COMPONENTS),
+        messages.template("ticket_update", "en_US", COMPONENTS),
+        None,
+    ),
+    "location": (
+        lambda c: c.send_location(TO, 48.8584, 2.2945, name="Tour Eiffel", address="Paris"),
+        messages.location(48.8584, 2.2945, name="Tour Eiffel", address="Paris"),
+        None,
+    ),
+    "interactive": (
+        lambda c: c.send_interactive(TO, BUTTONS, reply_to="wamid.Q"),
+        messages.interactive(BUTTONS),
+        "wamid.Q",
+    ),
+    "reaction": (
+        lambda c: c.send_reaction(TO, "wamid.Q", "👍"),
+        messages.reaction("wamid.Q", "👍"),
+        None,
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(TYPED_SENDS))
+def test_typed_senders_send_what_messages_builds(graph, client, kind):
+    send, content, reply_to = TYPED_SENDS[kind]
+    graph.reply(body=SENT)
+    send(client)
+    (request,) = graph.requests
+    assert request.path == f"/v23.0/{PHONE_ID}/messages"
+    expected = messages.message(messages.address(TO), content, reply_to=reply_to)
+    assert request.json == messages.envelope(expected)
+
+
 @pytest.mark.parametrize(
-    ("media_type", "options", "expected"),
+    "send",
     [
-        ("image", {"media_id": "m1", "caption": "Look"}, {"id": "m1", "caption": "Look"}),
-        (
-            "document",
-            {"link": "https://x.test/a.pdf", "caption": "Invoice", "filename": "a.pdf"},
-            {"link": "https://x.test/a.pdf", "caption": "Invoice", "filename": "a.pdf"},
-        ),
-        ("audio", {"media_id": "m2"}, {"id": "m2"}),
-        (
-            "video",
-            {"link": "https://x.test/v.mp4", "caption": "Clip"},
-            {"link": "https://x.test/v.mp4", "caption": "Clip"},
-        ),
-        ("sticker", {"media_id": "m3"}, {"id": "m3"}),
+        lambda c: c.send_media(TO, "audio", media_id="m1", caption="no"),
+        lambda c: c.send_media(TO, "image"),
+        lambda c: c.send_location(TO, 91, 0),
+        lambda c: c.send_interactive(TO, {"body": {"text": "no type"}}),
     ],
 )
-def test_send_media_payloads(graph, client, media_type, options, expected):
-    graph.reply(body=SENT)
-    client.send_media("33612345678", media_type, **options)
-    body = graph.requests[0].json
-    assert graph.requests[0].path == f"/v23.0/{PHONE_ID}/messages"
-    assert body["type"] == media_type
-    assert body[media_type] == expected
-
-
-def test_send_media_reply_context(graph, client):
-    graph.reply(body=SENT)
-    client.send_media("33612345678", "image", media_id="m1", reply_to="wamid.Q")
-    assert graph.requests[0].json["context"] == {"message_id": "wamid.Q"}
-
-
-@pytest.mark.parametrize(
-    ("media_type", "options"),
-    [
-        ("gif", {"media_id": "m1"}),
-        ("image", {}),
-        ("image", {"media_id": "m1", "link": "https://x.test/a.png"}),
-        ("audio", {"media_id": "m1", "caption": "no"}),
-        ("sticker", {"media_id": "m1", "caption": "no"}),
-        ("image", {"media_id": "m1", "filename": "a.png"}),
-        ("video", {"media_id": "m1", "filename": "a.mp4"}),
-    ],
-)
-def test_send_media_rejects_invalid_combinations(graph, client, media_type, options):
+def test_a_refused_payload_sends_nothing(graph, client, send):
     with pytest.raises(ValueError):
-        client.send_media("33612345678", media_type, **options)
+        send(client)
     assert graph.requests == []
-
-
-def test_send_template_with_and_without_components(graph, client):
-    components = [{"type": "body", "parameters": [{"type": "text", "text": "Ada"}]}]
-    graph.reply(body=SENT)
-    graph.reply(body=SENT)
-    client.send_template("33612345678", "ticket_update", "en_US", components)
-    client.send_template("33612345678", "hello_world", "en_US")
-    first, second = (request.json for request in graph.requests)
-    assert first["type"] == "template"
-    assert first["template"] == {
-        "name": "ticket_update",
-        "language": {"code": "en_US"},
-        "components": components,
-    }
-    assert second["template"] == {"name": "hello_world", "language": {"code": "en_US"}}
-
-
-def test_send_location(graph, client):
-    graph.reply(body=SENT)
-    graph.reply(body=SENT)
-    client.send_location("33612345678", 48.8584, 2.2945, name="Tour Eiffel", address="Paris")
-    client.send_location("33612345678", -33.8568, 151.2153)
-    first, second = (request.json for request in graph.requests)
-    assert first["type"] == "location"
-    assert first["location"] == {
-        "latitude": 48.8584,
-        "longitude": 2.2945,
-        "name": "Tour Eiffel",
-        "address": "Paris",
-    }
-    assert second["location"] == {"latitude": -33.8568, "longitude": 151.2153}
-
-
-def test_send_location_rejects_impossible_coordinates(graph, client):
-    with pytest.raises(ValueError):
-        client.send_location("33612345678", 91, 0)
-    assert graph.requests == []
-
-
-def test_send_interactive(graph, client):
-    interactive = {
-        "type": "button",
-        "body": {"text": "Was your issue solved?"},
-        "action": {"buttons": [{"type": "reply", "reply": {"id": "yes", "title": "Yes"}}]},
-    }
-    graph.reply(body=SENT)
-    client.send_interactive("33612345678", interactive, reply_to="wamid.Q")
-    body = graph.requests[0].json
-    assert body["type"] == "interactive"
-    assert body["interactive"] == interactive
-    assert body["context"] == {"message_id": "wamid.Q"}
-
-
-def test_send_reaction(graph, client):
-    graph.reply(body=SENT)
-    client.send_reaction("33612345678", "wamid.Q", "👍")
-    body = graph.requests[0].json
-    assert body["type"] == "reaction"
-    assert body["reaction"] == {"message_id": "wamid.Q", "emoji": "👍"}
 
 
 def test_send_message_adds_envelope_and_normalises_to(graph, client):
     graph.reply(body=SENT)
-    result = client.send_message({"to": "+33 612", "type": "text", "text": {"body": "x"}})
-    assert graph.requests[0].json == {
-        "messaging_product": "whatsapp",
-        "recipient_type": "individual",
-        "to": "33612",
-        "type": "text",
-        "text": {"body": "x"},
-    }
+    result = client.send_message({"to": "+33 612", **messages.text("x")})
+    assert graph.requests[0].json == messages.envelope({"to": "33612", **messages.text("x")})
     assert result.wamid == SENT["messages"][0]["id"]
+
+
+def test_send_message_to_a_customer_known_by_username(graph, client):
+    graph.reply(body=SENT)
+    client.send_message(messages.message(messages.address(None, "BR.1A2B"), messages.text("x")))
+    assert graph.requests[0].json == messages.envelope(
+        {"recipient": "BR.1A2B", **messages.text("x")}
+    )
+    with pytest.raises(PermanentError) as info:
+        client.send_message({"recipient": " ", **messages.text("x")})
+    assert info.value.failure_type == "invalid_recipient"
+    assert len(graph.requests) == 1
 
 
 def test_mark_as_read(graph, client):
@@ -418,12 +375,8 @@ def test_mark_as_read(graph, client):
     first, second = graph.requests
     assert first.method == "POST"
     assert first.path == f"/v23.0/{PHONE_ID}/messages"
-    assert first.json == {
-        "messaging_product": "whatsapp",
-        "status": "read",
-        "message_id": "wamid.IN",
-    }
-    assert second.json["typing_indicator"] == {"type": "text"}
+    assert first.json == messages.read_receipt("wamid.IN")
+    assert second.json == messages.read_receipt("wamid.IN2", typing_indicator=True)
 
 
 def test_base_url_and_api_version_overrides(graph, session):
@@ -1141,19 +1094,3 @@ def test_client_closes_only_its_own_session():
         with CloudApiClient(token=TOKEN):
             pass
     close.assert_called_once()
-
-
-@pytest.mark.parametrize(
-    ("mimetype", "expected"),
-    [
-        ("image/png", "image"),
-        ("IMAGE/JPEG", "image"),
-        ("video/mp4", "video"),
-        ("audio/ogg; codecs=opus", "audio"),
-        ("image/gif", "document"),
-        ("application/pdf", "document"),
-        (None, "document"),
-    ],
-)
-def test_media_type_of_a_file(mimetype, expected):
-    assert cloud_api.media_type(mimetype) == expected

@@ -165,6 +165,15 @@ def test_create_payload_does_not_change_the_spec():
     assert spec == before
 
 
+def test_edit_payload_changes_category_and_components_only():
+    spec = named()
+    created = tr.create_payload(spec)
+    assert tr.edit_payload(spec) == {
+        "category": created["category"],
+        "components": created["components"],
+    }
+
+
 # --------------------------------------------------------------------------------------------
 # send_components
 # --------------------------------------------------------------------------------------------

@@ -7,8 +7,9 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, html2plaintext
 
-from ..tools import cloud_api, window
+from ..tools import messages as wa_messages
 from ..tools import phone as wa_phone
+from ..tools import window
 
 _logger = logging.getLogger(__name__)
 
@@ -325,14 +326,12 @@ class WhatsappConversation(models.Model):
         return conversation.with_env(self.env)
 
     def _recipient(self):
-        """How Meta addresses the customer: ``{"to": number}``, or ``{"recipient": BSUID}`` for a
-        customer known only by a username."""
+        """How Meta addresses the customer (tools/messages.address): the number, or the
+        business-scoped user id of a customer known only by a username."""
         self.ensure_one()
-        if self.wa_id:
-            return {"to": self.wa_id}
-        if self.wa_user_id:
-            return {"recipient": self.wa_user_id}
-        raise UserError(self.env._("%(name)s has no WhatsApp number.", name=self.display_name))
+        if not (self.wa_id or self.wa_user_id):
+            raise UserError(self.env._("%(name)s has no WhatsApp number.", name=self.display_name))
+        return wa_messages.address(self.wa_id, self.wa_user_id)
 
     # ------------------------------------------------------------------
     # Sending
@@ -728,7 +727,7 @@ class WhatsappConversation(models.Model):
         self._record_outbound()
         return self._queue(
             {
-                "message_type": cloud_api.media_type(attachment.mimetype),
+                "message_type": wa_messages.media_type(attachment.mimetype),
                 "body": caption or False,
                 "attachment_id": attachment.id,
                 "media_mime_type": attachment.mimetype,
@@ -786,7 +785,8 @@ class WhatsappConversation(models.Model):
         """An automatic answer, shown in the thread as the bot's; the customer still waits for us.
 
         With ``offer_person`` it carries a "talk to a person" reply button; ``buttons`` is a list
-        of (id, title) reply buttons (at most three, Meta's limit).
+        of (id, title) reply buttons (the first three are kept, Meta's limit); ``list_options``
+        (id, title) rows of a list (the first ten), which win over buttons.
         """
         if offer_person:
             buttons = [("wa_human", self.env._("Talk to a person"))]
@@ -796,40 +796,18 @@ class WhatsappConversation(models.Model):
             body=body, message_type="comment", subtype_xmlid="mail.mt_comment", author_id=bot.id
         )
         values = {"message_type": "text", "body": body, "mail_message_id": mail_message.id}
-        if buttons:
-            values.update(
-                message_type="interactive",
-                payload={
-                    "type": "button",
-                    "body": {"text": body[:1024]},
-                    "action": {
-                        "buttons": [
-                            {"type": "reply", "reply": {"id": ident, "title": title[:20]}}
-                            for ident, title in buttons[:3]
-                        ]
-                    },
-                },
-            )
+        # the interactive object is kept on the row as Meta takes it: the outbox sends it later
         if list_options:
-            values.update(
-                message_type="interactive",
-                payload={
-                    "type": "list",
-                    "body": {"text": body[:1024]},
-                    "action": {
-                        "button": self.env._("Options")[:20],
-                        "sections": [
-                            {
-                                "title": self.env._("Choose")[:24],
-                                "rows": [
-                                    {"id": ident, "title": title[:24]}
-                                    for ident, title in list_options[:10]
-                                ],
-                            }
-                        ],
-                    },
-                },
+            interactive = wa_messages.list_menu(
+                body,
+                list_options,
+                button=self.env._("Options"),
+                section_title=self.env._("Choose"),
             )
+            values.update(message_type="interactive", payload=interactive)
+        elif buttons:
+            interactive = wa_messages.reply_buttons(body, buttons)
+            values.update(message_type="interactive", payload=interactive)
         return self._queue(values)
 
     def _hand_to_person(self):

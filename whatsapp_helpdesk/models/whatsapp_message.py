@@ -12,6 +12,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from ..tools import cloud_api, pacing, sender
+from ..tools import messages as wa_messages
 from ..tools import status as wa_status
 from .common import is_testing
 
@@ -539,29 +540,35 @@ class WhatsappMessage(models.Model):
     def _send_payload(self, client):
         """The Cloud API payload of this message (media and template headers uploaded once)."""
         self.ensure_one()
-        payload = {**self.conversation_id._recipient(), "biz_opaque_callback_data": self.uuid}
-        if self.message_type == "text":
-            payload.update(type="text", text={"body": self.body, "preview_url": False})
-        elif self.message_type == "template":
-            payload.update(
-                type="template",
-                template=self.template_id._send_payload(self.template_values or {}, client),
-            )
-        elif self.message_type == "interactive" and self.payload:
-            payload.update(type="interactive", interactive=self.payload)
-        elif self.message_type in ("image", "document", "audio", "video", "sticker"):
-            payload.update(
-                type=self.message_type, **{self.message_type: self._media_object(client)}
-            )
-        else:
-            raise UserError(
-                self.env._("Sending %(type)s messages is not supported.", type=self.message_type)
-            )
-        if self.reply_to_wamid:
-            payload["context"] = {"message_id": self.reply_to_wamid}
-        return payload
+        return wa_messages.message(
+            self.conversation_id._recipient(),
+            self._send_content(client),
+            reply_to=self.reply_to_wamid,
+            callback_data=self.uuid,
+        )
 
-    def _media_object(self, client):
+    def _send_content(self, client):
+        """What this row sends, asked of tools/messages."""
+        if self.message_type == "text":
+            return wa_messages.text(self.body)
+        if self.message_type == "template":
+            return self.template_id._send_content(self.template_values or {}, client)
+        if self.message_type == "interactive" and self.payload:
+            return wa_messages.interactive(self.payload)
+        if self.message_type in wa_messages.MEDIA_TYPES:
+            return wa_messages.media(
+                self.message_type,
+                media_id=self._uploaded_media_id(client),
+                caption=self.body,
+                filename=self.attachment_id.name,
+                strict=False,
+            )
+        raise UserError(
+            self.env._("Sending %(type)s messages is not supported.", type=self.message_type)
+        )
+
+    def _uploaded_media_id(self, client):
+        """Meta's id of this message's file, uploaded on the first attempt only."""
         if not self.media_id:
             attachment = self.attachment_id.sudo()
             if not attachment:
@@ -569,12 +576,7 @@ class WhatsappMessage(models.Model):
             self.media_id = client.upload_media(
                 attachment.raw, attachment.mimetype, attachment.name
             )
-        media = {"id": self.media_id}
-        if self.body and self.message_type not in ("audio", "sticker"):
-            media["caption"] = self.body
-        if self.message_type == "document" and self.attachment_id:
-            media["filename"] = self.attachment_id.name
-        return media
+        return self.media_id
 
     def _record_outcome_unknown(self, error):
         self.write(

@@ -5,6 +5,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools.safe_eval import safe_eval
 
+from .whatsapp_optin import CATEGORIES, TEMPLATE_CATEGORIES
+
 _logger = logging.getLogger(__name__)
 
 EVENTS = [
@@ -49,7 +51,7 @@ class WhatsappNotificationRule(models.Model):
     )
     delay_minutes = fields.Integer(help="Wait this long after the event before sending.")
     category = fields.Selection(
-        [("utility", "Utility"), ("marketing", "Marketing")],
+        CATEGORIES,
         compute="_compute_category",
         help="The opt-in the customer needs.",
     )
@@ -62,7 +64,8 @@ class WhatsappNotificationRule(models.Model):
     @api.depends("template_id.category")
     def _compute_category(self):
         for rule in self:
-            rule.category = "marketing" if rule.template_id.category == "MARKETING" else "utility"
+            # an authentication template needs the utility opt-in here
+            rule.category = TEMPLATE_CATEGORIES.get(rule.template_id.category, "utility")
 
     @api.model
     def _notify_event(self, event, records):

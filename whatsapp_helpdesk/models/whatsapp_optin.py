@@ -1,10 +1,10 @@
 from odoo import api, fields, models
 
-from ..tools import text
+from ..tools import template_spec, text
 
 CATEGORIES = [("utility", "Utility (orders, payments, deliveries)"), ("marketing", "Marketing")]
-# Meta's template categories and the opt-in they need
-TEMPLATE_CATEGORIES = {"MARKETING": "marketing", "UTILITY": "utility"}
+# Meta's template categories and the opt-in they need (authentication codes are asked for: none)
+TEMPLATE_CATEGORIES = {template_spec.MARKETING: "marketing", template_spec.UTILITY: "utility"}
 DEFAULT_OPTOUT_KEYWORDS = (
     "STOP, STOP ALL, UNSUBSCRIBE, CANCEL, 退订, 取消订阅, 停止, BAJA, CANCELAR, ALTO, "
     "PARAR, SAIR, DESCADASTRAR, BERHENTI"

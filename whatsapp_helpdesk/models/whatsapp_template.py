@@ -4,7 +4,15 @@ from datetime import datetime, timedelta
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from ..tools import cloud_api, formatting, template_lint, template_payloads, template_spec
+from ..tools import (
+    cloud_api,
+    formatting,
+    template_import,
+    template_lint,
+    template_payloads,
+    template_spec,
+)
+from ..tools import messages as wa_messages
 
 _logger = logging.getLogger(__name__)
 
@@ -21,19 +29,7 @@ CONTENT_FIELDS = {
     "button_ids",
     "variable_ids",
 }
-META_STATUS = {
-    "PENDING": "pending",
-    "APPROVED": "approved",
-    "REJECTED": "rejected",
-    "PAUSED": "paused",
-    "DISABLED": "disabled",
-    "IN_APPEAL": "in_appeal",
-    "PENDING_DELETION": "disabled",
-    "DELETED": "disabled",
-    "REINSTATED": "approved",
-    "FLAGGED": "approved",
-    "LIMIT_EXCEEDED": "rejected",
-}
+CATEGORIES = [(category, category.capitalize()) for category in template_spec.CATEGORIES]
 
 
 def _language_selection(_model):
@@ -67,9 +63,9 @@ class WhatsappTemplate(models.Model):
     active = fields.Boolean(default=True)
     language = fields.Selection(_language_selection, required=True, default="en_US")
     category = fields.Selection(
-        [("MARKETING", "Marketing"), ("UTILITY", "Utility"), ("AUTHENTICATION", "Authentication")],
+        CATEGORIES,
         required=True,
-        default="UTILITY",
+        default=template_spec.UTILITY,
         tracking=True,
     )
     parameter_format = fields.Selection(
@@ -127,7 +123,7 @@ class WhatsappTemplate(models.Model):
     )
     quality_score = fields.Char(readonly=True, copy=False)
     pending_category = fields.Selection(
-        [("MARKETING", "Marketing"), ("UTILITY", "Utility"), ("AUTHENTICATION", "Authentication")],
+        CATEGORIES,
         readonly=True,
         copy=False,
         help="Meta announced that it will change the category to this one.",
@@ -360,12 +356,9 @@ class WhatsappTemplate(models.Model):
                 raise UserError(
                     self.env._("Meta refused the template: %(error)s", error=str(error))
                 ) from error
+            meta_id, status = template_import.read_created(answer)
             template.with_context(whatsapp_no_resubmit=True).write(
-                {
-                    "meta_template_id": str(answer.get("id") or ""),
-                    "status": META_STATUS.get(answer.get("status") or "PENDING", "pending"),
-                    "rejected_reason": False,
-                }
+                {"meta_template_id": meta_id, "status": status, "rejected_reason": False}
             )
         return True
 
@@ -374,12 +367,9 @@ class WhatsappTemplate(models.Model):
         for template in self:
             template._check_lint()
             client = template.account_id._get_api_client()
-            payload = template_payloads.create_payload(template._to_spec())
+            payload = template_payloads.edit_payload(template._to_spec())
             try:
-                client.edit_template(
-                    template.meta_template_id,
-                    {"category": payload["category"], "components": payload["components"]},
-                )
+                client.edit_template(template.meta_template_id, payload)
             except cloud_api.CloudApiError as error:
                 raise UserError(
                     self.env._("Meta refused the change: %(error)s", error=str(error))
@@ -417,7 +407,7 @@ class WhatsappTemplate(models.Model):
         categories = dict(self._fields["category"].selection)
         if update.field == "message_template_status_update" and update.event:
             rejected = update.event.upper() == "REJECTED"
-            values["status"] = META_STATUS.get(update.event.upper(), template.status)
+            values["status"] = template_import.status_of(update.event, template.status)
             reason = update.rejection_reason or (update.reason if update.reason != "NONE" else "")
             values["rejected_reason"] = (reason or update.event) if rejected else False
             values["rejection_recommendation"] = (
@@ -523,20 +513,20 @@ class WhatsappTemplate(models.Model):
             self.sudo().with_context(whatsapp_no_resubmit=True).write(
                 {"header_media_id": media_id, "header_media_uploaded_at": fields.Datetime.now()}
             )
-        media = {"id": self.header_media_id}
-        if self.header_type == "document":
-            media["filename"] = attachment.name
-        return media
+        return wa_messages.media_object(
+            self.header_type,
+            media_id=self.header_media_id,
+            filename=attachment.name,
+            strict=False,
+        )
 
-    def _send_payload(self, values, client):
+    def _send_content(self, values, client):
+        """The message content sending this template filled with ``values`` (see
+        _render_values)."""
         self.ensure_one()
-        components = template_payloads.send_components(
+        return wa_messages.filled_template(
             self._to_spec(), values, header_media=self._header_media(client)
         )
-        payload = {"name": self.name, "language": {"code": self.language}}
-        if components:
-            payload["components"] = components
-        return payload
 
     def _preview_for(self, values):
         self.ensure_one()
@@ -550,92 +540,65 @@ class WhatsappTemplate(models.Model):
     def _import_from_meta(self, account, data):
         """Create or refresh the template described by Meta's ``data`` (list_templates item)."""
         Template = self.sudo().with_context(active_test=False, whatsapp_no_resubmit=True)
+        listed = template_import.read_listed(data)
+        spec = listed.spec
         domain = [
             ("account_id", "=", account.id),
             "|",
-            ("meta_template_id", "=", str(data.get("id") or "")),
+            ("meta_template_id", "=", listed.meta_id),
             "&",
-            ("name", "=", data.get("name")),
-            ("language", "=", data.get("language")),
+            ("name", "=", spec["name"]),
+            ("language", "=", spec["language"]),
         ]
         template = Template.search(domain, limit=1)
-        status = META_STATUS.get((data.get("status") or "").upper(), "pending")
         values = {
-            "meta_template_id": str(data.get("id") or ""),
-            "status": status,
-            "rejected_reason": data.get("rejected_reason")
-            if data.get("rejected_reason") not in (None, "NONE")
-            else False,
-            "quality_score": (data.get("quality_score") or {}).get("score") or False,
+            "meta_template_id": listed.meta_id,
+            "status": listed.status,
+            "rejected_reason": listed.rejected_reason or False,
+            "quality_score": listed.quality_score or False,
         }
         if template:
             template.write(values)
             return template
-        if data.get("language") not in formatting.META_LANGUAGES:
-            _logger.info("Template %s skipped: language %s", data.get("name"), data.get("language"))
+        if spec["language"] not in formatting.META_LANGUAGES:
+            _logger.info("Template %s skipped: language %s", spec["name"], spec["language"])
             return Template
-        values.update(
-            account_id=account.id,
-            name=data.get("name"),
-            language=data.get("language"),
-            category=data.get("category")
-            if data.get("category") in ("MARKETING", "UTILITY", "AUTHENTICATION")
-            else "UTILITY",
-            parameter_format=(data.get("parameter_format") or "POSITIONAL").upper(),
-            **self._fields_from_components(data.get("components") or []),
+        template = Template.create(
+            {**values, **self._values_from_spec(spec), "account_id": account.id}
         )
-        template = Template.create(values)
-        template._samples_from_components(data.get("components") or [])
+        template._apply_samples(spec["samples"])
         return template
 
     @api.model
-    def _fields_from_components(self, components):
-        values = {"header_type": "none", "body": "", "button_ids": []}
-        for component in components:
-            kind = (component.get("type") or "").upper()
-            if kind == "HEADER":
-                values["header_type"] = (component.get("format") or "TEXT").lower()
-                values["header_text"] = component.get("text") or False
-            elif kind == "BODY":
-                values["body"] = component.get("text") or ""
-            elif kind == "FOOTER":
-                values["footer"] = component.get("text") or False
-            elif kind == "BUTTONS":
-                for sequence, button in enumerate(component.get("buttons") or []):
-                    examples = button.get("example") or []
-                    values["button_ids"].append(
-                        fields.Command.create(
-                            {
-                                "sequence": sequence,
-                                "button_type": button.get("type") or "QUICK_REPLY",
-                                "text": button.get("text"),
-                                "url": button.get("url"),
-                                "phone_number": button.get("phone_number"),
-                                "example": examples[0]
-                                if isinstance(examples, list) and examples
-                                else examples or False,
-                            }
-                        )
-                    )
-        return values
+    def _values_from_spec(self, spec):
+        """The field values of a template spec (the inverse of _to_spec, samples aside)."""
+        return {
+            "name": spec["name"],
+            "language": spec["language"],
+            "category": spec["category"],
+            "parameter_format": spec["parameter_format"],
+            "header_type": spec["header_type"],
+            "header_text": spec["header_text"] or False,
+            "body": spec["body"],
+            "footer": spec["footer"] or False,
+            "button_ids": [
+                fields.Command.create(
+                    {
+                        "sequence": sequence,
+                        "button_type": button["type"],
+                        "text": button.get("text") or False,
+                        "url": button.get("url") or False,
+                        "phone_number": button.get("phone_number") or False,
+                        "example": button.get("example") or False,
+                    }
+                )
+                for sequence, button in enumerate(spec["buttons"])
+            ],
+        }
 
-    def _samples_from_components(self, components):
-        """Keep Meta's examples as the samples of the imported variables."""
+    def _apply_samples(self, samples):
+        """Keep ``samples`` ({location: {placeholder: text}}) as the samples of the variables."""
         self.ensure_one()
-        samples = {}
-        for component in components:
-            kind = (component.get("type") or "").upper()
-            example = component.get("example") or {}
-            if kind == "BODY":
-                positional = (example.get("body_text") or [[]])[0]
-                samples["body"] = {str(i + 1): v for i, v in enumerate(positional)}
-                for named in example.get("body_text_named_params") or []:
-                    samples["body"][named.get("param_name")] = named.get("example")
-            elif kind == "HEADER":
-                positional = example.get("header_text") or []
-                samples["header"] = {str(i + 1): v for i, v in enumerate(positional)}
-                for named in example.get("header_text_named_params") or []:
-                    samples["header"][named.get("param_name")] = named.get("example")
         for variable in self.variable_ids:
             sample = samples.get(variable.location, {}).get(variable.name)
             if sample:

@@ -1,3 +1,4 @@
+import base64
 from datetime import timedelta
 
 from markupsafe import Markup
@@ -5,7 +6,7 @@ from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import Form, TransactionCase, tagged
 
-from ..tools import cloud_api
+from ..tools import cloud_api, payloads
 from .common import WhatsappCase
 
 
@@ -40,6 +41,39 @@ class TestOutbox(WhatsappCase, TransactionCase):
         self.assertEqual(body["to"], self.customer_wa_id)
         self.assertEqual(body["text"]["body"], "Olá Ana")
         self.assertEqual(body["biz_opaque_callback_data"], message.uuid)
+
+    def test_media_rows_send_what_their_type_can_carry(self):
+        """A document leaves with its caption and file name; a voice message's caption stays in
+        Odoo's thread, since Meta refuses captions on audio."""
+        conversation = self.open_window()
+        files = {
+            name: self.env["ir.attachment"].create(
+                {"name": name, "datas": base64.b64encode(b"file"), "mimetype": mimetype}
+            )
+            for name, mimetype in (("invoice.pdf", "application/pdf"), ("hello.ogg", "audio/ogg"))
+        }
+        document = conversation._send_media(files["invoice.pdf"], caption="Sua fatura")
+        voice = conversation._send_media(files["hello.ogg"], caption="Ouça")
+        self.assertEqual((document.message_type, voice.message_type), ("document", "audio"))
+
+        def answer(method, path, kwargs):
+            if path.endswith("/media"):
+                return {"id": "media.1"}
+            return self.sent_answer(payloads.new_wamid())
+
+        with self.mock_cloud_api(answer) as calls:
+            self.env["whatsapp.message"]._cron_send()
+        sent = {
+            kwargs["json"]["type"]: kwargs["json"]
+            for _method, path, kwargs in calls
+            if path.endswith("/messages")
+        }
+        self.assertEqual(
+            sent["document"]["document"],
+            {"id": "media.1", "caption": "Sua fatura", "filename": "invoice.pdf"},
+        )
+        self.assertEqual(sent["audio"]["audio"], {"id": "media.1"})
+        self.assertEqual(voice.body, "Ouça")
 
     def test_cron_is_woken_when_a_message_is_queued(self):
         conversation = self.open_window()

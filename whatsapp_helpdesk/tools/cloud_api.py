@@ -25,6 +25,8 @@ from urllib.parse import quote, urlsplit
 import requests
 from urllib3 import exceptions as urllib3_exceptions
 
+from . import messages
+
 _logger = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://graph.facebook.com"
@@ -32,9 +34,6 @@ DEFAULT_API_VERSION = "v23.0"
 DEFAULT_TIMEOUT = (3.05, 20)  # (connect, read) seconds
 MAX_MEDIA_BYTES = 100 * 1024 * 1024
 
-MEDIA_TYPES = frozenset({"image", "document", "audio", "video", "sticker"})
-CAPTION_MEDIA_TYPES = frozenset({"image", "document", "video"})
-FILENAME_MEDIA_TYPES = frozenset({"document"})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "DELETE", "OPTIONS"})
 
 _DOWNLOAD_CHUNK_BYTES = 64 * 1024
@@ -263,24 +262,6 @@ class SendResult:
     input: str | None
     raw: dict = field(repr=False)
     message_status: str | None = None
-
-
-# Formats Meta takes for each media type; any other file goes as a document.
-_MEDIA_MIMETYPES = {
-    "image": frozenset({"image/jpeg", "image/png"}),
-    "video": frozenset({"video/mp4", "video/3gpp"}),
-    "audio": frozenset({"audio/aac", "audio/amr", "audio/mpeg", "audio/mp4", "audio/ogg"}),
-}
-
-
-def media_type(mimetype) -> str:
-    """The message type a file of ``mimetype`` is sent as ("image/png" -> "image"); "document"
-    for anything else (a PDF, a spreadsheet, an image format Meta does not show inline)."""
-    base = (mimetype or "").split(";")[0].strip().lower()
-    for kind, mimetypes in _MEDIA_MIMETYPES.items():
-        if base in mimetypes:
-            return kind
-    return "document"
 
 
 def normalize_phone(number) -> str:
@@ -583,14 +564,15 @@ class CloudApiClient:
     # ------------------------------------------------------------------------------------- messages
 
     def send_message(self, payload: dict) -> SendResult:
-        """Send a raw message ``payload`` (``to``, ``type`` and the type's object).
+        """Send a message ``payload`` (see :mod:`.messages`: an address, ``type`` and the type's
+        object).
 
-        Adds ``messaging_product`` and ``recipient_type`` and normalises ``to``. A customer known
-        only by a username is addressed by ``recipient`` (the business-scoped user id) instead.
+        Adds the :func:`~.messages.envelope` and normalises ``to``. A customer known only by a
+        username is addressed by ``recipient`` (the business-scoped user id) instead.
         """
         if not isinstance(payload, dict) or not ("to" in payload or "recipient" in payload):
             raise ValueError("A message payload is a dict with a 'to' or 'recipient' key")
-        body = {"messaging_product": "whatsapp", "recipient_type": "individual", **payload}
+        body = messages.envelope(payload)
         if "to" in payload:
             body["to"] = normalize_phone(payload["to"])
         elif not isinstance(payload["recipient"], str) or not payload["recipient"].strip():
@@ -604,8 +586,8 @@ class CloudApiClient:
     @staticmethod
     def _send_result(data):
         """:class:`SendResult` of a send answer; without a message id the outcome is unknown."""
-        messages = data.get("messages")
-        message = messages[0] if isinstance(messages, list) and messages else None
+        sent = data.get("messages")
+        message = sent[0] if isinstance(sent, list) and sent else None
         if not isinstance(message, dict) or not message.get("id"):
             raise _bad_response(
                 "The Graph API accepted the message but returned no message id",
@@ -623,17 +605,13 @@ class CloudApiClient:
             message_status=message.get("message_status"),
         )
 
-    @staticmethod
-    def _with_context(payload, reply_to):
-        """``payload`` quoting the message ``reply_to`` (a wamid) when given."""
-        if reply_to:
-            payload["context"] = {"message_id": reply_to}
-        return payload
+    def _send(self, to, content, reply_to=None) -> SendResult:
+        """Send ``content`` (a :mod:`.messages` content) to the number ``to``."""
+        return self.send_message(messages.message(messages.address(to), content, reply_to=reply_to))
 
     def send_text(self, to, body: str, *, preview_url=False, reply_to=None) -> SendResult:
         """Send a text message; ``preview_url`` renders a preview of the first URL in ``body``."""
-        payload = {"to": to, "type": "text", "text": {"body": body, "preview_url": preview_url}}
-        return self.send_message(self._with_context(payload, reply_to))
+        return self._send(to, messages.text(body, preview_url=preview_url), reply_to)
 
     def send_media(
         self,
@@ -649,64 +627,32 @@ class CloudApiClient:
         """Send an uploaded (``media_id``) or hosted (``link``) image, document, audio, video or
         sticker. ``caption`` is refused on audio and stickers, ``filename`` on anything but
         documents."""
-        media = self._media_object(media_type, media_id, link, caption, filename)
-        payload = {"to": to, "type": media_type, media_type: media}
-        return self.send_message(self._with_context(payload, reply_to))
-
-    @staticmethod
-    def _media_object(media_type, media_id, link, caption, filename):
-        if media_type not in MEDIA_TYPES:
-            raise ValueError(f"Unknown media type {media_type!r}: one of {sorted(MEDIA_TYPES)}")
-        if bool(media_id) == bool(link):
-            raise ValueError("Give exactly one of media_id and link")
-        if caption and media_type not in CAPTION_MEDIA_TYPES:
-            raise ValueError(f"A {media_type} message cannot have a caption")
-        if filename and media_type not in FILENAME_MEDIA_TYPES:
-            raise ValueError(f"A {media_type} message cannot have a filename")
-        media = {"id": media_id} if media_id else {"link": link}
-        if caption:
-            media["caption"] = caption
-        if filename:
-            media["filename"] = filename
-        return media
+        content = messages.media(
+            media_type, media_id=media_id, link=link, caption=caption, filename=filename
+        )
+        return self._send(to, content, reply_to)
 
     def send_template(self, to, name: str, language: str, components=None) -> SendResult:
         """Send the approved template ``name`` in ``language`` (e.g. ``"en_US"``)."""
-        template = {"name": name, "language": {"code": language}}
-        if components:
-            template["components"] = components
-        return self.send_message({"to": to, "type": "template", "template": template})
+        return self._send(to, messages.template(name, language, components))
 
     def send_location(self, to, latitude, longitude, *, name=None, address=None) -> SendResult:
         """Send a location pin."""
-        latitude, longitude = float(latitude), float(longitude)
-        if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
-            raise ValueError(f"Invalid coordinates {latitude!r}, {longitude!r}")
-        location = {"latitude": latitude, "longitude": longitude}
-        if name:
-            location["name"] = name
-        if address:
-            location["address"] = address
-        return self.send_message({"to": to, "type": "location", "location": location})
+        content = messages.location(latitude, longitude, name=name, address=address)
+        return self._send(to, content)
 
     def send_interactive(self, to, interactive: dict, *, reply_to=None) -> SendResult:
         """Send an interactive message (buttons, list, ...); ``interactive`` is Meta's object."""
-        if not isinstance(interactive, dict) or not interactive.get("type"):
-            raise ValueError("An interactive object is a dict with a 'type'")
-        payload = {"to": to, "type": "interactive", "interactive": interactive}
-        return self.send_message(self._with_context(payload, reply_to))
+        return self._send(to, messages.interactive(interactive), reply_to)
 
     def send_reaction(self, to, message_id: str, emoji: str) -> SendResult:
         """React to the message ``message_id`` with ``emoji`` (``""`` removes the reaction)."""
-        reaction = {"message_id": message_id, "emoji": emoji}
-        return self.send_message({"to": to, "type": "reaction", "reaction": reaction})
+        return self._send(to, messages.reaction(message_id, emoji))
 
     def mark_as_read(self, wamid: str, *, typing_indicator=False) -> bool:
         """Mark the received message ``wamid`` (and earlier ones) as read, optionally showing a
         typing indicator. Marking twice is harmless, so a lost answer is retryable."""
-        body = {"messaging_product": "whatsapp", "status": "read", "message_id": wamid}
-        if typing_indicator:
-            body["typing_indicator"] = {"type": "text"}
+        body = messages.read_receipt(wamid, typing_indicator=typing_indicator)
         data = self._request("POST", self._phone_path("messages"), json=body, idempotent=True)
         return bool(data.get("success"))
 
@@ -719,7 +665,7 @@ class CloudApiClient:
         data = self._request(
             "POST",
             self._phone_path("media"),
-            data={"messaging_product": "whatsapp", "type": mime_type},
+            data={"messaging_product": messages.MESSAGING_PRODUCT, "type": mime_type},
             files={"file": (filename, content, mime_type)},
         )
         if not data.get("id"):

@@ -1,6 +1,7 @@
 """What Meta receives for a message template, and what the customer sees. No Odoo.
 
-* :func:`create_payload` builds the body of ``POST /{waba_id}/message_templates``;
+* :func:`create_payload` builds the body of ``POST /{waba_id}/message_templates``, and
+  :func:`edit_payload` the body of ``POST /{template_id}`` changing a template;
 * :func:`send_components` builds ``template.components`` of a template message;
 * :func:`render` gives the text a customer sees, for a preview.
 
@@ -88,6 +89,13 @@ def create_payload(spec: Mapping) -> dict:
         components.append({"type": "BUTTONS", "buttons": buttons})
     payload["components"] = components
     return payload
+
+
+def edit_payload(spec: Mapping) -> dict:
+    """The body of Meta's ``POST /{template_id}`` changing a template to ``spec``: its category
+    and components (name and language cannot change)."""
+    payload = create_payload(spec)
+    return {"category": payload["category"], "components": payload["components"]}
 
 
 def _named_example(samples: Mapping, location: str, name: str) -> dict:

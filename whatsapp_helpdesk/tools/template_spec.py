@@ -32,8 +32,11 @@ from .text import as_text
 # Constants
 # --------------------------------------------------------------------------------------------
 
-CATEGORIES = ("MARKETING", "UTILITY", "AUTHENTICATION")
+MARKETING = "MARKETING"
+UTILITY = "UTILITY"
 AUTHENTICATION = "AUTHENTICATION"
+CATEGORIES = (MARKETING, UTILITY, AUTHENTICATION)
+"""Meta's template categories: the one list, which the models' selections reuse."""
 POSITIONAL = "POSITIONAL"
 NAMED = "NAMED"
 PARAMETER_FORMATS = (POSITIONAL, NAMED)
