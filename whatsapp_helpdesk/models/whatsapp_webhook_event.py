@@ -6,23 +6,16 @@ import traceback
 from collections import defaultdict
 from datetime import timedelta
 
-import psycopg2
 from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..tools import webhook
-from .common import is_testing
+from .common import TRANSIENT_ERRORS, is_testing
 
 _logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
 MAX_ATTEMPTS = 5
-# Failures that another run may not meet (a concurrent transaction won): tried again later.
-TRANSIENT_ERRORS = (
-    psycopg2.errors.SerializationFailure,
-    psycopg2.errors.DeadlockDetected,
-    psycopg2.errors.LockNotAvailable,
-)
 UNREADABLE_BODY_KEPT = 64 * 1024  # characters of an unreadable body kept for a human
 CRON_TIME_BUDGET = 50  # seconds per cron run; the progress API re-runs it when rows remain
 # A status can overtake the commit of the wamid it refers to (the send and its webhook race);

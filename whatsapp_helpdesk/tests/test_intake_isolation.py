@@ -6,8 +6,6 @@ import psycopg2
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import mute_logger
 
-from ..models.whatsapp_message import WhatsappMessage
-from ..models.whatsapp_webhook_event import WhatsappWebhookEvent
 from ..tools import cloud_api, payloads
 from .common import WhatsappCase
 
@@ -18,6 +16,13 @@ def _serialization_failure():
 
 @tagged("post_install", "-at_install")
 class TestIntakeIsolation(WhatsappCase, TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # the registry's classes: patching them reaches every file that defines the model
+        cls.Message = type(cls.env["whatsapp.message"])
+        cls.Event = type(cls.env["whatsapp.webhook.event"])
+
     def events_of(self, *wamids):
         return self.env["whatsapp.webhook.event"].search([("wamid", "in", list(wamids))])
 
@@ -30,14 +35,14 @@ class TestIntakeIsolation(WhatsappCase, TransactionCase):
         )
 
     def test_a_poisonous_event_costs_only_itself(self):
-        original = WhatsappMessage._inbound_values
+        original = self.Message._inbound_values
 
         def poisoned(self, conversation, message, moment):
             if message.wamid == "wamid.POISON":
                 raise ValueError("cannot digest this one")
             return original(self, conversation, message, moment)
 
-        with patch.object(WhatsappMessage, "_inbound_values", poisoned):
+        with patch.object(self.Message, "_inbound_values", poisoned):
             self.deliver(self.three_messages())
         events = self.events_of("wamid.ONE", "wamid.POISON", "wamid.THREE")
         states = {e.wamid: e.state for e in events}
@@ -58,9 +63,7 @@ class TestIntakeIsolation(WhatsappCase, TransactionCase):
         )
 
     def test_the_cron_goes_on_after_a_poisonous_event_and_later_events_pass(self):
-        with patch.object(
-            WhatsappWebhookEvent, "_process_messages", side_effect=RuntimeError("bug")
-        ):
+        with patch.object(self.Event, "_process_messages", side_effect=RuntimeError("bug")):
             self.deliver(self.three_messages())
         self.assertEqual(set(self.events_of("wamid.ONE").mapped("state")), {"error"})
         self.deliver(self.inbound(None, payloads.text_message(self.customer_wa_id, "later")))
@@ -69,18 +72,14 @@ class TestIntakeIsolation(WhatsappCase, TransactionCase):
         )
 
     def test_a_concurrent_transaction_means_a_bounded_retry(self):
-        with patch.object(
-            WhatsappWebhookEvent, "_process_messages", side_effect=_serialization_failure()
-        ):
+        with patch.object(self.Event, "_process_messages", side_effect=_serialization_failure()):
             self.deliver(self.inbound(None, payloads.text_message(self.customer_wa_id, "x")))
         event = self.env["whatsapp.webhook.event"].search([("kind", "=", "message")], limit=1)
         self.assertEqual((event.state, event.attempts), ("pending", 1))
         self.assertTrue(event.retry_at)
         event.attempts = 4
         event.retry_at = False
-        with patch.object(
-            WhatsappWebhookEvent, "_process_messages", side_effect=_serialization_failure()
-        ):
+        with patch.object(self.Event, "_process_messages", side_effect=_serialization_failure()):
             self.env["whatsapp.webhook.event"]._cron_process()
         self.assertEqual((event.state, event.attempts), ("error", 5))
         event.action_retry()
@@ -170,7 +169,7 @@ class TestIntakeIsolation(WhatsappCase, TransactionCase):
         self.assertEqual(downloaded, [raw["image"]["url"]])
         self.assertFalse(calls, "no metadata call when Meta gave the URL")
 
-    @mute_logger("odoo.addons.whatsapp_helpdesk.models.whatsapp_message")
+    @mute_logger("odoo.addons.whatsapp_helpdesk.models.whatsapp_message_outbox")
     def test_one_accounts_trouble_does_not_hold_up_another(self):
         conversation = self.open_window()
         other = self.account.copy(
@@ -183,7 +182,7 @@ class TestIntakeIsolation(WhatsappCase, TransactionCase):
         other_conversation.last_inbound_at = conversation.last_inbound_at
         broken = conversation._send_text("from the broken account")
         fine = other_conversation._send_text("from the fine account")
-        original = WhatsappMessage._send_payload
+        original = self.Message._send_payload
 
         def send_payload(message, client):
             if message == broken:
@@ -191,7 +190,7 @@ class TestIntakeIsolation(WhatsappCase, TransactionCase):
             return original(message, client)
 
         with (
-            patch.object(WhatsappMessage, "_send_payload", send_payload),
+            patch.object(self.Message, "_send_payload", send_payload),
             self.mock_cloud_api(self.sent_answer("wamid.FINE")),
         ):
             self.env["whatsapp.message"]._cron_send()
@@ -202,7 +201,7 @@ class TestIntakeIsolation(WhatsappCase, TransactionCase):
     def test_losing_a_race_while_recording_answers_is_retried_not_unknown(self):
         conversation = self.open_window()
         message = conversation._send_text("race")
-        original = WhatsappMessage._apply_outcomes
+        original = self.Message._apply_outcomes
         failures = [_serialization_failure()]
 
         def flaky(self_, outcomes):
@@ -211,7 +210,7 @@ class TestIntakeIsolation(WhatsappCase, TransactionCase):
             return original(self_, outcomes)
 
         with (
-            patch.object(WhatsappMessage, "_apply_outcomes", flaky),
+            patch.object(self.Message, "_apply_outcomes", flaky),
             self.mock_cloud_api(self.sent_answer("wamid.RACE")),
         ):
             self.env["whatsapp.message"]._cron_send()

@@ -1,0 +1,240 @@
+from collections import defaultdict
+from datetime import datetime
+
+import psycopg2
+from odoo import api, models
+from odoo.tools import SQL
+
+from ..tools import phone as wa_phone
+
+
+class WhatsappConversation(models.Model):
+    """How customer messages reach their conversations (called by the webhook processing, in
+    bulk): conversations found or created per sender, their window moved, then the reactions."""
+
+    _inherit = "whatsapp.conversation"
+
+    @api.model
+    def _for_senders(self, received):
+        """{(account id, sender): conversation} for customer messages ``received``, a list of
+        ``(account, tools.webhook.InboundMessage)``.
+
+        A sender with a number is matched by E.164 (partners too); a sender known only by a
+        business-scoped user id (a username) by that id, and a conversation first opened by
+        user id learns the number when Meta shares it. A sender without a partner gets one,
+        named after the WhatsApp profile. Everything is looked up and created in bulk: a batch
+        holds hundreds of customers.
+        """
+        Conversation = self.sudo()
+        senders = {}
+        for account, message in received:
+            senders.setdefault((account, message.sender), message)
+        numbers = {
+            key: wa_phone.wa_id_to_e164(m.wa_id) or f"+{wa_phone.digits(m.wa_id)}"
+            for key, m in senders.items()
+            if m.wa_id
+        }
+        user_ids = {key: m.user_id for key, m in senders.items() if m.user_id}
+        account_ids = list({account.id for account, _s in senders})
+        by_number, by_user = {}, {}
+        if numbers:
+            for c in Conversation.search(
+                [
+                    ("account_id", "in", account_ids),
+                    ("phone_e164", "in", list(set(numbers.values()))),
+                ]
+            ):
+                by_number[(c.account_id.id, c.phone_e164)] = c
+        if user_ids:
+            for c in Conversation.search(
+                [
+                    ("account_id", "in", account_ids),
+                    ("wa_user_id", "in", list(set(user_ids.values()))),
+                ]
+            ):
+                by_user[(c.account_id.id, c.wa_user_id)] = c
+        found = {}
+        for key in senders:
+            account_id = key[0].id
+            conversation = by_number.get((account_id, numbers.get(key)))
+            if conversation is None:
+                conversation = by_user.get((account_id, user_ids.get(key)))
+                if conversation is not None and key in numbers and not conversation.phone_e164:
+                    conversation.write({"phone_e164": numbers[key], "wa_id": senders[key].wa_id})
+            if conversation is not None:
+                found[key] = conversation
+                user_id = user_ids.get(key)
+                if user_id and not conversation.wa_user_id and (account_id, user_id) not in by_user:
+                    # the number's conversation learns the id a later username-only message uses
+                    conversation.wa_user_id = user_id
+                    by_user[(account_id, user_id)] = conversation
+        missing_partner = {
+            key: m for key, m in senders.items() if not found.get(key, Conversation).partner_id
+        }
+        Partner = self.env["res.partner"].sudo()
+        partners = Partner._whatsapp_for_numbers(
+            {numbers[key]: m.profile_name for key, m in missing_partner.items() if key in numbers}
+        )
+        partners.update(
+            Partner._whatsapp_for_users(
+                {
+                    user_ids[key]: m.profile_name or m.username
+                    for key, m in missing_partner.items()
+                    if key not in numbers
+                }
+            )
+        )
+        to_create = {}
+        for key, message in senders.items():
+            handle = numbers.get(key) or user_ids[key]
+            conversation = found.get(key)
+            if conversation and not conversation.partner_id:
+                conversation.partner_id = partners[handle]
+            elif not conversation:
+                unique = (key[0].id, numbers.get(key) or f"user:{user_ids[key]}")
+                to_create.setdefault(
+                    unique,
+                    {
+                        "account_id": key[0].id,
+                        "phone_e164": numbers.get(key) or False,
+                        "wa_id": message.wa_id or False,
+                        "wa_user_id": user_ids.get(key) or False,
+                        "wa_username": message.username or False,
+                        "partner_id": partners[handle].id,
+                        "profile_name": message.profile_name,
+                    },
+                )
+        created = self._create_conversations(list(to_create.values()))
+        for key in senders:
+            if key not in found:
+                unique = (key[0].id, numbers.get(key) or f"user:{user_ids[key]}")
+                found[key] = created[unique]
+        return {(account.id, sender): c for (account, sender), c in found.items()}
+
+    @api.model
+    def _create_conversations(self, vals_list):
+        """Create conversations in one go; under a concurrent creator, fall back one by one.
+
+        Returns {(account id, E.164 or "user:<BSUID>"): conversation}.
+        """
+        Conversation = self.sudo()
+        if not vals_list:
+            return {}
+        try:
+            with self.env.cr.savepoint():
+                created = Conversation.with_context(
+                    mail_create_nosubscribe=True, tracking_disable=True
+                ).create(vals_list)
+        except psycopg2.errors.UniqueViolation:
+            created = Conversation
+            for vals in vals_list:
+                created |= self._get_or_create(
+                    self.env["whatsapp.account"].browse(vals["account_id"]),
+                    vals["phone_e164"],
+                    wa_id=vals["wa_id"],
+                    partner=self.env["res.partner"].browse(vals["partner_id"]),
+                    profile_name=vals["profile_name"],
+                    wa_user_id=vals["wa_user_id"],
+                )
+        return {(c.account_id.id, c.phone_e164 or f"user:{c.wa_user_id}"): c for c in created}
+
+    # Fields a customer message moves, written in one statement for a whole batch; the stored
+    # computes that depend on them (window, inbox state, name) are then recomputed by the ORM.
+    _INBOUND_FIELDS = [
+        "state",
+        "wa_id",
+        "profile_name",
+        "wa_username",
+        "last_inbound_at",
+        "first_inbound_at",
+        "last_message_at",
+        "last_direction",
+        "unread_count",
+    ]
+
+    @api.model
+    def _record_inbound(self, received, conversations):
+        """Reopen the conversations of customer messages ``received`` and move their window.
+
+        ``received``: [(account, tools.webhook.InboundMessage)]; ``conversations``: what
+        :meth:`_for_senders` gave for them. One statement for the batch: an ORM write per
+        conversation (with its tracking) costs more than everything else the batch does. The
+        window end and inbox state follow from their computes, the only place that knows them.
+        """
+        latest, count = {}, defaultdict(int)
+        for account, message in received:
+            conversation = conversations[(account.id, message.sender)]
+            count[conversation.id] += 1
+            current = latest.get(conversation.id)
+            if current is None or message.timestamp >= current.timestamp:
+                latest[conversation.id] = message
+        if not latest:
+            return
+        rows = [
+            SQL(
+                "(%s, %s::timestamp, %s, %s, %s, %s)",
+                conversation_id,
+                datetime.utcfromtimestamp(message.timestamp),
+                message.wa_id or None,
+                message.profile_name or None,
+                message.username or None,
+                count[conversation_id],
+            )
+            for conversation_id, message in latest.items()
+        ]
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE whatsapp_conversation c
+                   SET state = 'open',
+                       last_direction = 'in',
+                       unread_count = COALESCE(c.unread_count, 0) + v.received,
+                       wa_id = COALESCE(v.wa_id, c.wa_id),
+                       profile_name = COALESCE(v.profile, c.profile_name),
+                       wa_username = COALESCE(v.username, c.wa_username),
+                       last_inbound_at = GREATEST(c.last_inbound_at, v.at),
+                       first_inbound_at = COALESCE(c.first_inbound_at, v.at),
+                       last_message_at = GREATEST(c.last_message_at, v.at),
+                       write_date = now() AT TIME ZONE 'UTC',
+                       write_uid = %s
+                  FROM (VALUES %s) AS v(id, at, wa_id, profile, username, received)
+                 WHERE c.id = v.id
+                """,
+                self.env.uid,
+                SQL(", ").join(rows),
+            )
+        )
+        touched = self.browse(list(latest))
+        touched.invalidate_recordset(self._INBOUND_FIELDS)
+        touched.modified(self._INBOUND_FIELDS)
+
+    @api.model
+    def _on_inbound(self, messages):
+        """What follows new customer messages (run once they are stored, isolated from them).
+
+        The conversation's own reactions: the entry point of an ad, the skills the customer names,
+        routing to a team and an agent, live notices to the agents; then the models that inherit
+        whatsapp.inbound.hook (opt-out keywords, order links, tickets, automatic answers).
+        """
+        self._remember_entry_points(messages)
+        Team = self.env["helpdesk.ticket.team"].sudo()
+        Team._whatsapp_tag_skills(messages.filtered("body"))
+        messages.conversation_id._route()
+        messages.conversation_id._notify_agents()
+        for model in self._inbound_reactors():
+            self.env[model]._whatsapp_on_inbound(messages)
+
+    @api.model
+    def _inbound_reactors(self):
+        """The models that react to customer messages (see whatsapp.inbound.hook), in order."""
+        names = self.env.registry.descendants(["whatsapp.inbound.hook"], "_inherit")
+        models_ = [self.env[name] for name in names if not self.env[name]._abstract]
+        return [m._name for m in sorted(models_, key=lambda m: m._whatsapp_inbound_sequence)]
+
+    @api.model
+    def _remember_entry_points(self, messages):
+        """A first message from a click-to-WhatsApp ad is an entry point: routing uses it."""
+        for message in messages.filtered("entry_point"):
+            if not message.conversation_id.source:
+                message.conversation_id.sudo().source = message.entry_point

@@ -1,0 +1,442 @@
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import SQL
+
+from ..tools import cloud_api, pacing, sender
+from ..tools import messages as wa_messages
+from .common import TRANSIENT_ERRORS, is_testing
+
+_logger = logging.getLogger(__name__)
+
+MAX_SEND_ATTEMPTS = 5
+# A row left in "sending" longer than this belongs to a worker that died mid-send: whether the
+# request reached Meta is unknown, so it becomes "unknown", never sent again on its own.
+SENDING_LEASE = timedelta(minutes=5)
+CRON_TIME_BUDGET = 50  # seconds of work per cron run before handing back to the scheduler
+# A job whose recipient may not be written to before this many seconds goes back to the queue.
+SEND_DEADLINE = 30
+# Recording Meta's answers may lose a race with a status webhook updating the same rows: the
+# answers are recorded again in a fresh transaction, never left to become "unknown".
+OUTCOME_ATTEMPTS = 5
+
+
+def _send_planned(planned):
+    """Put planned jobs on the wire (HTTP only, no database): runs beside the cron's cursor."""
+    outcomes = []
+    for client, jobs, pacer, workers in planned:
+        deadline = time.monotonic() + SEND_DEADLINE
+        outcomes += sender.send_all(client, jobs, pacer, max_workers=workers, deadline=deadline)
+    return outcomes
+
+
+class WhatsappMessage(models.Model):
+    """The outbox: queued messages claimed under a lease, sent concurrently and paced per business
+    number, their answers recorded; errors retried, failed or left "unknown" as Meta's answer
+    allows."""
+
+    _inherit = "whatsapp.message"
+
+    @api.model
+    def _cron_send(self, batch_size=None):
+        """Send the queued messages; woken by a trigger whenever a row is queued.
+
+        A two-stage pipeline: while one claimed batch is on the wire (threads doing HTTP only,
+        paced per business number), the cron's cursor records the previous batch's outcomes and
+        claims the next one. Every claim is committed before anything leaves, so a worker killed
+        mid-batch leaves rows in "sending" that the lease turns into "unknown", never resent.
+        """
+        self._recover_stale_sending()
+        auto_commit = not is_testing()
+        started = time.monotonic()
+        done = 0
+        in_flight = None
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="wa-batch") as stage:
+            while True:
+                batch = self.browse()
+                if time.monotonic() - started < CRON_TIME_BUDGET:
+                    batch = self._claim_queued(batch_size or self._batch_size())
+                    if auto_commit:
+                        self.env.cr.commit()  # pylint: disable=invalid-commit
+                planned = batch._plan_sends() if batch else []
+                future = stage.submit(_send_planned, planned) if planned else None
+                if in_flight:
+                    self._record_outcomes(in_flight.result(), auto_commit)
+                    self.env.invalidate_all()
+                in_flight = future
+                done += len(batch)
+                if not batch and not in_flight:
+                    break
+        remaining = self.search_count(self._due_domain())
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        return done
+
+    @api.model
+    def _record_outcomes(self, outcomes, auto_commit):
+        """``_apply_outcomes``, again in a fresh transaction when a concurrent one (a status
+        webhook on the same rows) won; rows whose answer cannot be recorded stay "sending" and
+        the lease makes them "unknown", never resent."""
+        for attempt in range(1, OUTCOME_ATTEMPTS + 1):
+            try:
+                with self.env.cr.savepoint():
+                    self._apply_outcomes(outcomes)
+                if auto_commit:
+                    self.env.cr.commit()  # pylint: disable=invalid-commit
+                return True
+            except TRANSIENT_ERRORS as error:
+                _logger.info("WhatsApp: recording answers lost a race (%s), again", error)
+                if auto_commit:
+                    self.env.cr.rollback()  # a new snapshot sees the winner's rows
+                time.sleep(0.05 * attempt)
+            except Exception:  # pylint: disable=broad-except
+                _logger.exception(
+                    "WhatsApp: Meta's answers for %s message(s) not recorded", len(outcomes)
+                )
+                return False
+        _logger.error("WhatsApp: Meta's answers for %s message(s) not recorded", len(outcomes))
+        return False
+
+    @api.model
+    def _batch_size(self):
+        """About five seconds of the fastest account's throughput per claim."""
+        accounts = self.env["whatsapp.account"].sudo().search([("active", "=", True)])
+        tiers = accounts.mapped("throughput_tier")
+        return max(100, 5 * max((int(tier) for tier in tiers), default=80))
+
+    def _due_domain(self):
+        now = fields.Datetime.now()
+        return [
+            ("direction", "=", "out"),
+            ("state", "=", "queued"),
+            "|",
+            ("next_attempt_at", "=", False),
+            ("next_attempt_at", "<=", now),
+        ]
+
+    @api.model
+    def _claim_queued(self, limit):
+        """Lock due rows no other worker holds and mark them "sending" under a lease."""
+        self.env.flush_all()
+        now = fields.Datetime.now()
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE whatsapp_message SET state = 'sending', sending_since = %(now)s
+                 WHERE id IN (
+                     SELECT id FROM whatsapp_message
+                      WHERE direction = 'out' AND state = 'queued'
+                        AND (next_attempt_at IS NULL OR next_attempt_at <= %(now)s)
+                      ORDER BY id
+                      LIMIT %(limit)s
+                      FOR UPDATE SKIP LOCKED)
+                RETURNING id
+                """,
+                now=now,
+                limit=limit,
+            )
+        )
+        ids = sorted(row[0] for row in self.env.cr.fetchall())
+        messages = self.browse(ids)
+        messages.invalidate_recordset(["state", "sending_since"])
+        return messages
+
+    @api.model
+    def _recover_stale_sending(self):
+        """Rows whose worker died mid-send: the outcome is unknown, resending could double it."""
+        stale = self.search(
+            [
+                ("state", "=", "sending"),
+                ("sending_since", "<", fields.Datetime.now() - SENDING_LEASE),
+            ]
+        )
+        if stale:
+            _logger.warning("%s WhatsApp message(s) were left sending: outcome unknown", len(stale))
+            stale.write(
+                {
+                    "state": "unknown",
+                    "failure_type": "timeout",
+                    "failure_reason": self.env._(
+                        "The sending worker stopped before Meta's answer was recorded."
+                    ),
+                }
+            )
+        return stale
+
+    def _plan_sends(self):
+        """[(client, jobs, pacer, workers)] per account; payload problems fail their row now.
+
+        One account's trouble (no token, an exception while preparing) never holds up another's.
+        """
+        planned = []
+        sendable = self._fail_claim_time_problems()
+        for account in sendable.account_id:
+            messages = sendable.filtered(lambda m, account=account: m.account_id == account)
+            try:
+                with self.env.cr.savepoint():
+                    plan = messages._plan_account_sends(account)
+            except Exception as error:  # pylint: disable=broad-except
+                _logger.exception("WhatsApp: sends of account %s could not be prepared", account.id)
+                messages._record_failure("config", str(error) or type(error).__name__)
+                continue
+            if plan:
+                planned.append(plan)
+        return planned
+
+    def _plan_account_sends(self, account):
+        """(client, jobs, pacer, workers) for these messages of ``account``, or None."""
+        try:
+            client = account._get_api_client(session=account._sending_session())
+        except UserError as error:
+            for message in self:
+                message._record_failure("config", str(error))
+            return None
+        jobs = []
+        for message in self:
+            try:
+                payload = message._send_payload(client)
+            except cloud_api.CloudApiError as error:
+                message._record_error(error)
+                continue
+            except (UserError, ValueError) as error:
+                message._record_failure("config", str(error))
+                continue
+            except Exception as error:  # pylint: disable=broad-except
+                _logger.exception("WhatsApp: message %s could not be prepared", message.id)
+                message._record_failure("unknown_error", f"{type(error).__name__}: {error}")
+                continue
+            recipient = message.conversation_id.wa_id or message.conversation_id.wa_user_id
+            jobs.append(sender.Job(message.id, recipient, payload))
+        if not jobs:
+            return None
+        pacer = pacing.get_pacer(
+            (self.env.cr.dbname, account.id),
+            rate=float(account.throughput_tier),
+            gap=account.recipient_gap,
+        )
+        return client, jobs, pacer, account._sending_workers()
+
+    def _fail_claim_time_problems(self):
+        """Fail the claimed messages that may no longer leave; return the others."""
+        opted_out = self._opted_out_recipients()
+        blocked = self.browse()
+        for message in self:
+            problem = message._claim_time_problem(opted_out)
+            if problem:
+                message._record_failure(*problem)
+                blocked |= message
+        return self - blocked
+
+    def _opted_out_recipients(self):
+        """The (company id, number, template category) of these template messages whose
+        customer opted out (see whatsapp.optin._opted_out_keys), for a whole batch at once."""
+        return self.env["whatsapp.optin"]._opted_out_keys(
+            {
+                (
+                    m.conversation_id.company_id.id,
+                    m.conversation_id.phone_e164,
+                    m.template_id.category,
+                )
+                for m in self
+                if m.message_type == "template"
+            }
+        )
+
+    def _claim_time_problem(self, opted_out=None):
+        """(failure type, reason) when this message may no longer leave, else None.
+
+        What the screens checked when the message was queued, checked again when it leaves: since
+        then the customer may have opted out (a delayed notification), the window may have closed
+        (a retry the next day), or the account or template may belong to another company.
+        ``opted_out``: _opted_out_recipients() of the batch, looked up here when not given.
+        """
+        self.ensure_one()
+        if opted_out is None:
+            opted_out = self._opted_out_recipients()
+        conversation = self.conversation_id
+        company = conversation.company_id
+        template_company = self.template_id.company_id
+        if (
+            self.account_id != conversation.account_id
+            or self.account_id.company_id != company
+            or (template_company and template_company != company)
+        ):
+            return "config", self.env._(
+                "The WhatsApp account or template does not belong to the conversation's company."
+            )
+        if self.message_type == "template":
+            if (company.id, conversation.phone_e164, self.template_id.category) in opted_out:
+                return "opted_out", self.env._(
+                    "The customer opted out of these messages after this one was queued."
+                )
+            return None
+        if not conversation.window_open:
+            return "window_closed", self.env._(
+                "The 24-hour customer service window closed before the message left: only an "
+                "approved template can be sent now."
+            )
+        return None
+
+    @api.model
+    def _apply_outcomes(self, outcomes):
+        """Record what Meta answered; the common case (sent) in one statement."""
+        sent = [o for o in outcomes if o.status == "sent"]
+        if sent:
+            now = fields.Datetime.now()
+            self.env.flush_all()
+            self.env.cr.execute(
+                SQL(
+                    """
+                    UPDATE whatsapp_message m
+                       SET state = 'sent', wamid = v.wamid, sent_at = %s, sending_since = NULL,
+                           failure_type = NULL, failure_reason = NULL, error_code = NULL,
+                           write_date = now() AT TIME ZONE 'UTC'
+                      FROM (VALUES %s) AS v(id, wamid)
+                     WHERE m.id = v.id AND m.state = 'sending'
+                    """,
+                    now,
+                    SQL(", ").join(SQL("(%s, %s)", o.key, o.wamid) for o in sent),
+                )
+            )
+            self.browse([o.key for o in sent]).invalidate_recordset()
+        for outcome in outcomes:
+            if outcome.status == "sent":
+                continue
+            message = self.browse(outcome.key)
+            if outcome.status == "unknown":
+                message._record_outcome_unknown(outcome.error)
+            elif outcome.status == "retry":
+                message._record_retryable(outcome.error, outcome.retry_after)
+            else:
+                message._record_error(outcome.error)
+
+    def _record_error(self, error):
+        if isinstance(error, cloud_api.CloudApiError):
+            self._record_failure(error.failure_type, str(error), error.code)
+        else:
+            self._record_failure("unknown_error", str(error))
+
+    def _send_payload(self, client):
+        """The Cloud API payload of this message (media and template headers uploaded once)."""
+        self.ensure_one()
+        return wa_messages.message(
+            self.conversation_id._recipient(),
+            self._send_content(client),
+            reply_to=self.reply_to_wamid,
+            callback_data=self.uuid,
+        )
+
+    def _send_content(self, client):
+        """What this row sends, asked of tools/messages."""
+        if self.message_type == "text":
+            return wa_messages.text(self.body)
+        if self.message_type == "template":
+            return self.template_id._send_content(self.template_values or {}, client)
+        if self.message_type == "interactive" and self.payload:
+            return wa_messages.interactive(self.payload)
+        if self.message_type in wa_messages.MEDIA_TYPES:
+            return wa_messages.media(
+                self.message_type,
+                media_id=self._uploaded_media_id(client),
+                caption=self.body,
+                filename=self.attachment_id.name,
+                strict=False,
+            )
+        raise UserError(
+            self.env._("Sending %(type)s messages is not supported.", type=self.message_type)
+        )
+
+    def _uploaded_media_id(self, client):
+        """Meta's id of this message's file, uploaded on the first attempt only."""
+        if not self.media_id:
+            attachment = self.attachment_id.sudo()
+            if not attachment:
+                raise UserError(self.env._("The media message has no attachment."))
+            self.media_id = client.upload_media(
+                attachment.raw, attachment.mimetype, attachment.name
+            )
+        return self.media_id
+
+    def _record_outcome_unknown(self, error):
+        self.write(
+            {
+                "state": "unknown",
+                "failure_type": "timeout",
+                "failure_reason": self.env._(
+                    "Meta did not answer in time: the message may or may not have been delivered. "
+                    "It is not resent automatically (%(error)s).",
+                    error=str(error or ""),
+                ),
+                "sending_since": False,
+            }
+        )
+
+    def _record_retryable(self, error, retry_after=None):
+        """Back to the queue, later; a job never sent (slot past the batch) costs no attempt."""
+        if error is None:
+            when = fields.Datetime.now() + timedelta(seconds=retry_after or 0)
+            self.write({"state": "queued", "sending_since": False, "next_attempt_at": when})
+            self._trigger_send_at(when)
+            return
+        attempts = self.attempt_count + 1
+        if attempts >= MAX_SEND_ATTEMPTS:
+            self._record_failure(error.failure_type, str(error), error.code)
+            self.attempt_count = attempts
+            return
+        delay = timedelta(seconds=max(retry_after or 0, min(2**attempts * 5, 900)))
+        self.write(
+            {
+                "state": "queued",
+                "attempt_count": attempts,
+                "next_attempt_at": fields.Datetime.now() + delay,
+                "sending_since": False,
+                "failure_type": self._failure_type(error.failure_type),
+                "failure_reason": str(error),
+                "error_code": error.code or False,
+            }
+        )
+        self._trigger_send_at(fields.Datetime.now() + delay)
+
+    def _trigger_send_at(self, when):
+        self.env.ref("whatsapp_helpdesk.ir_cron_whatsapp_send").sudo()._trigger(at=when)
+
+    def _check_outbox_action(self):
+        """Retry and cancel: for agents who can read these messages and may answer in their
+        conversations (the rows are then written as superuser, see _check_outbox_writer)."""
+        if self.env.su:
+            return
+        if not self.env.user.has_group("whatsapp_helpdesk.group_whatsapp_user"):
+            raise AccessError(self.env._("Only WhatsApp users can retry or cancel messages."))
+        self.check_access("read")
+        self.conversation_id._check_can_reply()
+
+    def action_retry(self):
+        """Queue failed or unknown messages again: the user decides, knowing it may double.
+
+        What the cron re-checks when it claims the row (window, opt-out, company) still applies.
+        """
+        self._check_outbox_action()
+        retriable = self.filtered(
+            lambda m: m.direction == "out" and m.state in ("failed", "unknown")
+        )
+        retriable.sudo().write(
+            {
+                "state": "queued",
+                "attempt_count": 0,
+                "next_attempt_at": False,
+                "failure_type": False,
+                "failure_reason": False,
+                "error_code": False,
+            }
+        )
+        if retriable:
+            self._trigger_send()
+
+    def action_cancel(self):
+        self._check_outbox_action()
+        self.filtered(
+            lambda m: m.direction == "out" and m.state in ("queued", "failed", "unknown")
+        ).sudo().write({"state": "canceled"})
