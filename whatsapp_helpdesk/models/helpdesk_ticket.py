@@ -57,8 +57,10 @@ class HelpdeskTicket(models.Model):
         """Tell the customer about the new stage with the team's approved template, if any."""
         for ticket in self.filtered(lambda t: t.whatsapp_conversation_id and not t.closed):
             template = ticket.team_id.whatsapp_stage_template_id
+            conversation = ticket.whatsapp_conversation_id.sudo()
             if template and template.status == "approved":
-                ticket.whatsapp_conversation_id.sudo()._send_template(template, record=ticket)
+                if not ticket._whatsapp_note_unsendable(conversation, template):
+                    conversation._send_template(template, record=ticket)
 
     def _whatsapp_ask_satisfaction(self):
         """On close, ask how it went: reply buttons inside the window, a template after it."""
@@ -80,8 +82,22 @@ class HelpdeskTicket(models.Model):
                         subtype_xmlid="mail.mt_note",
                     )
                     continue
+                if ticket._whatsapp_note_unsendable(conversation, template):
+                    continue
                 conversation._send_template(template, record=ticket)
             ticket.whatsapp_csat_requested = True
+
+    def _whatsapp_note_unsendable(self, conversation, template):
+        """Whether ``template`` may not go to the customer now; if so, say why on the ticket (a
+        customer who opted out never blocks the agent's work on the ticket)."""
+        self.ensure_one()
+        problem = conversation._send_problem(template)
+        if problem:
+            self.message_post(
+                body=self.env._("Nothing sent on WhatsApp: %(reason)s", reason=problem[1]),
+                subtype_xmlid="mail.mt_note",
+            )
+        return bool(problem)
 
     def _whatsapp_csat_buttons(self):
         self.ensure_one()

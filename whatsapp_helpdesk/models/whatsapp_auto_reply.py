@@ -145,7 +145,11 @@ class WhatsappAutoReply(models.Model):
     def _answer(self, conversation):
         """Send this rule's answer in its form: text, an approved template, or a list."""
         self.ensure_one()
-        if self.answer_type == "template" and self.template_id.status == "approved":
+        if (
+            self.answer_type == "template"
+            and self.template_id.status == "approved"
+            and not conversation._send_problem(self.template_id)
+        ):
             return conversation._send_template(self.template_id)
         if self.answer_type == "list" and self.list_options:
             options = [line.strip() for line in self.list_options.splitlines() if line.strip()]

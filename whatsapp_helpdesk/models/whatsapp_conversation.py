@@ -396,17 +396,40 @@ class WhatsappConversation(models.Model):
                     )
                 )
 
-    def _check_window_open(self):
-        for conversation in self:
-            if not conversation.window_open:
-                raise UserError(
-                    self.env._(
-                        "The 24-hour customer service window with %(name)s is closed: the "
-                        "customer has not written in the last 24 hours. Only an approved message "
-                        "template can be sent now.",
-                        name=conversation.name,
-                    )
+    def _send_problem(self, template=None, opted_out=None):
+        """(failure type, sentence) when nothing may go to this customer now, else None.
+
+        The one rule of the send methods, the composer and the outbox at claim time: a template
+        may not go to a customer who opted out of its category (or, for marketing, is on the
+        blacklist); anything else only inside the 24-hour window. ``opted_out``: the
+        ``whatsapp.optin._opted_out_keys`` of a batch, looked up here when not given.
+        """
+        self.ensure_one()
+        if template:
+            key = (self.company_id.id, self.phone_e164, template.category)
+            if opted_out is None:
+                opted_out = self.env["whatsapp.optin"]._opted_out_keys({key})
+            if key in opted_out:
+                return "opted_out", self.env._(
+                    "%(name)s opted out of %(category)s messages.",
+                    name=self.name,
+                    category=dict(template._fields["category"].selection)[template.category],
                 )
+            return None
+        if not self.window_open:
+            return "window_closed", self.env._(
+                "The 24-hour customer service window with %(name)s is closed: the customer has "
+                "not written in the last 24 hours. Only an approved message template can be sent "
+                "now.",
+                name=self.name,
+            )
+        return None
+
+    def _check_may_send(self, template=None):
+        for conversation in self:
+            problem = conversation._send_problem(template)
+            if problem:
+                raise UserError(problem[1])
 
     def _send_text(self, body, *, record=None, mail_message=None):
         """Queue a free-form text for this conversation; the outbox cron sends it.
@@ -418,7 +441,7 @@ class WhatsappConversation(models.Model):
         body = (body or "").strip()
         if not body:
             raise UserError(self.env._("A WhatsApp message needs some text."))
-        self._check_window_open()
+        self._check_may_send()
         if mail_message is None:
             mail_message = self.with_context(whatsapp_no_send=True).message_post(
                 body=body, message_type="comment", subtype_xmlid="mail.mt_comment"
@@ -480,7 +503,7 @@ class WhatsappConversation(models.Model):
         self.ensure_one()
         attachment.ensure_one()
         self._check_can_reply()
-        self._check_window_open()
+        self._check_may_send()
         self.env["whatsapp.message"]._check_attachment_readable(attachment)
         attachment = attachment.sudo()
         caption = (caption or "").strip()
@@ -521,6 +544,8 @@ class WhatsappConversation(models.Model):
                 )
             )
         variant._check_header_attachment()
+        if not self.env.context.get("whatsapp_skip_reason"):
+            self._check_may_send(variant)
         values = variant._render_values(record, partner)
         preview = variant._preview_for(values)
         mail_message = self.env["mail.message"]
@@ -602,7 +627,7 @@ class WhatsappConversation(models.Model):
         from a record linked to it (a ticket); the customer is never e-mailed from there."""
         self.ensure_one()
         self._check_can_reply()
-        self._check_window_open()
+        self._check_may_send()
         customers = set((self.partner_id | (partners or self.partner_id)).ids)
         kwargs["partner_ids"] = [
             pid for pid in kwargs.get("partner_ids") or [] if pid not in customers

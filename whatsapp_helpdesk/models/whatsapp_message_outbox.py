@@ -267,18 +267,8 @@ class WhatsappMessage(models.Model):
             return "config", self.env._(
                 "The WhatsApp account or template does not belong to the conversation's company."
             )
-        if self.message_type == "template":
-            if (company.id, conversation.phone_e164, self.template_id.category) in opted_out:
-                return "opted_out", self.env._(
-                    "The customer opted out of these messages after this one was queued."
-                )
-            return None
-        if not conversation.window_open:
-            return "window_closed", self.env._(
-                "The 24-hour customer service window closed before the message left: only an "
-                "approved template can be sent now."
-            )
-        return None
+        template = self.template_id if self.message_type == "template" else None
+        return conversation._send_problem(template, opted_out)
 
     @api.model
     def _apply_outcomes(self, outcomes):

@@ -3,9 +3,10 @@ the Cloud API client's single choke point (``CloudApiClient._request``)."""
 
 import json
 from contextlib import contextmanager
+from datetime import datetime
 from unittest.mock import patch
 
-from odoo.tests import new_test_user
+from odoo.tests import Form, new_test_user
 
 from ..tools import cloud_api, payloads, webhook
 
@@ -73,6 +74,48 @@ class WhatsappCase:
             }
         )
         return company, account
+
+    # -- records ---------------------------------------------------------------------------
+
+    @classmethod
+    def approved_template(cls, name="hello_world", body="Hello World", **values):
+        """A template as Meta approved it (no review round trip), on the test account."""
+        template = cls.env["whatsapp.template"].create(
+            {
+                "name": name,
+                "language": "en_US",
+                "account_id": cls.account.id,
+                "body": body,
+                **values,
+            }
+        )
+        template.with_context(whatsapp_no_resubmit=True).write(
+            {"status": "approved", "meta_template_id": f"9{template.id}"}
+        )
+        return template
+
+    # -- assertions --------------------------------------------------------------------------
+
+    def assertWhatsappOutgoing(self, conversation, *, body=None, template=None, state="queued"):
+        """The one outbound message of ``conversation`` with ``body`` (or of ``template``), in
+        ``state``; returns it."""
+        messages = conversation.whatsapp_message_ids.filtered(
+            lambda m: (
+                m.direction == "out"
+                and (body is None or m.body == body)
+                and (template is None or m.template_id == template)
+            )
+        )
+        self.assertEqual(len(messages), 1, f"one outbound message expected, got {messages}")
+        self.assertEqual(messages.state, state)
+        return messages
+
+    def assertWhatsappFailedUnsent(self, message, failure_type):
+        """The send cron fails ``message`` with ``failure_type`` without any call to Meta."""
+        with self.mock_cloud_api(self.sent_answer("wamid.NEVER")) as calls:
+            self.env["whatsapp.message"]._cron_send()
+        self.assertRecordValues(message, [{"state": "failed", "failure_type": failure_type}])
+        self.assertFalse(calls, "nothing left")
 
     # -- webhook payloads ------------------------------------------------------------------
 
@@ -146,3 +189,99 @@ class WhatsappCase:
             "contacts": [{"input": "x", "wa_id": "x"}],
             "messages": [{"id": wamid}],
         }
+
+
+class TemplateCase(WhatsappCase):
+    """A Brazilian customer with a confirmed order in BRL, a manager and a salesperson, and
+    order templates whose variables are the order's fields."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["res.lang"]._activate_lang("pt_BR")
+        cls.customer.write({"lang": "pt_BR", "tz": "America/Sao_Paulo"})
+        cls.brl = cls.env.ref("base.BRL")
+        cls.brl.active = True
+        cls.pricelist = cls.env["product.pricelist"].create(
+            {"name": "BRL", "currency_id": cls.brl.id}
+        )
+        cls.product = cls.env["product.product"].create(
+            {"name": "Cadeira", "list_price": 1234.56, "taxes_id": [(5, 0, 0)]}
+        )
+        cls.order = cls.env["sale.order"].create(
+            {
+                "partner_id": cls.customer.id,
+                "pricelist_id": cls.pricelist.id,
+                "date_order": datetime(2026, 3, 1, 2, 30),
+                "order_line": [
+                    (
+                        0,
+                        0,
+                        {
+                            "product_id": cls.product.id,
+                            "product_uom_qty": 1,
+                            "price_unit": 1234.56,
+                            "tax_id": [(5, 0, 0)],
+                        },
+                    )
+                ],
+            }
+        )
+        cls.order.action_confirm()
+        cls.order.date_order = datetime(2026, 3, 1, 2, 30)  # confirming stamps "now"
+        cls.sale_model = cls.env["ir.model"]._get("sale.order")
+        cls.manager = new_test_user(
+            cls.env,
+            login="wa_manager",
+            groups="base.group_user,whatsapp_helpdesk.group_whatsapp_manager,sales_team.group_sale_salesman",
+        )
+        cls.salesman = new_test_user(
+            cls.env,
+            login="wa_salesman",
+            groups="base.group_user,whatsapp_helpdesk.group_whatsapp_user,sales_team.group_sale_salesman_all_leads",
+        )
+
+    def order_composer(self, user):
+        """The composer a salesperson opens from the confirmed order."""
+        composer = Form(
+            self.env["whatsapp.composer"]
+            .with_user(user)
+            .with_context(
+                active_model="sale.order", active_id=self.order.id, active_ids=[self.order.id]
+            )
+        )
+        composer.account_id = self.account
+        return composer
+
+    def make_template(self, name="order_confirmed", language="pt_BR", status=None, **values):
+        """An order template (four variables mapped to the order), in ``status`` if given."""
+        template = self.env["whatsapp.template"].create(
+            {
+                "name": name,
+                "language": language,
+                "account_id": self.account.id,
+                "category": "UTILITY",
+                "model_id": self.sale_model.id,
+                "body": values.pop(
+                    "body",
+                    "Olá {{1}}, seu pedido {{2}} de {{3}} foi confirmado em {{4}}. Obrigado!",
+                ),
+                "footer": "Loja Exemplo",
+                **values,
+            }
+        )
+        paths = {"1": "partner_id.name", "2": "name", "3": "amount_total", "4": "date_order"}
+        samples = {"1": "Ana", "2": "S00042", "3": "R$ 1.234,56", "4": "1 de mar. de 2026"}
+        for variable in template.variable_ids:
+            variable.write(
+                {
+                    "source": "field",
+                    "field_path": paths.get(variable.name, "name"),
+                    "sample": samples.get(variable.name, "x"),
+                }
+            )
+        if status:
+            template.with_context(whatsapp_no_resubmit=True).write(
+                {"status": status, "meta_template_id": f"9{template.id}"}
+            )
+        return template

@@ -9,8 +9,7 @@ from odoo.tests import HttpCase, tagged
 
 from ..tools import sandbox as wa_sandbox
 from ..tools import template_payloads
-from .common import APP_SECRET, DISPLAY_NUMBER, PHONE_NUMBER_ID, TOKEN, WABA_ID
-from .test_templates import TemplateCase
+from .common import APP_SECRET, DISPLAY_NUMBER, PHONE_NUMBER_ID, TOKEN, WABA_ID, TemplateCase
 
 
 @tagged("post_install", "-at_install")
@@ -176,15 +175,7 @@ class TestEndToEnd(TemplateCase, HttpCase):
         self.assertEqual(template.rejected_reason, "INVALID_FORMAT")
 
     def test_dispatcher_sends_each_message_once_through_rate_limits(self):
-        template = self.env["whatsapp.template"].create(
-            {
-                "name": "hello_world",
-                "language": "en_US",
-                "account_id": self.account.id,
-                "body": "Hello World",
-            }
-        )
-        template.with_context(whatsapp_no_resubmit=True).status = "approved"
+        template = self.approved_template()
         self.account.throughput_tier = "1000"
         Partner = self.env["res.partner"]
         messages = self.env["whatsapp.message"]

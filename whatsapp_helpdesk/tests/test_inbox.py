@@ -195,15 +195,9 @@ class TestInboxRouting(WhatsappCase, TransactionCase):
         self.assertIn(conversation.id, refreshes[0][1]["conversation_ids"])
 
     def test_stage_change_sends_the_team_template(self):
-        template = self.env["whatsapp.template"].create(
-            {
-                "name": "ticket_update",
-                "language": "en_US",
-                "account_id": self.account.id,
-                "body": "Your ticket was updated, we keep you posted.",
-            }
+        template = self.approved_template(
+            "ticket_update", "Your ticket was updated, we keep you posted."
         )
-        template.with_context(whatsapp_no_resubmit=True).status = "approved"
         self.team_pt.whatsapp_stage_template_id = template
         conversation = self.deliver_from(self.new_customers(1, "55119778", "pt_BR"))
         ticket = self.env["helpdesk.ticket"]._whatsapp_open_for(conversation, "Pedido atrasado")

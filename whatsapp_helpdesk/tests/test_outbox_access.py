@@ -10,8 +10,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, TransactionCase, new_test_user, tagged
 
 from ..tools import cloud_api, payloads
-from .common import WhatsappCase
-from .test_templates import TemplateCase
+from .common import TemplateCase, WhatsappCase
 
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\x00" * 32)
 
@@ -242,12 +241,6 @@ class TestClaimTimeChecks(OutboxAccessCase, TemplateCase, TransactionCase):
             **values,
         )
 
-    def assert_failed_unsent(self, message, failure_type):
-        with self.mock_cloud_api(self.sent_answer("wamid.NEVER")) as calls:
-            self.env["whatsapp.message"]._cron_send()
-        self.assertRecordValues(message, [{"state": "failed", "failure_type": failure_type}])
-        self.assertFalse(calls, "nothing left")
-
     def close_window(self, conversation):
         conversation.last_inbound_at = fields.Datetime.now() - timedelta(hours=25)
 
@@ -262,7 +255,7 @@ class TestClaimTimeChecks(OutboxAccessCase, TemplateCase, TransactionCase):
         self.assertEqual(buttons.message_type, "interactive")
         self.close_window(conversation)
         for message in text | buttons | media:
-            self.assert_failed_unsent(message, "window_closed")
+            self.assertWhatsappFailedUnsent(message, "window_closed")
         self.assertIn("24-hour", text.failure_reason)
 
     def test_a_retry_after_the_window_is_failed_not_sent(self):
@@ -276,7 +269,7 @@ class TestClaimTimeChecks(OutboxAccessCase, TemplateCase, TransactionCase):
         self.close_window(conversation)
         message.with_user(self.agent).action_retry()
         self.assertEqual(message.state, "queued")
-        self.assert_failed_unsent(message, "window_closed")
+        self.assertWhatsappFailedUnsent(message, "window_closed")
 
     def test_templates_still_leave_after_the_window(self):
         conversation = self.open_window()
@@ -292,13 +285,13 @@ class TestClaimTimeChecks(OutboxAccessCase, TemplateCase, TransactionCase):
         template = self.promotion()
         blacklisted = conversation._send_template(template)
         self.env["phone.blacklist"].sudo().add(conversation.phone_e164)
-        self.assert_failed_unsent(blacklisted, "opted_out")
+        self.assertWhatsappFailedUnsent(blacklisted, "opted_out")
         self.env["phone.blacklist"].sudo().remove(conversation.phone_e164)
         stopped = conversation._send_template(template)
         self.env["whatsapp.optin"]._record(
             conversation.phone_e164, "opted_out", categories=["marketing"]
         )
-        self.assert_failed_unsent(stopped, "opted_out")
+        self.assertWhatsappFailedUnsent(stopped, "opted_out")
         # an order update is not marketing: it still goes to a customer who stopped promotions
         update = conversation._send_template(
             self.make_template(status="approved"), record=self.order
@@ -313,7 +306,7 @@ class TestClaimTimeChecks(OutboxAccessCase, TemplateCase, TransactionCase):
             self.make_template(status="approved"), record=self.order
         )
         self.deliver(self.inbound(None, payloads.text_message(self.customer_wa_id, "PARAR")))
-        self.assert_failed_unsent(message, "opted_out")
+        self.assertWhatsappFailedUnsent(message, "opted_out")
 
     def test_template_or_account_of_another_company(self):
         conversation = self.open_window()
@@ -324,7 +317,7 @@ class TestClaimTimeChecks(OutboxAccessCase, TemplateCase, TransactionCase):
         message = conversation._queue(
             {"message_type": "template", "template_id": foreign.id, "body": "x"}
         )
-        self.assert_failed_unsent(message, "config")
+        self.assertWhatsappFailedUnsent(message, "config")
         moved = conversation._send_text("Olá")
         self.env.flush_all()
         self.env.cr.execute(
@@ -332,4 +325,4 @@ class TestClaimTimeChecks(OutboxAccessCase, TemplateCase, TransactionCase):
             (other_account.id, moved.id),
         )
         moved.invalidate_recordset()
-        self.assert_failed_unsent(moved, "config")
+        self.assertWhatsappFailedUnsent(moved, "config")

@@ -166,10 +166,6 @@ class WhatsappComposer(models.TransientModel):
         partner = self.partner_id or (self._partner_of(record) if record else None)
         if not partner:
             raise UserError(self.env._("There is no customer to write to."))
-        if self._opted_out(partner.whatsapp_e164):
-            raise UserError(
-                self.env._("%(name)s opted out of messages.", name=partner.display_name)
-            )
         message = self._send_to(partner, record)
         self._log_on_record(record, message)
         return {"type": "ir.actions.act_window_close"}
@@ -197,7 +193,9 @@ class WhatsappComposer(models.TransientModel):
         )
 
     @api.model
-    def _opted_out(self, number):
+    def _blacklisted(self, number):
+        """A mass send skips blacklisted numbers whatever the message (like Odoo's mass SMS); a
+        single send follows the conversation's rule (see whatsapp.conversation._send_problem)."""
         return bool(number) and bool(
             self.env["phone.blacklist"].sudo().search_count([("number", "=", number)])
         )
@@ -210,14 +208,16 @@ class WhatsappComposer(models.TransientModel):
             return self.env._("no valid mobile number")
         if number in seen:
             return self.env._("same number as another recipient")
-        if self._opted_out(number):
+        if self._blacklisted(number):
             return self.env._("opted out of messages")
+        conversation = self.env["whatsapp.conversation"].search(
+            [("account_id", "=", self.account_id.id), ("phone_e164", "=", number)], limit=1
+        )
+        if conversation:
+            problem = conversation._send_problem(self.template_id or None)
+            return problem[1] if problem else None
         if not self.template_id:
-            conversation = self.env["whatsapp.conversation"].search(
-                [("account_id", "=", self.account_id.id), ("phone_e164", "=", number)], limit=1
-            )
-            if not conversation.window_open:
-                return self.env._("24-hour window closed: a template is needed")
+            return self.env._("24-hour window closed: a template is needed")
         return None
 
     def _send_mass(self):
