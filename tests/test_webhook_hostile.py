@@ -14,12 +14,10 @@ import re
 
 import pytest
 from wa_tools import payloads, webhook
+from webhook_samples import CUSTOMER, DISPLAY_PHONE_NUMBER, PHONE_NUMBER_ID, WABA_ID
 
 FUZZ_SEED = 20261130
 FUZZ_CASES = 10_000
-WABA_ID = "102290129340398"
-PHONE_NUMBER_ID = "106540352242922"
-CUSTOMER = "16505551234"
 SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -78,14 +76,14 @@ def seeds() -> list[dict]:
         [
             payloads.messages_change(
                 PHONE_NUMBER_ID,
-                "15550783881",
+                DISPLAY_PHONE_NUMBER,
                 contacts=[
                     payloads.contact(wa, "Ana"),
                     {"user_id": "BR.1502576394655", "profile": {"name": "Jane", "username": "@j"}},
                 ],
                 messages=messages,
             ),
-            payloads.messages_change(PHONE_NUMBER_ID, "15550783881", statuses=statuses),
+            payloads.messages_change(PHONE_NUMBER_ID, DISPLAY_PHONE_NUMBER, statuses=statuses),
             payloads.template_status_change("123", "order_confirmed", "en_US", "REJECTED"),
             payloads.template_quality_change("123", "order_confirmed", "en_US", "GREEN", "RED"),
             {
@@ -175,7 +173,7 @@ def text_body(**message_changes) -> dict:
     return payloads.inbound_payload(
         waba_id=WABA_ID,
         phone_number_id=PHONE_NUMBER_ID,
-        display_phone_number="15550783881",
+        display_phone_number=DISPLAY_PHONE_NUMBER,
         wa_id=CUSTOMER,
         profile_name="Ana",
         messages=[message],

@@ -2,32 +2,16 @@
 senders (BSUID), account and phone number updates, webhook-level errors, template rejection and
 category notices, media URLs, unsupported subtypes, shared contact phones and reactions."""
 
+import webhook_samples
 from wa_tools import webhook
+from webhook_samples import CUSTOMER, PHONE_NUMBER_ID, WABA_ID, WAMID, messages_value, parse_message
 
-WABA_ID = "102290129340398"
-PHONE_NUMBER_ID = "106540352242922"
-CUSTOMER = "16505551234"
 BSUID = "US.13491208655302741918"
-WAMID = "wamid.HBgLMTY1MDU1NTEyMzQVAgASGBQzQUFFNUQ3QjJCRjkzNEVBMTRDRQA="
+SENT_AT = 1750000000  # the entry time of every notification here
 
 
-def notification(*changes, time=1750000000) -> dict:
-    entry = {"id": WABA_ID, "time": time, "changes": [{"value": v, "field": f} for f, v in changes]}
-    return {"object": "whatsapp_business_account", "entry": [entry]}
-
-
-def messages_value(messages=(), statuses=(), contacts=None) -> dict:
-    value = {
-        "messaging_product": "whatsapp",
-        "metadata": {"display_phone_number": "15550783881", "phone_number_id": PHONE_NUMBER_ID},
-    }
-    if contacts is not None:
-        value["contacts"] = contacts
-    if messages:
-        value["messages"] = list(messages)
-    if statuses:
-        value["statuses"] = list(statuses)
-    return value
+def notification(*changes, time=SENT_AT) -> dict:
+    return webhook_samples.notification(*changes, time=time)
 
 
 def text(body="Hi", **sender) -> dict:
@@ -40,11 +24,9 @@ def text(body="Hi", **sender) -> dict:
     }
 
 
-def parse_one(message, contacts=None) -> webhook.InboundMessage:
-    batch = webhook.parse(notification(("messages", messages_value([message], contacts=contacts))))
-    assert not batch.rejected, batch.rejected
-    (parsed,) = batch.messages
-    return parsed
+def parse_one(message, contacts=()) -> webhook.InboundMessage:
+    """``message`` parsed alone, with the ``contacts`` given only."""
+    return parse_message(message, contacts=contacts, time=SENT_AT)
 
 
 # --------------------------------------------------------------------------------------------
@@ -87,7 +69,8 @@ def test_profile_names_are_kept_by_number_and_by_user_id():
 
 
 def test_sender_without_any_id_is_rejected_alone():
-    value = messages_value([text(**{"from": ""}), dict(text(**{"from": CUSTOMER}), id="wamid.2")])
+    messages = [text(**{"from": ""}), dict(text(**{"from": CUSTOMER}), id="wamid.2")]
+    value = messages_value(messages, contacts=())
     batch = webhook.parse(notification(("messages", value)))
     assert [m.wamid for m in batch.messages] == ["wamid.2"]
     (rejected,) = batch.rejected

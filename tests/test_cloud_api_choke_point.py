@@ -1,0 +1,116 @@
+"""Tests of ``tools.cloud_api``'s choke point: every public method of the client talks to the Graph
+API through ``_request`` only, with a timeout and the token, and the client closes only its own
+session."""
+
+import inspect
+from unittest import mock
+
+import pytest
+import requests
+from graph_stub import PHONE_ID, SENT, TOKEN, WABA_ID
+from wa_tools.cloud_api import CloudApiClient
+
+pytest_plugins = ["graph_fixtures"]
+
+
+# Every public method of the client that talks to the API, with a call and the answers it needs.
+PUBLIC_CALLS = {
+    "send_message": (
+        lambda c, g: c.send_message({"to": "336", "type": "text", "text": {"body": "x"}}),
+        [SENT],
+    ),
+    "send_text": (lambda c, g: c.send_text("336", "x"), [SENT]),
+    "send_media": (lambda c, g: c.send_media("336", "image", media_id="m"), [SENT]),
+    "send_template": (lambda c, g: c.send_template("336", "t", "en"), [SENT]),
+    "send_location": (lambda c, g: c.send_location("336", 1, 2), [SENT]),
+    "send_interactive": (lambda c, g: c.send_interactive("336", {"type": "button"}), [SENT]),
+    "send_reaction": (lambda c, g: c.send_reaction("336", "wamid.Q", "👍"), [SENT]),
+    "mark_as_read": (lambda c, g: c.mark_as_read("wamid.Q"), [{"success": True}]),
+    "upload_media": (lambda c, g: c.upload_media(b"x", "image/png", "x.png"), [{"id": "m"}]),
+    "get_media": (lambda c, g: c.get_media("m"), [{"id": "m"}]),
+    "download_media": (lambda c, g: c.download_media(f"{g.url}/m"), [b"bytes"]),
+    "list_templates": (
+        lambda c, g: c.list_templates(),
+        [{"data": [], "paging": {"cursors": {"after": "A"}, "next": "https://x.test/n"}}, {}],
+    ),
+    "create_template": (lambda c, g: c.create_template({"name": "t"}), [{"id": "1"}]),
+    "delete_template": (lambda c, g: c.delete_template("t"), [{"success": True}]),
+    "edit_template": (
+        lambda c, g: c.edit_template("7", {"category": "UTILITY"}),
+        [{"success": True}],
+    ),
+    "get_template": (lambda c, g: c.get_template("7"), [{"id": "7", "name": "t"}]),
+}
+NO_HTTP_METHODS = {"close"}
+
+
+def test_edit_and_get_template(graph):
+    graph.reply(body={"success": True})
+    graph.reply(body={"id": "7", "status": "PENDING"})
+    client = CloudApiClient(token=TOKEN, waba_id=WABA_ID, base_url=graph.url)
+    assert client.edit_template("7", {"components": []}) is True
+    assert client.get_template("7")["status"] == "PENDING"
+    methods = [(r.method, r.path) for r in graph.requests]
+    assert methods == [("POST", "/v23.0/7"), ("GET", "/v23.0/7")]
+
+
+def test_every_public_method_is_covered_here():
+    public = {
+        name
+        for name, member in inspect.getmembers(CloudApiClient, inspect.isfunction)
+        if not name.startswith("_")
+    }
+    assert public - NO_HTTP_METHODS == set(PUBLIC_CALLS)
+
+
+def _canned_request(method, path, *, expect_json=True, **kwargs):
+    """A stand-in for ``_request`` answering what every public method expects."""
+    if not expect_json:
+        response = mock.MagicMock()
+        response.headers = {}
+        response.iter_content.return_value = [b"bytes"]
+        response.__enter__.return_value = response
+        return response
+    return {**SENT, "id": "1", "success": True, "data": []}
+
+
+@pytest.mark.parametrize("name", sorted(PUBLIC_CALLS))
+def test_public_methods_only_use_the_choke_point(graph, name):
+    untouchable = mock.Mock(spec=requests.Session)
+    untouchable.request.side_effect = AssertionError("session used outside _request")
+    client = CloudApiClient(
+        token=TOKEN,
+        phone_number_id=PHONE_ID,
+        waba_id=WABA_ID,
+        base_url=graph.url,
+        session=untouchable,
+    )
+    with mock.patch.object(client, "_request", side_effect=_canned_request) as request:
+        PUBLIC_CALLS[name][0](client, graph)
+    assert request.call_count >= 1
+    untouchable.request.assert_not_called()
+
+
+@pytest.mark.parametrize("name", sorted(PUBLIC_CALLS))
+def test_every_request_goes_through_request_with_a_timeout(graph, client, session, name):
+    call, answers = PUBLIC_CALLS[name]
+    for answer in answers:
+        graph.reply(body=answer)
+    with mock.patch.object(client, "_request", wraps=client._request) as spy:
+        call(client, graph)
+    assert len(graph.requests) == len(answers)
+    assert spy.call_count == len(session.calls) == len(answers)
+    for _method, _url, kwargs in session.calls:
+        assert kwargs["timeout"] == (1, 2)
+        assert kwargs["headers"]["Authorization"] == f"Bearer {TOKEN}"
+
+
+def test_client_closes_only_its_own_session():
+    provided = mock.Mock(spec=requests.Session)
+    with CloudApiClient(token=TOKEN, session=provided):
+        pass
+    provided.close.assert_not_called()
+    with mock.patch.object(requests.Session, "close") as close:
+        with CloudApiClient(token=TOKEN):
+            pass
+    close.assert_called_once()
