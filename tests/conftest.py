@@ -30,7 +30,7 @@ _load_tools_package()
 
 
 # sandbox_support imports wa_tools: only once it is loaded
-from sandbox_support import Graph, Receiver, make_sandbox  # noqa: E402
+from sandbox_support import Control, Graph, Receiver, make_sandbox  # noqa: E402
 
 
 @pytest.fixture
@@ -53,3 +53,9 @@ def sandbox(receiver):
 def graph(sandbox):
     """A Graph API client of ``sandbox`` with its access token."""
     return Graph(sandbox.base_url)
+
+
+@pytest.fixture
+def control(sandbox):
+    """A client of the control API of ``sandbox`` with its control token."""
+    return Control(sandbox)

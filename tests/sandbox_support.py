@@ -1,6 +1,6 @@
 """Helpers of the sandbox tests (``tests/test_sandbox_*.py``): the test identity, a local webhook
-receiver, a minimal Graph API client and Graph error assertions. Their fixtures (``receiver``,
-``sandbox``, ``graph``) are in ``conftest.py``.
+receiver, minimal clients of the Graph API and of the control API, and Graph error assertions.
+Their fixtures (``receiver``, ``sandbox``, ``graph``, ``control``) are in ``conftest.py``.
 """
 
 import json
@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 from wa_tools import webhook
-from wa_tools.sandbox import Sandbox, SandboxConfig
+from wa_tools.sandbox import TOKEN_HEADER, Sandbox, SandboxConfig
 
 SECRET = "test-app-secret"
 TOKEN = "test-token"
@@ -97,6 +97,28 @@ class Graph:
     def template(self, name="hello_world", to=CUSTOMER, **kwargs):
         content = {"name": name, "language": {"code": "en_US"}}
         return self.send(to, "template", content, **kwargs)
+
+
+class Control:
+    """A client of the sandbox's control API (``/_sandbox/...``), sending its control token
+    (``token=""``: none)."""
+
+    def __init__(self, sandbox, token=None):
+        self.base_url = sandbox.base_url + "/_sandbox"
+        self.token = sandbox.config.control_token if token is None else token
+
+    def call(self, method, path, **kwargs):
+        headers = {TOKEN_HEADER: self.token} if self.token else {}
+        headers.update(kwargs.pop("headers", {}))
+        kwargs.setdefault("timeout", 5)
+        return requests.request(method, self.base_url + path, headers=headers, **kwargs)
+
+    def get(self, path, **kwargs):
+        return self.call("GET", path, **kwargs)
+
+    def post(self, path, body=None, **kwargs):
+        """POST ``body`` (``{}`` by default) as JSON."""
+        return self.call("POST", path, json={} if body is None else body, **kwargs)
 
 
 def make_sandbox(webhook_url) -> Sandbox:

@@ -1,7 +1,7 @@
 """The sandbox's knobs (``tools/sandbox/config.py``): coercion and the environment."""
 
 import pytest
-from wa_tools.sandbox import coerce_knob, config_from_env
+from wa_tools.sandbox import SandboxConfig, coerce_knob, config_from_env, knobs_of
 
 
 def test_coerce_knob():
@@ -21,3 +21,12 @@ def test_config_from_env():
     config = config_from_env(environ, token="cli")
     assert (config.port, config.auto_read, config.token) == (0, False, "cli")
     assert config_from_env({}).port == 8765
+    assert config_from_env({"WA_SANDBOX_CONTROL_TOKEN": "t0k"}).control_token == "t0k"
+    assert config_from_env({}).control_token is None  # drawn when the sandbox starts
+
+
+def test_knobs_leave_out_the_secrets():
+    config = SandboxConfig(token="t", app_secret="s", control_token="c", latency_ms=5)
+    knobs = knobs_of(config)
+    assert not {"token", "app_secret", "control_token"} & set(knobs)
+    assert knobs["latency_ms"] == 5 and knobs["phone_number_id"] == config.phone_number_id

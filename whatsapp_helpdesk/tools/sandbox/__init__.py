@@ -22,12 +22,12 @@ The package, bottom up (each module imports only those above it in this list):
 * :mod:`.inbound`: what simulated customers send, and media files;
 * :mod:`.state`: ``SandboxState``, everything the sandbox knows and does, without HTTP;
 * :mod:`.web`: one request and answer as the routes see them, and route tables;
-* :mod:`.graph` and :mod:`.control`: the Graph API routes, and the control routes (with the
-  page ``control.html``);
+* :mod:`.graph` and :mod:`.control`: the Graph API routes, and the control routes behind the
+  control token (with the page ``control.html``);
 * :mod:`.server`: ``Sandbox``, the state served over HTTP;
 * :mod:`.cli` (``__main__``): the command line.
 
-A person drives it from the control page ``/_sandbox/`` or the CLI; tests drive it from
+A person drives it from the control page ``/_sandbox/?token=...`` or the CLI; tests drive it from
 Python::
 
     sandbox = Sandbox(SandboxConfig(port=0, webhook_url="http://127.0.0.1:8069/whatsapp/webhook"))
@@ -45,6 +45,7 @@ Command line (from the addon directory)::
 
 from .cli import main
 from .config import (
+    CONTROL_TOKEN_ENV,
     DEFAULT_PORT,
     DEFAULT_URL,
     ENV_PREFIX,
@@ -53,6 +54,7 @@ from .config import (
     config_from_env,
     knobs_of,
 )
+from .control import TOKEN_HEADER
 from .errors import ControlError, GraphError
 from .graph import validate_message
 from .inbound import Media

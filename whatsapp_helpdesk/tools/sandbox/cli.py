@@ -4,8 +4,9 @@
     python -m tools.sandbox say --from 15551234567 --name Alice "Hello"
     python -m tools.sandbox config burst_429=3 fail_numbers=15550009999
 
-``serve`` takes every knob as an option or a ``WA_SANDBOX_<KNOB>`` environment variable; ``say``
-and ``config`` call the control API.
+``serve`` takes every knob as an option or a ``WA_SANDBOX_<KNOB>`` environment variable and logs
+the control page's URL with its token. ``say`` and ``config`` call the control API with the token
+of ``--control-token`` or ``$WA_SANDBOX_CONTROL_TOKEN``.
 """
 
 import argparse
@@ -17,7 +18,8 @@ import time
 
 import requests
 
-from .config import DEFAULT_URL, ENV_PREFIX, FIELDS, config_from_env, field_kind
+from .config import CONTROL_TOKEN_ENV, DEFAULT_URL, ENV_PREFIX, FIELDS, config_from_env, field_kind
+from .control import TOKEN_HEADER
 from .server import Sandbox
 
 _logger = logging.getLogger(__name__)
@@ -35,8 +37,14 @@ def _add_config_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_client_options(parser: argparse.ArgumentParser, default_url: str) -> None:
-    """Where the control API is."""
+    """Where the control API is, and the token it needs."""
     parser.add_argument("--sandbox-url", default=default_url, help=f"default {default_url}")
+    parser.add_argument(
+        "--control-token",
+        default=os.environ.get(CONTROL_TOKEN_ENV),
+        metavar="TOKEN",
+        help=f"the sandbox's control token (default: ${CONTROL_TOKEN_ENV})",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,7 +74,7 @@ def _serve(args) -> int:
     )
     sandbox = Sandbox(config).start()
     _logger.info("WhatsApp Cloud API sandbox on %s", sandbox.base_url)
-    _logger.info("control page: %s/_sandbox/", sandbox.base_url)
+    _logger.info("control page: %s", sandbox.control_url)
     try:
         while True:
             time.sleep(3600)
@@ -77,35 +85,38 @@ def _serve(args) -> int:
     return 0
 
 
-def _call(method: str, url: str, payload=None) -> int:
+def _call(method: str, url: str, token: str | None, payload=None) -> int:
     """Call the control API, print its JSON answer; 0 when it succeeded."""
+    headers = {TOKEN_HEADER: token} if token else {}
     try:
-        answer = requests.request(method, url, json=payload, timeout=30)
+        answer = requests.request(method, url, json=payload, headers=headers, timeout=30)
         result = answer.json()
     except (requests.RequestException, ValueError) as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 1
     sys.stdout.write(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    if answer.status_code == 401 and not token:
+        sys.stderr.write(f"error: no control token (--control-token or ${CONTROL_TOKEN_ENV})\n")
     return 0 if answer.ok and not result.get("error") else 1
 
 
 def _say(args) -> int:
     payload = {"from": args.sender, "name": args.name, "type": "text", "text": " ".join(args.text)}
     url = args.sandbox_url.rstrip("/") + "/_sandbox/inbound"
-    return _call("POST", url, payload)
+    return _call("POST", url, args.control_token, payload)
 
 
 def _config(args, parser) -> int:
     url = args.sandbox_url.rstrip("/") + "/_sandbox/config"
     if not args.pairs:
-        return _call("GET", url)
+        return _call("GET", url, args.control_token)
     knobs = {}
     for pair in args.pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
             parser.error(f"expected key=value, got {pair!r}")
         knobs[key.strip()] = value
-    return _call("POST", url, knobs)
+    return _call("POST", url, args.control_token, knobs)
 
 
 def main(argv=None) -> int:

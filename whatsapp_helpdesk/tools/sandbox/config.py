@@ -14,6 +14,8 @@ import typing
 DEFAULT_PORT = 8765
 DEFAULT_URL = f"http://127.0.0.1:{DEFAULT_PORT}"
 ENV_PREFIX = "WA_SANDBOX_"
+# The environment variable holding the control token, for ``serve`` and for ``say`` / ``config``.
+CONTROL_TOKEN_ENV = ENV_PREFIX + "CONTROL_TOKEN"
 WINDOW_SECONDS = 24 * 3600
 
 
@@ -37,6 +39,11 @@ class SandboxConfig:
 
     host: str = _knob("127.0.0.1", "interface to listen on")
     port: int = _knob(DEFAULT_PORT, "port to listen on (0: any free port)")
+    control_token: str | None = _knob(
+        None,
+        "token the /_sandbox/ control routes require in the X-Sandbox-Token header "
+        "(none: drawn at start)",
+    )
     phone_number_id: str = _knob("100000000000001", "Graph id of the business phone number")
     waba_id: str = _knob("200000000000001", "WhatsApp Business Account id")
     display_phone_number: str = _knob("15550001111", "the business number as customers see it")
@@ -69,7 +76,10 @@ class SandboxConfig:
     seed: int | None = _knob(None, "seed of the random knobs")
 
 
-FIXED_KNOBS = ("host", "port")  # bound at start(): not changeable at run time
+# Bound at start(): not changeable at run time (the control token guards the control routes).
+FIXED_KNOBS = ("host", "port", "control_token")
+# Never shown by the control API: a web page reading them could call Odoo as Meta, or the sandbox.
+SECRET_KNOBS = ("control_token", "token", "app_secret")
 FIELDS = {field.name: field for field in dataclasses.fields(SandboxConfig)}
 
 
@@ -138,9 +148,11 @@ def coerce_knob(name: str, value):
 
 
 def knobs_of(config: SandboxConfig) -> dict:
-    """``config`` as a JSON-ready dict."""
+    """``config`` as a JSON-ready dict, without the secrets (``SECRET_KNOBS``)."""
     values = dataclasses.asdict(config)
     values["fail_numbers"] = sorted(config.fail_numbers)
+    for name in SECRET_KNOBS:
+        del values[name]
     return values
 
 

@@ -7,9 +7,11 @@ module, so the layers have no import cycle.
 """
 
 import logging
+import re
+import secrets
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 from . import control, graph
 from .errors import ControlError, GraphError
@@ -17,13 +19,15 @@ from .state import SandboxState
 from .web import Request, Response
 
 _logger = logging.getLogger(__name__)
+_TOKEN_IN_QUERY = re.compile(r"(token=)[^&\s]+")
 
 
 class Sandbox(SandboxState):
     """The simulated Cloud API over HTTP: an HTTP server thread plus the webhook worker thread.
 
-    ``Sandbox(config).start()`` listens (``port=0``: any free port, see ``base_url``);
-    ``stop()`` ends both threads. ``handle()`` answers one request without any socket.
+    ``Sandbox(config).start()`` listens (``port=0``: any free port, see ``base_url``) and draws a
+    control token unless the config gives one; ``stop()`` ends both threads. ``handle()`` answers
+    one request without any socket.
     """
 
     def __init__(self, config=None):
@@ -35,6 +39,8 @@ class Sandbox(SandboxState):
         """Listen in a background thread (and start the webhook worker); return ``self``."""
         if self._server is not None:
             return self
+        if not self.config.control_token:
+            self.config.control_token = secrets.token_urlsafe(24)
         self._server = _Server((self.config.host, self.config.port), self)
         super().start()
         self._thread = threading.Thread(
@@ -66,6 +72,11 @@ class Sandbox(SandboxState):
         if host in ("", "0.0.0.0", "::"):
             host = "127.0.0.1"
         return f"http://{host}:{port}"
+
+    @property
+    def control_url(self) -> str:
+        """The control page's URL, with the control token a browser needs to open it."""
+        return f"{self.base_url}/_sandbox/?token={quote(self.config.control_token or '')}"
 
     def handle(self, request: Request) -> Response:
         """Answer one request (the HTTP handler calls this; tests may too)."""
@@ -120,7 +131,9 @@ class _Handler(BaseHTTPRequestHandler):
             _logger.info("client left before the answer to %s %s", self.command, url.path)
 
     def log_message(self, format, *args):
-        _logger.info("%s %s", self.address_string(), format % args)
+        # the request line of the control page carries its token: keep it out of the log
+        message = _TOKEN_IN_QUERY.sub(r"\1***", format % args)
+        _logger.info("%s %s", self.address_string(), message)
 
 
 class _Server(ThreadingHTTPServer):

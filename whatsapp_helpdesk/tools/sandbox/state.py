@@ -19,6 +19,7 @@ from . import inbound, templates
 from .config import (
     FIELDS,
     FIXED_KNOBS,
+    SECRET_KNOBS,
     WINDOW_SECONDS,
     SandboxConfig,
     coerce_knob,
@@ -96,7 +97,7 @@ class SandboxState:
     # -- configuration and records
 
     def configure(self, **knobs) -> dict:
-        """Change knobs at run time (strings are coerced); return all of them."""
+        """Change knobs at run time (strings are coerced); return all of them but the secrets."""
         fixed = set(knobs) & set(FIXED_KNOBS)
         if fixed and self.running:
             raise ValueError(f"cannot change {', '.join(sorted(fixed))} while running")
@@ -106,11 +107,12 @@ class SandboxState:
                 setattr(self.config, name, value)
             if "seed" in values:
                 self._random.seed(values["seed"])
-        _logger.info("sandbox knobs changed: %s", values)
+        shown = {name: "***" if name in SECRET_KNOBS else value for name, value in values.items()}
+        _logger.info("sandbox knobs changed: %s", shown)
         return self.knobs()
 
     def knobs(self) -> dict:
-        """The current configuration as a JSON-ready dict."""
+        """The current configuration as a JSON-ready dict, without the secrets."""
         with self._lock:
             return knobs_of(self.config)
 
