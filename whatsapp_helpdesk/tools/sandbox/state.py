@@ -263,30 +263,14 @@ class SandboxState:
 
     # -- message templates
 
-    def add_template(
-        self,
-        name,
-        *,
-        category="UTILITY",
-        language="en_US",
-        components=(),
-        status="APPROVED",
-        parameter_format="POSITIONAL",
-        **extra,
-    ):
+    def add_template(self, name, **fields) -> dict:
         """Register a template as is, without review nor validation (tests set up with this).
 
+        ``fields`` are those of ``templates.new_template`` (``category``, ``language``,
+        ``components``, ``status``, ``parameter_format``; anything else is stored as given).
         Sends of it are checked against its ``components`` and billed with its category.
         """
-        template = templates.new_template(
-            name,
-            category=category,
-            language=language,
-            components=components,
-            status=status,
-            parameter_format=parameter_format,
-            **extra,
-        )
+        template = templates.new_template(name, **fields)
         with self._lock:
             self.templates[template["id"]] = template
         return template
