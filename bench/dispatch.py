@@ -36,10 +36,8 @@ import argparse
 import hashlib
 import importlib
 import json
-import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -50,12 +48,21 @@ from pathlib import Path
 import psutil
 import psycopg2
 import requests
+from common import (
+    ADDON,
+    REPO,
+    BenchError,
+    Odoo,
+    ensure_database,
+    group_processes,
+    log,
+    percentile,
+    pg_connect,
+    read_demo_account,
+    start_odoo,
+    stop_odoo,
+)
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "scripts"))
-import demo_account  # noqa: E402  (the demo account's ids and credentials, from the database)
-
-ADDON = "whatsapp_helpdesk"
 BATCH = 5000
 SAMPLE_PERIOD = 0.5
 MARKER = "DISPATCH_BENCH_JSON "
@@ -73,10 +80,6 @@ REPORTED_STATES = (
     "skipped",
     "canceled",
 )
-
-
-class BenchError(Exception):
-    """The benchmark could not run (exit code 2)."""
 
 
 def parse_args(argv=None):
@@ -124,10 +127,6 @@ def parse_args(argv=None):
     if args.timeout is None:
         args.timeout = args.messages / args.tier * 3 + 120
     return args
-
-
-def log(message):
-    print(f"[dispatch] {message}", file=sys.stderr, flush=True)
 
 
 # -- sandbox -------------------------------------------------------------------------------------
@@ -208,30 +207,6 @@ def start_sandbox(addons_dir, latency_ms, identity):
 # -- database ------------------------------------------------------------------------------------
 
 
-def pg_connect(db):
-    conn = demo_account.connect(db)
-    conn.autocommit = True
-    return conn
-
-
-def db_ready(db):
-    try:
-        conn = pg_connect(db)
-    except psycopg2.OperationalError:
-        return False
-    try:
-        with conn.cursor() as cr:
-            cr.execute(
-                "SELECT 1 FROM ir_module_module"
-                " WHERE name = 'whatsapp_helpdesk' AND state = 'installed'"
-            )
-            return bool(cr.fetchone())
-    except psycopg2.Error:
-        return False
-    finally:
-        conn.close()
-
-
 def other_odoo_connections(db):
     """Odoo processes connected to ``db`` right now (their cron would drain our queue too)."""
     conn = pg_connect(db)
@@ -276,113 +251,21 @@ def count_states(cr, where):
 # -- Odoo ----------------------------------------------------------------------------------------
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Odoo:
-    """Command lines of this checkout's Odoo (found and prepared by scripts/setup.sh)."""
-
-    def __init__(self, db, addons_dir):
-        self.db = db
-        self.addons_dir = addons_dir
-        setup = subprocess.run(
-            ["bash", str(REPO / "scripts" / "setup.sh")],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        self.home = setup.stdout.strip().splitlines()[-1]
-        self.python = f"{os.environ.get('ODOO_VENV', '/opt/odoo-18.0-venv')}/bin/python"
-        lib = REPO / "scripts" / "lib.sh"
-        subprocess.run(["bash", "-c", f"source {lib} && ensure_postgres"], check=True)
-
-    def common(self):
-        return [
-            "--db_host=127.0.0.1",
-            "--db_user=odoo",
-            "--db_password=odoo",
-            "-d",
-            self.db,
-            f"--addons-path={self.home}/odoo/addons,{self.addons_dir}",
-            f"--db-filter=^{self.db}$",
-            "--log-level=warn",
-        ]
-
-    def server(self, *extra):
-        return [self.python, f"{self.home}/odoo-bin", *self.common(), *extra]
-
-    def shell(self, script, timeout):
-        """Run ``script`` in ``odoo-bin shell``; return the JSON of its marked output line."""
-        command = [self.python, f"{self.home}/odoo-bin", "shell", *self.common(), "--no-http"]
-        started = time.perf_counter()
-        try:
-            done = subprocess.run(
-                command, input=script, capture_output=True, text=True, timeout=timeout
-            )
-        except subprocess.TimeoutExpired as error:
-            raise BenchError(f"odoo-bin shell did not finish within {timeout:.0f} s") from error
-        wall = time.perf_counter() - started
-        lines = [line for line in done.stdout.splitlines() if line.startswith(MARKER)]
-        if done.returncode != 0 or not lines:
-            tail = "\n".join(done.stderr.strip().splitlines()[-25:])
-            raise BenchError(f"odoo-bin shell failed (exit {done.returncode}):\n{tail}")
-        return json.loads(lines[-1][len(MARKER) :]), wall
-
-
-def ensure_database(odoo, db):
-    """Install the addon (with demo data) when missing, else update it once."""
+def odoo_shell(odoo, script, timeout):
+    """Run ``script`` in ``odoo-bin shell``; return the JSON of its marked output line."""
     started = time.perf_counter()
-    if db_ready(db):
-        log(f"updating whatsapp_helpdesk in {db} (-u)...")
-        action = "updated"
-        extra = ("-u", "whatsapp_helpdesk")
-    else:
-        log(f"installing whatsapp_helpdesk with demo data in {db} (once)...")
-        action = "installed"
-        extra = ("-i", "whatsapp_helpdesk")
-    command = odoo.server(*extra, "--stop-after-init", "--no-http", "--max-cron-threads=0")
-    if subprocess.run(command, timeout=3600).returncode != 0 or not db_ready(db):
-        raise BenchError(f"could not {action[:-1]} whatsapp_helpdesk in {db}")
-    return action, round(time.perf_counter() - started, 1)
-
-
-def start_odoo(odoo, workers):
-    port = free_port()
-    command = odoo.server(
-        "--http-interface=127.0.0.1",
-        f"--http-port={port}",
-        f"--workers={workers}",
-        "--max-cron-threads=1",
-        "--limit-time-real=1200",
-        "--limit-time-cpu=1200",
-        "--limit-memory-soft=4294967296",
-        "--limit-memory-hard=6442450944",
-    )
-    started = time.time()
-    return subprocess.Popen(command, start_new_session=True), port, started
-
-
-def stop_odoo(process):
-    if process is None or process.poll() is not None:
-        return
     try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        log("Odoo did not stop within 30 s: killing its process group")
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=30)
-    except ProcessLookupError:
-        pass
-    # workers still in the group (e.g. a cron worker that outlived its parent)
-    for proc in group_processes(process.pid):
-        try:
-            proc.kill()
-        except psutil.Error:
-            pass
+        done = subprocess.run(
+            odoo.shell(), input=script, capture_output=True, text=True, timeout=timeout
+        )
+    except subprocess.TimeoutExpired as error:
+        raise BenchError(f"odoo-bin shell did not finish within {timeout:.0f} s") from error
+    wall = time.perf_counter() - started
+    lines = [line for line in done.stdout.splitlines() if line.startswith(MARKER)]
+    if done.returncode != 0 or not lines:
+        tail = "\n".join(done.stderr.strip().splitlines()[-25:])
+        raise BenchError(f"odoo-bin shell failed (exit {done.returncode}):\n{tail}")
+    return json.loads(lines[-1][len(MARKER) :]), wall
 
 
 # -- shell scripts -------------------------------------------------------------------------------
@@ -501,18 +384,6 @@ def script(template, params):
 
 
 # -- monitoring ----------------------------------------------------------------------------------
-
-
-def group_processes(pgid):
-    """The live processes of the process group ``pgid``."""
-    found = []
-    for proc in psutil.process_iter():
-        try:
-            if os.getpgid(proc.pid) == pgid:
-                found.append(proc)
-        except (ProcessLookupError, PermissionError, psutil.Error):
-            continue
-    return found
 
 
 class MemoryWatch:
@@ -744,11 +615,6 @@ def analyse(rows, accepted_all, n, tier, odoo_started_at, gap_floor=None):
     }
 
 
-def percentile(values, fraction):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else None
-
-
 def sandbox_load(sandbox, watched):
     """Whether the in-process sandbox kept up: its answer times and this process's CPU (one
     Python process: near 100 % means the sandbox, not Odoo, may be the limit)."""
@@ -798,13 +664,13 @@ def run(args):
     try:
         report["code"] = snapshot_addon(addons_dir)
         odoo = Odoo(args.db, addons_dir)
-        action, seconds = ensure_database(odoo, args.db)
+        action, seconds = ensure_database(odoo)
         report["database"] = {"addon": action, "seconds": seconds}
         others = other_odoo_connections(args.db)
         if others:
             raise BenchError(f"other Odoo processes use {args.db}: {', '.join(others)}")
 
-        identity = demo_account.read(args.db)
+        identity = read_demo_account(args.db)
         sandbox, backlog = start_sandbox(addons_dir, args.latency_ms, identity)
         report["sandbox"] = {
             "url": sandbox.base_url,
@@ -821,7 +687,7 @@ def run(args):
             "tier": str(args.tier),
             "recipients": args.recipients,
         }
-        setup, setup_wall = odoo.shell(script(SETUP_SCRIPT, params), 900 + args.recipients)
+        setup, setup_wall = odoo_shell(odoo, script(SETUP_SCRIPT, params), 900 + args.recipients)
         report["setup"] = {
             "seconds": round(setup_wall, 1),
             "partners_created": setup["partners_created"],
@@ -838,7 +704,9 @@ def run(args):
             "template_id": setup["template_id"],
             "conversation_ids": setup["conversation_ids"],
         }
-        enqueue, enqueue_wall = odoo.shell(script(ENQUEUE_SCRIPT, params), 600 + args.messages / 20)
+        enqueue, enqueue_wall = odoo_shell(
+            odoo, script(ENQUEUE_SCRIPT, params), 600 + args.messages / 20
+        )
         ids = enqueue["ids"]
         report["enqueue_seconds"] = round(enqueue["seconds"], 2)
         report["enqueue_rows_per_s"] = round(len(ids) / enqueue["seconds"], 1)

@@ -17,26 +17,30 @@ the demo account, signed with the app secret its demo data drew at install (read
 
 import argparse
 import json
-import os
 import queue
 import random
 import re
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
 import uuid
-from pathlib import Path
 
-import psycopg2
 import requests
+from common import (
+    ADDON,
+    REPO,
+    Odoo,
+    ensure_database,
+    percentile,
+    pg_connect,
+    read_demo_account,
+    start_odoo,
+    stop_odoo,
+    wait_for_odoo,
+)
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(REPO / "whatsapp_helpdesk"), str(REPO / "scripts")]
-import demo_account  # noqa: E402  (the demo account's ids and credentials, from the database)
+sys.path.insert(0, str(REPO / ADDON))
 from tools import payloads  # noqa: E402  (plain-Python tools, no Odoo import)
 
 MARKER = re.compile(r"bench:(\w+):(\d+):\+?(\d+)")
@@ -65,101 +69,19 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-# -- database ------------------------------------------------------------------------------------
-
-
-pg_connect = demo_account.connect  # $PGHOST, $PGUSER, $PGPASSWORD as the scripts
-
-
-def db_ready(db):
-    try:
-        with pg_connect(db) as conn, conn.cursor() as cr:
-            cr.execute(
-                "SELECT 1 FROM ir_module_module"
-                " WHERE name = 'whatsapp_helpdesk' AND state = 'installed'"
-            )
-            return bool(cr.fetchone())
-    except psycopg2.OperationalError:
-        return False
-
-
 # -- Odoo ----------------------------------------------------------------------------------------
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def odoo_command(db, port, *extra):
-    lib = REPO / "scripts" / "lib.sh"
-    setup = subprocess.run(
-        ["bash", str(REPO / "scripts" / "setup.sh")], check=True, capture_output=True, text=True
-    )
-    odoo = setup.stdout.strip().splitlines()[-1]
-    venv = os.environ.get("ODOO_VENV", "/opt/odoo-18.0-venv")
-    subprocess.run(["bash", "-c", f"source {lib} && ensure_postgres"], check=True)
-    return [
-        f"{venv}/bin/python",
-        f"{odoo}/odoo-bin",
-        "--db_host=127.0.0.1",
-        "--db_user=odoo",
-        "--db_password=odoo",
-        "-d",
-        db,
-        f"--addons-path={odoo}/odoo/addons,{REPO}",
-        f"--db-filter=^{db}$",
-        "--http-interface=127.0.0.1",
-        f"--http-port={port}",
-        "--log-level=warn",
-        *extra,
-    ]
-
-
-def start_odoo(args):
-    port = free_port()
-    # install once, else update: the database must match the code being measured
-    mode = "-u" if db_ready(args.db) else "-i"
-    print(
-        f"{'updating' if mode == '-u' else 'installing'} whatsapp_helpdesk in {args.db}...",
-        file=sys.stderr,
-    )
-    subprocess.run(
-        odoo_command(args.db, port, mode, "whatsapp_helpdesk", "--stop-after-init"), check=True
-    )
-    command = odoo_command(
-        args.db,
-        port,
-        f"--workers={args.workers}",
-        "--max-cron-threads=1",
-        "--limit-time-real=1200",
-        "--limit-time-cpu=1200",
-        "--limit-memory-soft=4294967296",
-        "--limit-memory-hard=6442450944",
-    )
-    process = subprocess.Popen(command, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(120):
-        try:
-            if requests.get(f"{base}/web/health", timeout=1).ok:
-                break
-        except requests.RequestException:
-            pass
-        time.sleep(0.5)
-    else:
+def start_server(args):
+    """Odoo on ``args.db`` (installed, else updated: the database must match the code being
+    measured) with ``args.workers`` workers; return (process, webhook URL)."""
+    odoo = Odoo(args.db)
+    ensure_database(odoo)
+    process, port, _started = start_odoo(odoo, args.workers)
+    if not wait_for_odoo(port):
         stop_odoo(process)
         raise SystemExit("Odoo did not start")
-    return process, f"{base}/whatsapp/webhook"
-
-
-def stop_odoo(process):
-    if process and process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+    return process, f"http://127.0.0.1:{port}/whatsapp/webhook"
 
 
 # -- load ----------------------------------------------------------------------------------------
@@ -298,11 +220,6 @@ def audit(cr, run_id, truth, phones):
     }
 
 
-def percentile(values, fraction):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else 0.0
-
-
 def main(argv=None):
     args = parse_args(argv)
     rng = random.Random(args.seed)
@@ -310,18 +227,17 @@ def main(argv=None):
     process = None
     url = args.url
     if not url:
-        process, url = start_odoo(args)
+        process, url = start_server(args)
     try:
         phones = make_phones(args.phones, rng)
         # signed with the app secret the demo data drew at install
-        bodies, truth = make_requests(args, run_id, phones, demo_account.read(args.db))
+        bodies, truth = make_requests(args, run_id, phones, read_demo_account(args.db))
         if args.redeliver:
             replays = list(bodies)
             rng.shuffle(replays)
             bodies = [item for pair in zip(bodies, replays, strict=True) for item in pair]
         sent_events = len(truth) * (2 if args.redeliver else 1)
         conn = pg_connect(args.db)
-        conn.autocommit = True
         cr = conn.cursor()
         load_started = time.perf_counter()
         latencies, statuses, load_seconds = send_all(url, bodies, args.clients)
@@ -349,9 +265,9 @@ def main(argv=None):
         "visible_events_per_s": round(visible / visible_seconds, 1),
         "visible_events": visible,
         "ack_ms": {
-            "p50": round(1000 * percentile(latencies, 0.50), 1),
-            "p95": round(1000 * percentile(latencies, 0.95), 1),
-            "p99": round(1000 * percentile(latencies, 0.99), 1),
+            "p50": round(1000 * percentile(latencies, 0.50, 0.0), 1),
+            "p95": round(1000 * percentile(latencies, 0.95, 0.0), 1),
+            "p99": round(1000 * percentile(latencies, 0.99, 0.0), 1),
             "mean": round(1000 * statistics.fmean(latencies), 1) if latencies else 0,
         },
         "http_200": ok,

@@ -61,12 +61,24 @@ PYEOF
 # drew at install, handed over in the sandbox's environment (not on a command line anyone can see).
 SANDBOX_ENV="$("$PY" scripts/demo_account.py "$DB")" || { log "no usable demo account in $DB"; exit 1; }
 
+# The sandbox's control routes (re-pointing its webhooks, making customers write) need its control
+# token, so that no web page the browser opens can use them: drawn here unless given, handed over
+# in the environment too, and kept (owner only) for `make say` while the sandbox runs.
+CONTROL_TOKEN="${WA_SANDBOX_CONTROL_TOKEN:-$("$PY" -c 'import secrets; print(secrets.token_urlsafe(24))')}"
+TOKEN_FILE="$RUN_DIR/sandbox-$SANDBOX_PORT.token"
+
 pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -f "$TOKEN_FILE"
+}
 trap cleanup EXIT INT TERM
+(umask 077 && printf '%s\n' "$CONTROL_TOKEN" >"$TOKEN_FILE")
 
 (cd whatsapp_helpdesk &&
   while IFS='=' read -r name value; do export "$name=$value"; done <<<"$SANDBOX_ENV" &&
+  export WA_SANDBOX_CONTROL_TOKEN="$CONTROL_TOKEN" &&
   exec "$PY" -m tools.sandbox serve --port "$SANDBOX_PORT" \
     --webhook-url "http://127.0.0.1:$HTTP_PORT/whatsapp/webhook") &
 pids+=($!)
@@ -84,7 +96,8 @@ done
     "919820012345|Rahul Mehta|Hi, is my order shipped?" \
     "525512345678|Lucía Hernández|Hola, ¿tienen stock del modelo X?"; do
   IFS='|' read -r number name text <<<"$who"
-  "$PY" -m tools.sandbox say --sandbox-url "http://127.0.0.1:$SANDBOX_PORT" --from "$number" --name "$name" "$text" >/dev/null || true
+  WA_SANDBOX_CONTROL_TOKEN="$CONTROL_TOKEN" "$PY" -m tools.sandbox say --sandbox-url "http://127.0.0.1:$SANDBOX_PORT" \
+    --from "$number" --name "$name" "$text" >/dev/null || true
 done)
 
 "$PY" scripts/demo_ready.py "http://127.0.0.1:$HTTP_PORT" "$DB" || true
@@ -92,11 +105,12 @@ done)
 cat <<INFO
 
   Odoo:     http://127.0.0.1:$HTTP_PORT   (login admin / password admin, database $DB)
-  Sandbox:  http://127.0.0.1:$SANDBOX_PORT/_sandbox/   (make a customer write; see what Odoo sent)
+  Sandbox:  http://127.0.0.1:$SANDBOX_PORT/_sandbox/?token=$CONTROL_TOKEN
+            (make a customer write; see what Odoo sent; the token keeps other web pages out)
   Templates were submitted to the sandbox, which approves them: confirm the order of Ana Souza
   (Sales), then validate its delivery, and both notifications leave on WhatsApp.
   A customer answers from the command line:
-    make say FROM=5511987654321 TEXT="Obrigada!"
+    make say FROM=5511987654321 TEXT="Obrigada!" SANDBOX_PORT=$SANDBOX_PORT
   Ctrl-C stops both.
 
 INFO

@@ -1,4 +1,5 @@
-"""Load ``whatsapp_helpdesk/tools`` by file path as the package ``wa_tools``.
+"""Load ``whatsapp_helpdesk/tools`` by file path as the package ``wa_tools``, and the fixtures of
+the sandbox tests (``tests/test_sandbox_*.py``, helpers in ``sandbox_support.py``).
 
 Importing it as ``whatsapp_helpdesk.tools`` would run the addon's ``__init__`` and so import Odoo;
 these tests must run without Odoo.
@@ -7,6 +8,8 @@ these tests must run without Odoo.
 import importlib.util
 import pathlib
 import sys
+
+import pytest
 
 TOOLS_DIR = pathlib.Path(__file__).resolve().parent.parent / "whatsapp_helpdesk" / "tools"
 
@@ -24,3 +27,35 @@ def _load_tools_package():
 
 
 _load_tools_package()
+
+
+# sandbox_support imports wa_tools: only once it is loaded
+from sandbox_support import Control, Graph, Receiver, make_sandbox  # noqa: E402
+
+
+@pytest.fixture
+def receiver():
+    """A local webhook endpoint recording what the sandbox posts."""
+    receiver = Receiver()
+    yield receiver
+    receiver.close()
+
+
+@pytest.fixture
+def sandbox(receiver):
+    """A sandbox on a free port posting its webhooks to ``receiver``."""
+    sandbox = make_sandbox(receiver.url)
+    yield sandbox
+    sandbox.stop()
+
+
+@pytest.fixture
+def graph(sandbox):
+    """A Graph API client of ``sandbox`` with its access token."""
+    return Graph(sandbox.base_url)
+
+
+@pytest.fixture
+def control(sandbox):
+    """A client of the control API of ``sandbox`` with its control token."""
+    return Control(sandbox)

@@ -1,8 +1,10 @@
 """Builders of Meta-shaped WhatsApp Cloud API webhook payloads (plain dicts). No Odoo import.
 
-Used by the local sandbox (``tools.sandbox``), by the Odoo tests and by benchmarks to produce the
-exact JSON Meta posts to a webhook: an ``envelope`` holding ``changes``; a ``messages`` change
-holds ``contacts``, ``messages`` and/or ``statuses``; template changes hold review events.
+Development infrastructure, like the sandbox: it plays Meta's side of the webhook. The local
+sandbox (``tools.sandbox``), the Odoo tests and the benchmarks use it to produce the exact JSON
+Meta posts to a webhook: an ``envelope`` holding ``changes``; a ``messages`` change holds
+``contacts``, ``messages`` and/or ``statuses``; template changes hold review events. The addon's
+models and controllers never import it: they read webhooks with ``tools.webhook``.
 
 Every builder returns a fresh dict; timestamps are strings of Unix seconds, as Meta sends them.
 """

@@ -1,0 +1,197 @@
+"""What the benchmarks share: PostgreSQL, the demo database, and an Odoo server of this checkout
+started for the measure and stopped after it (``bench/intake.py``, ``bench/dispatch.py``).
+
+PostgreSQL is reached as the scripts do: $PGHOST (127.0.0.1), $PGUSER and $PGPASSWORD (odoo).
+Odoo is the one scripts/setup.sh finds, run with the venv $ODOO_VENV (/opt/odoo-18.0-venv).
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import psycopg2
+import requests
+
+REPO = Path(__file__).resolve().parent.parent
+ADDON = "whatsapp_helpdesk"
+sys.path.insert(0, str(REPO / "scripts"))
+import demo_account  # noqa: E402  (the demo account's ids and credentials, from the database)
+
+read_demo_account = demo_account.read
+
+
+class BenchError(Exception):
+    """The benchmark could not run (exit code 2)."""
+
+
+def log(message):
+    """A progress line on stderr, prefixed with the benchmark's name."""
+    print(f"[{Path(sys.argv[0]).stem}] {message}", file=sys.stderr, flush=True)
+
+
+def percentile(values, fraction, empty=None):
+    """The ``fraction`` percentile of ``values`` (nearest rank), ``empty`` without any."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else empty
+
+
+# -- PostgreSQL -----------------------------------------------------------------------------------
+
+
+def pg_connect(db):
+    """An autocommit connection to ``db``."""
+    conn = demo_account.connect(db)
+    conn.autocommit = True
+    return conn
+
+
+def db_ready(db):
+    """Whether ``db`` exists with whatsapp_helpdesk installed."""
+    try:
+        conn = pg_connect(db)
+    except psycopg2.OperationalError:
+        return False
+    try:
+        with conn.cursor() as cr:
+            cr.execute(
+                "SELECT 1 FROM ir_module_module"
+                " WHERE name = 'whatsapp_helpdesk' AND state = 'installed'"
+            )
+            return bool(cr.fetchone())
+    except psycopg2.Error:
+        return False
+    finally:
+        conn.close()
+
+
+# -- Odoo -----------------------------------------------------------------------------------------
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Odoo:
+    """Command lines of this checkout's Odoo (found and prepared by scripts/setup.sh) on ``db``,
+    with the addon from ``addons_dir`` (the repository unless told otherwise)."""
+
+    def __init__(self, db, addons_dir=REPO):
+        self.db = db
+        self.addons_dir = addons_dir
+        setup = subprocess.run(
+            ["bash", str(REPO / "scripts" / "setup.sh")],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        self.home = setup.stdout.strip().splitlines()[-1]
+        self.python = f"{os.environ.get('ODOO_VENV', '/opt/odoo-18.0-venv')}/bin/python"
+        lib = REPO / "scripts" / "lib.sh"
+        subprocess.run(["bash", "-c", f"source {lib} && ensure_postgres"], check=True)
+
+    def common(self):
+        return [
+            "--db_host=127.0.0.1",
+            "--db_user=odoo",
+            "--db_password=odoo",
+            "-d",
+            self.db,
+            f"--addons-path={self.home}/odoo/addons,{self.addons_dir}",
+            f"--db-filter=^{self.db}$",
+            "--log-level=warn",
+        ]
+
+    def server(self, *extra):
+        return [self.python, f"{self.home}/odoo-bin", *self.common(), *extra]
+
+    def shell(self):
+        return [self.python, f"{self.home}/odoo-bin", "shell", *self.common(), "--no-http"]
+
+
+def ensure_database(odoo):
+    """Install the addon (with demo data) when missing, else update it once, so that the code
+    and the database measured agree; return (``"installed"`` or ``"updated"``, seconds)."""
+    started = time.perf_counter()
+    if db_ready(odoo.db):
+        log(f"updating whatsapp_helpdesk in {odoo.db} (-u)...")
+        action = "updated"
+        extra = ("-u", "whatsapp_helpdesk")
+    else:
+        log(f"installing whatsapp_helpdesk with demo data in {odoo.db} (once)...")
+        action = "installed"
+        extra = ("-i", "whatsapp_helpdesk")
+    command = odoo.server(*extra, "--stop-after-init", "--no-http", "--max-cron-threads=0")
+    if subprocess.run(command, timeout=3600).returncode != 0 or not db_ready(odoo.db):
+        raise BenchError(f"could not {action[:-1]} whatsapp_helpdesk in {odoo.db}")
+    return action, round(time.perf_counter() - started, 1)
+
+
+def start_odoo(odoo, workers):
+    """Start Odoo on a free port of 127.0.0.1 with ``workers`` HTTP workers and one cron worker,
+    in its own process group; return (process, port, start time)."""
+    port = free_port()
+    command = odoo.server(
+        "--http-interface=127.0.0.1",
+        f"--http-port={port}",
+        f"--workers={workers}",
+        "--max-cron-threads=1",
+        "--limit-time-real=1200",
+        "--limit-time-cpu=1200",
+        "--limit-memory-soft=4294967296",
+        "--limit-memory-hard=6442450944",
+    )
+    started = time.time()
+    return subprocess.Popen(command, start_new_session=True), port, started
+
+
+def wait_for_odoo(port, seconds=120):
+    """Whether Odoo answers ``/web/health`` on ``port`` within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/web/health", timeout=1).ok:
+                return True
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    return False
+
+
+def stop_odoo(process):
+    """Stop Odoo's process group (TERM, then KILL after 30 s), and any worker left in it."""
+    if process is None or process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        log("Odoo did not stop within 30 s: killing its process group")
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+    except ProcessLookupError:
+        pass
+    # workers still in the group (e.g. a cron worker that outlived its parent)
+    for proc in group_processes(process.pid):
+        try:
+            proc.kill()
+        except psutil.Error:
+            pass
+
+
+def group_processes(pgid):
+    """The live processes of the process group ``pgid``."""
+    found = []
+    for proc in psutil.process_iter():
+        try:
+            if os.getpgid(proc.pid) == pgid:
+                found.append(proc)
+        except (ProcessLookupError, PermissionError, psutil.Error):
+            continue
+    return found
