@@ -1,6 +1,7 @@
-"""Fixtures of the plain ``tools.cloud_api`` tests: ``graph`` (the stub Graph API server, emptied
-for each test), ``session`` (a recording ``requests`` session) and ``client`` (a ``CloudApiClient``
-pointed at the stub). A test module loads them with ``pytest_plugins = ["graph_fixtures"]``.
+"""Fixtures of the plain ``tools.cloud_api`` tests: ``stub_graph`` (the stub Graph API server,
+emptied for each test; not the sandbox's ``graph`` of ``conftest.py``), ``session`` (a recording
+``requests`` session) and ``client`` (a ``CloudApiClient`` pointed at the stub). A test module
+loads them with ``pytest_plugins = ["graph_fixtures"]``.
 
 They are apart from ``graph_stub.py`` because the tests import that one by name first, and pytest
 rewrites the assertions of a plugin only when it is the first to import it."""
@@ -17,7 +18,7 @@ def graph_server():
 
 
 @pytest.fixture
-def graph(graph_server):
+def stub_graph(graph_server):
     """The stub server, with no scripted reply and no recorded request; all replies get used."""
     graph_server.reset()
     yield graph_server
@@ -31,12 +32,12 @@ def session():
 
 
 @pytest.fixture
-def client(graph, session):
+def client(stub_graph, session):
     return CloudApiClient(
         token=TOKEN,
         phone_number_id=PHONE_ID,
         waba_id=WABA_ID,
-        base_url=graph.url,
+        base_url=stub_graph.url,
         timeout=(1, 2),
         session=session,
     )

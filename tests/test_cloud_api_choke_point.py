@@ -44,13 +44,13 @@ PUBLIC_CALLS = {
 NO_HTTP_METHODS = {"close"}
 
 
-def test_edit_and_get_template(graph):
-    graph.reply(body={"success": True})
-    graph.reply(body={"id": "7", "status": "PENDING"})
-    client = CloudApiClient(token=TOKEN, waba_id=WABA_ID, base_url=graph.url)
+def test_edit_and_get_template(stub_graph):
+    stub_graph.reply(body={"success": True})
+    stub_graph.reply(body={"id": "7", "status": "PENDING"})
+    client = CloudApiClient(token=TOKEN, waba_id=WABA_ID, base_url=stub_graph.url)
     assert client.edit_template("7", {"components": []}) is True
     assert client.get_template("7")["status"] == "PENDING"
-    methods = [(r.method, r.path) for r in graph.requests]
+    methods = [(r.method, r.path) for r in stub_graph.requests]
     assert methods == [("POST", "/v23.0/7"), ("GET", "/v23.0/7")]
 
 
@@ -75,30 +75,30 @@ def _canned_request(method, path, *, expect_json=True, **kwargs):
 
 
 @pytest.mark.parametrize("name", sorted(PUBLIC_CALLS))
-def test_public_methods_only_use_the_choke_point(graph, name):
+def test_public_methods_only_use_the_choke_point(stub_graph, name):
     untouchable = mock.Mock(spec=requests.Session)
     untouchable.request.side_effect = AssertionError("session used outside _request")
     client = CloudApiClient(
         token=TOKEN,
         phone_number_id=PHONE_ID,
         waba_id=WABA_ID,
-        base_url=graph.url,
+        base_url=stub_graph.url,
         session=untouchable,
     )
     with mock.patch.object(client, "_request", side_effect=_canned_request) as request:
-        PUBLIC_CALLS[name][0](client, graph)
+        PUBLIC_CALLS[name][0](client, stub_graph)
     assert request.call_count >= 1
     untouchable.request.assert_not_called()
 
 
 @pytest.mark.parametrize("name", sorted(PUBLIC_CALLS))
-def test_every_request_goes_through_request_with_a_timeout(graph, client, session, name):
+def test_every_request_goes_through_request_with_a_timeout(stub_graph, client, session, name):
     call, answers = PUBLIC_CALLS[name]
     for answer in answers:
-        graph.reply(body=answer)
+        stub_graph.reply(body=answer)
     with mock.patch.object(client, "_request", wraps=client._request) as spy:
-        call(client, graph)
-    assert len(graph.requests) == len(answers)
+        call(client, stub_graph)
+    assert len(stub_graph.requests) == len(answers)
     assert spy.call_count == len(session.calls) == len(answers)
     for _method, _url, kwargs in session.calls:
         assert kwargs["timeout"] == (1, 2)

@@ -150,8 +150,8 @@ WINDOW_CLOSED = {
 }
 
 
-def test_error_answer_is_parsed_into_attributes(graph, client):
-    graph.reply(status=400, body=WINDOW_CLOSED)
+def test_error_answer_is_parsed_into_attributes(stub_graph, client):
+    stub_graph.reply(status=400, body=WINDOW_CLOSED)
     with pytest.raises(PermanentError) as info:
         client.send_text("33612345678", "Hi")
     error = info.value
@@ -168,8 +168,10 @@ def test_error_answer_is_parsed_into_attributes(graph, client):
     assert "window_closed" in str(error) and "AbCdEf123" in str(error)
 
 
-def test_throttling_answer_is_retryable(graph, client):
-    graph.reply(status=429, body={"error": {"message": "(#130429) Rate limit hit", "code": 130429}})
+def test_throttling_answer_is_retryable(stub_graph, client):
+    stub_graph.reply(
+        status=429, body={"error": {"message": "(#130429) Rate limit hit", "code": 130429}}
+    )
     with pytest.raises(RetryableError) as info:
         client.send_text("33612345678", "Hi")
     assert (info.value.code, info.value.failure_type, info.value.retryable) == (
@@ -179,8 +181,8 @@ def test_throttling_answer_is_retryable(graph, client):
     )
 
 
-def test_string_codes_are_read_as_integers(graph, client):
-    graph.reply(status=400, body={"error": {"message": "x", "code": "131047"}})
+def test_string_codes_are_read_as_integers(stub_graph, client):
+    stub_graph.reply(status=400, body={"error": {"message": "x", "code": "131047"}})
     with pytest.raises(PermanentError) as info:
         client.send_text("33612345678", "Hi")
     assert (info.value.code, info.value.failure_type) == (131047, "window_closed")
@@ -200,8 +202,8 @@ def test_string_codes_are_read_as_integers(graph, client):
         (502, "<html>Bad Gateway</html>", OutcomeUnknownError, "timeout"),
     ],
 )
-def test_unusable_answers_to_a_send(graph, client, status, body, cls, failure_type):
-    graph.reply(status=status, body=body)
+def test_unusable_answers_to_a_send(stub_graph, client, status, body, cls, failure_type):
+    stub_graph.reply(status=status, body=body)
     with pytest.raises(CloudApiError) as info:
         client.send_text("33612345678", "Hi")
     assert type(info.value) is cls
@@ -219,14 +221,14 @@ SOMETHING_WENT_WRONG = {
 }
 
 
-def test_something_went_wrong_on_a_send_has_unknown_outcome_and_is_sent_once(graph, client):
-    graph.reply(status=500, body=SOMETHING_WENT_WRONG)
+def test_something_went_wrong_on_a_send_has_unknown_outcome_and_is_sent_once(stub_graph, client):
+    stub_graph.reply(status=500, body=SOMETHING_WENT_WRONG)
     with pytest.raises(OutcomeUnknownError) as info:
         client.send_text("33612345678", "Hi")
     error = info.value
     assert (error.code, error.http_status, error.failure_type) == (131000, 500, "timeout")
     assert error.retryable is False and error.fbtrace_id == "AzX"
-    assert len(graph.requests) == 1
+    assert len(stub_graph.requests) == 1
 
 
 @pytest.mark.parametrize(
@@ -243,8 +245,10 @@ def test_something_went_wrong_on_a_send_has_unknown_outcome_and_is_sent_once(gra
 @pytest.mark.parametrize(
     "answer", [(500, SOMETHING_WENT_WRONG), (502, "<html>Bad Gateway</html>"), (500, b"")]
 )
-def test_server_errors_leave_only_non_idempotent_requests_unknown(graph, client, call, cls, answer):
-    graph.reply(status=answer[0], body=answer[1])
+def test_server_errors_leave_only_non_idempotent_requests_unknown(
+    stub_graph, client, call, cls, answer
+):
+    stub_graph.reply(status=answer[0], body=answer[1])
     with pytest.raises(CloudApiError) as info:
         call(client)
     assert type(info.value) is cls
@@ -260,16 +264,16 @@ def test_server_errors_leave_only_non_idempotent_requests_unknown(graph, client,
         (500, SOMETHING_WENT_WRONG, RetryableError, "server"),
     ],
 )
-def test_unusable_answers_to_a_get(graph, client, status, body, cls, failure_type):
-    graph.reply(status=status, body=body)
+def test_unusable_answers_to_a_get(stub_graph, client, status, body, cls, failure_type):
+    stub_graph.reply(status=status, body=body)
     with pytest.raises(CloudApiError) as info:
         client.get_media("42")
     assert type(info.value) is cls
     assert info.value.failure_type == failure_type
 
 
-def test_upload_without_id_has_unknown_outcome(graph, client):
-    graph.reply(body={})
+def test_upload_without_id_has_unknown_outcome(stub_graph, client):
+    stub_graph.reply(body={})
     with pytest.raises(OutcomeUnknownError):
         client.upload_media(BINARY, "image/png", "photo.png")
 
@@ -296,28 +300,28 @@ def test_connection_refused_is_retryable_network(call):
     assert info.value.http_status is None
 
 
-def test_read_timeout_on_send_has_unknown_outcome_and_is_sent_once(graph, client):
+def test_read_timeout_on_send_has_unknown_outcome_and_is_sent_once(stub_graph, client):
     client.timeout = (1, 0.3)
-    graph.reply(body=SENT, sleep=1.5)
+    stub_graph.reply(body=SENT, sleep=1.5)
     with pytest.raises(OutcomeUnknownError) as info:
         client.send_text("33612345678", "Hi")
     assert info.value.failure_type == "timeout"
     assert info.value.retryable is False
-    assert len(graph.requests) == 1
+    assert len(stub_graph.requests) == 1
 
 
-def test_read_timeout_on_get_is_retryable(graph, client):
+def test_read_timeout_on_get_is_retryable(stub_graph, client):
     client.timeout = (1, 0.3)
-    graph.reply(body={"id": "42"}, sleep=1.5)
+    stub_graph.reply(body={"id": "42"}, sleep=1.5)
     with pytest.raises(RetryableError) as info:
         client.get_media("42")
     assert info.value.failure_type == "timeout"
-    assert len(graph.requests) == 1
+    assert len(stub_graph.requests) == 1
 
 
-def test_read_timeout_on_mark_as_read_is_retryable(graph, client):
+def test_read_timeout_on_mark_as_read_is_retryable(stub_graph, client):
     client.timeout = (1, 0.3)
-    graph.reply(body={"success": True}, sleep=1.5)
+    stub_graph.reply(body={"success": True}, sleep=1.5)
     with pytest.raises(RetryableError):
         client.mark_as_read("wamid.IN")
 
@@ -332,13 +336,13 @@ def test_read_timeout_on_mark_as_read_is_retryable(graph, client):
         (lambda c: c.delete_template("t"), RetryableError),
     ],
 )
-def test_connection_dropped_after_sending(graph, client, call, cls):
-    graph.reply(drop=True)
+def test_connection_dropped_after_sending(stub_graph, client, call, cls):
+    stub_graph.reply(drop=True)
     with pytest.raises(CloudApiError) as info:
         call(client)
     assert type(info.value) is cls
     assert info.value.failure_type == "timeout"
-    assert len(graph.requests) == 1
+    assert len(stub_graph.requests) == 1
 
 
 def _refused():

@@ -16,10 +16,10 @@ pytest_plugins = ["graph_fixtures"]
 # --------------------------------------------------------------------------------------------------
 
 
-def test_send_text_url_auth_payload_and_result(graph, client):
-    graph.reply(body=SENT)
+def test_send_text_url_auth_payload_and_result(stub_graph, client):
+    stub_graph.reply(body=SENT)
     result = client.send_text("+33 6 12 34 56 78", "Hello")
-    (request,) = graph.requests
+    (request,) = stub_graph.requests
     assert request.method == "POST"
     assert request.path == f"/v23.0/{PHONE_ID}/messages"
     assert request.headers["Authorization"] == f"Bearer {TOKEN}"
@@ -42,18 +42,18 @@ def test_send_text_url_auth_payload_and_result(graph, client):
         (33612345678, "33612345678"),
     ],
 )
-def test_to_is_normalised_to_digits(graph, client, number, expected):
-    graph.reply(body=SENT)
+def test_to_is_normalised_to_digits(stub_graph, client, number, expected):
+    stub_graph.reply(body=SENT)
     client.send_text(number, "Hi")
-    assert graph.requests[0].json["to"] == expected
+    assert stub_graph.requests[0].json["to"] == expected
 
 
 @pytest.mark.parametrize("number", ["", "+", "abc", "+33 6 12 ab", None, "３３６"])
-def test_invalid_to_fails_before_any_request(graph, client, number):
+def test_invalid_to_fails_before_any_request(stub_graph, client, number):
     with pytest.raises(PermanentError) as info:
         client.send_text(number, "Hi")
     assert info.value.failure_type == "invalid_recipient"
-    assert graph.requests == []
+    assert stub_graph.requests == []
 
 
 TO = "33612345678"
@@ -107,11 +107,11 @@ TYPED_SENDS = {
 
 
 @pytest.mark.parametrize("kind", sorted(TYPED_SENDS))
-def test_typed_senders_send_what_messages_builds(graph, client, kind):
+def test_typed_senders_send_what_messages_builds(stub_graph, client, kind):
     send, content, reply_to = TYPED_SENDS[kind]
-    graph.reply(body=SENT)
+    stub_graph.reply(body=SENT)
     send(client)
-    (request,) = graph.requests
+    (request,) = stub_graph.requests
     assert request.path == f"/v23.0/{PHONE_ID}/messages"
     expected = messages.message(messages.address(TO), content, reply_to=reply_to)
     assert request.json == messages.envelope(expected)
@@ -126,56 +126,56 @@ def test_typed_senders_send_what_messages_builds(graph, client, kind):
         lambda c: c.send_interactive(TO, {"body": {"text": "no type"}}),
     ],
 )
-def test_a_refused_payload_sends_nothing(graph, client, send):
+def test_a_refused_payload_sends_nothing(stub_graph, client, send):
     with pytest.raises(ValueError):
         send(client)
-    assert graph.requests == []
+    assert stub_graph.requests == []
 
 
-def test_send_message_adds_envelope_and_normalises_to(graph, client):
-    graph.reply(body=SENT)
+def test_send_message_adds_envelope_and_normalises_to(stub_graph, client):
+    stub_graph.reply(body=SENT)
     result = client.send_message({"to": "+33 612", **messages.text("x")})
-    assert graph.requests[0].json == messages.envelope({"to": "33612", **messages.text("x")})
+    assert stub_graph.requests[0].json == messages.envelope({"to": "33612", **messages.text("x")})
     assert result.wamid == SENT["messages"][0]["id"]
 
 
-def test_send_message_to_a_customer_known_by_username(graph, client):
-    graph.reply(body=SENT)
+def test_send_message_to_a_customer_known_by_username(stub_graph, client):
+    stub_graph.reply(body=SENT)
     client.send_message(messages.message(messages.address(None, "BR.1A2B"), messages.text("x")))
-    assert graph.requests[0].json == messages.envelope(
+    assert stub_graph.requests[0].json == messages.envelope(
         {"recipient": "BR.1A2B", **messages.text("x")}
     )
     with pytest.raises(PermanentError) as info:
         client.send_message({"recipient": " ", **messages.text("x")})
     assert info.value.failure_type == "invalid_recipient"
-    assert len(graph.requests) == 1
+    assert len(stub_graph.requests) == 1
 
 
-def test_mark_as_read(graph, client):
-    graph.reply(body={"success": True})
-    graph.reply(body={"success": True})
+def test_mark_as_read(stub_graph, client):
+    stub_graph.reply(body={"success": True})
+    stub_graph.reply(body={"success": True})
     assert client.mark_as_read("wamid.IN") is True
     assert client.mark_as_read("wamid.IN2", typing_indicator=True) is True
-    first, second = graph.requests
+    first, second = stub_graph.requests
     assert first.method == "POST"
     assert first.path == f"/v23.0/{PHONE_ID}/messages"
     assert first.json == messages.read_receipt("wamid.IN")
     assert second.json == messages.read_receipt("wamid.IN2", typing_indicator=True)
 
 
-def test_base_url_and_api_version_overrides(graph, session):
-    graph.reply(body=SENT)
-    graph.reply(body=SENT)
+def test_base_url_and_api_version_overrides(stub_graph, session):
+    stub_graph.reply(body=SENT)
+    stub_graph.reply(body=SENT)
     for version in ("v21.0", "21.0"):
         client = CloudApiClient(
             token=TOKEN,
             phone_number_id=PHONE_ID,
-            base_url=graph.url + "/",
+            base_url=stub_graph.url + "/",
             api_version=version,
             session=session,
         )
         client.send_text("33612345678", "Hi")
-    assert [request.path for request in graph.requests] == [f"/v21.0/{PHONE_ID}/messages"] * 2
+    assert [request.path for request in stub_graph.requests] == [f"/v21.0/{PHONE_ID}/messages"] * 2
 
 
 def test_defaults():
@@ -199,8 +199,8 @@ def test_client_requires_a_token():
         CloudApiClient(token="")
 
 
-def test_missing_ids_are_configuration_errors(graph, session):
-    client = CloudApiClient(token=TOKEN, base_url=graph.url, session=session)
+def test_missing_ids_are_configuration_errors(stub_graph, session):
+    client = CloudApiClient(token=TOKEN, base_url=stub_graph.url, session=session)
     calls = [
         lambda: client.send_text("33612345678", "Hi"),
         lambda: client.mark_as_read("wamid.X"),
@@ -213,12 +213,12 @@ def test_missing_ids_are_configuration_errors(graph, session):
         with pytest.raises(PermanentError) as info:
             call()
         assert info.value.failure_type == "config"
-    assert graph.requests == []
+    assert stub_graph.requests == []
 
 
-def test_token_never_logged(graph, client, caplog):
-    graph.reply(body=SENT)
-    graph.reply(status=400, body={"error": {"message": "bad", "code": 100}})
+def test_token_never_logged(stub_graph, client, caplog):
+    stub_graph.reply(body=SENT)
+    stub_graph.reply(status=400, body={"error": {"message": "bad", "code": 100}})
     with caplog.at_level(logging.DEBUG, logger=cloud_api.__name__):
         client.send_text("33612345678", "Hi")
         with pytest.raises(PermanentError):
@@ -232,10 +232,10 @@ def test_token_never_logged(graph, client, caplog):
 # --------------------------------------------------------------------------------------------------
 
 
-def test_upload_media_multipart(graph, client):
-    graph.reply(body={"id": "4490709327384033"})
+def test_upload_media_multipart(stub_graph, client):
+    stub_graph.reply(body={"id": "4490709327384033"})
     media_id = client.upload_media(BINARY, "image/png", "photo.png")
-    (request,) = graph.requests
+    (request,) = stub_graph.requests
     assert media_id == "4490709327384033"
     assert request.method == "POST"
     assert request.path == f"/v23.0/{PHONE_ID}/media"
@@ -244,16 +244,16 @@ def test_upload_media_multipart(graph, client):
     assert request.files == {"file": ("photo.png", "image/png", BINARY)}
 
 
-def test_upload_media_too_large_is_refused_locally(graph, client, monkeypatch):
+def test_upload_media_too_large_is_refused_locally(stub_graph, client, monkeypatch):
     monkeypatch.setattr(cloud_api, "MAX_MEDIA_BYTES", 4)
     with pytest.raises(PermanentError) as info:
         client.upload_media(b"12345", "image/png", "photo.png")
     assert info.value.failure_type == "media_too_large"
-    assert graph.requests == []
+    assert stub_graph.requests == []
 
 
-def test_get_media_then_download(graph, client):
-    media_url = f"{graph.url}/whatsapp_business/attachments/?mid=42&hash=abc"
+def test_get_media_then_download(stub_graph, client):
+    media_url = f"{stub_graph.url}/whatsapp_business/attachments/?mid=42&hash=abc"
     metadata = {
         "url": media_url,
         "mime_type": "image/png",
@@ -262,12 +262,12 @@ def test_get_media_then_download(graph, client):
         "id": "42",
         "messaging_product": "whatsapp",
     }
-    graph.reply(body=metadata)
-    graph.reply(body=BINARY, headers={"X-Kind": "media"})
+    stub_graph.reply(body=metadata)
+    stub_graph.reply(body=BINARY, headers={"X-Kind": "media"})
     media = client.get_media("42")
     assert media == metadata
     assert client.download_media(media["url"]) == BINARY
-    meta_request, download_request = graph.requests
+    meta_request, download_request = stub_graph.requests
     assert (meta_request.method, meta_request.path) == ("GET", "/v23.0/42")
     assert download_request.method == "GET"
     assert download_request.path == "/whatsapp_business/attachments/"
@@ -275,41 +275,41 @@ def test_get_media_then_download(graph, client):
     assert download_request.headers["Authorization"] == f"Bearer {TOKEN}"
 
 
-def test_get_media_quotes_the_id(graph, client):
-    graph.reply(body={"id": "x"})
+def test_get_media_quotes_the_id(stub_graph, client):
+    stub_graph.reply(body={"id": "x"})
     client.get_media("../me")
-    assert graph.requests[0].path == "/v23.0/..%2Fme"
+    assert stub_graph.requests[0].path == "/v23.0/..%2Fme"
 
 
 @pytest.mark.parametrize("send_length", [True, False])
-def test_download_media_size_cap(graph, client, send_length):
-    graph.reply(body=b"x" * 200_000, send_length=send_length)
+def test_download_media_size_cap(stub_graph, client, send_length):
+    stub_graph.reply(body=b"x" * 200_000, send_length=send_length)
     with pytest.raises(PermanentError) as info:
-        client.download_media(f"{graph.url}/media/1", max_bytes=100_000)
+        client.download_media(f"{stub_graph.url}/media/1", max_bytes=100_000)
     assert info.value.failure_type == "media_too_large"
 
 
-def test_download_media_default_cap_is_the_module_limit(graph, client, monkeypatch):
+def test_download_media_default_cap_is_the_module_limit(stub_graph, client, monkeypatch):
     monkeypatch.setattr(cloud_api, "MAX_MEDIA_BYTES", 10)
-    graph.reply(body=b"x" * 11, send_length=False)
+    stub_graph.reply(body=b"x" * 11, send_length=False)
     with pytest.raises(PermanentError) as info:
-        client.download_media(f"{graph.url}/media/1")
+        client.download_media(f"{stub_graph.url}/media/1")
     assert info.value.failure_type == "media_too_large"
 
 
-def test_download_media_error_answer(graph, client):
-    graph.reply(status=404, body={"error": {"message": "not found", "code": 100}})
+def test_download_media_error_answer(stub_graph, client):
+    stub_graph.reply(status=404, body={"error": {"message": "not found", "code": 100}})
     with pytest.raises(PermanentError) as info:
-        client.download_media(f"{graph.url}/media/1")
+        client.download_media(f"{stub_graph.url}/media/1")
     assert info.value.http_status == 404
 
 
 @pytest.mark.parametrize("url", ["http://media.example.test/x", "ftp://x.test/a", "", None])
-def test_download_media_never_sends_the_token_in_clear_to_another_host(graph, client, url):
+def test_download_media_never_sends_the_token_in_clear_to_another_host(stub_graph, client, url):
     with pytest.raises(PermanentError) as info:
         client.download_media(url)
     assert info.value.failure_type == "invalid_request"
-    assert graph.requests == []
+    assert stub_graph.requests == []
 
 
 # --------------------------------------------------------------------------------------------------
@@ -317,71 +317,71 @@ def test_download_media_never_sends_the_token_in_clear_to_another_host(graph, cl
 # --------------------------------------------------------------------------------------------------
 
 
-def test_list_templates_follows_next_pages(graph, client):
+def test_list_templates_follows_next_pages(stub_graph, client):
     path = f"/v23.0/{WABA_ID}/message_templates"
-    graph.reply(
+    stub_graph.reply(
         body={
             "data": [{"name": "a"}, {"name": "b"}],
             "paging": {
                 "cursors": {"before": "B1", "after": "A1"},
-                "next": f"{graph.url}{path}?limit=2&fields=name,status&after=A1",
+                "next": f"{stub_graph.url}{path}?limit=2&fields=name,status&after=A1",
             },
         }
     )
-    graph.reply(
+    stub_graph.reply(
         body={
             "data": [{"name": "c"}],
             "paging": {
                 "cursors": {"before": "B2", "after": "A2"},
-                "next": f"{graph.url}{path}?limit=2&fields=name,status&after=A2",
+                "next": f"{stub_graph.url}{path}?limit=2&fields=name,status&after=A2",
             },
         }
     )
-    graph.reply(body={"data": [{"name": "d"}], "paging": {"cursors": {"after": "A3"}}})
+    stub_graph.reply(body={"data": [{"name": "d"}], "paging": {"cursors": {"after": "A3"}}})
     templates = client.list_templates(limit=2, fields=["name", "status"])
     assert [template["name"] for template in templates] == ["a", "b", "c", "d"]
-    assert [request.path for request in graph.requests] == [path] * 3
-    assert graph.requests[0].query == {"limit": ["2"], "fields": ["name,status"]}
-    assert graph.requests[1].query["after"] == ["A1"]
-    assert graph.requests[2].query["after"] == ["A2"]
+    assert [request.path for request in stub_graph.requests] == [path] * 3
+    assert stub_graph.requests[0].query == {"limit": ["2"], "fields": ["name,status"]}
+    assert stub_graph.requests[1].query["after"] == ["A1"]
+    assert stub_graph.requests[2].query["after"] == ["A2"]
 
 
-def test_list_templates_uses_the_cursor_when_next_is_on_another_host(graph, client):
-    graph.reply(
+def test_list_templates_uses_the_cursor_when_next_is_on_another_host(stub_graph, client):
+    stub_graph.reply(
         body={
             "data": [{"name": "a"}],
             "paging": {"cursors": {"after": "A1"}, "next": "https://elsewhere.test/next"},
         }
     )
-    graph.reply(body={"data": [{"name": "b"}]})
+    stub_graph.reply(body={"data": [{"name": "b"}]})
     assert [template["name"] for template in client.list_templates()] == ["a", "b"]
-    assert graph.requests[1].path == f"/v23.0/{WABA_ID}/message_templates"
-    assert graph.requests[1].query == {"limit": ["100"], "after": ["A1"]}
+    assert stub_graph.requests[1].path == f"/v23.0/{WABA_ID}/message_templates"
+    assert stub_graph.requests[1].query == {"limit": ["100"], "after": ["A1"]}
 
 
-def test_list_templates_stops_on_a_repeated_cursor(graph, client):
+def test_list_templates_stops_on_a_repeated_cursor(stub_graph, client):
     page = {
         "data": [{"name": "a"}],
         "paging": {"cursors": {"after": "A1"}, "next": "https://elsewhere.test/next"},
     }
-    graph.reply(body=page)
-    graph.reply(body=page)
+    stub_graph.reply(body=page)
+    stub_graph.reply(body=page)
     assert len(client.list_templates()) == 2
-    assert len(graph.requests) == 2
+    assert len(stub_graph.requests) == 2
 
 
-def test_list_templates_max_pages(graph, client):
-    graph.reply(
+def test_list_templates_max_pages(stub_graph, client):
+    stub_graph.reply(
         body={
             "data": [{"name": "a"}],
             "paging": {"cursors": {"after": "A1"}, "next": "https://elsewhere.test/next"},
         }
     )
     assert [template["name"] for template in client.list_templates(max_pages=1)] == ["a"]
-    assert len(graph.requests) == 1
+    assert len(stub_graph.requests) == 1
 
 
-def test_create_template(graph, client):
+def test_create_template(stub_graph, client):
     template = {
         "name": "ticket_closed",
         "language": "en_US",
@@ -389,19 +389,19 @@ def test_create_template(graph, client):
         "components": [{"type": "BODY", "text": "Ticket {{1}} is closed."}],
     }
     answer = {"id": "572279198452421", "status": "PENDING", "category": "UTILITY"}
-    graph.reply(body=answer)
+    stub_graph.reply(body=answer)
     assert client.create_template(template) == answer
-    (request,) = graph.requests
+    (request,) = stub_graph.requests
     assert (request.method, request.path) == ("POST", f"/v23.0/{WABA_ID}/message_templates")
     assert request.json == template
 
 
-def test_delete_template(graph, client):
-    graph.reply(body={"success": True})
-    graph.reply(body={"success": True})
+def test_delete_template(stub_graph, client):
+    stub_graph.reply(body={"success": True})
+    stub_graph.reply(body={"success": True})
     assert client.delete_template("ticket_closed") is True
     assert client.delete_template("ticket_closed", hsm_id="5722") is True
-    first, second = graph.requests
+    first, second = stub_graph.requests
     assert (first.method, first.path) == ("DELETE", f"/v23.0/{WABA_ID}/message_templates")
     assert first.query == {"name": ["ticket_closed"]}
     assert second.query == {"name": ["ticket_closed"], "hsm_id": ["5722"]}
