@@ -201,19 +201,13 @@ class HelpdeskTicket(models.Model):
     @api.model
     def _whatsapp_on_inbound(self, messages):
         """Teams may open a ticket for every new conversation, or when a keyword shows up."""
+        previous = messages._previous_inbound()
         for message in messages.filtered(lambda m: m.direction == "in"):
             conversation = message.conversation_id.sudo()
             team = conversation.team_id
             if not team or conversation.ticket_ids.filtered(lambda t: not t.closed):
                 continue
-            first = (
-                self.env["whatsapp.message"]
-                .sudo()
-                .search_count(
-                    [("conversation_id", "=", conversation.id), ("direction", "=", "in")], limit=2
-                )
-                == 1
-            )
+            first = previous.get(message.id) is None
             words = [w.strip().lower() for w in (team.whatsapp_ticket_keywords or "").split(",")]
             text = (message.body or "").lower()
             if (first and team.whatsapp_ticket_on_first_message) or any(

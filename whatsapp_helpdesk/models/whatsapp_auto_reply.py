@@ -83,6 +83,8 @@ class WhatsappAutoReply(models.Model):
         for rule in rules:
             plain_by_company[rule.company_id.id].append(rule._to_rule())
         now = time.time()
+        previous = messages._previous_inbound()
+        matchers = {}  # the FAQ's, one per company for the whole batch
         for message in messages.filtered(lambda m: m.direction == "in").sorted("id"):
             conversation = message.conversation_id.sudo()
             plain = plain_by_company[conversation.company_id.id]
@@ -99,28 +101,21 @@ class WhatsappAutoReply(models.Model):
                 continue
             owns, live = conversation._person_presence()
             kinds = autoreply.allowed_kinds(person_owns=owns, person_live=live)
-            fired = self._fire(conversation, message, [r for r in plain if r.kind in kinds], now)
+            fired = self._fire(
+                conversation,
+                message,
+                [r for r in plain if r.kind in kinds],
+                now,
+                previous.get(message.id),
+            )
             if not fired.filtered(lambda r: r.kind == "keyword"):
-                self.env["whatsapp.faq"]._answer(conversation, text)
+                self.env["whatsapp.faq"]._answer(conversation, text, matchers)
 
     @api.model
-    def _fire(self, conversation, message, plain, now):
-        """Send the answers ``autoreply.choose`` picks among ``plain`` rules; remember when."""
-        # one indexed lookup, not the whole history: this runs for every inbound message
-        previous = (
-            self.env["whatsapp.message"]
-            .sudo()
-            .search(
-                [
-                    ("conversation_id", "=", conversation.id),
-                    ("direction", "=", "in"),
-                    ("id", "<", message.id),
-                ],
-                order="id desc",
-                limit=1,
-            )
-        )
-        silence = (message.received_at - previous.received_at).total_seconds() if previous else None
+    def _fire(self, conversation, message, plain, now, previous=None):
+        """Send the answers ``autoreply.choose`` picks among ``plain`` rules; remember when.
+        ``previous``: (id, received_at) of the customer's message before this one, if any."""
+        silence = (message.received_at - previous[1]).total_seconds() if previous else None
         team = conversation.team_id
         in_hours = team._whatsapp_in_hours(fields.Datetime.now()) if team else True
         last_fired = {int(k): v for k, v in (conversation.auto_reply_fired or {}).items()}

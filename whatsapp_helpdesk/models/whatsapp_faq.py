@@ -63,7 +63,15 @@ class WhatsappFaq(models.Model):
             return 60 * DEFAULT_COOLDOWN_MINUTES
 
     @api.model
-    def _answer(self, conversation, text):
+    def _matcher(self, company):
+        """The matcher of ``company``'s active entries, or None when it has none."""
+        entries = self.sudo().search([("active", "=", True), ("company_id", "=", company.id)])
+        if not entries:
+            return None
+        return faq.Matcher([entry._to_entry() for entry in entries], threshold=self._threshold())
+
+    @api.model
+    def _answer(self, conversation, text, matchers=None):
         """Answer ``text`` when an entry matches confidently, with a "talk to a person" button.
 
         Silent while a person owns the conversation (they answer), and for an entry already
@@ -72,14 +80,16 @@ class WhatsappFaq(models.Model):
         """
         if conversation._person_presence()[0]:
             return False
-        # the processing cron runs as superuser: a company's entries answer its numbers only
-        entries = self.sudo().search(
-            [("active", "=", True), ("company_id", "=", conversation.company_id.id)]
-        )
-        if not entries or not (text or "").strip():
+        if not (text or "").strip():
             return False
-        matcher = faq.Matcher([entry._to_entry() for entry in entries], threshold=self._threshold())
-        match = matcher.match(text, conversation.language)
+        # the processing cron runs as superuser: a company's entries answer its numbers only;
+        # ``matchers`` keeps each company's matcher for a whole batch of messages
+        matchers = {} if matchers is None else matchers
+        company = conversation.company_id
+        if company.id not in matchers:
+            matchers[company.id] = self._matcher(company)
+        matcher = matchers[company.id]
+        match = matcher.match(text, conversation.language) if matcher else None
         if not match:
             return False
         now = time.time()

@@ -6,6 +6,7 @@ from datetime import datetime
 from markupsafe import Markup, escape
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools import SQL
 
 from ..tools import cloud_api
 from ..tools import status as wa_status
@@ -171,6 +172,15 @@ class WhatsappMessage(models.Model):
             "An automatic notification is sent once per event and record.",
         ),
     ]
+
+    def init(self):
+        # the customer message before another (reactions to every inbound message ask for it)
+        self.env.cr.execute(
+            """
+            CREATE INDEX IF NOT EXISTS whatsapp_message_inbound_idx
+                ON whatsapp_message (conversation_id, id) WHERE direction = 'in'
+            """
+        )
 
     @api.depends("direction", "message_type", "body")
     def _compute_display_name(self):
@@ -435,6 +445,38 @@ class WhatsappMessage(models.Model):
     def _inbound_type(self, meta_type):
         known = dict(self._fields["message_type"].selection)
         return meta_type if meta_type in known else "unsupported"
+
+    def _previous_inbound(self):
+        """{message id: (id, received_at) of the customer message before it in its conversation,
+        or None} for these customer messages: one query for a whole batch (reactions ask it for
+        every message)."""
+        inbound = self.filtered(lambda m: m.direction == "in").sorted("id")
+        first = {}
+        for message in inbound:
+            first.setdefault(message.conversation_id.id, message.id)
+        before = {}
+        if first:
+            self.env.flush_all()
+            self.env.cr.execute(
+                SQL(
+                    """
+                    SELECT v.conversation_id, m.id, m.received_at
+                      FROM (VALUES %s) AS v(conversation_id, first_id)
+                      CROSS JOIN LATERAL (
+                          SELECT id, received_at FROM whatsapp_message
+                           WHERE conversation_id = v.conversation_id AND direction = 'in'
+                             AND id < v.first_id
+                           ORDER BY id DESC LIMIT 1) m
+                    """,
+                    SQL(", ").join(SQL("(%s, %s)", cid, mid) for cid, mid in first.items()),
+                )
+            )
+            before = {cid: (mid, at) for cid, mid, at in self.env.cr.fetchall()}
+        previous = {}
+        for message in inbound:
+            previous[message.id] = before.get(message.conversation_id.id)
+            before[message.conversation_id.id] = (message.id, message.received_at)
+        return previous
 
     # ------------------------------------------------------------------
     # Reactions

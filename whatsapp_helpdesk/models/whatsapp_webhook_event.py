@@ -293,9 +293,10 @@ class WhatsappWebhookEvent(models.Model):
         transaction's), and the others go on.
         """
         by_kind = defaultdict(list)
+        stored = self._stored_payloads()
         for event in self:
             try:
-                parsed = event._parsed()
+                parsed = self._parsed(stored.get(event.id))
             except (webhook.WebhookError, IndexError) as error:
                 event._finish("error", str(error))
                 continue
@@ -349,13 +350,22 @@ class WhatsappWebhookEvent(models.Model):
         _logger.warning("WhatsApp webhook event %s (%s) failed: %s", self.id, self.kind, summary)
         self.write({"attempts": attempts, "state": "error", "note": summary})
 
-    def _parsed(self):
-        """The record of this event as the webhook parsed it (rows stored before 18.0.1.1.0
-        hold a single-event Meta payload, parsed again)."""
-        self.ensure_one()
-        if isinstance(self.payload, dict) and "object" in self.payload:
-            return webhook.parse(self.payload).events[0]
-        return webhook.from_stored(self.payload)
+    def _stored_payloads(self):
+        """{id: payload} of these events in one query (the ORM would copy every JSON value)."""
+        if not self:
+            return {}
+        self.env.cr.execute(
+            SQL("SELECT id, payload FROM whatsapp_webhook_event WHERE id IN %s", tuple(self.ids))
+        )
+        return dict(self.env.cr.fetchall())
+
+    @api.model
+    def _parsed(self, payload):
+        """The record an event's stored ``payload`` holds, as the webhook parsed it (rows stored
+        before 18.0.1.1.0 hold a single-event Meta payload, parsed again)."""
+        if isinstance(payload, dict) and "object" in payload:
+            return webhook.parse(payload).events[0]
+        return webhook.from_stored(payload)
 
     def _finish(self, state, note=None):
         self.write({"state": state, "note": note, "processed_at": fields.Datetime.now()})
