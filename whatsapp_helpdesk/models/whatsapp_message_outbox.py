@@ -9,7 +9,7 @@ from odoo.tools import SQL
 
 from ..tools import cloud_api, pacing, sender
 from ..tools import messages as wa_messages
-from .common import TRANSIENT_ERRORS, is_testing
+from .common import TRANSIENT_ERRORS, cron_report, is_testing
 
 _logger = logging.getLogger(__name__)
 
@@ -50,6 +50,15 @@ class WhatsappMessage(models.Model):
         claims the next one. Every claim is committed before anything leaves, so a worker killed
         mid-batch leaves rows in "sending" that the lease turns into "unknown", never resent.
         """
+        with cron_report(_logger, "WhatsApp outbox: messages sent") as report:
+            report["items"] = done = self._send_queued(batch_size)
+        remaining = self.search_count(self._due_domain())
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        return done
+
+    @api.model
+    def _send_queued(self, batch_size=None):
+        """The pipeline of :meth:`_cron_send`; returns how many messages it claimed."""
         self._recover_stale_sending()
         auto_commit = not is_testing()
         started = time.monotonic()
@@ -71,8 +80,6 @@ class WhatsappMessage(models.Model):
                 done += len(batch)
                 if not batch and not in_flight:
                     break
-        remaining = self.search_count(self._due_domain())
-        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         return done
 
     @api.model

@@ -10,7 +10,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..tools import webhook
-from .common import TRANSIENT_ERRORS, is_testing
+from .common import TRANSIENT_ERRORS, cron_report, is_testing
 
 _logger = logging.getLogger(__name__)
 
@@ -236,14 +236,16 @@ class WhatsappWebhookEvent(models.Model):
         auto_commit = not is_testing()
         started = time.monotonic()
         done = 0
-        while time.monotonic() - started < CRON_TIME_BUDGET:
-            events = self._claim_pending(batch_size)
-            if not events:
-                break
-            events._process()
-            done += len(events)
-            if auto_commit:
-                self.env.cr.commit()  # pylint: disable=invalid-commit
+        with cron_report(_logger, "WhatsApp intake: events processed") as report:
+            while time.monotonic() - started < CRON_TIME_BUDGET:
+                events = self._claim_pending(batch_size)
+                if not events:
+                    break
+                events._process()
+                done += len(events)
+                report["items"] = done
+                if auto_commit:
+                    self.env.cr.commit()  # pylint: disable=invalid-commit
         # what follows intake must never stop intake: each step stands alone
         for step in (
             self.env["whatsapp.message"]._fetch_pending_media,

@@ -9,6 +9,7 @@ module, so the layers have no import cycle.
 import logging
 import re
 import secrets
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, quote, urlsplit
@@ -131,6 +132,8 @@ class _Handler(BaseHTTPRequestHandler):
             _logger.info("client left before the answer to %s %s", self.command, url.path)
 
     def log_message(self, format, *args):
+        if not _logger.isEnabledFor(logging.INFO):
+            return  # under load (a benchmark), a line per request costs more than the request
         # the request line of the control page carries its token: keep it out of the log
         message = _TOKEN_IN_QUERY.sub(r"\1***", format % args)
         _logger.info("%s %s", self.address_string(), message)
@@ -144,3 +147,10 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, address, sandbox: Sandbox):
         super().__init__(address, _Handler)
         self.sandbox = sandbox
+
+    def handle_error(self, request, client_address):
+        # a client that goes away (Odoo stopped, a timeout) resets its connection: no traceback
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            _logger.debug("client %s reset its connection", client_address)
+            return
+        super().handle_error(request, client_address)
