@@ -97,6 +97,8 @@ class Odoo:
         subprocess.run(["bash", "-c", f"source {lib} && ensure_postgres"], check=True)
 
     def common(self):
+        # -d without --db-filter: Odoo serves that database without listing the databases (a
+        # new PostgreSQL connection) for every request that comes without a session cookie
         return [
             "--db_host=127.0.0.1",
             "--db_user=odoo",
@@ -104,7 +106,6 @@ class Odoo:
             "-d",
             self.db,
             f"--addons-path={self.home}/odoo/addons,{self.addons_dir}",
-            f"--db-filter=^{self.db}$",
             "--log-level=warn",
         ]
 
