@@ -220,12 +220,15 @@ class WhatsappWebhookEvent(models.Model):
         trigger waits for the next webhook or the cron's one-minute interval, as with Odoo's own
         triggers.
         """
-        cron = self.env.ref("whatsapp_helpdesk.ir_cron_whatsapp_process_events").sudo()
+        # the id from the cached xmlid lookup: env.ref() would also query that the cron exists
+        cron_id = self.env["ir.model.data"]._xmlid_to_res_id(
+            "whatsapp_helpdesk.ir_cron_whatsapp_process_events"
+        )
         self.env.cr.execute(
-            SQL("SELECT 1 FROM ir_cron_trigger WHERE cron_id = %s LIMIT 1", cron.id)
+            SQL("SELECT 1 FROM ir_cron_trigger WHERE cron_id = %s LIMIT 1", cron_id)
         )
         if not self.env.cr.fetchone():
-            cron._trigger()
+            self.env["ir.cron"].sudo().browse(cron_id)._trigger()
 
     # ------------------------------------------------------------------
     # Processing (cron)
