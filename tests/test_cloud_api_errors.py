@@ -5,7 +5,7 @@ import socket
 from unittest import mock
 
 import pytest
-import requests
+import urllib3
 from graph_stub import BINARY, PHONE_ID, SENT, TOKEN
 from urllib3 import exceptions as urllib3_exceptions
 from wa_tools.cloud_api import (
@@ -346,40 +346,40 @@ def test_connection_dropped_after_sending(stub_graph, client, call, cls):
 
 
 def _refused():
-    reason = urllib3_exceptions.NewConnectionError(None, "[Errno 111] Connection refused")
-    return requests.exceptions.ConnectionError(urllib3_exceptions.MaxRetryError(None, "/", reason))
+    return urllib3_exceptions.NewConnectionError(None, "[Errno 111] Connection refused")
 
 
 def _dns_failure():
     error = urllib3_exceptions.NewConnectionError(None, "Failed to resolve")
     error.__cause__ = socket.gaierror(-2, "Name or service not known")
-    return requests.exceptions.ConnectionError(urllib3_exceptions.MaxRetryError(None, "/", error))
+    return error
 
 
-def _reset():
-    aborted = urllib3_exceptions.ProtocolError("Connection aborted.", ConnectionResetError(104))
-    return requests.exceptions.ConnectionError(aborted)
+# What urllib3 raises with retries=False (the error itself, not a MaxRetryError), and what it
+# means: the connect phase proves nothing left (retryable "network"); after it, a send may have
+# been received ("unknown" outcome, "timeout"), a read is retryable; an unusable request is
+# refused before anything is sent ("invalid_request").
+NETWORK = (RetryableError, RetryableError, "network")
+LOST = (OutcomeUnknownError, RetryableError, "timeout")
+INVALID = (PermanentError, PermanentError, "invalid_request")
+TRANSPORT_FAILURES = {
+    "refused": (_refused(), NETWORK),
+    "dns": (_dns_failure(), NETWORK),
+    "connect timeout": (urllib3_exceptions.ConnectTimeoutError(None, "connect"), NETWORK),
+    "read timeout": (urllib3_exceptions.ReadTimeoutError(None, "/", "Read timed out."), LOST),
+    "reset": (
+        urllib3_exceptions.ProtocolError("Connection aborted.", ConnectionResetError(104)),
+        LOST,
+    ),
+    "incomplete": (urllib3_exceptions.IncompleteRead(10, 20), LOST),
+    "bad url": (urllib3_exceptions.LocationParseError("http://[::1"), INVALID),
+}
 
 
-@pytest.mark.parametrize(
-    ("exc", "send_cls", "get_cls", "failure_type"),
-    [
-        (_refused(), RetryableError, RetryableError, "network"),
-        (_dns_failure(), RetryableError, RetryableError, "network"),
-        (requests.exceptions.ConnectTimeout("connect"), RetryableError, RetryableError, "network"),
-        (requests.exceptions.ReadTimeout("read"), OutcomeUnknownError, RetryableError, "timeout"),
-        (_reset(), OutcomeUnknownError, RetryableError, "timeout"),
-        (
-            requests.exceptions.ChunkedEncodingError("x"),
-            OutcomeUnknownError,
-            RetryableError,
-            "timeout",
-        ),
-        (requests.exceptions.InvalidURL("x"), PermanentError, PermanentError, "invalid_request"),
-    ],
-)
-def test_transport_failure_mapping(exc, send_cls, get_cls, failure_type):
-    failing = mock.Mock(spec=requests.Session)
+@pytest.mark.parametrize("case", sorted(TRANSPORT_FAILURES))
+def test_transport_failure_mapping(case):
+    exc, (send_cls, get_cls, failure_type) = TRANSPORT_FAILURES[case]
+    failing = mock.Mock(spec=urllib3.PoolManager)
     failing.request.side_effect = exc
     client = CloudApiClient(token=TOKEN, phone_number_id=PHONE_ID, session=failing)
     calls = [
@@ -391,4 +391,5 @@ def test_transport_failure_mapping(exc, send_cls, get_cls, failure_type):
             call()
         assert type(info.value) is cls
         assert info.value.failure_type == failure_type
+        assert info.value.http_status is None
         assert info.value.__cause__ is exc

@@ -45,7 +45,7 @@ def make_client(sb):
 
     yield make
     for session in sessions:
-        session.close()
+        session.clear()
 
 
 @pytest.fixture
@@ -279,7 +279,8 @@ def test_throttling_pauses_the_bucket():
 
 def test_pooled_session_pool_size():
     session = sender.pooled_session(48)
+    assert len(session.pools) == 0 and session.pools._maxsize == 4  # hosts kept
     for url in ("http://127.0.0.1", "https://graph.facebook.com"):
-        adapter = session.get_adapter(url)
-        assert adapter._pool_maxsize == 48 and adapter._pool_connections == 4
-    session.close()
+        pool = session.connection_from_url(url)
+        assert (pool.pool.maxsize, pool.block, pool.retries) == (48, True, False)
+    session.clear()
