@@ -5,9 +5,11 @@ redirect, and the client makes its own pool when given none and closes only that
 import inspect
 from unittest import mock
 
+import certifi
 import pytest
 import urllib3
 from graph_stub import PHONE_ID, SENT, TOKEN, WABA_ID
+from wa_tools import cloud_api
 from wa_tools.cloud_api import CloudApiClient
 
 pytest_plugins = ["graph_fixtures"]
@@ -108,6 +110,18 @@ def test_every_request_goes_through_request_with_a_timeout(stub_graph, client, s
         assert kwargs["headers"]["Authorization"] == f"Bearer {TOKEN}"
 
 
+@pytest.mark.parametrize(
+    ("timeout", "expected"), [((3, 7), (3, 7)), (5, (5, 5)), (0.5, (0.5, 0.5))]
+)
+def test_timeout_is_a_connect_and_a_read_timeout(timeout, expected):
+    client = CloudApiClient(token=TOKEN, timeout=(1, 1), session=mock.Mock())
+    client.timeout = timeout
+    assert client.timeout == timeout
+    assert (client._http_timeout.connect_timeout, client._http_timeout.read_timeout) == expected
+    with pytest.raises(ValueError):
+        client.timeout = None  # checked when changed too: there is always a timeout
+
+
 def test_client_closes_only_its_own_session():
     provided = mock.Mock(spec=urllib3.PoolManager)
     with CloudApiClient(token=TOKEN, session=provided):
@@ -117,3 +131,18 @@ def test_client_closes_only_its_own_session():
         with CloudApiClient(token=TOKEN):
             pass
     clear.assert_called_once()
+
+
+def test_default_pool(stub_graph):
+    stub_graph.reply(body=SENT)
+    with CloudApiClient(token=TOKEN, phone_number_id=PHONE_ID, base_url=stub_graph.url) as client:
+        pool_manager = client.session
+        assert type(pool_manager) is urllib3.PoolManager
+        assert client.send_text("33612345678", "Hi").wamid == SENT["messages"][0]["id"]
+        pool = pool_manager.connection_from_url(stub_graph.url)
+        assert pool.retries is False  # even a caller not passing retries=False never retries
+        assert (pool.pool.maxsize, pool.block) == (cloud_api.DEFAULT_POOL_SIZE, False)
+        assert pool.pool.qsize() == cloud_api.DEFAULT_POOL_SIZE  # the connection came back
+        tls = pool_manager.connection_from_url("https://graph.facebook.com")
+        assert (tls.cert_reqs, tls.ca_certs) == ("CERT_REQUIRED", certifi.where())
+    assert len(pool_manager.pools) == 0  # closed with the client

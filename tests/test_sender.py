@@ -284,3 +284,13 @@ def test_pooled_session_pool_size():
         pool = session.connection_from_url(url)
         assert (pool.pool.maxsize, pool.block, pool.retries) == (48, True, False)
     session.clear()
+
+
+def test_connections_are_kept_alive_across_batches(sb, make_client):
+    client = make_client(max_workers=4)
+    for batch in range(3):
+        jobs = [_job(i, f"1555{batch}{i:06d}") for i in range(8)]
+        assert set(_statuses(send_all(client, jobs, _pacer(), max_workers=4))) == {"sent"}
+    pool = client.session.connection_from_url(sb.base_url)
+    assert pool.num_connections <= 4  # 24 sends, at most one connection per worker
+    assert pool.num_requests == 24
