@@ -19,9 +19,11 @@
     "data": [
         "security/whatsapp_security.xml",
         "security/ir.model.access.csv",
+        "security/whatsapp_marketing_security.xml",
         "data/ir_cron_data.xml",
         "data/whatsapp_notification_data.xml",
         "data/helpdesk_data.xml",
+        "data/whatsapp_campaign_data.xml",
         "views/whatsapp_account_views.xml",
         "views/whatsapp_message_views.xml",
         "wizard/whatsapp_transfer_views.xml",
@@ -37,6 +39,9 @@
         "views/helpdesk_ticket_views.xml",
         "views/whatsapp_automation_views.xml",
         "views/whatsapp_menus.xml",
+        "views/whatsapp_segment_views.xml",
+        "views/whatsapp_campaign_views.xml",
+        "views/whatsapp_marketing_menus.xml",
     ],
     "demo": ["demo/whatsapp_demo.xml"],
     "assets": {

@@ -1,4 +1,6 @@
 from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.osv import expression
 
 from ..tools import phone as wa_phone
 
@@ -17,6 +19,26 @@ class ResPartner(models.Model):
     whatsapp_conversation_ids = fields.One2many("whatsapp.conversation", "partner_id")
     whatsapp_conversation_count = fields.Integer(compute="_compute_whatsapp_conversation_count")
     whatsapp_message_ids = fields.One2many("whatsapp.message", "partner_id")
+    whatsapp_segment_id = fields.Many2one(
+        "whatsapp.segment",
+        "In WhatsApp Segment",
+        compute="_compute_whatsapp_segment_id",
+        search="_search_whatsapp_segment_id",
+        help="Search only: the contacts of a segment.",
+    )
+
+    def _compute_whatsapp_segment_id(self):
+        self.whatsapp_segment_id = False
+
+    def _search_whatsapp_segment_id(self, operator, value):
+        """The contacts of segment ``value``, by its rules (evaluated in SQL)."""
+        if operator != "=" or isinstance(value, bool) or not isinstance(value, int):
+            raise UserError(self.env._("Search contacts of one segment by its id."))
+        segment = self.env["whatsapp.segment"].browse(value).exists()
+        if not segment:
+            return expression.FALSE_DOMAIN
+        segment.check_access("read")
+        return segment._partner_domain() or expression.TRUE_DOMAIN
 
     @api.depends("mobile", "phone", "country_id", "company_id.country_id")
     def _compute_whatsapp_e164(self):

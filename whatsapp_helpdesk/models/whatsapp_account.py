@@ -2,12 +2,14 @@ import logging
 import secrets
 import threading
 from collections import namedtuple
+from datetime import timedelta
 
 from markupsafe import Markup
 from odoo import api, fields, models, tools
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import SQL
 
-from ..tools import cloud_api, sender, webhook
+from ..tools import campaign_plan, cloud_api, sender, webhook
 
 _logger = logging.getLogger(__name__)
 
@@ -395,6 +397,33 @@ class WhatsappAccount(models.Model):
             if session is None:
                 session = _SESSIONS[key] = sender.pooled_session(key[2])
         return session
+
+    def _messaging_used(self):
+        """Different customers this number sent a template to in the last 24 hours: what Meta
+        counts against the messaging limit (messages that never reached Meta excluded)."""
+        self.ensure_one()
+        self.env["whatsapp.message"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT count(DISTINCT conversation_id) FROM whatsapp_message
+                 WHERE account_id = %s AND direction = 'out' AND message_type = 'template'
+                   AND create_date >= %s AND state NOT IN ('skipped', 'canceled')
+                   AND NOT (state = 'failed' AND wamid IS NULL)
+                """,
+                self.id,
+                fields.Datetime.now() - timedelta(hours=24),
+            )
+        )
+        return self.env.cr.fetchone()[0]
+
+    def _messaging_headroom(self):
+        """New customers this number may still start conversations with now (None: no limit)."""
+        self.ensure_one()
+        limit = campaign_plan.limit_of(self.messaging_limit)
+        if limit is campaign_plan.UNLIMITED:
+            return None
+        return campaign_plan.headroom(limit, self._messaging_used())
 
     def _get_conversation(self, partner):
         """The conversation of this account with ``partner``'s number, created if needed."""

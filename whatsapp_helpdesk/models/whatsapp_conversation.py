@@ -2,6 +2,7 @@ import logging
 from datetime import timedelta
 
 import psycopg2
+from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import html2plaintext
@@ -570,6 +571,120 @@ class WhatsappConversation(models.Model):
                 ),
             }
         )
+
+    @api.model
+    def _get_or_create_many(self, account, partners_by_number):
+        """{E.164: conversation} of ``account`` with these numbers ({E.164: partner}), the
+        missing ones created in one go (one by one through :meth:`_get_or_create` when a
+        concurrent creator won a number)."""
+        Conversation = self.sudo().with_context(active_test=False)
+        found = {
+            conversation.phone_e164: conversation
+            for conversation in Conversation.search(
+                [("account_id", "=", account.id), ("phone_e164", "in", list(partners_by_number))]
+            )
+        }
+        missing = [number for number in partners_by_number if number not in found]
+        if missing:
+            values = [
+                {
+                    "account_id": account.id,
+                    "phone_e164": number,
+                    "wa_id": number.lstrip("+"),
+                    "partner_id": partners_by_number[number].id,
+                }
+                for number in missing
+            ]
+            try:
+                with self.env.cr.savepoint():
+                    created = Conversation.with_context(mail_create_nosubscribe=True).create(values)
+                found.update(zip(missing, created, strict=True))
+            except psycopg2.errors.UniqueViolation:
+                for number in missing:
+                    found[number] = self._get_or_create(
+                        account, number, partner=partners_by_number[number]
+                    ).sudo()
+        return {number: conversation.with_env(self.env) for number, conversation in found.items()}
+
+    def _send_template_many(self, template, *, records=None, values=None):
+        """Queue ``template`` to each of these conversations, as :meth:`_send_template` does one
+        by one and under the same rule (:meth:`_send_problem`), for a whole batch at once.
+
+        ``records``: {conversation id: the record the variables are read on} (default: the
+        customer). ``values``: extra values of every outbound row (a campaign). Returns
+        {conversation id: message or (failure type, sentence)}.
+        """
+        variants = template._variants() or template
+        chosen = {}  # (customer language) -> variant, picked once per batch
+        checked = self.env["whatsapp.template"]
+        opted_out = self.env["whatsapp.optin"]._opted_out_keys(
+            {
+                (conversation.company_id.id, conversation.phone_e164, variant.category)
+                for conversation in self
+                for variant in variants
+            }
+        )
+        results, rows, posts = {}, [], []
+        for conversation in self:
+            partner = conversation.partner_id
+            lang = partner.lang or self.env.lang
+            if lang not in chosen:
+                chosen[lang] = template._variant_for(partner)
+            variant = chosen[lang]
+            if variant not in checked:
+                variant._check_sendable()
+                variant._check_header_attachment()
+                checked |= variant
+            if variant.company_id and variant.company_id != conversation.company_id:
+                results[conversation.id] = (
+                    "config",
+                    self.env._(
+                        "The template %(name)s belongs to another company than this conversation.",
+                        name=variant.name,
+                    ),
+                )
+                continue
+            problem = conversation._send_problem(variant, opted_out)
+            if problem:
+                results[conversation.id] = problem
+                continue
+            record = (records or {}).get(conversation.id) or partner
+            rendered = variant._render_values(record, partner)
+            preview = variant._preview_for(rendered)
+            posts.append(
+                {
+                    "model": self._name,
+                    "res_id": conversation.id,
+                    "record_name": conversation.name,
+                    "email_from": False,
+                    "reply_to": False,
+                    "body": Markup("<p>%s</p>") % preview,
+                    "author_id": self.env.user.partner_id.id,
+                    "message_type": "comment",
+                    "subtype_id": self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_comment"),
+                }
+            )
+            rows.append(
+                {
+                    **(values or {}),
+                    "conversation_id": conversation.id,
+                    "partner_id": partner.id,
+                    "direction": "out",
+                    "message_type": "template",
+                    "template_id": variant.id,
+                    "template_values": rendered,
+                    "body": preview,
+                    "res_model": record._name,
+                    "res_id": record.id,
+                }
+            )
+        mail_messages = self.env["mail.message"].sudo().create(posts)
+        for row, mail_message in zip(rows, mail_messages, strict=True):
+            row["mail_message_id"] = mail_message.id
+        messages = self.env["whatsapp.message"].sudo().create(rows)
+        for message in messages:
+            results[message.conversation_id.id] = message.with_env(self.env)
+        return results
 
     def _send_bot_text(self, body, *, offer_person=False, buttons=None, list_options=None):
         """An automatic answer, shown in the thread as the bot's; the customer still waits for us.

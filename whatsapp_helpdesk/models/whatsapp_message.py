@@ -161,6 +161,9 @@ class WhatsappMessage(models.Model):
         readonly=True,
         help="Event and record of an automatic notification: it is sent once.",
     )
+    campaign_id = fields.Many2one(
+        "whatsapp.campaign", index="btree_not_null", ondelete="set null", readonly=True
+    )
     res_model = fields.Char("Related Model", index=True)
     res_id = fields.Many2oneReference("Related Record", model_field="res_model")
 
@@ -245,6 +248,11 @@ class WhatsappMessage(models.Model):
                 "sending_since": False,
             }
         )
+        self._after_failures()
+
+    def _after_failures(self):
+        """Meta's spam rate limit (131048) on a campaign message pauses the campaign."""
+        self.filtered(lambda m: m.failure_type == "spam_limit").campaign_id._pause_for_spam_limit()
 
     @api.model
     def _failure_type(self, failure_type):
@@ -295,6 +303,8 @@ class WhatsappMessage(models.Model):
             )
         if values:
             self.write(values)
+        if new_state == "failed":
+            self._after_failures()
 
     # ------------------------------------------------------------------
     # Inbound media

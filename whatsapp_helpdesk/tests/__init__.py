@@ -15,6 +15,7 @@ from . import (
     test_outbox_access,
     test_partner,
     test_security,
+    test_segments,
     test_send_rules,
     test_templates,
     test_tour,

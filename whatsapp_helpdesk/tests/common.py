@@ -94,6 +94,25 @@ class WhatsappCase:
         )
         return template
 
+    @classmethod
+    def make_customer(cls, name, mobile, country="base.br", **values):
+        """A customer with a mobile number in ``country`` (an xml id)."""
+        return cls.env["res.partner"].create(
+            {"name": name, "mobile": mobile, "country_id": cls.env.ref(country).id, **values}
+        )
+
+    @classmethod
+    def opt_in(cls, partners, category="marketing", state="opted_in", company=None):
+        """Record ``state`` for ``partners``' numbers in ``category``."""
+        for partner in partners:
+            cls.env["whatsapp.optin"]._record(
+                partner.whatsapp_e164,
+                state,
+                partner=partner,
+                categories=[category],
+                company=company or cls.account.company_id,
+            )
+
     # -- assertions --------------------------------------------------------------------------
 
     def assertWhatsappOutgoing(self, conversation, *, body=None, template=None, state="queued"):
