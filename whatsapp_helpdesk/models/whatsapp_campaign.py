@@ -112,7 +112,7 @@ class WhatsappCampaign(models.Model):
     launched_at = fields.Datetime(readonly=True, copy=False)
     next_release_at = fields.Datetime(readonly=True, copy=False)
     recipient_ids = fields.One2many("whatsapp.campaign.recipient", "campaign_id", readonly=True)
-    message_ids = fields.One2many("whatsapp.message", "campaign_id", readonly=True)
+    whatsapp_message_ids = fields.One2many("whatsapp.message", "campaign_id", readonly=True)
     plan_summary = fields.Text("Sending Plan", compute="_compute_plan_summary")
     # funnel
     recipient_count = fields.Integer("Recipients", compute="_compute_funnel")
@@ -410,7 +410,7 @@ class WhatsappCampaign(models.Model):
             return 0
         recipients = self._next_recipients(limit, now)
         if not recipients:
-            if not self._has_waiting():
+            if not self._has_waiting() and not self._has_unsent():
                 self.state = "done"
             return 0
         self._release(recipients)
@@ -421,6 +421,16 @@ class WhatsappCampaign(models.Model):
         return bool(
             self.env["whatsapp.campaign.recipient"].search_count(
                 [("campaign_id", "=", self.id), ("state", "=", "pending")], limit=1
+            )
+        )
+
+    def _has_unsent(self):
+        """Whether messages of this campaign still wait in the outbox (a pause takes them back)."""
+        return bool(
+            self.env["whatsapp.message"]
+            .sudo()
+            .search_count(
+                [("campaign_id", "=", self.id), ("state", "in", ("queued", "sending"))], limit=1
             )
         )
 
@@ -651,7 +661,7 @@ class WhatsappCampaign(models.Model):
             SELECT m.campaign_id, count(DISTINCT m.conversation_id)
               FROM whatsapp_message m
               JOIN whatsapp_campaign c ON c.id = m.campaign_id
-             WHERE m.campaign_id = ANY(%s) AND m.sent_at IS NOT NULL
+             WHERE m.campaign_id = ANY(%s) AND m.state IN ('sent', 'delivered', 'read')
                AND EXISTS (
                    SELECT 1 FROM whatsapp_message i
                     WHERE i.conversation_id = m.conversation_id AND i.direction = 'in'

@@ -1,6 +1,7 @@
 from . import (
     test_account,
     test_automation,
+    test_campaigns,
     test_controller,
     test_end_to_end,
     test_helpdesk,
