@@ -68,3 +68,12 @@ def test_estimate_category():
     assert pricing.estimate_category("UTILITY", False) == "utility"
     assert pricing.estimate_category("MARKETING", True) == "marketing"
     assert pricing.estimate_category("AUTHENTICATION", False) == "authentication"
+
+
+def test_market_of_prefix():
+    assert pricing.market_of_prefix("+551") == "BR"
+    assert pricing.market_of_prefix("+521") == "MX"
+    assert pricing.market_of_prefix("+1") == "US"
+    assert pricing.market_of_prefix("+4915") == "DE"
+    assert pricing.market_of_prefix("+") is None
+    assert pricing.market_of_prefix(None) is None

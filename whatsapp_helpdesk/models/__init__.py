@@ -14,6 +14,7 @@ from . import whatsapp_notification_rule
 from . import whatsapp_optin
 from . import whatsapp_faq
 from . import whatsapp_auto_reply
+from . import whatsapp_rate
 from . import whatsapp_segment
 from . import whatsapp_campaign
 from . import whatsapp_campaign_recipient

@@ -19,6 +19,13 @@ class ResPartner(models.Model):
     whatsapp_conversation_ids = fields.One2many("whatsapp.conversation", "partner_id")
     whatsapp_conversation_count = fields.Integer(compute="_compute_whatsapp_conversation_count")
     whatsapp_message_ids = fields.One2many("whatsapp.message", "partner_id")
+    whatsapp_cost = fields.Float(
+        "WhatsApp Cost",
+        compute="_compute_whatsapp_cost",
+        store=True,
+        digits=(16, 4),
+        help="What Meta charged for the messages to this contact (companies' currencies).",
+    )
     whatsapp_segment_id = fields.Many2one(
         "whatsapp.segment",
         "In WhatsApp Segment",
@@ -26,6 +33,12 @@ class ResPartner(models.Model):
         search="_search_whatsapp_segment_id",
         help="Search only: the contacts of a segment.",
     )
+
+    @api.depends("whatsapp_message_ids.cost")
+    def _compute_whatsapp_cost(self):
+        costs = self.env["whatsapp.message"]._cost_by("partner_id", self.ids)
+        for partner in self:
+            partner.whatsapp_cost = costs.get(partner.id, 0.0)
 
     def _compute_whatsapp_segment_id(self):
         self.whatsapp_segment_id = False

@@ -20,6 +20,28 @@ class SaleOrder(models.Model):
         copy=False,
     )
 
+    whatsapp_cost_message_ids = fields.One2many(
+        "whatsapp.message",
+        "res_id",
+        domain=[("res_model", "=", "sale.order")],
+        string="WhatsApp Messages About It",
+    )
+    whatsapp_cost = fields.Float(
+        "WhatsApp Cost",
+        compute="_compute_whatsapp_cost",
+        store=True,
+        digits=(16, 4),
+        help="What Meta charged for the WhatsApp messages sent about it (company currency).",
+    )
+
+    @api.depends("whatsapp_cost_message_ids.cost")
+    def _compute_whatsapp_cost(self):
+        costs = self.env["whatsapp.message"]._cost_by(
+            "res_id", self.ids, [("res_model", "=", self._name)]
+        )
+        for record in self:
+            record.whatsapp_cost = costs.get(record.id, 0.0)
+
     def action_confirm(self):
         res = super().action_confirm()
         self.env["whatsapp.notification.rule"]._notify_event("sale_confirmed", self)

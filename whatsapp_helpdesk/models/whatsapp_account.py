@@ -96,6 +96,14 @@ class WhatsappAccount(models.Model):
         "Concurrent Sends",
         help="Requests in flight at once; 0 = enough for the throughput tier at 100 ms latency.",
     )
+    monthly_budget = fields.Float(
+        "Monthly Marketing Budget",
+        digits=(16, 2),
+        help="In the company's currency: marketing campaigns pause when the month's estimated "
+        "spend (charged messages, and marketing messages not priced by Meta yet) reaches it. "
+        "0: no budget.",
+    )
+    month_cost = fields.Float("Spent This Month", compute="_compute_month_cost", digits=(16, 2))
     webhook_url = fields.Char(compute="_compute_webhook_url")
     conversation_count = fields.Integer(compute="_compute_conversation_count")
     # What Meta says about the account, from account and phone number webhooks.
@@ -152,6 +160,11 @@ class WhatsappAccount(models.Model):
             "api_timeout_range",
             "CHECK(api_timeout > 0 AND api_timeout <= 300)",
             "The read timeout must be more than 0 and at most 300 seconds.",
+        ),
+        (
+            "monthly_budget_range",
+            "CHECK(monthly_budget >= 0 AND monthly_budget < 1e12)",
+            "The monthly budget is between 0 and 10^12.",
         ),
         (
             "recipient_gap_range",
@@ -397,6 +410,36 @@ class WhatsappAccount(models.Model):
             if session is None:
                 session = _SESSIONS[key] = sender.pooled_session(key[2])
         return session
+
+    def _compute_month_cost(self):
+        for account in self:
+            account.month_cost = account._month_spend() if account.id else 0.0
+
+    def _month_spend(self):
+        """This month's estimated spend in the company's currency: what Meta charged, plus the
+        marketing templates queued or sent that Meta has not priced yet."""
+        self.ensure_one()
+        start = fields.Datetime.now().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT coalesce(sum(cost), 0) FROM whatsapp_message"
+            " WHERE account_id = %s AND create_date >= %s AND cost != 0",
+            [self.id, start],
+        )
+        charged = self.env.cr.fetchone()[0]
+        unpriced = SQL(
+            """(SELECT c.phone_e164 FROM whatsapp_message m
+                  JOIN whatsapp_conversation c ON c.id = m.conversation_id
+                  JOIN whatsapp_template t ON t.id = m.template_id
+                 WHERE m.account_id = %s AND m.create_date >= %s AND m.direction = 'out'
+                   AND t.category = 'MARKETING' AND m.pricing_category IS NULL
+                   AND m.state IN ('queued', 'sending', 'sent', 'delivered', 'read'))""",
+            self.id,
+            start,
+        )
+        Rate = self.env["whatsapp.rate"]
+        markets = Rate._markets_of_numbers(unpriced)
+        return charged + Rate._estimate(self.company_id, "marketing", markets)
 
     def _messaging_used(self):
         """Different customers this number sent a template to in the last 24 hours: what Meta

@@ -7,7 +7,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
-from ..tools import campaign_plan
+from ..tools import campaign_plan, pricing
 from .common import cron_report, is_testing
 from .whatsapp_optin import TEMPLATE_CATEGORIES
 
@@ -105,7 +105,11 @@ class WhatsappCampaign(models.Model):
         copy=False,
     )
     pause_reason = fields.Selection(
-        [("manual", "Paused by a user"), ("spam_limit", "Meta's spam rate limit (131048)")],
+        [
+            ("manual", "Paused by a user"),
+            ("spam_limit", "Meta's spam rate limit (131048)"),
+            ("budget", "Monthly budget reached"),
+        ],
         readonly=True,
         copy=False,
     )
@@ -114,6 +118,13 @@ class WhatsappCampaign(models.Model):
     recipient_ids = fields.One2many("whatsapp.campaign.recipient", "campaign_id", readonly=True)
     whatsapp_message_ids = fields.One2many("whatsapp.message", "campaign_id", readonly=True)
     plan_summary = fields.Text("Sending Plan", compute="_compute_plan_summary")
+    cost_estimate = fields.Char("Estimated Price", compute="_compute_cost_estimate")
+    cost = fields.Float(
+        compute="_compute_cost",
+        store=True,
+        digits=(16, 4),
+        help="What Meta charged for the campaign's messages so far (company currency).",
+    )
     # funnel
     recipient_count = fields.Integer("Recipients", compute="_compute_funnel")
     skipped_count = fields.Integer("Skipped", compute="_compute_funnel")
@@ -321,10 +332,12 @@ class WhatsappCampaign(models.Model):
             },
         }
 
-    def _pause(self, reason):
-        """Stop releasing and take back what waits in the outbox (never what is on its way)."""
+    def _pause(self, reason, withdraw=True):
+        """Stop releasing and (``withdraw``) take back what waits in the outbox, never what is
+        on its way."""
         for campaign in self:
-            campaign._withdraw_queued()
+            if withdraw:
+                campaign._withdraw_queued()
             campaign.write({"state": "paused", "pause_reason": reason})
 
     def _withdraw_queued(self):
@@ -357,14 +370,20 @@ class WhatsappCampaign(models.Model):
 
     def _pause_for_spam_limit(self):
         """Meta answered 131048 (spam rate limit): pause and tell the managers."""
-        running = self.sudo().filtered(lambda c: c.state == "running")
-        running._pause("spam_limit")
-        for campaign in running:
+        self.sudo().filtered(lambda c: c.state == "running")._pause_and_tell(
+            "spam_limit",
+            self.env._(
+                "Meta refused a message with its spam rate limit (131048): the campaign is "
+                "paused. Check the template's quality and the audience before resuming."
+            ),
+        )
+
+    def _pause_and_tell(self, reason, text, withdraw=True):
+        """Pause and post ``text`` to the WhatsApp managers."""
+        self._pause(reason, withdraw=withdraw)
+        for campaign in self:
             campaign.message_post(
-                body=self.env._(
-                    "Meta refused a message with its spam rate limit (131048): the campaign is "
-                    "paused. Check the template's quality and the audience before resuming."
-                ),
+                body=text,
                 subtype_xmlid="mail.mt_comment",
                 partner_ids=campaign.account_id._whatsapp_manager_partners().ids,
             )
@@ -408,6 +427,17 @@ class WhatsappCampaign(models.Model):
             self._trigger_release(now + HEADROOM_RETRY)
             self.next_release_at = now + HEADROOM_RETRY
             return 0
+        limit = self._affordable(limit)
+        if limit <= 0:
+            self._pause_and_tell(
+                "budget",
+                self.env._(
+                    "The account's monthly marketing budget is reached: the campaign is paused. "
+                    "Raise the budget or wait for next month, then resume."
+                ),
+                withdraw=False,  # what is queued was within the budget
+            )
+            return 0
         recipients = self._next_recipients(limit, now)
         if not recipients:
             if not self._has_waiting() and not self._has_unsent():
@@ -416,6 +446,22 @@ class WhatsappCampaign(models.Model):
         self._release(recipients)
         self.next_release_at = False
         return len(recipients)
+
+    def _affordable(self, limit):
+        """How many of ``limit`` recipients the account's monthly budget still pays for."""
+        budget = self.account_id.monthly_budget
+        category = self._pricing_category()
+        if not budget or category != pricing.MARKETING:
+            return limit
+        markets = self._markets()
+        waiting = sum(markets.values())
+        if not waiting:
+            return limit
+        unit = self.env["whatsapp.rate"]._estimate(self.company_id, category, markets) / waiting
+        left = budget - self.account_id._month_spend()
+        if left <= 0:
+            return 0
+        return limit if not unit else min(limit, int(left // unit))
 
     def _has_waiting(self):
         return bool(
@@ -574,6 +620,53 @@ class WhatsappCampaign(models.Model):
         if len(days) > 7:
             lines.append(self.env._("... %(days)s days in all.", days=len(days)))
         return "\n".join(lines)
+
+    @api.depends("whatsapp_message_ids.cost")
+    def _compute_cost(self):
+        costs = self.env["whatsapp.message"]._cost_by("campaign_id", self.ids)
+        for campaign in self:
+            campaign.cost = costs.get(campaign.id, 0.0)
+
+    def _markets(self):
+        """{country code: recipients} still to send (the audience's before launch)."""
+        self.ensure_one()
+        if self.state == "draft":
+            if self.audience == "segment" and not self.segment_id:
+                return {}
+            query = (
+                self.segment_id._partner_query()
+                if self.audience == "segment"
+                else self.env["res.partner"]._search([("id", "in", self.partner_ids.ids)])
+            )
+            numbers = SQL(
+                "(SELECT whatsapp_e164 FROM res_partner WHERE id IN %s)", query.subselect()
+            )
+        else:
+            self.env.flush_all()
+            numbers = SQL(
+                "(SELECT phone_e164 FROM whatsapp_campaign_recipient"
+                " WHERE campaign_id = %s AND state = 'pending')",
+                self.id,
+            )
+        return self.env["whatsapp.rate"]._markets_of_numbers(numbers)
+
+    def _pricing_category(self):
+        return pricing.estimate_category(self.template_id.category, window_open=False)
+
+    @api.depends("template_id", "segment_id", "partner_ids", "audience", "state")
+    def _compute_cost_estimate(self):
+        Rate = self.env["whatsapp.rate"]
+        for campaign in self:
+            if not campaign.template_id or campaign.state in ("done", "canceled"):
+                campaign.cost_estimate = False
+                continue
+            try:
+                markets = campaign._markets()
+            except ValueError:
+                markets = {}
+            campaign.cost_estimate = Rate._estimate_text(
+                campaign.company_id, campaign._pricing_category(), markets
+            )
 
     def _compute_funnel(self):
         Recipient = self.env["whatsapp.campaign.recipient"].sudo()

@@ -3,6 +3,7 @@ from . import (
     test_automation,
     test_campaigns,
     test_controller,
+    test_cost_ledger,
     test_end_to_end,
     test_helpdesk,
     test_inbound_text,

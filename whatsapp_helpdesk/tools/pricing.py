@@ -34,6 +34,19 @@ def market_of(e164):
     return phonenumbers.region_code_for_number(parsed) or None
 
 
+def market_of_prefix(prefix):
+    """The ISO country code of a number's first characters (``"+551"`` -> ``"BR"``): calling
+    codes are prefix-free, so the first one to name a region wins. Lets an estimate group a
+    million numbers by prefix in SQL instead of parsing each."""
+    digits = "".join(ch for ch in str(prefix or "") if ch.isdigit())
+    for length in (1, 2, 3):
+        if len(digits) >= length:
+            region = phonenumbers.region_code_for_country_code(int(digits[:length]))
+            if region and region != "ZZ":
+                return region
+    return None
+
+
 def normalize_category(category):
     """Meta's pricing category in the rate card's words (lower case, known or None)."""
     category = (category or "").strip().lower()

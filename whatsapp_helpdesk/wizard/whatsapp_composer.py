@@ -1,7 +1,10 @@
 import re
+from collections import Counter
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+
+from ..tools import pricing
 
 
 class WhatsappComposer(models.TransientModel):
@@ -42,6 +45,7 @@ class WhatsappComposer(models.TransientModel):
     body = fields.Text("Message")
     preview = fields.Text(compute="_compute_preview")
     recipient_count = fields.Integer(compute="_compute_recipient_count")
+    price_estimate = fields.Char("Price", compute="_compute_price_estimate")
 
     @api.model
     def default_get(self, fields_list):
@@ -142,6 +146,27 @@ class WhatsappComposer(models.TransientModel):
                 composer.preview = str(error)
                 continue
             composer.preview = variant._preview_for(values)
+
+    @api.depends("template_id", "partner_id", "account_id", "res_ids", "composition_mode")
+    def _compute_price_estimate(self):
+        """What Meta will charge: free inside the window, else the template category's rate in
+        the customers' markets."""
+        for composer in self:
+            company = composer.account_id.company_id or self.env.company
+            if composer.composition_mode == "mass":
+                partners = [composer._partner_of(record) for record in composer._records()]
+                numbers = [partner.whatsapp_e164 for partner in partners if partner]
+                window_open = False
+            else:
+                numbers = [composer.partner_id.whatsapp_e164] if composer.partner_id else []
+                window_open = composer.window_open
+            category = pricing.estimate_category(
+                composer.template_id.category if composer.template_id else None, window_open
+            )
+            markets = Counter(pricing.market_of(number) for number in numbers if number)
+            composer.price_estimate = self.env["whatsapp.rate"]._estimate_text(
+                company, category, dict(markets)
+            )
 
     @api.depends("res_ids", "composition_mode")
     def _compute_recipient_count(self):
