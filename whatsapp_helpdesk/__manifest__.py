@@ -43,6 +43,7 @@
         "views/whatsapp_segment_views.xml",
         "views/whatsapp_campaign_views.xml",
         "views/whatsapp_cost_views.xml",
+        "views/whatsapp_tag_rule_views.xml",
         "views/whatsapp_marketing_menus.xml",
     ],
     "demo": ["demo/whatsapp_demo.xml"],

@@ -4,7 +4,7 @@ from odoo.tools import html2plaintext, plaintext2html
 
 class HelpdeskTicket(models.Model):
     _name = "helpdesk.ticket"
-    _inherit = ["helpdesk.ticket", "whatsapp.inbound.hook"]
+    _inherit = ["helpdesk.ticket", "whatsapp.inbound.hook", "whatsapp.cost.rollup"]
     _whatsapp_inbound_sequence = 30
 
     whatsapp_conversation_id = fields.Many2one(
@@ -14,27 +14,6 @@ class HelpdeskTicket(models.Model):
         related="whatsapp_conversation_id.whatsapp_message_ids", string="WhatsApp Messages"
     )
     whatsapp_window_open = fields.Boolean(related="whatsapp_conversation_id.window_open")
-    whatsapp_cost_message_ids = fields.One2many(
-        "whatsapp.message",
-        "res_id",
-        domain=[("res_model", "=", "helpdesk.ticket")],
-        string="WhatsApp Messages About It",
-    )
-    whatsapp_cost = fields.Float(
-        "WhatsApp Cost",
-        compute="_compute_whatsapp_cost",
-        store=True,
-        digits=(16, 4),
-        help="What Meta charged for the WhatsApp messages sent about it (company currency).",
-    )
-
-    @api.depends("whatsapp_cost_message_ids.cost")
-    def _compute_whatsapp_cost(self):
-        costs = self.env["whatsapp.message"]._cost_by(
-            "res_id", self.ids, [("res_model", "=", self._name)]
-        )
-        for record in self:
-            record.whatsapp_cost = costs.get(record.id, 0.0)
 
     whatsapp_csat = fields.Selection(
         [("good", "Satisfied"), ("ok", "Neutral"), ("bad", "Dissatisfied")],

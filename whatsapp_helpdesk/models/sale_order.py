@@ -8,7 +8,7 @@ ORDER_REF = re.compile(r"\b(S\d{4,})\b", re.IGNORECASE)
 
 class SaleOrder(models.Model):
     _name = "sale.order"
-    _inherit = ["sale.order", "whatsapp.inbound.hook"]
+    _inherit = ["sale.order", "whatsapp.inbound.hook", "whatsapp.cost.rollup"]
     _whatsapp_inbound_sequence = 20
 
     whatsapp_conversation_ids = fields.Many2many(
@@ -20,31 +20,10 @@ class SaleOrder(models.Model):
         copy=False,
     )
 
-    whatsapp_cost_message_ids = fields.One2many(
-        "whatsapp.message",
-        "res_id",
-        domain=[("res_model", "=", "sale.order")],
-        string="WhatsApp Messages About It",
-    )
-    whatsapp_cost = fields.Float(
-        "WhatsApp Cost",
-        compute="_compute_whatsapp_cost",
-        store=True,
-        digits=(16, 4),
-        help="What Meta charged for the WhatsApp messages sent about it (company currency).",
-    )
-
-    @api.depends("whatsapp_cost_message_ids.cost")
-    def _compute_whatsapp_cost(self):
-        costs = self.env["whatsapp.message"]._cost_by(
-            "res_id", self.ids, [("res_model", "=", self._name)]
-        )
-        for record in self:
-            record.whatsapp_cost = costs.get(record.id, 0.0)
-
     def action_confirm(self):
         res = super().action_confirm()
         self.env["whatsapp.notification.rule"]._notify_event("sale_confirmed", self)
+        self.env["whatsapp.tag.rule"]._apply_order_rules(self)
         return res
 
     def action_whatsapp_conversation(self):

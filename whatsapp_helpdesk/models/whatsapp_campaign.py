@@ -109,6 +109,7 @@ class WhatsappCampaign(models.Model):
             ("manual", "Paused by a user"),
             ("spam_limit", "Meta's spam rate limit (131048)"),
             ("budget", "Monthly budget reached"),
+            ("template", "Template no longer sendable"),
         ],
         readonly=True,
         copy=False,
@@ -407,7 +408,12 @@ class WhatsappCampaign(models.Model):
                 campaigns = self.search([("state", "=", "running")], order="id")
                 released = 0
                 for campaign in campaigns:
-                    released += campaign._release_step()
+                    try:
+                        with self.env.cr.savepoint():
+                            released += campaign._release_step()
+                    except Exception:  # pylint: disable=broad-except
+                        # one campaign's trouble never holds up the others; tried again later
+                        _logger.exception("WhatsApp campaign %s: release failed", campaign.id)
                     if auto_commit:
                         self.env.cr.commit()  # pylint: disable=invalid-commit
                 report["items"] += released
@@ -443,9 +449,9 @@ class WhatsappCampaign(models.Model):
             if not self._has_waiting() and not self._has_unsent():
                 self.state = "done"
             return 0
-        self._release(recipients)
+        released = self._release(recipients)
         self.next_release_at = False
-        return len(recipients)
+        return released
 
     def _affordable(self, limit):
         """How many of ``limit`` recipients the account's monthly budget still pays for."""
@@ -527,7 +533,8 @@ class WhatsappCampaign(models.Model):
 
     def _release(self, recipients):
         """Queue one template message per recipient through the conversations' batch send (the
-        one send rule applies); a recipient the rule refuses is skipped with its reason."""
+        one send rule applies); a recipient the rule refuses is skipped with its reason. Returns
+        how many were queued."""
         self.ensure_one()
         recipients = recipients.sudo()
         partners = {r.phone_e164: r.partner_id for r in recipients}
@@ -537,7 +544,11 @@ class WhatsappCampaign(models.Model):
         batch = self.env["whatsapp.conversation"].browse(
             [conversations[r.phone_e164].id for r in recipients]
         )
-        results = batch._send_template_many(self.template_id, values={"campaign_id": self.id})
+        try:
+            results = batch._send_template_many(self.template_id, values={"campaign_id": self.id})
+        except UserError as error:  # Meta paused or disabled the template meanwhile
+            self._pause_and_tell("template", str(error), withdraw=False)
+            return 0
         released, refused = [], []
         for recipient in recipients:
             result = results.get(conversations[recipient.phone_e164].id)
@@ -566,6 +577,7 @@ class WhatsappCampaign(models.Model):
                 [(sentence or "")[:255], recipient_id],
             )
         recipients.invalidate_recordset()
+        return len(released)
 
     # ------------------------------------------------------------------
     # Plan and funnel

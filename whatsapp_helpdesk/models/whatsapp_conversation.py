@@ -99,6 +99,40 @@ class WhatsappConversation(models.Model):
         for conversation in self:
             conversation.ticket_count = counts.get(conversation.id, 0)
 
+    customer_tag_ids = fields.Many2many(
+        "res.partner.category",
+        string="Customer Tags",
+        compute="_compute_customer_notes",
+        inverse="_inverse_customer_notes",
+        help="The customer's contact tags (segments and campaigns use them).",
+    )
+    customer_notes = fields.Html(
+        compute="_compute_customer_notes",
+        inverse="_inverse_customer_notes",
+        help="Notes on the customer's contact, for follow-up.",
+    )
+
+    @api.depends("partner_id.category_id", "partner_id.comment")
+    def _compute_customer_notes(self):
+        for conversation in self:
+            partner = conversation.partner_id.sudo()
+            conversation.customer_tag_ids = partner.category_id
+            conversation.customer_notes = partner.comment
+
+    def _inverse_customer_notes(self):
+        """Whoever may work on the conversation keeps the customer's tags and notes, even without
+        the right to edit contacts: only those two fields, of this conversation's customer."""
+        self.check_access("write")
+        for conversation in self.filtered("partner_id"):
+            partner = conversation.partner_id.sudo()
+            values = {}
+            if partner.category_id != conversation.customer_tag_ids:
+                values["category_id"] = [fields.Command.set(conversation.customer_tag_ids.ids)]
+            if (partner.comment or "") != (conversation.customer_notes or ""):
+                values["comment"] = conversation.customer_notes
+            if values:
+                partner.write(values)
+
     team_id = fields.Many2one("helpdesk.ticket.team", index=True, tracking=True, check_company=True)
     user_id = fields.Many2one(
         "res.users", "Assigned To", index=True, tracking=True, check_company=True
@@ -597,7 +631,9 @@ class WhatsappConversation(models.Model):
             ]
             try:
                 with self.env.cr.savepoint():
-                    created = Conversation.with_context(mail_create_nosubscribe=True).create(values)
+                    created = Conversation.with_context(
+                        mail_create_nosubscribe=True, mail_create_nolog=True, tracking_disable=True
+                    ).create(values)
                 found.update(zip(missing, created, strict=True))
             except psycopg2.errors.UniqueViolation:
                 for number in missing:

@@ -1,5 +1,6 @@
 from . import (
     test_account,
+    test_auto_tags,
     test_automation,
     test_campaigns,
     test_controller,

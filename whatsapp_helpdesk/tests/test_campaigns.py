@@ -264,3 +264,11 @@ class TestCampaigns(TemplateCase, TransactionCase):
         at = self.make_campaign(self.audience, self.template, schedule="at")
         with self.assertRaises(UserError):
             at.action_launch()
+
+    def test_a_template_paused_by_meta_pauses_the_campaign(self):
+        campaign = self.launch()
+        self.template.with_context(whatsapp_no_resubmit=True).status = "paused"
+        self.env["whatsapp.campaign"]._cron_release()
+        self.assertRecordValues(campaign, [{"state": "paused", "pause_reason": "template"}])
+        self.assertFalse(campaign.whatsapp_message_ids)
+        self.assertEqual(campaign.waiting_count, 2)
