@@ -214,10 +214,7 @@ class WhatsappCampaign(models.Model):
         numbers = list(numbers)
         cr = self.env.cr
         self.env.flush_all()
-        cr.execute(
-            "SELECT number FROM phone_blacklist WHERE active AND number = ANY(%s)", [numbers]
-        )
-        blacklisted = {row[0] for row in cr.fetchall()}
+        blacklisted = self.env["whatsapp.optin"]._blacklisted(numbers)
         opted_in = None
         category = self._required_optin()
         if category:

@@ -5,7 +5,7 @@ import psycopg2
 from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import html2plaintext
+from odoo.tools import SQL, html2plaintext
 
 from ..tools import messages as wa_messages
 from ..tools import window
@@ -687,19 +687,7 @@ class WhatsappConversation(models.Model):
             record = (records or {}).get(conversation.id) or partner
             rendered = variant._render_values(record, partner)
             preview = variant._preview_for(rendered)
-            posts.append(
-                {
-                    "model": self._name,
-                    "res_id": conversation.id,
-                    "record_name": conversation.name,
-                    "email_from": False,
-                    "reply_to": False,
-                    "body": Markup("<p>%s</p>") % preview,
-                    "author_id": self.env.user.partner_id.id,
-                    "message_type": "comment",
-                    "subtype_id": self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_comment"),
-                }
-            )
+            posts.append((conversation.id, conversation.name, preview))
             rows.append(
                 {
                     **(values or {}),
@@ -714,13 +702,51 @@ class WhatsappConversation(models.Model):
                     "res_id": record.id,
                 }
             )
-        mail_messages = self.env["mail.message"].sudo().create(posts)
-        for row, mail_message in zip(rows, mail_messages, strict=True):
-            row["mail_message_id"] = mail_message.id
+        posted = self._post_many(posts)
+        for row in rows:
+            row["mail_message_id"] = posted[row["conversation_id"]]
         messages = self.env["whatsapp.message"].sudo().create(rows)
         for message in messages:
             results[message.conversation_id.id] = message.with_env(self.env)
         return results
+
+    def _post_many(self, posts):
+        """{conversation id: mail.message id} of a comment per (conversation id, name, text) in
+        the conversations' threads, the sender as author: one INSERT for a campaign's batch (the
+        ORM's create costs about 3 ms a message, sanitizing and routing what is plain text; the
+        text is escaped here). A conversation appears once per batch."""
+        if not posts:
+            return {}
+        self.env["mail.message"].flush_model()
+        subtype = self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_comment")
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO mail_message
+                    (model, res_id, record_name, body, message_type, subtype_id, author_id,
+                     date, message_id, is_internal, create_uid, write_uid, create_date,
+                     write_date)
+                SELECT %(model)s, v.res_id, v.name, v.body, 'comment', %(subtype)s,
+                       %(author)s, %(now)s,
+                       '<' || md5(random()::text || clock_timestamp()::text) || '-whatsapp@odoo>',
+                       false, %(uid)s, %(uid)s, %(now)s, %(now)s
+                  FROM unnest(%(ids)s::int[], %(names)s::varchar[], %(bodies)s::text[])
+                       AS v(res_id, name, body)
+                RETURNING res_id, id
+                """,
+                model=self._name,
+                subtype=subtype,
+                author=self.env.user.partner_id.id,
+                now=fields.Datetime.now(),
+                uid=self.env.uid,
+                ids=[conversation_id for conversation_id, _name, _text in posts],
+                names=[name for _id, name, _text in posts],
+                bodies=[str(Markup("<p>%s</p>") % text) for _id, _name, text in posts],
+            )
+        )
+        posted = dict(self.env.cr.fetchall())
+        self.invalidate_model(["message_ids"])
+        return posted
 
     def _send_bot_text(self, body, *, offer_person=False, buttons=None, list_options=None):
         """An automatic answer, shown in the thread as the bot's; the customer still waits for us.

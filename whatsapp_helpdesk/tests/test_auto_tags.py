@@ -1,5 +1,7 @@
 from odoo.exceptions import AccessError
 from odoo.tests import Form, TransactionCase, new_test_user, tagged
+from odoo.tools import mute_logger
+from psycopg2 import IntegrityError
 
 from ..tools import payloads
 from .common import TemplateCase
@@ -92,3 +94,29 @@ class TestAutoTags(TemplateCase, TransactionCase):
             conversation.with_user(outsider).customer_notes = "<p>x</p>"
         with self.assertRaises(AccessError):
             self.keyword_rule.with_user(self.wa_user).pattern = "x"
+
+    def test_hostile_rule_values_and_notes(self):
+        for bad in (
+            {"order_min_count": -1},
+            {"order_min_amount": -5.0},
+            {"order_min_amount": 1e16},
+        ):
+            with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"):
+                with self.env.cr.savepoint():
+                    self.order_rule.write(bad)
+                    self.order_rule.flush_recordset()
+        # a huge or odd pattern never breaks the intake
+        self.keyword_rule.pattern = "|" * 5000 + "x" * 5000
+        wa_id = self.customer_wa_id
+        self.deliver(self.inbound(wa_id, payloads.text_message(wa_id, "promo")))
+        self.assertNotIn(self.interested, self.customer.category_id)
+        conversation = self.env["whatsapp.conversation"].search([("wa_id", "=", wa_id)])
+        conversation.with_user(
+            self.wa_user
+        ).customer_notes = "<p>ok</p><script>alert(1)</script><img src=x onerror=alert(2)>"
+        self.assertNotIn("<script", self.customer.comment)
+        self.assertNotIn("onerror", self.customer.comment)
+        # tags of another company's rule or a tag id that does not exist are refused
+        with self.assertRaises(Exception), mute_logger("odoo.sql_db"), self.env.cr.savepoint():  # noqa: B017
+            conversation.with_user(self.wa_user).customer_tag_ids = [(6, 0, [10**9])]
+            conversation.flush_recordset()
