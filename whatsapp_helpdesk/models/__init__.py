@@ -20,4 +20,5 @@ from . import stock_picking
 from . import sale_order
 from . import helpdesk_ticket_team
 from . import helpdesk_ticket
+from . import mail_message
 # isort: on

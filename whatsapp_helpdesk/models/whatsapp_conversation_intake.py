@@ -213,11 +213,13 @@ class WhatsappConversation(models.Model):
     def _on_inbound(self, messages):
         """What follows new customer messages (run once they are stored, isolated from them).
 
-        The conversation's own reactions: the entry point of an ad, the skills the customer names,
+        The conversation's own reactions: the entry point of an ad, the language the customer
+        writes in, the skills the customer names,
         routing to a team and an agent, live notices to the agents; then the models that inherit
         whatsapp.inbound.hook (opt-out keywords, order links, tickets, automatic answers).
         """
         self._remember_entry_points(messages)
+        messages.conversation_id._learn_language(messages.filtered("body"))
         Team = self.env["helpdesk.ticket.team"].sudo()
         Team._whatsapp_tag_skills(messages.filtered("body"))
         messages.conversation_id._route()

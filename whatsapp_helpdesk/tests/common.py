@@ -94,6 +94,14 @@ class WhatsappCase:
         )
         return template
 
+    @classmethod
+    def carrier(cls, name="Correios"):
+        """A fixed-price delivery carrier."""
+        product = cls.env["product.product"].create({"name": f"{name} shipping", "type": "service"})
+        return cls.env["delivery.carrier"].create(
+            {"name": name, "delivery_type": "fixed", "product_id": product.id}
+        )
+
     # -- assertions --------------------------------------------------------------------------
 
     def assertWhatsappOutgoing(self, conversation, *, body=None, template=None, state="queued"):

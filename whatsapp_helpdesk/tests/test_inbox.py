@@ -183,13 +183,14 @@ class TestInboxRouting(WhatsappCase, TransactionCase):
             (users, payload) for users, kind, payload in calls if kind == "simple_notification"
         ]
         refreshes = [
-            (users, payload) for users, kind, payload in calls if kind != "simple_notification"
+            (users, payload) for users, kind, payload in calls if kind == "whatsapp_helpdesk/inbox"
         ]
         self.assertEqual(notices[0][0], conversation.user_id)
         self.assertIn("New message from 551197770000", notices[0][1]["message"])
-        # the inboxes of the whole team reload themselves
+        # the inboxes of the whole team reload themselves; open threads get the new message
         self.assertEqual(
-            {kind for _u, kind, _p in calls}, {"simple_notification", "whatsapp_helpdesk/inbox"}
+            {kind for _u, kind, _p in calls},
+            {"simple_notification", "whatsapp_helpdesk/inbox", "whatsapp_helpdesk/messages"},
         )
         self.assertGreaterEqual(refreshes[0][0], self.team_pt.user_ids)
         self.assertIn(conversation.id, refreshes[0][1]["conversation_ids"])
