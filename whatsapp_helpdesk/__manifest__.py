@@ -36,6 +36,7 @@
         "views/whatsapp_optin_views.xml",
         "views/helpdesk_ticket_views.xml",
         "views/whatsapp_automation_views.xml",
+        "views/whatsapp_workspace_views.xml",
         "views/whatsapp_menus.xml",
     ],
     "demo": ["demo/whatsapp_demo.xml"],

@@ -21,4 +21,5 @@ from . import sale_order
 from . import helpdesk_ticket_team
 from . import helpdesk_ticket
 from . import mail_message
+from . import whatsapp_workspace
 # isort: on

@@ -23,4 +23,6 @@ from . import (
     test_templates,
     test_tour,
     test_webhook_hardening,
+    test_workspace,
+    test_workspace_tour,
 )

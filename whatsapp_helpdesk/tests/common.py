@@ -2,10 +2,13 @@
 the Cloud API client's single choke point (``CloudApiClient._request``)."""
 
 import json
+import threading
+import time
 from contextlib import contextmanager
 from datetime import datetime
 from unittest.mock import patch
 
+from odoo import SUPERUSER_ID, api
 from odoo.tests import Form, new_test_user
 
 from ..tools import cloud_api, payloads, webhook
@@ -149,15 +152,15 @@ class WhatsappCase:
             statuses=list(statuses),
         )
 
-    def intake(self, payload):
+    def intake(self, payload, env=None):
         """Store ``payload`` as the controller would, without HTTP."""
         batch = webhook.parse(payloads.encode(payload))
-        return self.env["whatsapp.webhook.event"]._intake(batch)
+        return (env or self.env)["whatsapp.webhook.event"]._intake(batch)
 
-    def deliver(self, payload):
+    def deliver(self, payload, env=None):
         """Store and process ``payload``: what the controller and the cron do together."""
-        result = self.intake(payload)
-        self.env["whatsapp.webhook.event"]._cron_process()
+        result = self.intake(payload, env)
+        (env or self.env)["whatsapp.webhook.event"]._cron_process()
         return result
 
     def open_window(self, partner=None):
@@ -293,3 +296,57 @@ class TemplateCase(WhatsappCase):
                 {"status": status, "meta_template_id": f"9{template.id}"}
             )
         return template
+
+
+class LiveTourCase(WhatsappCase):
+    """Tours that watch the screens change live: the browser's bus websocket is allowed (Odoo
+    turns it off under tests), and :meth:`while_touring` plays Meta's side (a customer writes,
+    statuses arrive) in a thread while the tour runs, each step once the screens are ready for
+    it, then wakes the websockets as PostgreSQL's NOTIFY would after a commit."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        from odoo.addons.bus.websocket import WebsocketConnectionHandler
+
+        cls.startClassPatcher(
+            patch.object(WebsocketConnectionHandler, "websocket_allowed", return_value=True)
+        )
+
+    @contextmanager
+    def while_touring(self, *steps, timeout=60):
+        """Run ``steps`` ((ready(env), act(env)) pairs, in order) beside the tour; an error in a
+        step fails the test once the tour is over."""
+        errors = []
+
+        def play():
+            from odoo.addons.bus.models.bus import dispatch
+
+            deadline = time.monotonic() + timeout
+            for ready, act in steps:
+                while time.monotonic() < deadline:
+                    with self.registry.cursor() as cr:
+                        env = api.Environment(cr, SUPERUSER_ID, {})
+                        if ready(env):
+                            act(env)
+                            cr.commit()
+                            break
+                    time.sleep(0.3)
+                else:
+                    errors.append(f"step {ready} never became ready")
+                    return
+                for sockets in list(dispatch._channels_to_ws.values()):
+                    for socket in list(sockets):
+                        socket.trigger_notification_dispatching()
+
+        def guarded():
+            try:
+                play()
+            except Exception as error:  # noqa: BLE001 - reported in the test thread
+                errors.append(repr(error))
+
+        thread = threading.Thread(target=guarded, name="wa-tour-live", daemon=True)
+        thread.start()
+        yield
+        thread.join(timeout)
+        self.assertFalse(errors, errors)
