@@ -20,6 +20,7 @@ from . import (
     test_security,
     test_send_rules,
     test_template_form,
+    test_template_tour,
     test_templates,
     test_tour,
     test_webhook_hardening,

@@ -252,6 +252,15 @@ class TemplateCase(WhatsappCase):
             groups="base.group_user,whatsapp_helpdesk.group_whatsapp_user,sales_team.group_sale_salesman_all_leads",
         )
 
+    def deliver_template_event(self, template, event, reason=None, env=None):
+        """Meta's review of ``template``: a template status webhook (APPROVED, REJECTED...)."""
+        change = payloads.template_status_change(
+            int(template.meta_template_id), template.name, template.language, event, reason=reason
+        )
+        payload = payloads.envelope(template.account_id.waba_id, [change])
+        payload["entry"][0]["time"] = 1795000000
+        self.deliver(payload, env)
+
     def order_composer(self, user):
         """The composer a salesperson opens from the confirmed order."""
         composer = Form(

@@ -1,0 +1,35 @@
+from odoo.tests import HttpCase, tagged
+
+from .common import LiveTourCase, TemplateCase
+
+
+@tagged("post_install", "-at_install")
+class TestTemplateTour(LiveTourCase, TemplateCase, HttpCase):
+    def test_write_submit_approve_and_send_from_an_order(self):
+        self.customer.name = "Ana Tour"
+        self.env.ref("base.user_admin").groups_id |= self.env.ref("product.group_product_pricelist")
+
+        def in_review(env):
+            return env["whatsapp.template"].search(
+                [("name", "=", "pedido_pronto"), ("status", "=", "pending")]
+            )
+
+        def meta_approves(env):
+            self.deliver_template_event(in_review(env), "APPROVED", env=env)
+
+        with (
+            self.mock_cloud_api({"id": "7001", "status": "PENDING", "category": "UTILITY"}),
+            self.while_touring((in_review, meta_approves)),
+        ):
+            self.start_tour(
+                "/odoo/action-whatsapp_helpdesk.whatsapp_template_action",
+                "whatsapp_helpdesk_template_tour",
+                login="admin",
+            )
+        template = self.env["whatsapp.template"].search([("name", "=", "pedido_pronto")])
+        self.assertEqual(template.status, "approved")
+        message = self.env["whatsapp.message"].search([("template_id", "=", template.id)])
+        self.assertEqual(message.res_id, self.order.id)
+        self.assertEqual(
+            message.template_values, {"body": {"1": self.order.name, "2": "R$ 1.234,56"}}
+        )
