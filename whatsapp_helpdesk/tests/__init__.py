@@ -17,6 +17,7 @@ from . import (
     test_outbox,
     test_outbox_access,
     test_partner,
+    test_readme_tours,
     test_security,
     test_send_rules,
     test_template_form,

@@ -322,6 +322,34 @@ class LiveTourCase(WhatsappCase):
             patch.object(WebsocketConnectionHandler, "websocket_allowed", return_value=True)
         )
 
+    def setUp(self):
+        super().setUp()
+        from odoo.addons.bus.websocket import WebsocketConnectionHandler
+
+        self._websockets_done = []
+        serve = WebsocketConnectionHandler._serve_forever
+
+        def serve_and_tell(*args):
+            done = threading.Event()
+            self._websockets_done.append(done)
+            try:
+                serve(*args)
+            finally:
+                done.set()
+
+        self.startPatcher(
+            patch.object(WebsocketConnectionHandler, "_serve_forever", wraps=serve_and_tell)
+        )
+
+    def start_tour(self, *args, **kwargs):
+        """The tour, then the end of its browser's websockets: they share the test cursor, which
+        the test goes on using once the tour is over."""
+        try:
+            return super().start_tour(*args, **kwargs)
+        finally:
+            for done in self._websockets_done:
+                done.wait(10)
+
     @contextmanager
     def while_touring(self, *steps, timeout=60):
         """Run ``steps`` ((ready(env), act(env)) pairs, in order) beside the tour; an error in a

@@ -17,6 +17,19 @@ class TestWorkspaceTour(LiveTourCase, HttpCase):
             login="tour_agent",
             groups="base.group_user,whatsapp_helpdesk.group_whatsapp_user",
         )
+        self.chat_live(agent)
+
+    def test_the_administrator_chats_live(self):
+        self.chat_live(self.env.ref("base.user_admin"))
+
+    def chat_live(self, agent):
+        self.env["res.lang"]._activate_lang("pt_BR")
+        for language, body in (
+            ("en_US", "Hello {{1}}, can we help?"),
+            ("pt_BR", "Olá {{1}}, podemos ajudar?"),
+        ):
+            template = self.approved_template("boas_vindas", body, language=language)
+            template.variable_ids.write({"field_path": "name", "sample": "Ana"})
         self.env["mail.canned.response"].with_user(agent).create(
             {"source": "obrigado", "substitution": "Obrigado, {first_name}!"}
         )
@@ -33,16 +46,20 @@ class TestWorkspaceTour(LiveTourCase, HttpCase):
                 self.inbound(WA_ID, payloads.text_message(WA_ID, "Chegou meu pedido?")), env
             )
 
-        def both_queued(env):
-            outbox = env["whatsapp.message"].search(
-                [("conversation_id", "=", conversation.id), ("direction", "=", "out")]
+        def outbox(env):
+            return env["whatsapp.message"].search(
+                [
+                    ("conversation_id", "=", conversation.id),
+                    ("direction", "=", "out"),
+                    ("message_type", "!=", "template"),
+                ]
             )
-            return len(outbox) == 2
+
+        def both_queued(env):
+            return len(outbox(env)) == 2
 
         def meta_sends_and_the_customer_reads(env):
-            outbox = env["whatsapp.message"].search(
-                [("conversation_id", "=", conversation.id), ("direction", "=", "out")]
-            )
+            sent = outbox(env)
             wamids = iter(range(10))
 
             def meta(_method, path, _kwargs):
@@ -54,15 +71,18 @@ class TestWorkspaceTour(LiveTourCase, HttpCase):
                 env["whatsapp.message"]._cron_send()
             for state in ("delivered", "read"):
                 self.deliver(
-                    self.statuses(*[payloads.status(m.wamid, state, WA_ID) for m in outbox]), env
+                    self.statuses(*[payloads.status(m.wamid, state, WA_ID) for m in sent]), env
                 )
 
         with self.while_touring(
             (opened, customer_writes), (both_queued, meta_sends_and_the_customer_reads)
         ):
             self.start_tour(
-                "/odoo/whatsapp-workspace", "whatsapp_helpdesk_workspace_tour", login="tour_agent"
+                "/odoo/whatsapp-workspace", "whatsapp_helpdesk_workspace_tour", login=agent.login
             )
         sent = conversation.whatsapp_message_ids.filtered(lambda m: m.direction == "out")
-        self.assertEqual(sorted(sent.mapped("message_type")), ["image", "text"])
-        self.assertEqual(set(sent.mapped("state")), {"read"})
+        self.assertEqual(sorted(sent.mapped("message_type")), ["image", "template", "text"])
+        self.assertEqual(
+            set(sent.filtered(lambda m: m.message_type != "template").mapped("state")), {"read"}
+        )
+        self.assertEqual(sent.filtered("template_id").template_id.language, "pt_BR")

@@ -78,6 +78,21 @@ class WhatsappComposer(models.TransientModel):
             partner = self._partner_of(record) if record else None
             if partner:
                 values["partner_id"] = partner.id
+        if values.get("partner_id") and "account_id" in fields_list:
+            # the number the customer writes to, when there are several
+            latest = (
+                self.env["whatsapp.conversation"]
+                .sudo()
+                .search(
+                    [
+                        ("partner_id", "=", values["partner_id"]),
+                        ("company_id", "in", self.env.companies.ids),
+                    ],
+                    limit=1,
+                )
+            )
+            if latest:
+                values["account_id"] = latest.account_id.id
         return values
 
     @api.model

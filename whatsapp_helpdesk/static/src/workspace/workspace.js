@@ -149,7 +149,8 @@ export class Workspace extends Component {
         const fresh = messages.filter((m) => !known.has(m.id));
         if (!messages.length || fresh.length) {
             this.later("thread", async () => {
-                await this.reloadThread();
+                // a new message may have opened a ticket or moved the conversation
+                await Promise.all([this.reloadThread(), this.loadCustomer()]);
                 if (this.state.pane === "thread" || !this.isSmall) {
                     await this.orm.call("whatsapp.conversation", "action_mark_seen", [
                         [this.state.activeId],

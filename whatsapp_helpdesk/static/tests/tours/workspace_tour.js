@@ -73,5 +73,21 @@ registry.category("web_tour.tours").add("whatsapp_helpdesk_workspace_tour", {
             content: "The list shows the reply as the last message",
             trigger: ".o_wa_conversation:contains('Tour Customer') .o_wa_preview:contains('foto.png')",
         },
+        {
+            content: "Templates: each language variant, previewed for this customer",
+            trigger: ".o_wa_templates_btn",
+            run: "click",
+        },
+        {
+            content: "The customer's language (told by their words) comes first",
+            trigger: ".o_wa_template_option[data-language=pt_BR]:contains('the customer') .o_wa_template_preview:contains('Olá Tour Customer')",
+        },
+        {
+            trigger: ".o_wa_template_option[data-language=pt_BR] .o_wa_send_template",
+            run: "click",
+        },
+        {
+            trigger: ".o_wa_bubble.o_wa_out .o_wa_template:contains('boas_vindas')",
+        },
     ],
 });
