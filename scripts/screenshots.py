@@ -139,6 +139,19 @@ class Browser:
         shutil.rmtree(self.profile, ignore_errors=True)
 
 
+def open_conversation(browser, workspace, customer, ready):
+    """The workspace with ``customer``'s conversation open, once ``ready`` shows."""
+    browser.call("Page.navigate", url=workspace)
+    browser.wait_for(".o_wa_workspace")
+    browser.click(".o_wa_tab[data-tab='all']")
+    browser.wait_for(".o_wa_conversation")
+    browser.click(".o_wa_conversation", customer)
+    browser.wait_for(ready)
+    time.sleep(1.5)  # images and the emoji font settle
+    browser.dismiss_notifications()
+    time.sleep(0.5)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", default="http://127.0.0.1:8069")
@@ -159,15 +172,7 @@ def main(argv=None):
         workspace = f"{args.url}/odoo/whatsapp-workspace"
 
         browser.viewport(1440, 900)
-        browser.call("Page.navigate", url=workspace)
-        browser.wait_for(".o_wa_workspace")
-        browser.click(".o_wa_tab[data-tab='all']")
-        browser.wait_for(".o_wa_conversation")
-        browser.click(".o_wa_conversation", args.customer)
-        browser.wait_for(".o_wa_customer .o_wa_partner_card, .o_wa_customer .o_wa_unknown")
-        time.sleep(1.5)  # images and the emoji font settle
-        browser.dismiss_notifications()
-        time.sleep(0.5)
+        open_conversation(browser, workspace, args.customer, ".o_wa_customer .o_wa_partner_card")
         browser.screenshot(args.out / "workspace.png")
 
         browser.click(".o_wa_templates_btn")
@@ -177,15 +182,7 @@ def main(argv=None):
         browser.screenshot(args.out / "workspace_templates.png")
 
         browser.viewport(390, 844, mobile=True)
-        browser.call("Page.navigate", url=workspace)
-        browser.wait_for(".o_wa_workspace.o_wa_small")
-        browser.click(".o_wa_tab[data-tab='all']")
-        browser.wait_for(".o_wa_conversation")
-        browser.click(".o_wa_conversation", args.customer)
-        browser.wait_for(".o_wa_pane_thread .o_wa_bubble")
-        time.sleep(1.5)
-        browser.dismiss_notifications()
-        time.sleep(0.5)
+        open_conversation(browser, workspace, args.customer, ".o_wa_pane_thread .o_wa_bubble")
         browser.screenshot(args.out / "workspace_mobile.png")
     finally:
         browser.close()

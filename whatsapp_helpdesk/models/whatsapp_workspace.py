@@ -45,15 +45,24 @@ class WhatsappWorkspace(models.AbstractModel):
     # ------------------------------------------------------------------
 
     @api.model
+    def _readable(self, model, record_id):
+        """The record ``record_id`` of ``model`` if it exists and the user may read it, else an
+        error (the id comes from the browser: anything may come)."""
+        if isinstance(record_id, bool) or not isinstance(record_id, int):
+            raise ValidationError(
+                self.env._("%(model)s ids are numbers.", model=self.env[model]._description)
+            )
+        record = self.env[model].browse(record_id).exists()
+        if not record:
+            raise UserError(
+                self.env._("This %(model)s no longer exists.", model=self.env[model]._description)
+            )
+        record.check_access("read")
+        return record
+
+    @api.model
     def _conversation(self, conversation_id):
-        """The conversation ``conversation_id`` if the user may read it, else an error."""
-        if isinstance(conversation_id, bool) or not isinstance(conversation_id, int):
-            raise ValidationError(self.env._("A conversation id is a number."))
-        conversation = self.env["whatsapp.conversation"].browse(conversation_id).exists()
-        if not conversation:
-            raise UserError(self.env._("This conversation no longer exists."))
-        conversation.check_access("read")
-        return conversation
+        return self._readable("whatsapp.conversation", conversation_id)
 
     @api.model
     def _tab_domain(self, tab):
@@ -444,12 +453,7 @@ class WhatsappWorkspace(models.AbstractModel):
     def send_template(self, conversation_id, template_id):
         """Send this very template variant (the agent chose its language), filled as previewed."""
         conversation = self._conversation(conversation_id)
-        if isinstance(template_id, bool) or not isinstance(template_id, int):
-            raise ValidationError(self.env._("A template id is a number."))
-        template = self.env["whatsapp.template"].browse(template_id).exists()
-        if not template:
-            raise UserError(self.env._("This template no longer exists."))
-        template.check_access("read")
+        template = self._readable("whatsapp.template", template_id)
         conversation._check_can_reply()
         record = self._template_record(conversation, template)
         if record is None:
@@ -521,12 +525,7 @@ class WhatsappWorkspace(models.AbstractModel):
         conversation = self._conversation(conversation_id)
         conversation.check_access("write")
         if partner_id is not None:
-            if isinstance(partner_id, bool) or not isinstance(partner_id, int):
-                raise ValidationError(self.env._("A contact id is a number."))
-            partner = self.env["res.partner"].browse(partner_id).exists()
-            if not partner:
-                raise UserError(self.env._("This contact no longer exists."))
-            partner.check_access("read")
+            partner = self._readable("res.partner", partner_id)
         else:
             name = _text(name, 200).strip()
             if not name:

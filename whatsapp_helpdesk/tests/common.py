@@ -10,6 +10,7 @@ from unittest.mock import patch
 
 from odoo import SUPERUSER_ID, api
 from odoo.tests import Form, new_test_user
+from odoo.tests.common import ChromeBrowser
 
 from ..tools import cloud_api, payloads, webhook
 
@@ -340,6 +341,16 @@ class LiveTourCase(WhatsappCase):
         self.startPatcher(
             patch.object(WebsocketConnectionHandler, "_serve_forever", wraps=serve_and_tell)
         )
+        # The test's cursor and the live thread's share one connection: the thread waits until
+        # the test is done with it (logged in, flushed) and the browser opens the page.
+        self._browser_up = threading.Event()
+        navigate = ChromeBrowser.navigate_to
+
+        def navigate_and_tell(browser, *args, **kwargs):
+            self._browser_up.set()
+            return navigate(browser, *args, **kwargs)
+
+        self.startPatcher(patch.object(ChromeBrowser, "navigate_to", navigate_and_tell))
 
     def start_tour(self, *args, **kwargs):
         """The tour, then the end of its browser's websockets: they share the test cursor, which
@@ -359,6 +370,9 @@ class LiveTourCase(WhatsappCase):
         def play():
             from odoo.addons.bus.models.bus import dispatch
 
+            if not self._browser_up.wait(timeout):
+                errors.append("the browser never opened the tour's page")
+                return
             deadline = time.monotonic() + timeout
             for ready, act in steps:
                 while time.monotonic() < deadline:

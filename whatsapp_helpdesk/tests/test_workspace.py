@@ -1,5 +1,6 @@
 import base64
 
+from odoo.addons.mail.tools.discuss import Store
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import TransactionCase, new_test_user, tagged
 
@@ -172,6 +173,37 @@ class TestWorkspace(WhatsappCase, TransactionCase):
             self.Workspace.set_partner(self.conversation.id, name="  ")
         with self.assertRaises(ValidationError):
             self.Workspace.set_partner(self.conversation.id, partner_id="3")
+
+    def test_another_companys_records_and_a_user_without_the_group(self):
+        company_b, _account_b = self.make_company_account("Company B")
+        partner_b = self.env["res.partner"].create({"name": "B's", "company_id": company_b.id})
+        tag = self.env["res.partner.category"].create({"name": "VIP"})  # tags are shared
+        with self.assertRaises(AccessError):
+            self.Workspace.set_partner(self.conversation.id, partner_id=partner_b.id)
+        self.assertEqual(self.conversation.partner_id, self.customer)
+        self.Workspace.save_customer(self.conversation.id, tag_ids=[tag.id, 10**9])
+        self.assertEqual(self.customer.category_id, tag, "an id that is gone is left out")
+        outsider = new_test_user(self.env, login="ws_outsider", groups="base.group_user")
+        Outside = self.env["whatsapp.workspace"].with_user(outsider)
+        for call in (
+            lambda: Outside.load_conversations("all"),
+            lambda: Outside.load_thread(self.conversation.id),
+            lambda: Outside.send_text(self.conversation.id, "hi"),
+            lambda: Outside.set_language(self.conversation.id, "pt_BR"),
+        ):
+            with self.assertRaises(AccessError):
+                call()
+
+    def test_chatter_messages_carry_their_whatsapp_state(self):
+        message = self.conversation._send_text("Olá")
+        message.sudo().write({"state": "failed", "failure_reason": "Not on WhatsApp"})
+        store = Store()
+        message.mail_message_id.with_user(self.sofia)._to_store(store)
+        [data] = [
+            m for m in store.get_result()["mail.message"] if m["id"] == message.mail_message_id.id
+        ]
+        self.assertEqual(data["whatsapp_state"], "failed")
+        self.assertEqual(data["whatsapp_failure"], "Not on WhatsApp")
 
     def test_ticks_reach_the_watchers_in_one_notice_per_batch(self):
         messages = self.env["whatsapp.message"]

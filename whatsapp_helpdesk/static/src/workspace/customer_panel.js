@@ -95,19 +95,18 @@ export class CustomerPanel extends Component {
             : [];
     }
 
-    async linkPartner(option) {
-        this.workspace.state.customer = await this.orm.call("whatsapp.workspace", "set_partner", [
-            this.conversationId,
-        ], { partner_id: option[0] });
+    async setPartner(kwargs) {
+        await this.orm.call("whatsapp.workspace", "set_partner", [this.conversationId], kwargs);
         await this.workspace.refreshAll();
     }
 
-    async createPartner() {
+    linkPartner(option) {
+        return this.setPartner({ partner_id: option[0] });
+    }
+
+    createPartner() {
         const name = this.local.partnerSearch || this.customer.profile_name || this.customer.phone;
-        this.workspace.state.customer = await this.orm.call("whatsapp.workspace", "set_partner", [
-            this.conversationId,
-        ], { name });
-        await this.workspace.refreshAll();
+        return this.setPartner({ name });
     }
 
     async setLanguage(ev) {
