@@ -15,3 +15,11 @@ TRANSIENT_ERRORS = (
 def is_testing():
     """Whether the current thread runs Odoo's tests: crons must not commit then."""
     return getattr(threading.current_thread(), "testing", False)
+
+
+def notification(message, kind="success", sticky=False, close=False):
+    """The client action that shows ``message`` in the corner (closing the dialog if ``close``)."""
+    params = {"type": kind, "message": message, "sticky": sticky}
+    if close:
+        params["next"] = {"type": "ir.actions.act_window_close"}
+    return {"type": "ir.actions.client", "tag": "display_notification", "params": params}

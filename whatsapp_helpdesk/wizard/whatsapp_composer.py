@@ -3,6 +3,8 @@ import re
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from ..models.common import notification
+
 
 class WhatsappComposer(models.TransientModel):
     """Send a WhatsApp message about any record with a customer: free text while the 24-hour
@@ -234,19 +236,14 @@ class WhatsappComposer(models.TransientModel):
             raise UserError(self.env._("There is no customer to write to."))
         message = self._send_to(partner, record)
         self._log_on_record(record, message)
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "success",
-                "message": self.env._(
-                    "Queued for %(name)s: leaving now. Its ticks (sent, delivered, read) show on "
-                    "the conversation.",
-                    name=partner.display_name,
-                ),
-                "next": {"type": "ir.actions.act_window_close"},
-            },
-        }
+        return notification(
+            self.env._(
+                "Queued for %(name)s: leaving now. Its ticks (sent, delivered, read) show on "
+                "the conversation.",
+                name=partner.display_name,
+            ),
+            close=True,
+        )
 
     def _send_to(self, partner, record):
         conversation = self.account_id._get_conversation(partner)
@@ -333,13 +330,6 @@ class WhatsappComposer(models.TransientModel):
             text += " " + self.env._(
                 "%(count)s skipped: %(reasons)s", count=len(skipped), reasons="; ".join(skipped)
             )
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "warning" if skipped else "success",
-                "message": text,
-                "sticky": bool(skipped),
-                "next": {"type": "ir.actions.act_window_close"},
-            },
-        }
+        return notification(
+            text, "warning" if skipped else "success", sticky=bool(skipped), close=True
+        )

@@ -58,14 +58,14 @@ export class CustomerPanel extends Component {
         this.notification.add(_t("Notes saved."), { type: "success" });
     }
 
+    /** Up to ``limit`` [id, name] of ``model`` matching what the agent typed. */
+    async nameSearch(model, name, limit) {
+        return name ? await this.orm.call(model, "name_search", [], { name, limit }) : [];
+    }
+
     async searchTags(ev) {
         this.local.tagSearch = ev.target.value;
-        this.local.tagOptions = this.local.tagSearch
-            ? await this.orm.call("res.partner.category", "name_search", [], {
-                  name: this.local.tagSearch,
-                  limit: 8,
-              })
-            : [];
+        this.local.tagOptions = await this.nameSearch("res.partner.category", this.local.tagSearch, 8);
     }
 
     async setTags(ids) {
@@ -87,12 +87,7 @@ export class CustomerPanel extends Component {
 
     async searchPartners(ev) {
         this.local.partnerSearch = ev.target.value;
-        this.local.partnerOptions = this.local.partnerSearch
-            ? await this.orm.call("res.partner", "name_search", [], {
-                  name: this.local.partnerSearch,
-                  limit: 6,
-              })
-            : [];
+        this.local.partnerOptions = await this.nameSearch("res.partner", this.local.partnerSearch, 6);
     }
 
     async setPartner(kwargs) {
