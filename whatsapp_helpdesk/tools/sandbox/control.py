@@ -147,6 +147,13 @@ def messages(sandbox, request: Request) -> Response:
 
 
 @guarded
+def stats(sandbox, request: Request) -> Response:
+    """``GET /_sandbox/stats``: how many sends were accepted and webhooks posted (cheap: a
+    benchmark polls it while the outbox drains)."""
+    return Response.json({"sent": len(sandbox.sent), "deliveries": len(sandbox.deliveries)})
+
+
+@guarded
 def deliveries(sandbox, request: Request) -> Response:
     return Response.json({"deliveries": sandbox.recent("deliveries", _limit(request))})
 
@@ -180,6 +187,7 @@ _ROUTES = routes(
         ("POST", r"/inbound", inbound),
         ("GET", r"/customers", customers),
         ("GET", r"/messages", messages),
+        ("GET", r"/stats", stats),
         ("GET", r"/deliveries", deliveries),
         ("GET", r"/config", get_config),
         ("POST", r"/config", set_config),
