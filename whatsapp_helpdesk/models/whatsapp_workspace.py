@@ -6,6 +6,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import escape_psql, html2plaintext
 
+from ..tools import formatting
 from ..tools import messages as wa_messages
 
 TABS = ("mine", "unassigned", "team", "all")
@@ -252,6 +253,13 @@ class WhatsappWorkspace(models.AbstractModel):
         return bubbles
 
     @api.model
+    def _money(self, amount, currency):
+        """``amount`` as the agent writes money: R$ 1.234,56 in Portuguese, R$1,234.56 in English"""
+        return formatting.format_money(
+            amount, currency.name, self.env.lang or "en_US", digits=currency.decimal_places
+        )
+
+    @api.model
     def load_customer(self, conversation_id):
         """The right-hand panel: the customer, their open orders, invoices, tickets, opt-ins."""
         conversation = self._conversation(conversation_id)
@@ -266,8 +274,7 @@ class WhatsappWorkspace(models.AbstractModel):
                     "id": o.id,
                     "name": o.name,
                     "state": dict(o._fields["state"]._description_selection(self.env))[o.state],
-                    "amount": o.amount_total,
-                    "currency": o.currency_id.name,
+                    "amount": self._money(o.amount_total, o.currency_id),
                 }
                 for o in Order.search(
                     [
@@ -283,8 +290,7 @@ class WhatsappWorkspace(models.AbstractModel):
                 {
                     "id": m.id,
                     "name": m.name,
-                    "amount": m.amount_residual,
-                    "currency": m.currency_id.name,
+                    "amount": self._money(m.amount_residual, m.currency_id),
                     "state": m.payment_state,
                 }
                 for m in Move.search(

@@ -40,6 +40,14 @@ class TestComposerLanguage(TemplateCase, TransactionCase):
             self.env["whatsapp.message"]._cron_send()
         self.assertEqual(calls[0][2]["json"]["template"]["language"], {"code": "en_US"})
 
+    def test_the_workspace_panel_shows_the_order_in_reais(self):
+        conversation = self.open_window()
+        Workspace = self.env["whatsapp.workspace"].with_user(self.salesman)
+        [order] = Workspace.with_context(lang="pt_BR").load_customer(conversation.id)["orders"]
+        self.assertEqual((order["name"], order["amount"]), (self.order.name, "R$ 1.234,56"))
+        [order] = Workspace.with_context(lang="en_US").load_customer(conversation.id)["orders"]
+        self.assertEqual(order["amount"], "R$1,234.56")
+
     def test_the_portuguese_variant_formats_reais(self):
         composer = self.order_composer(self.salesman)
         composer.template_id = self.pt
