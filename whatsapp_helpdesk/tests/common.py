@@ -3,7 +3,7 @@ the Cloud API client's single choke point (``CloudApiClient._request``)."""
 
 import json
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from unittest.mock import patch
 
 from odoo.tests import Form, new_test_user
@@ -93,6 +93,49 @@ class WhatsappCase:
             {"status": "approved", "meta_template_id": f"9{template.id}"}
         )
         return template
+
+    @classmethod
+    def service_request(
+        cls, number, started, *, team=None, user=None, answered=None, resolved=None, source=None
+    ):
+        """The conversation of a customer (``number``, digits) who wrote at ``started``,
+        answered by a person ``answered`` hours later and closed ``resolved`` hours after the
+        start (None: not yet); hours on the wall clock (a team without calendar)."""
+        conversation = (
+            cls.env["whatsapp.conversation"]
+            .sudo()
+            .create(
+                {
+                    "account_id": cls.account.id,
+                    "phone_e164": f"+{number}",
+                    "wa_id": number,
+                    "team_id": team.id if team else False,
+                    "user_id": user.id if user else False,
+                    "source": source or False,
+                }
+            )
+        )
+        values = {
+            "first_inbound_at": started,
+            "service_started_at": started,
+            "last_inbound_at": started,
+            "last_message_at": started,
+            "last_direction": "in",
+        }
+        if answered is not None:
+            values.update(
+                first_response_at=started + timedelta(hours=answered),
+                first_response_hours=answered,
+                last_direction="out",
+            )
+        if resolved is not None:
+            values.update(
+                state="closed",
+                resolved_at=started + timedelta(hours=resolved),
+                resolution_hours=resolved,
+            )
+        conversation.write(values)
+        return conversation.with_env(cls.env)
 
     # -- assertions --------------------------------------------------------------------------
 
