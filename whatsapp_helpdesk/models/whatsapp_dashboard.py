@@ -14,6 +14,11 @@ TICKET_ACTION = "whatsapp_helpdesk.whatsapp_report_ticket_action"
 INBOX_ACTION = "whatsapp_helpdesk.whatsapp_conversation_action"
 
 
+def _period(field, start, end=None):
+    """The domain of ``field`` since ``start``, until ``end`` excluded if given."""
+    return [(field, ">=", start)] + ([(field, "<", end)] if end else [])
+
+
 def _figure(value):
     """An average or percentile of _read_group: None when there was nothing to measure."""
     return None if value is False or value is None else value
@@ -39,9 +44,8 @@ class WhatsappDashboard(models.AbstractModel):
             raise UserError(self.env._("The dashboard shows the last 7 or 30 days.")) from None
         manager = self.env.user.has_group("whatsapp_helpdesk.group_whatsapp_manager")
         scope = [] if manager else [("user_id", "=", self.env.uid)]
-        end = fields.Datetime.now()
-        start = end - timedelta(days=days)
-        current = self._figures(scope, start, end)
+        start = fields.Datetime.now() - timedelta(days=days)
+        current = self._figures(scope, start)
         previous = self._figures(scope, start - timedelta(days=days), start)
         params = self.env["ir.config_parameter"].sudo()
         return {
@@ -50,9 +54,9 @@ class WhatsappDashboard(models.AbstractModel):
             "refreshed_at": params.get_param("whatsapp_helpdesk.report_service_refreshed_at"),
             "tiles": self._tiles(current, previous, start),
             "live": self._live(manager),
-            "daily": self._daily(scope, start, end),
-            "heatmap": self._heatmap(scope, start, end),
-            "agents": self._agents(start, end) if manager else [],
+            "daily": self._daily(scope, start),
+            "heatmap": self._heatmap(scope, start),
+            "agents": self._agents(start) if manager else [],
         }
 
     # ------------------------------------------------------------------
@@ -60,10 +64,11 @@ class WhatsappDashboard(models.AbstractModel):
     # ------------------------------------------------------------------
 
     @api.model
-    def _figures(self, scope, start, end):
-        """{figure: value} of the period [start, end) in ``scope`` (a domain on user_id)."""
+    def _figures(self, scope, start, end=None):
+        """{figure: value} since ``start`` (until ``end``, excluded, if given) in ``scope`` (a
+        domain on user_id)."""
         service = self.env["whatsapp.report.service"]._read_group(
-            [*scope, ("started_at", ">=", start), ("started_at", "<", end)],
+            [*scope, *_period("started_at", start, end)],
             [],
             [
                 "__count",
@@ -75,7 +80,7 @@ class WhatsappDashboard(models.AbstractModel):
                 "reopen_rate:avg",
             ],
         )[0]
-        hours = [("date", ">=", start), ("date", "<", end)]
+        hours = _period("date", start, end)
         Messages = self.env["whatsapp.report.message"]
         by_direction = dict(
             Messages._read_group([*scope, *hours], ["direction"], ["message_count:sum"])
@@ -86,7 +91,7 @@ class WhatsappDashboard(models.AbstractModel):
             ["sent_count:sum", "delivered_count:sum", "read_count:sum", "failed_count:sum"],
         )[0]
         csat, rated = self.env["whatsapp.report.ticket"]._read_group(
-            [*scope, ("closed_at", ">=", start), ("closed_at", "<", end)],
+            [*scope, *_period("closed_at", start, end)],
             [],
             ["csat_satisfied:avg", "rated:sum"],
         )[0]
@@ -228,15 +233,15 @@ class WhatsappDashboard(models.AbstractModel):
         ]
 
     @api.model
-    def _daily(self, scope, start, end):
+    def _daily(self, scope, start):
         """Per day: requests started, their median first response, messages in and out."""
         service = self.env["whatsapp.report.service"]._read_group(
-            [*scope, ("started_at", ">=", start), ("started_at", "<", end)],
+            [*scope, ("started_at", ">=", start)],
             ["started_at:day"],
             ["__count", "first_response_median:percentile"],
         )
         messages = self.env["whatsapp.report.message"]._read_group(
-            [*scope, ("date", ">=", start), ("date", "<", end)],
+            [*scope, ("date", ">=", start)],
             ["date:day", "direction"],
             ["message_count:sum"],
         )
@@ -257,27 +262,27 @@ class WhatsappDashboard(models.AbstractModel):
         ]
 
     @api.model
-    def _heatmap(self, scope, start, end):
+    def _heatmap(self, scope, start):
         """Customer messages per weekday (0: Monday) and hour of day: when customers write."""
         groups = self.env["whatsapp.report.message"]._read_group(
-            [*scope, ("date", ">=", start), ("date", "<", end), ("direction", "=", "in")],
+            [*scope, ("date", ">=", start), ("direction", "=", "in")],
             ["weekday", "hour"],
             ["message_count:sum"],
         )
         return [[int(weekday), hour, count] for weekday, hour, count in groups if weekday]
 
     @api.model
-    def _agents(self, start, end):
+    def _agents(self, start):
         """Per agent: requests, median first response, share resolved in target, satisfaction."""
         service = self.env["whatsapp.report.service"]._read_group(
-            [("started_at", ">=", start), ("started_at", "<", end), ("user_id", "!=", False)],
+            [("started_at", ">=", start), ("user_id", "!=", False)],
             ["user_id"],
             ["__count", "first_response_median:percentile", "resolved_in_target:avg"],
         )
         csat = {
             user: value
             for user, value, rated in self.env["whatsapp.report.ticket"]._read_group(
-                [("closed_at", ">=", start), ("closed_at", "<", end), ("user_id", "!=", False)],
+                [("closed_at", ">=", start), ("user_id", "!=", False)],
                 ["user_id"],
                 ["csat_satisfied:avg", "rated:sum"],
             )
