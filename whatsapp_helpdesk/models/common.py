@@ -38,3 +38,10 @@ LOCAL_ZONE_JOINS = """
     LEFT JOIN pg_timezone_names tz2 ON tz2.name = ccal.tz
 """
 LOCAL_ZONE = "COALESCE(tz1.name, tz2.name, 'UTC')"
+
+
+def without_jit(cr):
+    """PostgreSQL's JIT compiler, for the rest of the transaction, off: it misjudges the bulk
+    statements of the reports (the time zone names are a function) and spends more time
+    compiling them than running them."""
+    cr.execute("SET LOCAL jit = off")

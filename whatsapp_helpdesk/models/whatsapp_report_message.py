@@ -4,7 +4,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from .common import LOCAL_ZONE, LOCAL_ZONE_JOINS, WEEKDAYS
+from .common import LOCAL_ZONE, LOCAL_ZONE_JOINS, WEEKDAYS, without_jit
 
 _logger = logging.getLogger(__name__)
 
@@ -188,6 +188,7 @@ class WhatsappReportMessage(models.Model):
     def _rebuild(self, since=None):
         """Rebuild the rows from the hour ``since`` on (all of them without it)."""
         self.env.flush_all()
+        without_jit(self.env.cr)
         dimensions, measures = self._report_dimensions(), self._report_measures()
         period = SQL("TRUE")
         if since:

@@ -5,7 +5,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..tools import reporting
-from .common import LOCAL_ZONE, LOCAL_ZONE_JOINS, WEEKDAYS
+from .common import LOCAL_ZONE, LOCAL_ZONE_JOINS, WEEKDAYS, without_jit
 
 _logger = logging.getLogger(__name__)
 
@@ -95,6 +95,7 @@ class WhatsappReportService(models.Model):
             else SQL("0")
         )
         self.env.flush_all()
+        without_jit(self.env.cr)
         self.env.cr.execute(
             SQL(
                 """
@@ -184,14 +185,14 @@ class WhatsappReportService(models.Model):
         return written
 
     @api.model
-    def _refresh(self):
+    def _refresh(self, full=False):
         """Bring the report up to date with the conversations written since the last refresh
-        (all of them the first time)."""
+        (all of them the first time, or when ``full``)."""
         param = "whatsapp_helpdesk.report_service_refreshed_at"
         Params = self.env["ir.config_parameter"].sudo()
         last = fields.Datetime.to_datetime(Params.get_param(param) or False)
         started = fields.Datetime.now()
-        since = last - timedelta(minutes=REFRESH_OVERLAP_MINUTES) if last else None
+        since = last - timedelta(minutes=REFRESH_OVERLAP_MINUTES) if last and not full else None
         written = self._record_periods(since=since)
         Params.set_param(param, fields.Datetime.to_string(started))
         _logger.info("WhatsApp service report: %s request(s) written", written)
