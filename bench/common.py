@@ -133,15 +133,16 @@ def ensure_database(odoo):
     return action, round(time.perf_counter() - started, 1)
 
 
-def start_odoo(odoo, workers):
-    """Start Odoo on a free port of 127.0.0.1 with ``workers`` HTTP workers and one cron worker,
-    in its own process group; return (process, port, start time)."""
-    port = free_port()
+def start_odoo(odoo, workers, *, cron_threads=1, port=None):
+    """Start Odoo on ``port`` (a free one) of 127.0.0.1 with ``workers`` HTTP workers (0: one
+    threaded process) and ``cron_threads`` cron workers, in its own process group; return
+    (process, port, start time)."""
+    port = port or free_port()
     command = odoo.server(
         "--http-interface=127.0.0.1",
         f"--http-port={port}",
         f"--workers={workers}",
-        "--max-cron-threads=1",
+        f"--max-cron-threads={cron_threads}",
         "--limit-time-real=1200",
         "--limit-time-cpu=1200",
         "--limit-memory-soft=4294967296",

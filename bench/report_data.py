@@ -108,9 +108,9 @@ def fill(env, conversations=100_000, days=30, seed=0.42):
                    -ln(1 - random()) * 5 AS extra_hours, now_utc
               FROM (
                 SELECT n, now_utc,
-                       LEAST(day + (8 + 12 * power(random(), 1.15)) * interval '1 hour'
-                                 + random() * interval '1 hour',
-                             now_utc - interval '5 minutes') AS started,
+                       -- a moment still to come today is taken from the day before
+                       CASE WHEN moment > now_utc THEN moment - interval '1 day'
+                            ELSE moment END AS started,
                        CASE WHEN mod(n, 2) = 0 THEN %(team_a)s ELSE %(team_b)s END AS team,
                        CASE WHEN mod(n, 2) = 0
                             THEN (%(agents_a)s::int[])[1 + mod(n / 2, %(size_a)s)]
@@ -121,6 +121,8 @@ def fill(env, conversations=100_000, days=30, seed=0.42):
                        random() < 0.92 AS answered
                   FROM (
                     SELECT n, r, now_utc,
+                           day + (8 + 12 * power(random(), 1.15)) * interval '1 hour'
+                               + random() * interval '1 hour' AS moment,
                            -- half of the weekend's customers write on Thursday or Friday instead
                            CASE WHEN EXTRACT(isodow FROM day) >= 6 AND random() < 0.5
                                 THEN day - interval '2 days' ELSE day END AS day
@@ -258,10 +260,10 @@ def fill(env, conversations=100_000, days=30, seed=0.42):
                    CASE WHEN c.state = 'closed' THEN c.resolution_hours ELSE 0 END,
                    c.resolved_at,
                    CASE WHEN c.state = 'closed' THEN (ARRAY['good', 'good', 'good', 'good',
-                        'good', 'good', 'ok', 'ok', 'bad', NULL])[1 + mod(c.id * 7, 10)] END,
+                        'good', 'good', 'ok', 'ok', 'bad', NULL])[1 + mod(c.id, 10)] END,
                    c.state = 'closed', c.resolved_at, 1, c.first_inbound_at, 1, c.first_inbound_at
               FROM whatsapp_conversation c
-             WHERE c.phone_e164 LIKE %(like)s AND mod(c.id, 10) = 0
+             WHERE c.phone_e164 LIKE %(like)s AND mod(c.id / 7, 10) = 0
             """,
             prefix=TICKET_PREFIX,
             closed_stage=closed_stage.id,

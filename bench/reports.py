@@ -34,8 +34,8 @@ from common import (
     BenchError,
     Odoo,
     ensure_database,
-    free_port,
     log,
+    start_odoo,
     stop_odoo,
     wait_for_odoo,
 )
@@ -302,16 +302,7 @@ def main(argv=None):
                     bench=bench, conversations=args.conversations, days=args.days, marker=MARKER
                 ),
             )
-        port = args.port or free_port()
-        process = subprocess.Popen(
-            odoo.server(
-                "--http-interface=127.0.0.1",
-                f"--http-port={port}",
-                "--workers=0",
-                "--max-cron-threads=0",
-            ),
-            start_new_session=True,
-        )
+        process, port, _started = start_odoo(odoo, 0, cron_threads=0, port=args.port)
         if not wait_for_odoo(port):
             raise BenchError("Odoo did not answer")
         client = Client(port, args.db)

@@ -6,7 +6,7 @@ class HelpdeskTicket(models.Model):
     _name = "helpdesk.ticket"
     _inherit = ["helpdesk.ticket", "whatsapp.inbound.hook", "whatsapp.sla.mixin"]
     _whatsapp_inbound_sequence = 30
-    _whatsapp_sla_start_field = "create_date"
+    _whatsapp_sla_start_fields = ("create_date",)
     _whatsapp_sla_response_field = "whatsapp_first_response_at"
     _whatsapp_sla_resolved_field = "closed_date"
     _whatsapp_sla_open_domain = (("closed", "=", False),)

@@ -133,21 +133,7 @@ class HelpdeskTicketTeam(models.Model):
         members = self._whatsapp_agents()
         if not waiting or not members:
             return {}
-        groups = Conversation._read_group(
-            [("user_id", "in", members.ids), ("state", "=", "open")],
-            ["user_id"],
-            ["__count"],
-        )
-        load = {user.id: count for user, count in groups}
-        agents = [
-            routing.Agent(
-                id=user.id,
-                team_ids=frozenset({self.id}),
-                online=user.im_status == "online",
-                open_count=load.get(user.id, 0),
-            )
-            for user in members
-        ]
+        agents = self._whatsapp_routing_agents(members, Conversation, [("state", "=", "open")])
         pairs, cursor = routing.assign_backlog(
             [self._whatsapp_routing_conversation(conversation) for conversation in waiting],
             self._whatsapp_routing_team(),
@@ -159,6 +145,24 @@ class HelpdeskTicketTeam(models.Model):
         if cursor and cursor != self.whatsapp_last_user_id.id:
             self.sudo().whatsapp_last_user_id = cursor
         return dict(pairs)
+
+    def _whatsapp_routing_agents(self, members, records, open_domain):
+        """``members`` of the team as tools.routing sees them: presence, and how many open
+        ``records`` (conversations or tickets: ``open_domain``) each one holds."""
+        self.ensure_one()
+        groups = records._read_group(
+            [*open_domain, ("user_id", "in", members.ids)], ["user_id"], ["__count"]
+        )
+        load = {user.id: count for user, count in groups}
+        return [
+            routing.Agent(
+                id=user.id,
+                team_ids=frozenset({self.id}),
+                online=user.im_status == "online",
+                open_count=load.get(user.id, 0),
+            )
+            for user in members
+        ]
 
     def _whatsapp_work_hours(self, start, end):
         """Hours between two naive-UTC datetimes counted in the team's working hours."""

@@ -47,7 +47,7 @@ class WhatsappConversation(models.Model):
     _order = "last_message_at desc, id desc"
     _rec_names_search = ["name", "wa_id", "partner_id"]
     _check_company_auto = True
-    _whatsapp_sla_start_field = "service_started_at"
+    _whatsapp_sla_start_fields = ("service_started_at", "first_inbound_at")
     _whatsapp_sla_response_field = "first_response_at"
     _whatsapp_sla_resolved_field = "resolved_at"
     _whatsapp_sla_open_domain = (("state", "=", "open"),)

@@ -88,14 +88,14 @@ class WhatsappDashboard(models.AbstractModel):
         templates = Messages._read_group(
             [*scope, *hours, ("template_id", "!=", False)],
             [],
-            ["sent_count:sum", "delivered_count:sum", "read_count:sum", "failed_count:sum"],
+            ["delivered_count:sum", "read_count:sum", "failed_count:sum"],
         )[0]
         csat, rated = self.env["whatsapp.report.ticket"]._read_group(
             [*scope, *_period("closed_at", start, end)],
             [],
             ["csat_satisfied:avg", "rated:sum"],
         )[0]
-        sent, delivered, read, failed = (count or 0 for count in templates)
+        delivered, read, failed = (count or 0 for count in templates)
         median, p90, resolution, answered, resolved, reopened = map(_figure, service[1:])
         return {
             "conversations": service[0],
@@ -107,7 +107,6 @@ class WhatsappDashboard(models.AbstractModel):
             "reopen_rate": reopened,
             "messages_in": by_direction.get("in") or 0,
             "messages_out": by_direction.get("out") or 0,
-            "templates_sent": sent,
             "template_read_rate": reporting.ratio(read, delivered),
             "templates_failed": failed,
             "csat": _figure(csat) if rated else None,
@@ -164,7 +163,6 @@ class WhatsappDashboard(models.AbstractModel):
             ),
             ("reopen_rate", self.env._("Reopened"), PERCENT, False, SERVICE_ACTION, {}),
             ("csat", self.env._("Satisfied customers"), PERCENT, True, TICKET_ACTION, {}),
-            ("templates_sent", self.env._("Templates sent"), COUNT, True, MESSAGE_ACTION, {}),
             ("template_read_rate", self.env._("Templates read"), PERCENT, True, MESSAGE_ACTION, {}),
             ("templates_failed", self.env._("Templates failed"), COUNT, False, MESSAGE_ACTION, {}),
         ]

@@ -1,6 +1,7 @@
 import logging
 from collections import defaultdict
 from dataclasses import replace
+from datetime import timedelta
 
 from markupsafe import Markup
 from odoo import api, fields, models
@@ -14,6 +15,9 @@ _logger = logging.getLogger(__name__)
 
 # Breaches flagged (and escalated) per cron run and kind of target; the rest waits for the next run.
 SLA_CRON_BATCH = 500
+# A target missed longer ago than this is flagged without telling anyone (the cron was stopped,
+# the targets were just set on old conversations): the leader hears of what can still be saved.
+ESCALATE_WITHIN = timedelta(days=1)
 # Kept by the clock and its cron: a user setting them would move or hide a breach.
 SLA_FIELDS = frozenset(
     {
@@ -29,7 +33,7 @@ SLA_FIELDS = frozenset(
 
 def _sla_depends(model):
     return (
-        model._whatsapp_sla_start_field,
+        *model._whatsapp_sla_start_fields,
         model._whatsapp_sla_response_field,
         model._whatsapp_sla_resolved_field,
         "team_id",
@@ -57,8 +61,9 @@ class WhatsappSlaMixin(models.AbstractModel):
     _name = "whatsapp.sla.mixin"
     _description = "WhatsApp Service-Level Clock"
 
-    # when the customer started waiting, when a person first answered, when it was resolved
-    _whatsapp_sla_start_field = None
+    # when the customer started waiting (the first of these fields set), when a person first
+    # answered, when it was resolved
+    _whatsapp_sla_start_fields = ()
     _whatsapp_sla_response_field = None
     _whatsapp_sla_resolved_field = None
     # what is still open (escalations, load of the agents), and the fields _whatsapp_sla_scope reads
@@ -138,7 +143,10 @@ class WhatsappSlaMixin(models.AbstractModel):
         for team, records in by_team.items():
             clocks = []
             for record in records:
-                start = record[self._whatsapp_sla_start_field]
+                start = next(
+                    (record[name] for name in self._whatsapp_sla_start_fields if record[name]),
+                    False,
+                )
                 clocks += [
                     (start, team.whatsapp_sla_first_response),
                     (start, team.whatsapp_sla_resolution),
@@ -249,8 +257,13 @@ class WhatsappSlaMixin(models.AbstractModel):
             late = self.sudo().browse([row[0] for row in self.env.cr.fetchall()])
             late.write({flag: True})
             waiting = late.filtered_domain(
-                [(done, "=", False), (self._whatsapp_sla_resolved_field, "=", False)]
-            ).filtered_domain(list(self._whatsapp_sla_open_domain))
+                [
+                    (done, "=", False),
+                    (self._whatsapp_sla_resolved_field, "=", False),
+                    (due, ">=", now - ESCALATE_WITHIN),
+                    *self._whatsapp_sla_open_domain,
+                ]
+            )
             waiting._whatsapp_sla_escalate(kind)
             flagged[kind] = late
         return flagged
@@ -277,6 +290,7 @@ class WhatsappSlaMixin(models.AbstractModel):
                             new=agent.name,
                         ),
                         subtype_xmlid="mail.mt_note",
+                        partner_ids=agent.partner_id.ids,
                     )
             body = self.env._(
                 "The %(target)s target of %(team)s was missed: it was due %(due)s.",
@@ -317,21 +331,9 @@ class WhatsappSlaMixin(models.AbstractModel):
         members = team._whatsapp_agents() - self.user_id
         if not members:
             return None
-        groups = self._read_group(
-            [*self._whatsapp_sla_open_domain, ("user_id", "in", members.ids)],
-            ["user_id"],
-            ["__count"],
+        agents = team._whatsapp_routing_agents(
+            members, self.browse(), list(self._whatsapp_sla_open_domain)
         )
-        load = {user.id: count for user, count in groups}
-        agents = [
-            routing.Agent(
-                id=user.id,
-                team_ids=frozenset({team.id}),
-                online=user.im_status == "online",
-                open_count=load.get(user.id, 0),
-            )
-            for user in members
-        ]
         plain_team = replace(team._whatsapp_routing_team(), policy=routing.LEAST_LOADED)
         agent, _cursor = routing.pick_agent(plain_team, agents)
         if agent is None:

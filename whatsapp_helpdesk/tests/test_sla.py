@@ -171,9 +171,8 @@ class TestServiceLevels(WhatsappCase, TransactionCase):
         conversation = self.waiting(3)
         self.env["whatsapp.conversation"]._whatsapp_sla_cron()
         self.assertEqual(conversation.user_id, self.bruno)
-        self.assertTrue(
-            conversation.message_ids.filtered(lambda m: "handed from" in (m.body or ""))
-        )  # fmt: skip
+        handover = conversation.message_ids.filtered(lambda m: "handed from" in (m.body or ""))
+        self.assertEqual(handover.partner_ids, self.bruno.partner_id, "Bruno is told")
 
     def test_nobody_online_nobody_handed_over(self):
         self.team.whatsapp_sla_reassign = True
@@ -203,6 +202,20 @@ class TestServiceLevels(WhatsappCase, TransactionCase):
         flagged = self.env["whatsapp.conversation"]._whatsapp_sla_cron()
         self.assertEqual(flagged["resolution"], conversation)
         self.assertIn("resolution target", self.notes_to(conversation, self.leader).body)
+
+    def test_an_old_breach_is_flagged_without_a_notice(self):
+        conversation = self.waiting(40)
+        self.env["whatsapp.conversation"]._whatsapp_sla_cron()
+        self.assertTrue(conversation.whatsapp_sla_first_response_breached)
+        self.assertTrue(conversation.whatsapp_sla_resolution_breached)
+        self.assertFalse(self.notes_to(conversation, self.leader), "missed a day ago: too late")
+
+    def test_conversations_from_before_the_requests_count_from_their_first_message(self):
+        conversation = self.service_request("5511983000007", FRIDAY, team=self.team)
+        conversation.sudo().service_started_at = False
+        self.assertEqual(
+            conversation.whatsapp_sla_first_response_due, FRIDAY + timedelta(hours=2)
+        )  # fmt: skip
 
     def test_a_team_without_leader_still_keeps_the_note(self):
         self.team.user_id = False
