@@ -84,7 +84,8 @@ class WhatsappReportBacklog(models.Model):
                                    / 3600.0 AS age
                           FROM whatsapp_conversation c,
                                (SELECT now() AT TIME ZONE 'UTC' AS now) n
-                         WHERE c.state = 'open'
+                         -- the open ones, by the indexed column that says so
+                         WHERE c.inbox_state IN ('new', 'open', 'waiting')
                       ) b
                 )
                 """,
