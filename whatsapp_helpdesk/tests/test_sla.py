@@ -292,4 +292,6 @@ class TestServiceLevels(WhatsappCase, TransactionCase):
             form.whatsapp_sla_reassign = True
             form.whatsapp_calendar_id = self.office
         self.assertTrue(self.team.whatsapp_sla_reassign)
+        with self.assertRaises(AccessError):
+            self.team.with_user(self.ana).whatsapp_sla_reassign = False
         self.assertEqual(self.team._whatsapp_work_hours(FRIDAY, FRIDAY + timedelta(days=2)), 1.0)

@@ -38,5 +38,19 @@ registry.category("web_tour.tours").add("whatsapp_helpdesk_report_tour", {
         {
             trigger: ".o_pivot .o_pivot_cell_value:contains('2.00')",
         },
+        {
+            content: "Back to the dashboard",
+            trigger: ".breadcrumb-item a:contains('WhatsApp Dashboard')",
+            run: "click",
+        },
+        {
+            content: "Open the late conversations",
+            trigger: ".o_whatsapp_live_late",
+            run: "click",
+        },
+        {
+            content: "The inbox card says how late the customer's first answer is, in red",
+            trigger: ".o_kanban_record .o_whatsapp_sla_clock.o_whatsapp_sla_red:contains('late')",
+        },
     ],
 });
