@@ -5,6 +5,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from ..tools import reporting
+from .common import cron_report
 
 _logger = logging.getLogger(__name__)
 
@@ -308,8 +309,10 @@ class WhatsappDashboard(models.AbstractModel):
     @api.model
     def _cron_refresh_reports(self):
         """Bring the stored reporting tables up to date."""
-        self.env["whatsapp.report.service"]._refresh()
-        self.env["whatsapp.report.message"]._refresh()
+        with cron_report(_logger, "WhatsApp reports: service rows written") as report:
+            report["items"] = self.env["whatsapp.report.service"]._refresh()
+        with cron_report(_logger, "WhatsApp reports: message rows written") as report:
+            report["items"] = self.env["whatsapp.report.message"]._refresh()
 
     @api.model
     def _cron_weekly_summary(self):

@@ -181,7 +181,7 @@ class WhatsappReportMessage(models.Model):
             since = oldest.replace(minute=0, second=0, microsecond=0) - REPLY_WITHIN
         written = self._rebuild(since)
         Params.set_param(param, fields.Datetime.to_string(started))
-        _logger.info("WhatsApp message report: %s row(s) written since %s", written, since)
+        _logger.debug("WhatsApp message report: rebuilt since %s", since)
         return written
 
     @api.model

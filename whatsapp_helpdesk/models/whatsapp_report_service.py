@@ -1,4 +1,3 @@
-import logging
 from datetime import timedelta
 
 from odoo import api, fields, models
@@ -6,8 +5,6 @@ from odoo.tools import SQL
 
 from ..tools import reporting
 from .common import LOCAL_ZONE, LOCAL_ZONE_JOINS, WEEKDAYS, without_jit
-
-_logger = logging.getLogger(__name__)
 
 # Rows whose conversation changed this long before the last refresh are written again: a
 # transaction that wrote a conversation before the refresh started may commit after it.
@@ -195,5 +192,4 @@ class WhatsappReportService(models.Model):
         since = last - timedelta(minutes=REFRESH_OVERLAP_MINUTES) if last and not full else None
         written = self._record_periods(since=since)
         Params.set_param(param, fields.Datetime.to_string(started))
-        _logger.info("WhatsApp service report: %s request(s) written", written)
         return written

@@ -10,6 +10,7 @@ from odoo.osv import expression
 from odoo.tools import SQL, format_datetime
 
 from ..tools import routing, working_time
+from .common import cron_report
 
 _logger = logging.getLogger(__name__)
 
@@ -231,6 +232,14 @@ class WhatsappSlaMixin(models.AbstractModel):
     def _whatsapp_sla_cron(self, limit=SLA_CRON_BATCH):
         """Flag the targets whose deadline passed unmet (met late, or not met yet: a resolution
         also ends the wait for a first answer), and escalate those still waiting."""
+        with cron_report(_logger, f"WhatsApp SLA: {self._name} targets flagged late") as report:
+            flagged = self._whatsapp_sla_flag_late(limit)
+            report["items"] = sum(len(late) for late in flagged.values())
+        return flagged
+
+    @api.model
+    def _whatsapp_sla_flag_late(self, limit):
+        """The work of _whatsapp_sla_cron: the records flagged, by kind of target."""
         self.env.flush_all()
         now = fields.Datetime.now()
         flagged = {}
