@@ -9,6 +9,8 @@ from ..tools import autoreply, routing, working_time
 
 # Deadlines are planned over 14 days of open hours, doubled until they fit (up to 10 years).
 MAX_PLANNING_SPANS = 9
+# A service-level target longer than this (working hours) is a typo, and would not fit a datetime.
+MAX_SLA_HOURS = 1000
 
 
 def _split(value):
@@ -90,6 +92,20 @@ class HelpdeskTicketTeam(models.Model):
                     self.env._("The WhatsApp team %(team)s needs a company.", team=team.name)
                 )
         self._check_company(["whatsapp_csat_template_id", "whatsapp_stage_template_id"])
+
+    @api.constrains("whatsapp_sla_first_response", "whatsapp_sla_resolution")
+    def _check_whatsapp_sla_targets(self):
+        for team in self:
+            for hours in (team.whatsapp_sla_first_response, team.whatsapp_sla_resolution):
+                if not 0 <= hours <= MAX_SLA_HOURS:
+                    raise ValidationError(
+                        self.env._(
+                            "A service-level target of %(team)s is between 0 and %(max)s working "
+                            "hours.",
+                            team=team.name,
+                            max=MAX_SLA_HOURS,
+                        )
+                    )
 
     def _whatsapp_agents(self):
         """The team's members who may work in its company (and so see its conversations)."""

@@ -6,6 +6,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from unittest.mock import patch
 
+from odoo import Command
 from odoo.tests import Form, new_test_user
 
 from ..tools import cloud_api, payloads, webhook
@@ -93,6 +94,24 @@ class WhatsappCase:
             {"status": "approved", "meta_template_id": f"9{template.id}"}
         )
         return template
+
+    @classmethod
+    def service_team(cls, name, agents, *, first_response=None, resolution=None, **values):
+        """A WhatsApp helpdesk team of ``agents`` with its first-response and resolution targets
+        (working hours; None: none), and any other ``values``."""
+        targets = {
+            "whatsapp_sla_first_response": first_response,
+            "whatsapp_sla_resolution": resolution,
+        }
+        return cls.env["helpdesk.ticket.team"].create(
+            {
+                "name": name,
+                "whatsapp_enabled": True,
+                "user_ids": [Command.set(agents.ids)],
+                **{field: hours for field, hours in targets.items() if hours is not None},
+                **values,
+            }
+        )
 
     @classmethod
     def service_request(

@@ -22,14 +22,8 @@ class TestDashboard(WhatsappCase, TransactionCase):
         )
         cls.ana = new_test_user(cls.env, login="dash_ana", groups=USER)
         cls.bo = new_test_user(cls.env, login="dash_bo", groups=USER)
-        cls.team = cls.env["helpdesk.ticket.team"].create(
-            {
-                "name": "Dashboard team",
-                "whatsapp_enabled": True,
-                "whatsapp_sla_first_response": 1,
-                "whatsapp_sla_resolution": 8,
-                "user_ids": [(6, 0, (cls.ana | cls.bo).ids)],
-            }
+        cls.team = cls.service_team(
+            "Dashboard team", cls.ana | cls.bo, first_response=1, resolution=8
         )
         now = fields.Datetime.now()
         day = timedelta(days=1)

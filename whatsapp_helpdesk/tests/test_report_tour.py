@@ -15,14 +15,7 @@ class TestReportTour(WhatsappCase, HttpCase):
             name="Tour Agent",
             groups="base.group_user,whatsapp_helpdesk.group_whatsapp_user",
         )
-        team = self.env["helpdesk.ticket.team"].create(
-            {
-                "name": "Tour team",
-                "whatsapp_enabled": True,
-                "whatsapp_sla_first_response": 1,
-                "user_ids": [(6, 0, agent.ids)],
-            }
-        )
+        team = self.service_team("Tour team", agent, first_response=1)
         now = fields.Datetime.now()
         for number, days, answered in [("01", 1, 1.0), ("02", 2, 3.0), ("03", 20, None)]:
             self.service_request(

@@ -199,9 +199,7 @@ class TestServiceReport(WhatsappCase, TransactionCase):
 @tagged("post_install", "-at_install")
 class TestBacklogAndTicketReports(WhatsappCase, TransactionCase):
     def test_open_conversations_by_age_bucket_and_team(self):
-        team = self.env["helpdesk.ticket.team"].create(
-            {"name": "Backlog", "whatsapp_enabled": True}
-        )
+        team = self.service_team("Backlog", self.env["res.users"])
         now = fields.Datetime.now()
         ages = [0.5, 2, 10, 30, 100]
         for index, age in enumerate(ages):
@@ -250,9 +248,7 @@ class TestMessageReport(WhatsappCase, TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.team = cls.env["helpdesk.ticket.team"].create(
-            {"name": "Rio", "whatsapp_enabled": True, "user_ids": [(6, 0, cls.wa_user.ids)]}
-        )
+        cls.team = cls.service_team("Rio", cls.wa_user)
         cls.template_en = cls.approved_template("order_ready", "Your order is ready")
         cls.template_pt = cls.approved_template(
             "order_ready", "Seu pedido está pronto", language="pt_BR"

@@ -3,7 +3,7 @@ from unittest.mock import patch
 
 from markupsafe import Markup
 from odoo import fields
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, TransactionCase, new_test_user, tagged
 
 from ..tools import payloads
@@ -26,15 +26,8 @@ class TestServiceLevels(WhatsappCase, TransactionCase):
         cls.leader = new_test_user(cls.env, login="sla_leader", groups=AGENT_GROUPS)
         cls.ana = new_test_user(cls.env, login="sla_ana", groups=AGENT_GROUPS)
         cls.bruno = new_test_user(cls.env, login="sla_bruno", groups=AGENT_GROUPS)
-        cls.team = cls.env["helpdesk.ticket.team"].create(
-            {
-                "name": "SLA team",
-                "whatsapp_enabled": True,
-                "whatsapp_sla_first_response": 2,
-                "whatsapp_sla_resolution": 8,
-                "user_id": cls.leader.id,
-                "user_ids": [(6, 0, (cls.ana | cls.bruno).ids)],
-            }
+        cls.team = cls.service_team(
+            "SLA team", cls.ana | cls.bruno, first_response=2, resolution=8, user_id=cls.leader.id
         )
         cls.office = cls.env["resource.calendar"].create(
             {
@@ -294,4 +287,12 @@ class TestServiceLevels(WhatsappCase, TransactionCase):
         self.assertTrue(self.team.whatsapp_sla_reassign)
         with self.assertRaises(AccessError):
             self.team.with_user(self.ana).whatsapp_sla_reassign = False
+        for hostile in (-1, 1e12, float("nan"), float("inf")):
+            with self.subTest(hostile=hostile), self.assertRaises(ValidationError):
+                self.team.with_user(manager).whatsapp_sla_resolution = hostile
+        with self.assertRaises(ValueError):
+            self.team.with_user(manager).write({"whatsapp_sla_first_response": "two hours"})
+        self.assertEqual(
+            (self.team.whatsapp_sla_first_response, self.team.whatsapp_sla_resolution), (2, 8)
+        )
         self.assertEqual(self.team._whatsapp_work_hours(FRIDAY, FRIDAY + timedelta(days=2)), 1.0)
