@@ -105,6 +105,8 @@ while have < P["partners"]:
     have += size
     created += size
     env.cr.commit()
+if created:  # fresh statistics, as autovacuum would give a real database after an import
+    cr.execute("ANALYZE res_partner, res_partner_res_partner_category_rel, whatsapp_optin")
 # what earlier runs left in the outbox or running
 cr.execute("UPDATE whatsapp_message SET state = 'canceled' WHERE state IN ('queued', 'sending')"
            " AND campaign_id IS NOT NULL")
