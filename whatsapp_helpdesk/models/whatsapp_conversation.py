@@ -23,6 +23,7 @@ SYSTEM_FIELDS = IDENTITY_FIELDS | {
     "last_inbound_at",
     "window_end",
     "first_inbound_at",
+    "service_started_at",
     "last_message_at",
     "last_direction",
     "unread_count",
@@ -44,10 +45,14 @@ class WhatsappConversation(models.Model):
 
     _name = "whatsapp.conversation"
     _description = "WhatsApp Conversation"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "whatsapp.sla.mixin"]
     _order = "last_message_at desc, id desc"
     _rec_names_search = ["name", "wa_id", "partner_id"]
     _check_company_auto = True
+    _whatsapp_sla_start_fields = ("service_started_at", "first_inbound_at")
+    _whatsapp_sla_response_field = "first_response_at"
+    _whatsapp_sla_resolved_field = "resolved_at"
+    _whatsapp_sla_open_domain = (("state", "=", "open"),)
 
     name = fields.Char(compute="_compute_name", store=True)
     account_id = fields.Many2one(
@@ -152,6 +157,12 @@ class WhatsappConversation(models.Model):
         help="Customer messages since an agent last answered.", readonly=True
     )
     first_inbound_at = fields.Datetime(readonly=True)
+    service_started_at = fields.Datetime(
+        "Waiting Since",
+        readonly=True,
+        help="When the customer's current request began: their first message, or their first "
+        "message after the conversation was closed. Service levels count from then.",
+    )
     first_response_at = fields.Datetime(readonly=True)
     first_response_hours = fields.Float(
         "First Response (h)", readonly=True, help="In the team's working hours."
@@ -239,12 +250,16 @@ class WhatsappConversation(models.Model):
         "resolution_hours",
         "team_id.whatsapp_sla_first_response",
         "team_id.whatsapp_sla_resolution",
+        "whatsapp_sla_first_response_breached",
+        "whatsapp_sla_resolution_breached",
     )
     def _compute_sla_breached(self):
         for conversation in self:
             team = conversation.team_id
             conversation.sla_breached = bool(
-                (
+                conversation.whatsapp_sla_first_response_breached
+                or conversation.whatsapp_sla_resolution_breached
+                or (
                     team.whatsapp_sla_first_response
                     and conversation.first_response_hours > team.whatsapp_sla_first_response
                 )
@@ -258,7 +273,7 @@ class WhatsappConversation(models.Model):
         """Called when a person (not the bot, not a notification) answers."""
         for conversation in self.filtered(lambda c: not c.first_response_at):
             now = fields.Datetime.now()
-            start = conversation.first_inbound_at or conversation.create_date
+            start = conversation._service_start()
             conversation.sudo().write(
                 {
                     "first_response_at": now,
@@ -751,7 +766,7 @@ class WhatsappConversation(models.Model):
         self.check_access("write")
         now = fields.Datetime.now()
         for conversation in self:
-            start = conversation.first_inbound_at or conversation.create_date
+            start = conversation._service_start()
             conversation.sudo().write(
                 {
                     "state": "closed",
@@ -762,7 +777,14 @@ class WhatsappConversation(models.Model):
             )
 
     def action_reopen(self):
+        """Reopened by an agent: the same request goes on, unresolved."""
         self.write({"state": "open"})
+        self.sudo().write({"resolved_at": False, "resolution_hours": 0.0})
+
+    def _service_start(self):
+        """When the customer's current request began (older conversations: their first message)."""
+        self.ensure_one()
+        return self.service_started_at or self.first_inbound_at or self.create_date
 
     def action_open_partner(self):
         self.ensure_one()

@@ -5,10 +5,10 @@ import json
 import threading
 import time
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from unittest.mock import patch
 
-from odoo import SUPERUSER_ID, api
+from odoo import SUPERUSER_ID, Command, api
 from odoo.tests import Form, new_test_user
 from odoo.tests.common import ChromeBrowser
 
@@ -105,6 +105,67 @@ class WhatsappCase:
         return cls.env["delivery.carrier"].create(
             {"name": name, "delivery_type": "fixed", "product_id": product.id}
         )
+
+
+    def service_team(cls, name, agents, *, first_response=None, resolution=None, **values):
+        """A WhatsApp helpdesk team of ``agents`` with its first-response and resolution targets
+        (working hours; None: none), and any other ``values``."""
+        targets = {
+            "whatsapp_sla_first_response": first_response,
+            "whatsapp_sla_resolution": resolution,
+        }
+        return cls.env["helpdesk.ticket.team"].create(
+            {
+                "name": name,
+                "whatsapp_enabled": True,
+                "user_ids": [Command.set(agents.ids)],
+                **{field: hours for field, hours in targets.items() if hours is not None},
+                **values,
+            }
+        )
+
+    @classmethod
+    def service_request(
+        cls, number, started, *, team=None, user=None, answered=None, resolved=None, source=None
+    ):
+        """The conversation of a customer (``number``, digits) who wrote at ``started``,
+        answered by a person ``answered`` hours later and closed ``resolved`` hours after the
+        start (None: not yet); hours on the wall clock (a team without calendar)."""
+        conversation = (
+            cls.env["whatsapp.conversation"]
+            .sudo()
+            .create(
+                {
+                    "account_id": cls.account.id,
+                    "phone_e164": f"+{number}",
+                    "wa_id": number,
+                    "team_id": team.id if team else False,
+                    "user_id": user.id if user else False,
+                    "source": source or False,
+                }
+            )
+        )
+        values = {
+            "first_inbound_at": started,
+            "service_started_at": started,
+            "last_inbound_at": started,
+            "last_message_at": started,
+            "last_direction": "in",
+        }
+        if answered is not None:
+            values.update(
+                first_response_at=started + timedelta(hours=answered),
+                first_response_hours=answered,
+                last_direction="out",
+            )
+        if resolved is not None:
+            values.update(
+                state="closed",
+                resolved_at=started + timedelta(hours=resolved),
+                resolution_hours=resolved,
+            )
+        conversation.write(values)
+        return conversation.with_env(cls.env)
 
     # -- assertions --------------------------------------------------------------------------
 

@@ -148,7 +148,8 @@ class TestInboxRouting(WhatsappCase, TransactionCase):
         self.team_pt.whatsapp_sla_first_response = 0.5
         conversation = self.deliver_from(self.new_customers(1, "55119776", "pt_BR"))
         self.assertTrue(conversation.first_inbound_at)
-        conversation.first_inbound_at = conversation.first_inbound_at - timedelta(hours=2)
+        two_hours_ago = conversation.service_started_at - timedelta(hours=2)
+        conversation.write({"first_inbound_at": two_hours_ago, "service_started_at": two_hours_ago})
         conversation.with_user(conversation.user_id).message_post(
             body=Markup("<p>Desculpe a demora</p>"),
             message_type="comment",
