@@ -186,7 +186,7 @@ def test_client_request_shape_and_usage_bounds():
     url, kwargs = session.calls[0]
     assert url == "https://llm.example/v1/chat/completions"
     assert kwargs["headers"]["Authorization"] == "Bearer k"
-    assert kwargs["timeout"] == (3.05, 4.0) and kwargs["allow_redirects"] is False
+    assert kwargs["timeout"] == 4.0 and kwargs["allow_redirects"] is False
     payload = json.loads(kwargs["data"])
     assert payload["model"] == "m" and payload["temperature"] == 0.0
 

@@ -37,6 +37,7 @@
         "views/helpdesk_ticket_views.xml",
         "views/whatsapp_automation_views.xml",
         "views/whatsapp_menus.xml",
+        "views/whatsapp_assistant_views.xml",
     ],
     "demo": ["demo/whatsapp_demo.xml"],
     "assets": {

@@ -14,10 +14,15 @@ from . import whatsapp_notification_rule
 from . import whatsapp_optin
 from . import whatsapp_faq
 from . import whatsapp_auto_reply
+from . import whatsapp_assistant
+from . import whatsapp_assistant_answers
+from . import whatsapp_assistant_provider
+from . import whatsapp_assistant_usage
 from . import res_partner
 from . import account_move
 from . import stock_picking
 from . import sale_order
 from . import helpdesk_ticket_team
 from . import helpdesk_ticket
+from . import helpdesk_ticket_return
 # isort: on

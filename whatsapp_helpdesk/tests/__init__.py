@@ -1,5 +1,8 @@
 from . import (
     test_account,
+    test_assistant,
+    test_assistant_end_to_end,
+    test_assistant_provider,
     test_automation,
     test_controller,
     test_end_to_end,

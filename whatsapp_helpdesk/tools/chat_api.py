@@ -19,7 +19,7 @@ from urllib3 import exceptions as urllib3_exceptions
 
 _logger = logging.getLogger(__name__)
 
-DEFAULT_TIMEOUT = (3.05, 8.0)  # (connect, read) seconds
+DEFAULT_TIMEOUT = 8.0  # seconds, to connect and between two bytes of the answer
 MAX_ANSWER_BYTES = 256 * 1024
 MAX_TOKENS = 400
 _TOKEN_LIMIT = 10**9  # a token count beyond this is garbage, not usage
@@ -60,11 +60,9 @@ def _count(usage, key) -> int:
 
 
 def _timeout(value):
-    """A ``requests`` timeout from seconds or (connect, read); the default when unusable."""
+    """A ``requests`` timeout: seconds (0 < s <= 300), else the default."""
     if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value <= 300:
-        return (min(DEFAULT_TIMEOUT[0], float(value)), float(value))
-    if isinstance(value, tuple) and len(value) == 2:
-        return value
+        return float(value)
     return DEFAULT_TIMEOUT
 
 
@@ -73,12 +71,7 @@ class ChatClient:
     ``{base_url}/chat/completions``), authenticated by ``api_key`` when there is one."""
 
     def __init__(self, base_url, model, api_key=None, *, timeout=None, session=None):
-        scheme, host = "", ""
-        try:
-            parts = urlsplit(str(base_url or "").strip())
-            scheme, host = parts.scheme.lower(), parts.hostname or ""
-        except ValueError:
-            pass
+        scheme, host = _scheme_and_host(base_url)
         if scheme not in ("http", "https") or not host:
             raise ChatError(f"not an http(s) URL: {base_url!r}", kind="config")
         if not isinstance(model, str) or not model.strip():
@@ -168,6 +161,15 @@ class ChatClient:
         except (requests.RequestException, urllib3_exceptions.HTTPError) as exc:
             raise ChatError(f"the answer broke off: {exc}", kind="network") from exc
         return b"".join(chunks)
+
+
+def _scheme_and_host(url) -> tuple[str, str]:
+    """(scheme, host) of ``url``; empty strings for something that is not a URL."""
+    try:
+        parts = urlsplit(str(url or "").strip())
+        return parts.scheme.lower(), parts.hostname or ""
+    except ValueError:
+        return "", ""
 
 
 def _error_message(body) -> str:

@@ -210,6 +210,15 @@ def customer_text(messages) -> str:
     return ""
 
 
+def faq_questions(messages) -> list[str]:
+    """The FAQ questions a classification prompt gives as examples of ``faq``."""
+    for message in messages or ():
+        content = message.get("content") if isinstance(message, dict) else None
+        if isinstance(content, str) and content.startswith(f"{TASK_MARKER}{CLASSIFY}"):
+            return [line[4:] for line in content.splitlines() if line.startswith("  * ")]
+    return []
+
+
 def entry_answers(messages) -> list[str]:
     """The answers of the entries an FAQ prompt gives, in order."""
     for message in messages or ():

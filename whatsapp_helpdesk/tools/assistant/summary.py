@@ -12,11 +12,13 @@ from . import understand as u
 
 MAX_QUESTIONS = 5
 MAX_CHARS = 200
+TOPICS = (*u.SELF_SERVICE, u.FAQ)
 
 
 @dataclass(frozen=True)
 class Turn:
-    """One customer message: its text and what the assistant understood (an intent label)."""
+    """One customer message: its text and what the assistant made of it (an intent, or another
+    outcome such as a hand-off, which is not a topic); empty: what the text says."""
 
     text: str
     intent: str = ""
@@ -44,7 +46,7 @@ def summarize(turns, *, limit=MAX_QUESTIONS) -> Summary:
         understood = u.understand(text)
         references.extend(understood.order_refs + understood.invoice_refs)
         intent = turn.intent or understood.intent
-        if intent and intent not in (u.NONE, u.HUMAN):
+        if intent in TOPICS:
             intents.append(intent)
         key = normalize(text)
         bare_request = understood.intent == u.HUMAN and len(key.split()) <= 6

@@ -271,19 +271,22 @@ def intent_scores(found, *, order_refs=(), invoice_refs=(), only_reference=False
     return scores
 
 
-def _only_reference(norm: str, order_refs) -> bool:
-    """Whether the text is little more than order references ("S00042", "pedido S00042?")."""
-    if not order_refs:
+def _only_reference(norm: str, order_refs, found) -> bool:
+    """Whether the text is little more than order references ("S00042", "e o S00042?", "what
+    about S00042"): at most three other words, none of them about something else."""
+    if not order_refs or found - {lx.MY, lx.SMALLTALK}:
         return False
     rest = norm
     for ref in order_refs:
         rest = re.sub(rf"\bs\s?{ref[1:]}\b", " ", rest)
-    return len(rest.split()) <= 1
+    return len(rest.split()) <= 3
 
 
-def understand(text, language=None, matcher=None) -> Understanding:
+def understand(text, language=None, matcher=None, *, intents=SELF_SERVICE) -> Understanding:
     """What ``text`` asks; ``language`` (the customer's, may be None) narrows the FAQ entries,
-    ``matcher`` is the company's ``tools.faq.Matcher`` (None: no FAQ). Never raises."""
+    ``matcher`` is the company's ``tools.faq.Matcher`` (None: no FAQ), ``intents`` the
+    self-service intents that may be recognized (the others are not: their questions may still
+    be the FAQ's). Never raises."""
     if not isinstance(text, str) or not text.strip():
         return Understanding(NONE)
     head = text[:MAX_TEXT_CHARS]
@@ -304,8 +307,9 @@ def understand(text, language=None, matcher=None) -> Understanding:
         found,
         order_refs=order_refs,
         invoice_refs=invoice_refs,
-        only_reference=_only_reference(normalize(head), order_refs),
+        only_reference=_only_reference(normalize(head), order_refs, found),
     )
+    scores = {intent: score if intent in intents else 0.0 for intent, score in scores.items()}
     best = max(_TIE_BREAK, key=lambda intent: (scores[intent], -_TIE_BREAK.index(intent)))
     if scores[best] >= STRONG:
         return Understanding(best, 0.9, **common)

@@ -3,17 +3,19 @@ so that the assistant's provider path runs in tests and ``make run`` with no acc
 
 ``POST /llm/v1/chat/completions`` checks the key (``chat_api_key``) and the request as hosted
 providers do, then answers deterministically: a classification prompt (``tools.assistant.llm``)
-gets the local understanding of the customer's text as the JSON the prompt asks for, an FAQ
-prompt gets the answer of the first entry it gives. ``chat_answer`` replaces that with fixed
-content; ``chat_latency_ms``, ``chat_error_next`` (HTTP 500), ``chat_timeout_next`` (answers
-``timeout_seconds`` late) and ``chat_garbage_next`` (an unknown intent, invented figures) make it
-misbehave. ``GET /llm/v1/models`` lists the model. Every call is recorded in ``chat_calls``.
+gets the local understanding of the customer's text (with the prompt's FAQ questions) as the
+JSON the prompt asks for, an FAQ prompt gets the answer of the first entry it gives.
+``chat_answer`` replaces that with fixed content; ``chat_latency_ms``, ``chat_error_next`` (HTTP
+500), ``chat_timeout_next`` (answers ``timeout_seconds`` late) and ``chat_garbage_next`` (an
+unknown intent, invented figures) make it misbehave. ``GET /llm/v1/models`` lists the model.
+Every call is recorded in ``chat_calls``.
 """
 
 import hmac
 import json
 import math
 
+from .. import faq
 from ..assistant import llm
 from ..assistant import understand as u
 from .web import Request, Response, route, routes
@@ -73,7 +75,11 @@ def answer(messages) -> str:
     """The deterministic model: what it answers ``messages``."""
     task = llm.task_of(messages)
     if task == llm.CLASSIFY:
-        understood = u.understand(llm.customer_text(messages))
+        questions = llm.faq_questions(messages)
+        matcher = faq.Matcher([faq.Entry(i, "", (q,)) for i, q in enumerate(questions)])
+        understood = u.understand(
+            llm.customer_text(messages), matcher=matcher if questions else None
+        )
         return json.dumps(
             {
                 "intent": understood.intent,
