@@ -1,4 +1,5 @@
 import logging
+import secrets
 
 from odoo import fields, models
 
@@ -54,6 +55,12 @@ class WhatsappAssistantProvider(models.Model):
     )
     price_completion = fields.Float("Price per Million Output Tokens", digits=(16, 4))
     usage_ids = fields.One2many("whatsapp.assistant.usage", "provider_id", "Calls")
+
+    def _generate_demo_key(self):
+        """Draw the key of these (demo) providers at random: the demo data calls this at install,
+        ``make run`` hands it to the sandbox's language model."""
+        for provider in self.sudo():
+            provider.api_key = secrets.token_urlsafe(24)
 
     def _on(self, purpose, conversation, batch):
         """Whether the model is asked for ``purpose`` (classify, faq) in this batch: not when a

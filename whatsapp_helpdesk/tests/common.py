@@ -31,6 +31,9 @@ class WhatsappCase:
         cls.env["whatsapp.auto.reply"].search([]).active = False
         cls.env["whatsapp.faq"].search([]).active = False
         cls.env["whatsapp.assistant"].search([]).active = False
+        # the demo language model points at `make run`'s sandbox: no test reaches a port it did
+        # not start
+        cls.env["whatsapp.assistant.provider"].search([]).active = False
         cls.env["helpdesk.ticket.team"].search([]).whatsapp_enabled = False
         cls.account = cls.env["whatsapp.account"].create(
             {
@@ -378,7 +381,9 @@ class AssistantCase(TemplateCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.assistant = cls.env.ref("whatsapp_helpdesk.whatsapp_assistant_main")
-        cls.assistant.write({"active": True, "company_id": cls.env.company.id})
+        cls.assistant.write(
+            {"active": True, "company_id": cls.env.company.id, "provider_id": False}
+        )
         cls.env.company.partner_id.write({"street": "Rua Augusta, 100", "city": "São Paulo"})
         cls.customer.mobile = "+55 11 98123-4567"
         service = cls.env["product.product"].create({"name": "Frete", "type": "service"})
