@@ -97,6 +97,8 @@ class Odoo:
         subprocess.run(["bash", "-c", f"source {lib} && ensure_postgres"], check=True)
 
     def common(self):
+        # -d without --db-filter: Odoo serves that database without listing the databases (a
+        # new PostgreSQL connection) for every request that comes without a session cookie
         return [
             "--db_host=127.0.0.1",
             "--db_user=odoo",
@@ -104,7 +106,6 @@ class Odoo:
             "-d",
             self.db,
             f"--addons-path={self.home}/odoo/addons,{self.addons_dir}",
-            f"--db-filter=^{self.db}$",
             "--log-level=warn",
         ]
 
@@ -133,11 +134,16 @@ def ensure_database(odoo):
     return action, round(time.perf_counter() - started, 1)
 
 
-def start_odoo(odoo, workers):
+def start_odoo(odoo, workers, log_path=None, info_loggers=()):
     """Start Odoo on a free port of 127.0.0.1 with ``workers`` HTTP workers and one cron worker,
-    in its own process group; return (process, port, start time)."""
+    in its own process group, its log in ``log_path`` (else this process's) with ``info_loggers``
+    at INFO; return (process, port, start time)."""
     port = free_port()
+    extra = [f"--log-handler={name}:INFO" for name in info_loggers]
+    if log_path:
+        extra.append(f"--logfile={log_path}")
     command = odoo.server(
+        *extra,
         "--http-interface=127.0.0.1",
         f"--http-port={port}",
         f"--workers={workers}",
@@ -195,3 +201,132 @@ def group_processes(pgid):
         except (ProcessLookupError, PermissionError, psutil.Error):
             continue
     return found
+
+
+# -- what each process costs ----------------------------------------------------------------------
+
+
+class ProcessWatch:
+    """CPU seconds and peak RSS of the processes a benchmark runs, by role: Odoo's process group
+    (``main``, ``http`` workers, the ``cron`` worker, ``gevent``), the PostgreSQL backends of
+    the database (``postgres``), and any other process given by pid (``sandbox``, this
+    ``load generator``...).
+
+    Call :meth:`sample` often: a process counts from its first sample (from 0 when it was born
+    after the watch started), and one that exits keeps its last sample. The cron worker is the
+    child ``WorkerCron.start()`` reniced by +10 (or whose process title says WorkerCron).
+    """
+
+    def __init__(self, db, odoo_pid=None, others=None):
+        self.db = db
+        self.odoo_pid = odoo_pid
+        self.others = dict(others or {})  # pid -> role
+        self.started = time.monotonic()
+        self.first = {}  # pid -> cpu seconds at first sight
+        self.last = {}  # pid -> cpu seconds at the last sample
+        self.roles = {}  # pid -> role
+        self.peaks = {}  # pid -> peak RSS (MB)
+        self.total_peak = 0.0
+        self.samples = 0
+        self._baseline_taken = False
+
+    def _odoo_role(self, proc, root_nice):
+        title = " ".join(proc.cmdline())
+        if proc.pid == self.odoo_pid:
+            return "odoo main"
+        if "WorkerCron" in title or proc.nice() >= root_nice + 10:
+            return "odoo cron worker"
+        if "gevent" in title:
+            return "odoo gevent"
+        return "odoo http workers"
+
+    def _postgres_backends(self):
+        found = []
+        for proc in psutil.process_iter(["name", "cmdline"]):
+            cmdline = proc.info.get("cmdline") or []
+            if cmdline and cmdline[0].startswith("postgres: ") and f" {self.db} " in cmdline[0]:
+                found.append(proc)
+        return found
+
+    def sample(self):
+        """Read the CPU and memory of every watched process once."""
+        processes = []
+        root_nice = 0
+        if self.odoo_pid:
+            group = group_processes(self.odoo_pid)
+            root = next((p for p in group if p.pid == self.odoo_pid), None)
+            root_nice = root.nice() if root else 0
+            for proc in group:
+                try:
+                    processes.append((proc, self._odoo_role(proc, root_nice)))
+                except psutil.Error:
+                    continue
+        processes += [(proc, "postgres") for proc in self._postgres_backends()]
+        for pid, role in self.others.items():
+            try:
+                processes.append((psutil.Process(pid), role))
+            except psutil.Error:
+                continue
+        total_rss = 0
+        for proc, role in processes:
+            try:
+                with proc.oneshot():
+                    cpu = sum(proc.cpu_times()[:2])
+                    rss = proc.memory_info().rss
+            except psutil.Error:
+                continue
+            pid = proc.pid
+            if pid not in self.first:
+                self.first[pid] = cpu if not self._baseline_taken else 0.0
+            if role == "odoo cron worker" or pid not in self.roles:
+                self.roles[pid] = role  # a fresh cron worker looks like the others at first
+            self.last[pid] = cpu
+            self.peaks[pid] = max(self.peaks.get(pid, 0.0), rss / 2**20)
+            if role != "postgres":
+                total_rss += rss
+        self.total_peak = max(self.total_peak, total_rss / 2**20)
+        self.samples += 1
+        self._baseline_taken = True
+
+    def rebase(self):
+        """Count CPU from now on (e.g. once the work measured starts, not Odoo's start-up)."""
+        self.sample()
+        self.first = dict(self.last)
+        self.started = time.monotonic()
+
+    def cpu_report(self, items):
+        """{role: {"cpu_s", "ms_per_item"}} for the ``items`` (messages, events) of the run."""
+        seconds = {}
+        for pid, last in self.last.items():
+            role = self.roles[pid]
+            seconds[role] = seconds.get(role, 0.0) + max(0.0, last - self.first[pid])
+        total = sum(seconds.values())
+        report = {
+            role: {
+                "cpu_s": round(value, 2),
+                "ms_per_item": round(1000 * value / items, 3) if items else None,
+            }
+            for role, value in sorted(seconds.items())
+        }
+        report["all"] = {
+            "cpu_s": round(total, 2),
+            "ms_per_item": round(1000 * total / items, 3) if items else None,
+            "machine_cores_busy": round(total / max(time.monotonic() - self.started, 1e-6), 2),
+        }
+        return report
+
+    def memory_report(self):
+        """Peak RSS of the cron worker(s), of Odoo's group at one sample, and per process."""
+        cron = [mb for pid, mb in self.peaks.items() if self.roles[pid] == "odoo cron worker"]
+        return {
+            "cron_worker": round(max(cron, default=0.0), 1),
+            "total": round(self.total_peak, 1),
+            "total_note": "peak of the sum of RSS over the processes other than PostgreSQL at "
+            "one sample (shared pages of forked workers are counted once per process)",
+            "per_process": [
+                {"pid": pid, "role": self.roles[pid], "peak_rss_mb": round(mb, 1)}
+                for pid, mb in sorted(self.peaks.items())
+                if self.roles[pid] != "postgres"
+            ],
+            "samples": self.samples,
+        }

@@ -7,11 +7,11 @@ Steps (only step 4 and the drain are timed):
      Odoo command and the sandbox of this run use that copy, reported by its hash) and make sure
      the database has it (installed with demo data when missing, else updated once with -u so
      that code and database agree);
-  2. start the Cloud API sandbox in this process, on a free port of 127.0.0.1, as the demo
-     account's Meta (its ids, and the token its demo data drew at install, read from the
-     database), with the latency asked, the 24-hour window off and NO status webhooks
-     (webhook_url=None and no statuses scheduled at all: the drain is measured without webhook
-     load on Odoo);
+  2. start the Cloud API sandbox of the copy in its own process (``python -m tools.sandbox
+     serve``), on a free port of 127.0.0.1, as the demo account's Meta (its ids, and the token
+     its demo data drew at install, read from the database), with the latency asked, the 24-hour
+     window off, NO status webhooks and no log line per send: the drain is measured without
+     webhook load on Odoo, and the sandbox's own CPU is reported apart from Odoo's;
   3. set up through ``odoo-bin shell``: point the demo account at the sandbox with the tier asked,
      get or create the approved template ``hello_world`` (en_US), get or create the conversations
      of --recipients customers (+55 11 97xxx-xxxx, reused across runs), cancel what earlier runs
@@ -26,7 +26,8 @@ Steps (only step 4 and the drain are timed):
      Odoo's process group is sampled every 0.5 s and the run's rows are counted by state;
   6. stop when no row of the run is queued or sending (or on --timeout), stop Odoo;
   7. print a JSON report: rate (from the sandbox's accepted sends), states, duplicated sends
-     (same biz_opaque_callback_data accepted twice), lost messages, peak RSS.
+     (same biz_opaque_callback_data accepted twice), lost messages, CPU milliseconds per message
+     by process and SQL queries per message of the cron worker (from its log lines), peak RSS.
 
 Exit code: 0 when nothing was lost or duplicated, 1 otherwise, 2 when the benchmark itself could
 not run (setup failure, Odoo did not start...).
@@ -34,8 +35,10 @@ not run (setup failure, Odoo did not start...).
 
 import argparse
 import hashlib
-import importlib
 import json
+import os
+import re
+import secrets
 import shutil
 import signal
 import subprocess
@@ -45,7 +48,6 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import psutil
 import psycopg2
 import requests
 from common import (
@@ -53,10 +55,10 @@ from common import (
     REPO,
     BenchError,
     Odoo,
+    ProcessWatch,
     ensure_database,
-    group_processes,
+    free_port,
     log,
-    percentile,
     pg_connect,
     read_demo_account,
     start_odoo,
@@ -66,7 +68,10 @@ from common import (
 BATCH = 5000
 SAMPLE_PERIOD = 0.5
 MARKER = "DISPATCH_BENCH_JSON "
-SANDBOX_BACKLOG = 1024
+OUTBOX_LOGGER = "odoo.addons.whatsapp_helpdesk.models.whatsapp_message_outbox"
+CRON_LINE = re.compile(
+    r"WhatsApp outbox: messages sent: (?P<items>\d+) in [\d.]+ s, (?P<queries>\d+) queries"
+)
 NOT_FINAL = ("queued", "sending")
 SENT_STATES = ("sent", "delivered", "read")
 REPORTED_STATES = (
@@ -157,51 +162,60 @@ def snapshot_addon(target):
     }
 
 
-def start_sandbox(addons_dir, latency_ms, identity):
-    """The sandbox of the snapshot, in this process, on a free port of 127.0.0.1, playing Meta for
-    the account ``identity`` (its ids, token and app secret)."""
-    sys.path.insert(0, str(addons_dir / ADDON))
-    wa_sandbox = importlib.import_module("tools.sandbox")  # plain Python, no Odoo import
+class SandboxProcess:
+    """The sandbox of the snapshot in its own process, as the demo account's Meta, with the
+    latency asked, the 24-hour window off, no status webhooks and a quiet log."""
 
-    class QuietSandbox(wa_sandbox.Sandbox):
-        """No status webhooks: with ``webhook_url=None`` they would only be built and recorded
-        in memory (three per send) by the webhook thread of this process, competing with the
-        HTTP threads for the GIL; the benchmark has no use for them."""
-
-        answer_seconds = []  # time spent answering each send (latency_ms included)
-
-        def _schedule_statuses(self, entry):
-            return None
-
-        def handle(self, request):
-            started = time.perf_counter()
+    def __init__(self, addons_dir, latency_ms, identity):
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.token = secrets.token_urlsafe(24)
+        env = dict(os.environ, WA_SANDBOX_CONTROL_TOKEN=self.token)
+        env.update({f"WA_SANDBOX_{name.upper()}": value for name, value in identity.items()})
+        command = [
+            sys.executable,
+            "-m",
+            "tools.sandbox",
+            "serve",
+            f"--port={self.port}",
+            f"--latency-ms={latency_ms}",
+            "--no-enforce-window",
+            "--no-statuses",
+            "--log-level=WARNING",
+        ]
+        self.process = subprocess.Popen(
+            command, cwd=addons_dir / ADDON, env=env, start_new_session=True
+        )
+        self.pid = self.process.pid
+        self.session = requests.Session()
+        self.session.headers["X-Sandbox-Token"] = self.token
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
             try:
-                return super().handle(request)
-            finally:
-                if request.method == "POST" and request.path.endswith("/messages"):
-                    self.answer_seconds.append(time.perf_counter() - started)
+                if self.session.get(f"{self.base_url}/_sandbox/health", timeout=1).ok:
+                    return
+            except requests.RequestException:
+                time.sleep(0.2)
+        self.stop()
+        raise BenchError("the sandbox did not start")
 
-    # Hundreds of concurrent sends overflow a small listen backlog (the stdlib's is 5): the
-    # client would retry its SYN a second later, and the measuring tool would be the limit.
-    server = wa_sandbox._Server
-    server.request_queue_size = max(server.request_queue_size, SANDBOX_BACKLOG)
-    stock_handle_error = server.handle_error
+    def sent_count(self):
+        answer = self.session.get(f"{self.base_url}/_sandbox/stats", timeout=10)
+        return answer.json()["sent"]
 
-    def handle_error(self, request, client_address):
-        # Odoo stopped on timeout resets its connections: not worth a traceback each
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            stock_handle_error(self, request, client_address)
+    def accepted(self):
+        """Every send the sandbox accepted (``to``, ``wamid``, ``time``, ``payload``...)."""
+        answer = self.session.get(f"{self.base_url}/_sandbox/messages", timeout=300)
+        return answer.json()["messages"]
 
-    server.handle_error = handle_error
-    config = wa_sandbox.SandboxConfig(
-        host="127.0.0.1",
-        port=0,
-        webhook_url=None,
-        latency_ms=latency_ms,
-        enforce_window=False,
-        **identity,
-    )
-    return QuietSandbox(config).start(), server.request_queue_size
+    def stop(self):
+        self.session.close()
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
 
 
 # -- database ------------------------------------------------------------------------------------
@@ -272,6 +286,9 @@ def odoo_shell(odoo, script, timeout):
 
 SETUP_SCRIPT = """
 import json
+import os
+import re
+import secrets
 P = json.loads(PARAMS)
 account = env.ref("whatsapp_helpdesk.whatsapp_account_demo").sudo()
 account.write({"active": True, "api_base_url": P["api_base_url"], "throughput_tier": P["tier"]})
@@ -353,6 +370,9 @@ print(MARKER + json.dumps({
 
 ENQUEUE_SCRIPT = """
 import json
+import os
+import re
+import secrets
 import time
 P = json.loads(PARAMS)
 Message = env["whatsapp.message"]
@@ -384,71 +404,6 @@ def script(template, params):
 
 
 # -- monitoring ----------------------------------------------------------------------------------
-
-
-class MemoryWatch:
-    """Peak RSS per process of Odoo's group, of the cron worker(s) and of the group's sum.
-
-    The cron worker is the child that ``WorkerCron.start()`` reniced by +10 (or whose process
-    title, when setproctitle is installed, says WorkerCron); workers recycled by Odoo get new
-    pids, all kept.
-    """
-
-    def __init__(self, root_pid):
-        self.root = root_pid
-        self.peaks = {}  # pid -> {"role": ..., "peak_rss_mb": ...}
-        self.cron_pids = set()
-        self.total_peak = 0.0
-        self.samples = 0
-
-    def sample(self):
-        sizes = {}
-        for proc in group_processes(self.root):
-            try:
-                with proc.oneshot():
-                    sizes[proc.pid] = (proc.memory_info().rss, proc.nice(), proc.cmdline())
-            except psutil.Error:
-                continue
-        root_nice = sizes[self.root][1] if self.root in sizes else 0
-        total = 0
-        for pid, (rss, nice, cmdline) in sizes.items():
-            total += rss
-            title = " ".join(cmdline)
-            if pid == self.root:
-                role = "main"
-            elif "WorkerCron" in title or nice >= root_nice + 10:
-                role = "cron"
-            elif "gevent" in cmdline or "WorkerHTTP" in title:
-                role = "http" if "WorkerHTTP" in title else "gevent"
-            else:
-                role = "http"
-            entry = self.peaks.setdefault(pid, {"role": role, "peak_rss_mb": 0.0})
-            if role == "cron":  # a fresh cron worker looks like the others until it renices
-                entry["role"] = role
-                self.cron_pids.add(pid)
-            entry["peak_rss_mb"] = max(entry["peak_rss_mb"], rss / 2**20)
-        self.total_peak = max(self.total_peak, total / 2**20)
-        self.samples += 1
-
-    def report(self):
-        cron = [v["peak_rss_mb"] for pid, v in self.peaks.items() if pid in self.cron_pids]
-        children = [v["peak_rss_mb"] for pid, v in self.peaks.items() if pid != self.root]
-        if cron:
-            cron_peak, how = max(cron), "niceness +10 of WorkerCron (or its process title)"
-        else:
-            cron_peak, how = max(children, default=0.0), "not identified: max over children"
-        return {
-            "cron_worker": round(cron_peak, 1),
-            "cron_worker_identified_by": how,
-            "total": round(self.total_peak, 1),
-            "total_note": "peak of the sum of RSS over the group at one sample (shared pages "
-            "of forked workers are counted once per process)",
-            "per_process": [
-                {"pid": pid, "role": v["role"], "peak_rss_mb": round(v["peak_rss_mb"], 1)}
-                for pid, v in sorted(self.peaks.items())
-            ],
-            "samples": self.samples,
-        }
 
 
 class CronWaker:
@@ -494,22 +449,21 @@ class CronWaker:
 
 def watch_drain(process, started, port, where, cr, args, sandbox, total):
     """Sample until the run has nothing queued or sending, Odoo dies, or the timeout."""
-    memory = MemoryWatch(process.pid)
+    watch = ProcessWatch(args.db, process.pid, {sandbox.pid: "sandbox", os.getpid(): "bench"})
     waker = CronWaker(args.db, not args.no_wake)
     ready_at = None
+    counting = False
     states = {}
     drained = False
     last_log = 0.0
     deadline = time.monotonic() - (time.time() - started) + args.timeout
     session = requests.Session()
-    me = psutil.Process()
-    cpu_before, wall_before = sum(me.cpu_times()[:2]), time.monotonic()
     while time.monotonic() < deadline:
         tick = time.monotonic()
         if process.poll() is not None:
             log(f"Odoo exited with code {process.returncode} before the queue drained")
             break
-        memory.sample()
+        watch.sample()
         states = count_states(cr, where)
         if ready_at is None:
             try:
@@ -520,26 +474,40 @@ def watch_drain(process, started, port, where, cr, args, sandbox, total):
         if not any(states.get(state) for state in NOT_FINAL):
             drained = True
             break
-        if ready_at is not None and states.get("queued", 0) == total and not sandbox.sent:
+        if not counting and sandbox.sent_count():
+            watch.rebase()  # the CPU of the drain, not of Odoo's start-up
+            counting = True
+        if ready_at is not None and states.get("queued", 0) == total and not counting:
             waker.maybe_notify(started)
         if tick - last_log >= 10:
             last_log = tick
             waiting = sum(states.get(state, 0) for state in NOT_FINAL)
             log(
-                f"t={time.time() - started:6.1f}s accepted={len(sandbox.sent)}"
+                f"t={time.time() - started:6.1f}s accepted={sandbox.sent_count()}"
                 f" waiting={waiting}/{total} states={dict(sorted(states.items()))}"
             )
         time.sleep(max(0.0, SAMPLE_PERIOD - (time.monotonic() - tick)))
+    watch.sample()
     session.close()
-    cpu = (sum(me.cpu_times()[:2]) - cpu_before) / max(time.monotonic() - wall_before, 1e-6)
     return {
-        "bench_cpu_percent": round(100 * cpu, 1),
         "drained": drained,
         "drain_seconds": round(time.time() - started, 2),
         "odoo_ready_seconds": round(ready_at - started, 2) if ready_at else None,
         "cron_wake": waker.report(),
-        "memory": memory.report(),
+        "watch": watch,
     }
+
+
+def cron_queries(log_path):
+    """(messages, SQL queries) the cron worker reported in Odoo's log (see cron_report)."""
+    messages = queries = 0
+    with open(log_path, encoding="utf-8", errors="replace") as lines:
+        for line in lines:
+            found = CRON_LINE.search(line)
+            if found:
+                messages += int(found["items"])
+                queries += int(found["queries"])
+    return messages, queries
 
 
 # -- analysis ------------------------------------------------------------------------------------
@@ -615,21 +583,6 @@ def analyse(rows, accepted_all, n, tier, odoo_started_at, gap_floor=None):
     }
 
 
-def sandbox_load(sandbox, watched):
-    """Whether the in-process sandbox kept up: its answer times and this process's CPU (one
-    Python process: near 100 % means the sandbox, not Odoo, may be the limit)."""
-    answers = list(sandbox.answer_seconds)
-
-    def ms(fraction):
-        value = percentile(answers, fraction)
-        return round(1000 * value, 1) if value is not None else None
-
-    return {
-        "answer_ms": {"p50": ms(0.5), "p95": ms(0.95), "p99": ms(0.99), "max": ms(1.0)},
-        "bench_process_cpu_percent": watched["bench_cpu_percent"],
-    }
-
-
 def fetch_rows(cr, where):
     sql, params = where
     cr.execute(
@@ -671,13 +624,12 @@ def run(args):
             raise BenchError(f"other Odoo processes use {args.db}: {', '.join(others)}")
 
         identity = read_demo_account(args.db)
-        sandbox, backlog = start_sandbox(addons_dir, args.latency_ms, identity)
+        sandbox = SandboxProcess(addons_dir, args.latency_ms, identity)
         report["sandbox"] = {
             "url": sandbox.base_url,
-            "in_process": True,
-            "status_webhooks": "off (webhook_url=None, no status scheduled)",
+            "in_process": False,
+            "status_webhooks": "off (--no-statuses)",
             "enforce_window": False,
-            "listen_backlog": backlog,
         }
         log(f"sandbox on {sandbox.base_url} (latency {args.latency_ms} ms, no webhooks)")
 
@@ -714,17 +666,20 @@ def run(args):
         ranges = id_ranges(ids)
         where = run_filter(ranges)
         report["run_ids"] = {"count": len(ids), "ranges": len(ranges)}
-        report["sandbox_accepted_before_odoo_start"] = len(sandbox.sent)
+        report["sandbox_accepted_before_odoo_start"] = sandbox.sent_count()
 
         conn = pg_connect(args.db)
         cr = conn.cursor()
         log(f"starting Odoo ({args.workers} workers, 1 cron worker), timeout {args.timeout:.0f} s")
-        process, port, started = start_odoo(odoo, args.workers)
+        odoo_log = addons_dir / "odoo.log"
+        process, port, started = start_odoo(
+            odoo, args.workers, log_path=odoo_log, info_loggers=[OUTBOX_LOGGER]
+        )
         watched = watch_drain(process, started, port, where, cr, args, sandbox, len(ids))
         report["odoo_exit_code_during_run"] = process.poll()
         stop_odoo(process)
         rows = fetch_rows(cr, where)
-        accepted_all = list(sandbox.sent)
+        accepted_all = sandbox.accepted()
         report.update(
             drained=watched["drained"],
             drain_seconds=watched["drain_seconds"],
@@ -733,8 +688,11 @@ def run(args):
         )
         gap_floor = setup["account"].get("recipient_gap")
         report.update(analyse(rows, accepted_all, args.messages, args.tier, started, gap_floor))
-        report["sandbox"].update(sandbox_load(sandbox, watched))
-        report["peak_rss_mb"] = watched["memory"]
+        sent = report["sandbox_accepted"]
+        report["cpu_ms_per_message"] = watched["watch"].cpu_report(sent)
+        messages, queries = cron_queries(odoo_log)
+        report["cron_sql_queries_per_message"] = round(queries / messages, 2) if messages else None
+        report["peak_rss_mb"] = watched["watch"].memory_report()
     finally:
         try:
             stop_odoo(process)

@@ -8,7 +8,10 @@ the database back and prints:
   * events/s acknowledged (HTTP 200 and stored in the durable inbox),
   * events/s visible in conversations (whatsapp.message rows with their chatter message),
   * acknowledgement latency p50/p95/p99,
-  * lost, doubled and misattributed events, and conversations per phone.
+  * lost, doubled and misattributed events, and conversations per phone,
+  * when it started Odoo itself: CPU milliseconds per event by process (Odoo's HTTP workers, its
+    cron worker, the PostgreSQL backends of the database, this load generator) and SQL queries
+    per event of the webhook requests and of the processing cron (from Odoo's log lines).
 
 By default it starts its own Odoo (database ``wa_bench`` with demo data, ``--workers``) and stops
 it afterwards; ``--url`` and ``--db`` point it at one already running instead. The events are for
@@ -17,11 +20,14 @@ the demo account, signed with the app secret its demo data drew at install (read
 
 import argparse
 import json
+import os
 import queue
 import random
 import re
+import shutil
 import statistics
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -31,6 +37,7 @@ from common import (
     ADDON,
     REPO,
     Odoo,
+    ProcessWatch,
     ensure_database,
     percentile,
     pg_connect,
@@ -44,6 +51,11 @@ sys.path.insert(0, str(REPO / ADDON))
 from tools import payloads  # noqa: E402  (plain-Python tools, no Odoo import)
 
 MARKER = re.compile(r"bench:(\w+):(\d+):\+?(\d+)")
+EVENTS_LOGGER = "odoo.addons.whatsapp_helpdesk.models.whatsapp_webhook_event"
+REQUEST_LINE = re.compile(r'"POST /whatsapp/webhook HTTP/1\.[01]" \d+ - (?P<queries>\d+) ')
+CRON_LINE = re.compile(
+    r"WhatsApp intake: events processed: (?P<items>\d+) in [\d.]+ s, (?P<queries>\d+) queries"
+)
 
 
 def parse_args(argv=None):
@@ -72,16 +84,51 @@ def parse_args(argv=None):
 # -- Odoo ----------------------------------------------------------------------------------------
 
 
-def start_server(args):
+def start_server(args, log_path):
     """Odoo on ``args.db`` (installed, else updated: the database must match the code being
-    measured) with ``args.workers`` workers; return (process, webhook URL)."""
+    measured) with ``args.workers`` workers, logging to ``log_path`` the lines that count
+    queries; return (process, webhook URL)."""
     odoo = Odoo(args.db)
     ensure_database(odoo)
-    process, port, _started = start_odoo(odoo, args.workers)
+    process, port, _started = start_odoo(
+        odoo, args.workers, log_path=log_path, info_loggers=["werkzeug", EVENTS_LOGGER]
+    )
     if not wait_for_odoo(port):
         stop_odoo(process)
         raise SystemExit("Odoo did not start")
     return process, f"http://127.0.0.1:{port}/whatsapp/webhook"
+
+
+class Sampler(threading.Thread):
+    """Samples a ProcessWatch every half second until stopped."""
+
+    def __init__(self, watch):
+        super().__init__(daemon=True)
+        self.watch = watch
+        self.done = threading.Event()
+
+    def run(self):
+        while not self.done.wait(0.5):
+            self.watch.sample()
+
+    def stop(self):
+        self.done.set()
+        self.join()
+        self.watch.sample()
+
+
+def logged_queries(log_path):
+    """SQL queries of the webhook requests and of the processing cron, and the events the cron
+    reported, from Odoo's log."""
+    http = cron = processed = 0
+    with open(log_path, encoding="utf-8", errors="replace") as lines:
+        for line in lines:
+            if found := REQUEST_LINE.search(line):
+                http += int(found["queries"])
+            elif found := CRON_LINE.search(line):
+                cron += int(found["queries"])
+                processed += int(found["items"])
+    return http, cron, processed
 
 
 # -- load ----------------------------------------------------------------------------------------
@@ -224,10 +271,12 @@ def main(argv=None):
     args = parse_args(argv)
     rng = random.Random(args.seed)
     run_id = uuid.uuid4().hex[:8]
-    process = None
+    process = sampler = None
     url = args.url
+    log_dir = tempfile.mkdtemp(prefix="wa-bench-intake-")
+    log_path = os.path.join(log_dir, "odoo.log")
     if not url:
-        process, url = start_server(args)
+        process, url = start_server(args, log_path)
     try:
         phones = make_phones(args.phones, rng)
         # signed with the app secret the demo data drew at install
@@ -239,6 +288,10 @@ def main(argv=None):
         sent_events = len(truth) * (2 if args.redeliver else 1)
         conn = pg_connect(args.db)
         cr = conn.cursor()
+        if process:
+            sampler = Sampler(ProcessWatch(args.db, process.pid, {os.getpid(): "bench"}))
+            sampler.watch.rebase()
+            sampler.start()
         load_started = time.perf_counter()
         latencies, statuses, load_seconds = send_all(url, bodies, args.clients)
         stored, visible = count_run(cr, run_id)
@@ -247,6 +300,8 @@ def main(argv=None):
             stored, visible = count_run(cr, run_id)
         visible_seconds = time.perf_counter() - load_started
         result = audit(cr, run_id, truth, phones)
+        if sampler:
+            sampler.stop()
     finally:
         stop_odoo(process)
     ok = sum(1 for status in statuses if status == 200)
@@ -274,6 +329,14 @@ def main(argv=None):
         "http_other": len(statuses) - ok,
         **result,
     }
+    if sampler:
+        http, cron, processed = logged_queries(log_path)
+        report["cpu_ms_per_event"] = sampler.watch.cpu_report(sent_events)
+        report["sql_queries_per_event"] = {
+            "webhook_requests": round(http / sent_events, 2) if sent_events else None,
+            "processing_cron": round(cron / processed, 2) if processed else None,
+        }
+    shutil.rmtree(log_dir, ignore_errors=True)
     print(json.dumps(report, indent=2))
     healthy = (
         result["lost"] == 0

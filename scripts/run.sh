@@ -17,7 +17,9 @@ ensure_postgres
 
 # shellcheck disable=SC2046
 ODOO_CMD=("$PY" "$ODOO/odoo-bin" $(odoo_db_args) -d "$DB" --addons-path="$(addons_path "$ODOO")"
-  --db-filter="^${DB}\$" --http-interface=127.0.0.1 --http-port="$HTTP_PORT")
+  --http-interface=127.0.0.1 --http-port="$HTTP_PORT")
+# -d alone (no --db-filter) exposes that one database and spares every webhook request, which
+# comes without a session cookie, a PostgreSQL connection to list the databases.
 
 db_has_addon() {
   "$PY" - "$DB" <<PYEOF 2>/dev/null

@@ -1,6 +1,8 @@
 """Fixtures of the plain ``tools.cloud_api`` tests: ``stub_graph`` (the stub Graph API server,
 emptied for each test; not the sandbox's ``graph`` of ``conftest.py``), ``session`` (a recording
-``requests`` session) and ``client`` (a ``CloudApiClient`` pointed at the stub). A test module
+``urllib3`` pool of one connection that blocks when it is taken, so that a connection the client
+fails to give back stalls the next request) and ``client`` (a ``CloudApiClient`` pointed at the
+stub). A test module
 loads them with ``pytest_plugins = ["graph_fixtures"]``.
 
 They are apart from ``graph_stub.py`` because the tests import that one by name first, and pytest
@@ -27,8 +29,9 @@ def stub_graph(graph_server):
 
 @pytest.fixture
 def session():
-    with RecordingSession() as recording:
-        yield recording
+    recording = RecordingSession()
+    yield recording
+    recording.clear()
 
 
 @pytest.fixture

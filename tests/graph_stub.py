@@ -1,5 +1,6 @@
-"""A scripted stub Graph API server on 127.0.0.1, a session recording its calls, and the ids and
-answers the plain ``tools.cloud_api`` tests share. Their fixtures are in ``graph_fixtures.py``."""
+"""A scripted stub Graph API server on 127.0.0.1, a connection pool recording its calls, and the
+ids and answers the plain ``tools.cloud_api`` tests share. Their fixtures are in
+``graph_fixtures.py``."""
 
 import email.parser
 import email.policy
@@ -10,7 +11,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-import requests
+from wa_tools.cloud_api import http_pool
 
 TOKEN = "EAAG-test-token"
 PHONE_ID = "1234567890"
@@ -160,13 +161,21 @@ class StubGraph:
         self.server.server_close()
 
 
-class RecordingSession(requests.Session):
-    """A real session that records the keyword arguments of every ``request`` call."""
+class RecordingSession:
+    """The client's own kind of ``urllib3.PoolManager`` (:func:`~cloud_api.http_pool`), recording
+    the keyword arguments of every ``request`` call and giving the pools it made to look into."""
 
-    def __init__(self):
-        super().__init__()
+    def __init__(self, maxsize=1, block=True):
+        self.pool_manager = http_pool(maxsize, block=block)
         self.calls = []
 
     def request(self, method, url, **kwargs):
         self.calls.append((method, url, kwargs))
-        return super().request(method, url, **kwargs)
+        return self.pool_manager.request(method, url, **kwargs)
+
+    def pool(self, url):
+        """The connection pool of ``url``'s host."""
+        return self.pool_manager.connection_from_url(url)
+
+    def clear(self):
+        self.pool_manager.clear()

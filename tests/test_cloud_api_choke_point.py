@@ -1,13 +1,15 @@
 """Tests of ``tools.cloud_api``'s choke point: every public method of the client talks to the Graph
-API through ``_request`` only, with a timeout and the token, and the client closes only its own
-session."""
+API through ``_request`` only, with a timeout and the token, never retrying nor following a
+redirect, and the client makes its own pool when given none and closes only that one."""
 
 import inspect
 from unittest import mock
 
+import certifi
 import pytest
-import requests
+import urllib3
 from graph_stub import PHONE_ID, SENT, TOKEN, WABA_ID
+from wa_tools import cloud_api
 from wa_tools.cloud_api import CloudApiClient
 
 pytest_plugins = ["graph_fixtures"]
@@ -68,15 +70,14 @@ def _canned_request(method, path, *, expect_json=True, **kwargs):
     if not expect_json:
         response = mock.MagicMock()
         response.headers = {}
-        response.iter_content.return_value = [b"bytes"]
-        response.__enter__.return_value = response
+        response.stream.return_value = [b"bytes"]
         return response
     return {**SENT, "id": "1", "success": True, "data": []}
 
 
 @pytest.mark.parametrize("name", sorted(PUBLIC_CALLS))
 def test_public_methods_only_use_the_choke_point(stub_graph, name):
-    untouchable = mock.Mock(spec=requests.Session)
+    untouchable = mock.Mock(spec=urllib3.PoolManager)
     untouchable.request.side_effect = AssertionError("session used outside _request")
     client = CloudApiClient(
         token=TOKEN,
@@ -101,16 +102,47 @@ def test_every_request_goes_through_request_with_a_timeout(stub_graph, client, s
     assert len(stub_graph.requests) == len(answers)
     assert spy.call_count == len(session.calls) == len(answers)
     for _method, _url, kwargs in session.calls:
-        assert kwargs["timeout"] == (1, 2)
+        timeout = kwargs["timeout"]
+        assert isinstance(timeout, urllib3.Timeout)
+        assert (timeout.connect_timeout, timeout.read_timeout) == (1, 2)
+        assert kwargs["pool_timeout"] == 1  # waiting for a pooled connection is connecting
+        assert kwargs["retries"] is False and kwargs["redirect"] is False
         assert kwargs["headers"]["Authorization"] == f"Bearer {TOKEN}"
 
 
+@pytest.mark.parametrize(
+    ("timeout", "expected"), [((3, 7), (3, 7)), (5, (5, 5)), (0.5, (0.5, 0.5))]
+)
+def test_timeout_is_a_connect_and_a_read_timeout(timeout, expected):
+    client = CloudApiClient(token=TOKEN, timeout=(1, 1), session=mock.Mock())
+    client.timeout = timeout
+    assert client.timeout == timeout
+    assert (client._http_timeout.connect_timeout, client._http_timeout.read_timeout) == expected
+    with pytest.raises(ValueError):
+        client.timeout = None  # checked when changed too: there is always a timeout
+
+
 def test_client_closes_only_its_own_session():
-    provided = mock.Mock(spec=requests.Session)
+    provided = mock.Mock(spec=urllib3.PoolManager)
     with CloudApiClient(token=TOKEN, session=provided):
         pass
-    provided.close.assert_not_called()
-    with mock.patch.object(requests.Session, "close") as close:
+    provided.clear.assert_not_called()
+    with mock.patch.object(urllib3.PoolManager, "clear") as clear:
         with CloudApiClient(token=TOKEN):
             pass
-    close.assert_called_once()
+    clear.assert_called_once()
+
+
+def test_default_pool(stub_graph):
+    stub_graph.reply(body=SENT)
+    with CloudApiClient(token=TOKEN, phone_number_id=PHONE_ID, base_url=stub_graph.url) as client:
+        pool_manager = client.session
+        assert type(pool_manager) is urllib3.PoolManager
+        assert client.send_text("33612345678", "Hi").wamid == SENT["messages"][0]["id"]
+        pool = pool_manager.connection_from_url(stub_graph.url)
+        assert pool.retries is False  # even a caller not passing retries=False never retries
+        assert (pool.pool.maxsize, pool.block) == (cloud_api.DEFAULT_POOL_SIZE, False)
+        assert pool.pool.qsize() == cloud_api.DEFAULT_POOL_SIZE  # the connection came back
+        tls = pool_manager.connection_from_url("https://graph.facebook.com")
+        assert (tls.cert_reqs, tls.ca_certs) == ("CERT_REQUIRED", certifi.where())
+    assert len(pool_manager.pools) == 0  # closed with the client

@@ -1,13 +1,17 @@
 """Tests of ``tools.cloud_api`` when a request fails: Graph error codes classified as retryable,
 permanent or of unknown outcome, error answers of a stub Graph API server, transport failures."""
 
+import http.client
+import logging
 import socket
+import ssl
 from unittest import mock
 
 import pytest
-import requests
-from graph_stub import BINARY, PHONE_ID, SENT, TOKEN
+import urllib3
+from graph_stub import BINARY, PHONE_ID, SENT, TOKEN, RecordingSession
 from urllib3 import exceptions as urllib3_exceptions
+from wa_tools import cloud_api
 from wa_tools.cloud_api import (
     CloudApiClient,
     CloudApiError,
@@ -346,40 +350,72 @@ def test_connection_dropped_after_sending(stub_graph, client, call, cls):
 
 
 def _refused():
-    reason = urllib3_exceptions.NewConnectionError(None, "[Errno 111] Connection refused")
-    return requests.exceptions.ConnectionError(urllib3_exceptions.MaxRetryError(None, "/", reason))
+    return urllib3_exceptions.NewConnectionError(None, "[Errno 111] Connection refused")
 
 
 def _dns_failure():
     error = urllib3_exceptions.NewConnectionError(None, "Failed to resolve")
     error.__cause__ = socket.gaierror(-2, "Name or service not known")
-    return requests.exceptions.ConnectionError(urllib3_exceptions.MaxRetryError(None, "/", error))
+    return error
 
 
-def _reset():
-    aborted = urllib3_exceptions.ProtocolError("Connection aborted.", ConnectionResetError(104))
-    return requests.exceptions.ConnectionError(aborted)
+def _certificate_refused():
+    reason = ssl.SSLCertVerificationError(1, "certificate verify failed: unable to get issuer")
+    return urllib3_exceptions.SSLError(reason)
 
 
-@pytest.mark.parametrize(
-    ("exc", "send_cls", "get_cls", "failure_type"),
-    [
-        (_refused(), RetryableError, RetryableError, "network"),
-        (_dns_failure(), RetryableError, RetryableError, "network"),
-        (requests.exceptions.ConnectTimeout("connect"), RetryableError, RetryableError, "network"),
-        (requests.exceptions.ReadTimeout("read"), OutcomeUnknownError, RetryableError, "timeout"),
-        (_reset(), OutcomeUnknownError, RetryableError, "timeout"),
-        (
-            requests.exceptions.ChunkedEncodingError("x"),
-            OutcomeUnknownError,
-            RetryableError,
-            "timeout",
+# What urllib3 raises with retries=False (the error itself, not a MaxRetryError), and what it
+# means: the connect phase proves nothing left (retryable "network"); after it, a send may have
+# been received ("unknown" outcome, "timeout"), a read is retryable; an unusable request is
+# refused before anything is sent ("invalid_request").
+NETWORK = (RetryableError, RetryableError, "network")
+LOST = (OutcomeUnknownError, RetryableError, "timeout")
+INVALID = (PermanentError, PermanentError, "invalid_request")
+TRANSPORT_FAILURES = {
+    "refused": (_refused(), NETWORK),
+    "dns": (_dns_failure(), NETWORK),
+    "connect timeout": (urllib3_exceptions.ConnectTimeoutError(None, "connect"), NETWORK),
+    "pool full": (urllib3_exceptions.EmptyPoolError(None, "no free connection"), NETWORK),
+    "pool closed": (urllib3_exceptions.ClosedPoolError(None, "closed"), NETWORK),
+    "certificate": (_certificate_refused(), NETWORK),
+    "proxy unreachable": (
+        urllib3_exceptions.ProxyError("Cannot connect to proxy.", _refused()),
+        NETWORK,
+    ),
+    "retried, refused": (urllib3_exceptions.MaxRetryError(None, "/", _refused()), NETWORK),
+    "read timeout": (urllib3_exceptions.ReadTimeoutError(None, "/", "Read timed out."), LOST),
+    "reset": (
+        urllib3_exceptions.ProtocolError("Connection aborted.", ConnectionResetError(104)),
+        LOST,
+    ),
+    "no answer": (
+        urllib3_exceptions.ProtocolError("Connection aborted.", http.client.RemoteDisconnected()),
+        LOST,
+    ),
+    "incomplete": (urllib3_exceptions.IncompleteRead(10, 20), LOST),
+    "tls broken": (urllib3_exceptions.SSLError(ssl.SSLError(1, "bad record mac")), LOST),
+    "proxy tunnel": (
+        urllib3_exceptions.ProxyError("Unable to connect to proxy", OSError("Tunnel failed")),
+        LOST,
+    ),
+    "decode": (urllib3_exceptions.DecodeError("Received response with content-encoding"), LOST),
+    "other": (urllib3_exceptions.HTTPError("something else"), LOST),
+    "retried, read timeout": (
+        urllib3_exceptions.MaxRetryError(
+            None, "/", urllib3_exceptions.ReadTimeoutError(None, "/", "Read timed out.")
         ),
-        (requests.exceptions.InvalidURL("x"), PermanentError, PermanentError, "invalid_request"),
-    ],
-)
-def test_transport_failure_mapping(exc, send_cls, get_cls, failure_type):
-    failing = mock.Mock(spec=requests.Session)
+        LOST,
+    ),
+    "bad url": (urllib3_exceptions.LocationParseError("http://[::1"), INVALID),
+    "bad scheme": (urllib3_exceptions.URLSchemeUnknown("ftp"), INVALID),
+    "bad header": (ValueError("Invalid header value b'Bearer x\\n'"), INVALID),
+}
+
+
+@pytest.mark.parametrize("case", sorted(TRANSPORT_FAILURES))
+def test_transport_failure_mapping(case):
+    exc, (send_cls, get_cls, failure_type) = TRANSPORT_FAILURES[case]
+    failing = mock.Mock(spec=urllib3.PoolManager)
     failing.request.side_effect = exc
     client = CloudApiClient(token=TOKEN, phone_number_id=PHONE_ID, session=failing)
     calls = [
@@ -391,4 +427,88 @@ def test_transport_failure_mapping(exc, send_cls, get_cls, failure_type):
             call()
         assert type(info.value) is cls
         assert info.value.failure_type == failure_type
+        assert info.value.http_status is None
         assert info.value.__cause__ is exc
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        urllib3_exceptions.ReadTimeoutError(None, "/", "Read timed out."),
+        urllib3_exceptions.ProtocolError("Connection broken: IncompleteRead", None),
+        urllib3_exceptions.SSLError(ssl.SSLError(1, "bad record mac")),
+        urllib3_exceptions.DecodeError("Received response with content-encoding: gzip"),
+    ],
+)
+def test_failure_while_reading_a_download_is_retryable(exc):
+    response = mock.Mock(spec=urllib3.HTTPResponse)
+    response.status, response.headers = 200, {}
+    response.stream.side_effect = exc
+    pool = mock.Mock(spec=urllib3.PoolManager)
+    pool.request.return_value = response
+    client = CloudApiClient(token=TOKEN, base_url="https://graph.test", session=pool)
+    with pytest.raises(RetryableError) as info:
+        client.download_media("https://graph.test/media/1")
+    assert info.value.failure_type == "timeout" and info.value.__cause__ is exc
+    response.close.assert_called_once()  # the connection is never reused half read
+    response.release_conn.assert_called_once()
+
+
+@pytest.mark.parametrize("token", ["EAAG\r\nX-Injected: 1", "EAAG€"])
+def test_a_header_value_http_refuses_is_an_invalid_request(stub_graph, session, caplog, token):
+    client = CloudApiClient(
+        token=token, phone_number_id=PHONE_ID, base_url=stub_graph.url, session=session
+    )
+    with caplog.at_level(logging.DEBUG, logger=cloud_api.__name__):
+        with pytest.raises(PermanentError) as info:
+            client.send_text("33612345678", "Hi")
+    assert info.value.failure_type == "invalid_request"
+    assert "EAAG" not in str(info.value) and caplog.records and "EAAG" not in caplog.text
+    assert stub_graph.requests == []
+    assert session.pool(stub_graph.url).pool.qsize() == 1  # its connection was given back
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), object()])
+def test_a_body_json_cannot_hold_is_refused_before_sending(stub_graph, client, session, value):
+    with pytest.raises(PermanentError) as info:
+        client.create_template({"name": "t", "value": value})
+    assert info.value.failure_type == "invalid_request"
+    assert stub_graph.requests == [] and session.calls == []
+
+
+def test_a_full_pool_is_retryable_and_sends_nothing(stub_graph):
+    pool = RecordingSession(maxsize=1, block=True)
+    taken = pool.pool(stub_graph.url)._get_conn()  # another thread's request in flight
+    client = CloudApiClient(
+        token=TOKEN,
+        phone_number_id=PHONE_ID,
+        base_url=stub_graph.url,
+        timeout=(0.2, 2),
+        session=pool,
+    )
+    try:
+        with pytest.raises(RetryableError) as info:
+            client.send_text("33612345678", "Hi")
+        assert info.value.failure_type == "network"
+        assert isinstance(info.value.__cause__, urllib3_exceptions.EmptyPoolError)
+        assert stub_graph.requests == []
+    finally:
+        pool.pool(stub_graph.url)._put_conn(taken)
+        pool.clear()
+
+
+@pytest.mark.parametrize(
+    ("call", "path"),
+    [
+        (lambda c, url: c.send_text("33612345678", "Hi"), f"/v23.0/{PHONE_ID}/messages"),
+        (lambda c, url: c.get_media("42"), "/v23.0/42"),
+        (lambda c, url: c.download_media(f"{url}/media/1"), "/media/1"),
+    ],
+)
+def test_a_redirect_is_an_error_and_is_not_followed(stub_graph, client, call, path):
+    elsewhere = f"{stub_graph.url}/elsewhere"
+    stub_graph.reply(status=302, body=b"", headers={"Location": elsewhere})
+    with pytest.raises(PermanentError) as info:
+        call(client, stub_graph.url)
+    assert (info.value.http_status, info.value.failure_type) == (302, "unknown_error")
+    assert [request.path for request in stub_graph.requests] == [path]  # the token stayed

@@ -304,6 +304,35 @@ def test_download_media_error_answer(stub_graph, client):
     assert info.value.http_status == 404
 
 
+# Ways a request ends badly: (scripted reply, call, max_bytes of a download, error expected).
+BAD_ENDINGS = {
+    "streamed error answer": ({"status": 404, "body": {"error": {"code": 100}}}, "download"),
+    "streamed error answer, truncated": ({"status": 404, "body": b"x" * 200_000}, "download"),
+    "declared too large": ({"body": b"x" * 200_000}, "download"),
+    "too large, no length": ({"body": b"x" * 200_000, "send_length": False}, "download"),
+    "error answer": ({"status": 400, "body": {"error": {"code": 100}}}, "send"),
+    "dropped": ({"drop": True}, "send"),
+    "read timeout": ({"body": SENT, "sleep": 1.0}, "send"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_ENDINGS))
+def test_the_connection_is_given_back_whatever_happens(stub_graph, client, session, case):
+    reply, call = BAD_ENDINGS[case]
+    client.timeout = (1, 0.3)
+    stub_graph.reply(**reply)
+    stub_graph.reply(body=BINARY)
+    with pytest.raises(cloud_api.CloudApiError):
+        if call == "download":
+            client.download_media(f"{stub_graph.url}/media/1", max_bytes=100_000)
+        else:
+            client.send_text("33612345678", "Hi")
+    # the session is a pool of one connection: one kept would make the next request wait for it
+    # (at most the connect timeout, then a "network" error)
+    assert session.pool(stub_graph.url).pool.qsize() == 1
+    assert client.download_media(f"{stub_graph.url}/media/2") == BINARY
+
+
 @pytest.mark.parametrize("url", ["http://media.example.test/x", "ftp://x.test/a", "", None])
 def test_download_media_never_sends_the_token_in_clear_to_another_host(stub_graph, client, url):
     with pytest.raises(PermanentError) as info:

@@ -361,7 +361,9 @@ def test_very_long_text_is_bounded(matcher):
     words = " ".join(f"word{chr(97 + i % 26)}{chr(97 + i // 26 % 26)}x" for i in range(5000))
     matcher.match_all(words + " what time do you open", None)
     assert matcher.match("What time do you open? " * 2000, "en_US").entry.id == "en_hours"
-    assert time.perf_counter() - started < 0.5
+    # bounded work: far from the minutes an unbounded match would take (speed itself is for
+    # benchmarks, not tests, so the bound is loose)
+    assert time.perf_counter() - started < 10
 
 
 def test_empty_knowledge_base_and_bad_entries():

@@ -199,7 +199,8 @@ def test_real_clock_rate_with_threads():
     for thread in threads:
         thread.join()
     elapsed = time.monotonic() - started
-    assert 0.38 <= elapsed < 0.6  # 199 intervals of 2 ms
+    assert elapsed >= 0.38  # 199 intervals of 2 ms: the bucket never lets more through
+    assert elapsed < 3  # and holds nothing back for long (loose: a busy machine is slower)
 
 
 def test_try_acquire_on_a_real_clock():
@@ -212,7 +213,9 @@ def test_real_clock_accurate_at_1000_per_second():
     started = time.monotonic()
     for _ in range(400):
         bucket.acquire()
-    assert 0.29 <= time.monotonic() - started < 0.45
+    elapsed = time.monotonic() - started
+    assert elapsed >= 0.29  # 300 tokens past the burst of 100, at 1 ms each
+    assert elapsed < 3  # loose: a busy machine is slower, a stuck bucket far slower
 
 
 # -- RecipientGap

@@ -28,6 +28,7 @@ GUARDED = [
     ("POST", "/inbound"),
     ("GET", "/messages"),
     ("GET", "/deliveries"),
+    ("GET", "/stats"),
     ("POST", "/reset"),
 ]
 
@@ -89,6 +90,8 @@ def test_control_messages_and_deliveries(sandbox, receiver, graph, control):
     assert {"url", "status_code", "error", "kind", "count", "time"} <= set(deliveries[0])
     assert len(control.get("/deliveries?limit=2").json()["deliveries"]) == 2
     assert control.get("/deliveries?limit=x").status_code == 400
+    stats = control.get("/stats").json()
+    assert stats["sent"] == 2 and stats["deliveries"] >= 7
     assert control.get("/nothing").status_code == 404
 
 

@@ -36,3 +36,12 @@ def test_reset_drops_pending_webhooks(sandbox, receiver, graph):
     sandbox.reset()
     time.sleep(0.5)
     assert receiver.posts == []
+
+
+def test_statuses_can_be_turned_off(sandbox, receiver, graph):
+    sandbox.configure(statuses=False, status_delay=0.05, enforce_window=False)
+    response = graph.send(CUSTOMER, "text", {"body": "no status for me"})
+    assert response.status_code == 200
+    time.sleep(0.3)
+    assert receiver.posts == []
+    assert len(sandbox.sent) == 1

@@ -45,7 +45,7 @@ def make_client(sb):
 
     yield make
     for session in sessions:
-        session.close()
+        session.clear()
 
 
 @pytest.fixture
@@ -279,7 +279,18 @@ def test_throttling_pauses_the_bucket():
 
 def test_pooled_session_pool_size():
     session = sender.pooled_session(48)
+    assert len(session.pools) == 0 and session.pools._maxsize == 4  # hosts kept
     for url in ("http://127.0.0.1", "https://graph.facebook.com"):
-        adapter = session.get_adapter(url)
-        assert adapter._pool_maxsize == 48 and adapter._pool_connections == 4
-    session.close()
+        pool = session.connection_from_url(url)
+        assert (pool.pool.maxsize, pool.block, pool.retries) == (48, True, False)
+    session.clear()
+
+
+def test_connections_are_kept_alive_across_batches(sb, make_client):
+    client = make_client(max_workers=4)
+    for batch in range(3):
+        jobs = [_job(i, f"1555{batch}{i:06d}") for i in range(8)]
+        assert set(_statuses(send_all(client, jobs, _pacer(), max_workers=4))) == {"sent"}
+    pool = client.session.connection_from_url(sb.base_url)
+    assert pool.num_connections <= 4  # 24 sends, at most one connection per worker
+    assert pool.num_requests == 24

@@ -9,7 +9,7 @@ from odoo.tools import SQL
 
 from ..tools import cloud_api, pacing, sender
 from ..tools import messages as wa_messages
-from .common import TRANSIENT_ERRORS, is_testing
+from .common import TRANSIENT_ERRORS, cron_report, is_testing
 
 _logger = logging.getLogger(__name__)
 
@@ -50,6 +50,15 @@ class WhatsappMessage(models.Model):
         claims the next one. Every claim is committed before anything leaves, so a worker killed
         mid-batch leaves rows in "sending" that the lease turns into "unknown", never resent.
         """
+        with cron_report(_logger, "WhatsApp outbox: messages sent") as report:
+            report["items"] = done = self._send_queued(batch_size)
+        remaining = self.search_count(self._due_domain())
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        return done
+
+    @api.model
+    def _send_queued(self, batch_size=None):
+        """The pipeline of :meth:`_cron_send`; returns how many messages it claimed."""
         self._recover_stale_sending()
         auto_commit = not is_testing()
         started = time.monotonic()
@@ -71,8 +80,6 @@ class WhatsappMessage(models.Model):
                 done += len(batch)
                 if not batch and not in_flight:
                     break
-        remaining = self.search_count(self._due_domain())
-        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         return done
 
     @api.model
@@ -195,9 +202,10 @@ class WhatsappMessage(models.Model):
                 message._record_failure("config", str(error))
             return None
         jobs = []
+        templates = {}  # template id: (spec, header media): read once per batch, not per message
         for message in self:
             try:
-                payload = message._send_payload(client)
+                payload = message._send_payload(client, templates)
             except cloud_api.CloudApiError as error:
                 message._record_error(error)
                 continue
@@ -309,22 +317,29 @@ class WhatsappMessage(models.Model):
         else:
             self._record_failure("unknown_error", str(error))
 
-    def _send_payload(self, client):
-        """The Cloud API payload of this message (media and template headers uploaded once)."""
+    def _send_payload(self, client, templates=None):
+        """The Cloud API payload of this message (media and template headers uploaded once).
+        ``templates`` keeps what the templates of a batch send, read once for the batch."""
         self.ensure_one()
         return wa_messages.message(
             self.conversation_id._recipient(),
-            self._send_content(client),
+            self._send_content(client, {} if templates is None else templates),
             reply_to=self.reply_to_wamid,
             callback_data=self.uuid,
         )
 
-    def _send_content(self, client):
+    def _send_content(self, client, templates):
         """What this row sends, asked of tools/messages."""
         if self.message_type == "text":
             return wa_messages.text(self.body)
         if self.message_type == "template":
-            return self.template_id._send_content(self.template_values or {}, client)
+            template = self.template_id
+            if template.id not in templates:
+                templates[template.id] = (template._to_spec(), template._header_media(client))
+            spec, header_media = templates[template.id]
+            return wa_messages.filled_template(
+                spec, self.template_values or {}, header_media=header_media
+            )
         if self.message_type == "interactive" and self.payload:
             return wa_messages.interactive(self.payload)
         if self.message_type in wa_messages.MEDIA_TYPES:

@@ -520,14 +520,6 @@ class WhatsappTemplate(models.Model):
             strict=False,
         )
 
-    def _send_content(self, values, client):
-        """The message content sending this template filled with ``values`` (see
-        _render_values)."""
-        self.ensure_one()
-        return wa_messages.filled_template(
-            self._to_spec(), values, header_media=self._header_media(client)
-        )
-
     def _preview_for(self, values):
         self.ensure_one()
         return self._render_text(template_payloads.render(self._to_spec(), values))

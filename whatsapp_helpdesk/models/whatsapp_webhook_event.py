@@ -10,7 +10,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..tools import webhook
-from .common import TRANSIENT_ERRORS, is_testing
+from .common import TRANSIENT_ERRORS, cron_report, is_testing
 
 _logger = logging.getLogger(__name__)
 
@@ -220,12 +220,15 @@ class WhatsappWebhookEvent(models.Model):
         trigger waits for the next webhook or the cron's one-minute interval, as with Odoo's own
         triggers.
         """
-        cron = self.env.ref("whatsapp_helpdesk.ir_cron_whatsapp_process_events").sudo()
+        # the id from the cached xmlid lookup: env.ref() would also query that the cron exists
+        cron_id = self.env["ir.model.data"]._xmlid_to_res_id(
+            "whatsapp_helpdesk.ir_cron_whatsapp_process_events"
+        )
         self.env.cr.execute(
-            SQL("SELECT 1 FROM ir_cron_trigger WHERE cron_id = %s LIMIT 1", cron.id)
+            SQL("SELECT 1 FROM ir_cron_trigger WHERE cron_id = %s LIMIT 1", cron_id)
         )
         if not self.env.cr.fetchone():
-            cron._trigger()
+            self.env["ir.cron"].sudo().browse(cron_id)._trigger()
 
     # ------------------------------------------------------------------
     # Processing (cron)
@@ -236,14 +239,16 @@ class WhatsappWebhookEvent(models.Model):
         auto_commit = not is_testing()
         started = time.monotonic()
         done = 0
-        while time.monotonic() - started < CRON_TIME_BUDGET:
-            events = self._claim_pending(batch_size)
-            if not events:
-                break
-            events._process()
-            done += len(events)
-            if auto_commit:
-                self.env.cr.commit()  # pylint: disable=invalid-commit
+        with cron_report(_logger, "WhatsApp intake: events processed") as report:
+            while time.monotonic() - started < CRON_TIME_BUDGET:
+                events = self._claim_pending(batch_size)
+                if not events:
+                    break
+                events._process()
+                done += len(events)
+                report["items"] = done
+                if auto_commit:
+                    self.env.cr.commit()  # pylint: disable=invalid-commit
         # what follows intake must never stop intake: each step stands alone
         for step in (
             self.env["whatsapp.message"]._fetch_pending_media,

@@ -184,10 +184,10 @@ class TestIntakeIsolation(WhatsappCase, TransactionCase):
         fine = other_conversation._send_text("from the fine account")
         original = self.Message._send_payload
 
-        def send_payload(message, client):
+        def send_payload(message, client, *args):
             if message == broken:
                 raise KeyError("surprise")
-            return original(message, client)
+            return original(message, client, *args)
 
         with (
             patch.object(self.Message, "_send_payload", send_payload),

@@ -1,15 +1,18 @@
-"""WhatsApp Business Cloud API (Meta Graph API) client built on ``requests``. No Odoo import.
+"""WhatsApp Business Cloud API (Meta Graph API) client built on ``urllib3``. No Odoo import.
 
 Design:
 
 * every HTTP request goes through one method, :meth:`CloudApiClient._request`, which adds the bearer
   token, always passes a timeout, and turns every failure into a :class:`CloudApiError`;
+* it talks to a ``urllib3.PoolManager`` directly (the "session"): ``requests`` would cost about
+  twice the CPU per send, and a sender at 1,000 messages/s spends most of a core on it;
 * errors are typed by what a caller may do about them: :class:`RetryableError` (the request did not
   take effect, try again later), :class:`PermanentError` (it will fail again the same way) and
   :class:`OutcomeUnknownError` (a non-idempotent request was sent but its answer was lost, or is an
   error that does not prove it was refused, so it may or may not have taken effect; Meta has no
   idempotency key, so it is never retried automatically);
-* the client itself never retries: callers decide, e.g. from a queue job;
+* the client itself never retries (``retries=False``) nor follows a redirect: callers decide,
+  e.g. from a queue job;
 * the mapping from Graph error codes and HTTP statuses to error classes is a set of module tables
   read in one place, :func:`classify`.
 """
@@ -20,9 +23,10 @@ import socket
 import ssl
 import time
 from dataclasses import dataclass, field
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
-import requests
+import certifi
+import urllib3
 from urllib3 import exceptions as urllib3_exceptions
 
 from . import messages
@@ -35,6 +39,8 @@ DEFAULT_TIMEOUT = (3.05, 20)  # (connect, read) seconds
 MAX_MEDIA_BYTES = 100 * 1024 * 1024
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "DELETE", "OPTIONS"})
+
+DEFAULT_POOL_SIZE = 10  # connections kept per host by a client's own pool (as requests did)
 
 _DOWNLOAD_CHUNK_BYTES = 64 * 1024
 _ERROR_BODY_LIMIT = 64 * 1024  # bytes of an error answer read when the response is streamed
@@ -189,26 +195,21 @@ _OUTCOME_UNKNOWN_CODES = frozenset({131000})
 _OUTCOME_UNKNOWN_STATUS_CLASSES = frozenset({5})  # by status // 100, when there is no Graph code
 _OUTCOME_UNKNOWN_RULE = (_UNKNOWN, "timeout")
 
-# Transport failures that prove the request never left this machine.
+# Transport failures that prove the request never left this machine (anywhere in the chain of
+# the exception: a ProxyError or SSLError wraps what happened).
 _CONNECT_PHASE_ERRORS = (
-    requests.exceptions.ConnectTimeout,
     urllib3_exceptions.ConnectTimeoutError,  # includes NewConnectionError (refused, DNS failure)
     urllib3_exceptions.ClosedPoolError,
-    urllib3_exceptions.EmptyPoolError,
+    urllib3_exceptions.EmptyPoolError,  # no free connection in a full pool within the timeout
     ConnectionRefusedError,
     socket.gaierror,
     ssl.SSLCertVerificationError,
 )
 
-# requests errors raised while preparing the request, before anything is sent.
-_PREPARATION_ERRORS = (
-    requests.exceptions.InvalidURL,
-    requests.exceptions.MissingSchema,
-    requests.exceptions.InvalidSchema,
-    requests.exceptions.InvalidHeader,
-    requests.exceptions.InvalidJSONError,
-    requests.exceptions.URLRequired,
-)
+# urllib3 errors raised while preparing the request, before anything is sent: an unusable URL
+# (LocationParseError, URLSchemeUnknown...). (So is a ValueError that is not urllib3's: see
+# _transport_error.)
+_PREPARATION_ERRORS = (urllib3_exceptions.LocationValueError,)
 
 
 def classify(
@@ -301,7 +302,15 @@ def _never_sent(exc):
 
 
 def _transport_error(exc, *, idempotent):
-    """The :class:`CloudApiError` for a ``requests``/``urllib3`` failure (no HTTP answer)."""
+    """The :class:`CloudApiError` for a ``urllib3`` failure (no HTTP answer), or for a plain
+    ``ValueError`` raised while preparing the request."""
+    if not isinstance(exc, urllib3_exceptions.HTTPError):
+        # http.client refusing a header value (a line break, a character beyond Latin-1) before
+        # any byte leaves; its message would quote the value, i.e. the token
+        return PermanentError(
+            f"Invalid request: a header value was refused ({type(exc).__name__})",
+            failure_type="invalid_request",
+        )
     if isinstance(exc, _PREPARATION_ERRORS):
         return PermanentError(f"Invalid request: {exc}", failure_type="invalid_request")
     if _never_sent(exc):
@@ -376,7 +385,7 @@ def _read_limited(response, limit, *, on_overflow):
     beyond it, or ``None`` to truncate silently. Transport failures while reading are mapped."""
     chunks, total = [], 0
     try:
-        for chunk in response.iter_content(chunk_size=_DOWNLOAD_CHUNK_BYTES):
+        for chunk in response.stream(_DOWNLOAD_CHUNK_BYTES):
             total += len(chunk)
             if total > limit:
                 if on_overflow is None:
@@ -384,9 +393,64 @@ def _read_limited(response, limit, *, on_overflow):
                     break
                 raise on_overflow(total)
             chunks.append(chunk)
-    except (requests.RequestException, urllib3_exceptions.HTTPError) as exc:
+    except urllib3_exceptions.HTTPError as exc:
         raise _transport_error(exc, idempotent=True) from exc
     return b"".join(chunks)
+
+
+def _release(response):
+    """Give the connection of a streamed ``response`` back to its pool, whatever was read.
+
+    Read to its end, urllib3 has already put it back, open for the next request; otherwise it is
+    closed (unread bytes would spoil the next answer on it) and its place handed back, so that a
+    pool that blocks when full (``block=True``) never runs out of connections.
+    """
+    response.close()
+    response.release_conn()
+
+
+def _with_query(url, params):
+    """``url`` with ``params`` added to its query string; ``None`` values are left out."""
+    query = urlencode({k: v for k, v in params.items() if v is not None}, doseq=True)
+    if not query:
+        return url
+    return f"{url}{'&' if '?' in url else '?'}{query}"
+
+
+def _encoded_body(json_body, data, files):
+    """``(body, content type)`` of a request: ``json_body`` as compact JSON, or ``data`` and
+    ``files`` (name: ``(filename, bytes, mime type)``) as multipart form data, or ``data`` alone
+    as a URL-encoded form; ``(None, None)`` without any."""
+    if json_body is not None:
+        try:
+            text = json.dumps(json_body, separators=(",", ":"), allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise PermanentError(f"Invalid request: {exc}", failure_type="invalid_request") from exc
+        return text.encode(), "application/json"
+    if files:
+        return urllib3.encode_multipart_formdata({**(data or {}), **files})
+    if data:
+        return urlencode(data, doseq=True), "application/x-www-form-urlencoded"
+    return None, None
+
+
+def http_pool(maxsize=DEFAULT_POOL_SIZE, *, block=False):
+    """A ``urllib3.PoolManager`` for :class:`CloudApiClient` (``session=``): up to ``maxsize``
+    connections kept alive per host; with ``block``, a request finding them all busy waits for
+    one (at most the connect timeout) instead of opening a connection it would then discard.
+
+    It never retries (the client decides), and verifies certificates against ``certifi``'s
+    bundle, as ``requests`` did. Environment proxies (``HTTPS_PROXY``) are not read: pass a
+    ``urllib3.ProxyManager`` built alike to go through one.
+    """
+    return urllib3.PoolManager(
+        num_pools=4,
+        maxsize=max(1, int(maxsize)),
+        block=block,
+        retries=False,
+        cert_reqs="CERT_REQUIRED",
+        ca_certs=certifi.where(),
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -400,7 +464,9 @@ class CloudApiClient:
     ``phone_number_id`` is needed to send messages and upload media, ``waba_id`` to manage message
     templates. ``base_url`` and ``api_version`` may point at a sandbox or a newer Graph version.
     ``timeout`` is a ``(connect, read)`` pair or a single number of seconds, used on every call.
-    When no ``session`` is given the client creates one and :meth:`close` closes it.
+    ``session`` is the ``urllib3.PoolManager`` (or compatible object) the requests go through,
+    e.g. :func:`http_pool` or ``tools.sender.pooled_session``; when none is given the client
+    creates one and :meth:`close` clears it.
     """
 
     def __init__(
@@ -418,15 +484,15 @@ class CloudApiClient:
             raise ValueError("A Cloud API access token is required")
         if not base_url:
             raise ValueError("A Graph API base URL is required")
-        self._token = token
+        self._authorization = f"Bearer {token}"
         self.phone_number_id = str(phone_number_id) if phone_number_id else None
         self.waba_id = str(waba_id) if waba_id else None
         self.base_url = base_url.rstrip("/")
         version = str(api_version or DEFAULT_API_VERSION).strip("/")
         self.api_version = version if version.startswith("v") else f"v{version}"
-        self.timeout = self._checked_timeout(timeout)
+        self.timeout = timeout
         self._owns_session = session is None
-        self.session = session if session is not None else requests.Session()
+        self.session = session if session is not None else http_pool()
 
     def __repr__(self):
         return (
@@ -441,13 +507,17 @@ class CloudApiClient:
         self.close()
 
     def close(self):
-        """Close the HTTP session if this client created it."""
+        """Close the connections of the pool if this client created it."""
         if self._owns_session:
-            self.session.close()
+            self.session.clear()
 
-    @staticmethod
-    def _checked_timeout(timeout):
-        """``timeout`` when it is a positive number or a pair of them: there is always a timeout."""
+    @property
+    def timeout(self):
+        """The ``(connect, read)`` pair or single number of seconds given; never missing."""
+        return self._timeout
+
+    @timeout.setter
+    def timeout(self, timeout):
         values = timeout if isinstance(timeout, tuple) else (timeout,)
         valid = len(values) in (1, 2) and all(
             isinstance(value, int | float) and not isinstance(value, bool) and value > 0
@@ -455,7 +525,8 @@ class CloudApiClient:
         )
         if not valid:
             raise ValueError(f"Invalid timeout {timeout!r}: a number or a (connect, read) pair")
-        return timeout
+        self._timeout = timeout
+        self._http_timeout = urllib3.Timeout(connect=values[0], read=values[-1])
 
     # ---------------------------------------------------------------------------------- choke point
 
@@ -475,43 +546,52 @@ class CloudApiClient:
     ):
         """Perform one HTTP request; every call of this client goes through here.
 
-        ``path`` is relative to ``{base_url}/{api_version}/`` unless ``absolute_url``.
-        ``idempotent`` (default: true for GET, HEAD, DELETE, OPTIONS) decides whether a lost answer
-        is retryable or of unknown outcome. Returns the JSON object of the answer, or with
-        ``expect_json=False`` the ``requests.Response`` itself (still open when ``stream``: the
-        caller closes it). Raises :class:`CloudApiError` subclasses only.
+        ``path`` is relative to ``{base_url}/{api_version}/`` unless ``absolute_url``;
+        ``params`` goes to the query string, ``json`` (an object) or ``data`` and ``files`` (a
+        multipart form) to the body. ``idempotent`` (default: true for GET, HEAD, DELETE,
+        OPTIONS) decides whether a lost answer is retryable or of unknown outcome. Returns the
+        JSON object of the answer, or with ``expect_json=False`` the ``urllib3.HTTPResponse``
+        itself (its body still unread when ``stream``: the caller hands it to :func:`_release`).
+        Raises :class:`CloudApiError` subclasses only.
         """
         method = method.upper()
         if idempotent is None:
             idempotent = method in IDEMPOTENT_METHODS
         url = path if absolute_url else f"{self.base_url}/{self.api_version}/{path.lstrip('/')}"
         log_target = f"{method} {urlsplit(url).path}"  # no query string: it may carry signatures
+        if params:
+            url = _with_query(url, params)
+        body, content_type = _encoded_body(json, data, files)
+        headers = {"Authorization": self._authorization}
+        if content_type:
+            headers["Content-Type"] = content_type
         started = time.monotonic()
         try:
             response = self.session.request(
                 method,
                 url,
-                params=params,
-                json=json,
-                data=data,
-                files=files,
-                headers={"Authorization": f"Bearer {self._token}"},
-                timeout=self.timeout,
-                stream=stream,
+                body=body,
+                headers=headers,
+                timeout=self._http_timeout,
+                # waiting for a free connection of a full pool is part of connecting
+                pool_timeout=self._http_timeout.connect_timeout,
+                retries=False,
+                redirect=False,  # a redirect is an error answer: the token goes nowhere else
+                preload_content=not stream,
             )
-        except (requests.RequestException, urllib3_exceptions.HTTPError) as exc:
+        except (urllib3_exceptions.HTTPError, ValueError) as exc:
             error = _transport_error(exc, idempotent=idempotent)
             _logger.info("Graph API %s failed: %s", log_target, error)
             raise error from exc
         _logger.debug(
             "Graph API %s -> HTTP %s in %.3fs",
             log_target,
-            response.status_code,
+            response.status,
             time.monotonic() - started,
         )
-        if response.status_code >= 400:
+        if response.status >= 300:
             error = _error_from_answer(
-                response.status_code, self._error_body(response, stream), idempotent=idempotent
+                response.status, self._error_body(response, stream), idempotent=idempotent
             )
             _logger.info("Graph API %s failed: %s", log_target, error)
             raise error
@@ -521,26 +601,27 @@ class CloudApiClient:
 
     @staticmethod
     def _error_body(response, stream):
-        """The body of an error answer; a streamed one is read up to a limit, then closed."""
+        """The body of an error answer; a streamed one is read up to a limit, then released."""
         if not stream:
-            return response.content
-        with response:
-            try:
-                return _read_limited(response, _ERROR_BODY_LIMIT, on_overflow=None)
-            except CloudApiError:
-                return b""
+            return response.data
+        try:
+            return _read_limited(response, _ERROR_BODY_LIMIT, on_overflow=None)
+        except CloudApiError:
+            return b""
+        finally:
+            _release(response)
 
     @staticmethod
     def _json_body(response, *, idempotent):
         """The JSON object of a success answer; ``bad_response`` when it is not one."""
         try:
-            data = response.json()
+            data = json.loads(response.data)
         except ValueError:
             data = None
         if not isinstance(data, dict):
             raise _bad_response(
                 "The Graph API answered with a body that is not a JSON object",
-                status=response.status_code,
+                status=response.status,
                 idempotent=idempotent,
             )
         return data
@@ -687,13 +768,15 @@ class CloudApiClient:
         limit = MAX_MEDIA_BYTES if max_bytes is None else max_bytes
         self._check_download_url(url)
         response = self._request("GET", url, absolute_url=True, stream=True, expect_json=False)
-        with response:
+        try:
             declared = _content_length(response)
             if declared is not None and declared > limit:
                 raise _media_too_large(declared, limit)
             return _read_limited(
                 response, limit, on_overflow=lambda total: _media_too_large(total, limit)
             )
+        finally:
+            _release(response)
 
     def _check_download_url(self, url):
         """Only HTTPS URLs, or URLs on the configured API origin, may receive the token."""

@@ -15,10 +15,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-import requests
-from requests.adapters import HTTPAdapter
-
-from .cloud_api import CloudApiError, OutcomeUnknownError, RetryableError
+from .cloud_api import CloudApiError, OutcomeUnknownError, RetryableError, http_pool
 
 _logger = logging.getLogger(__name__)
 
@@ -59,16 +56,14 @@ class Outcome:
 
 
 def pooled_session(max_workers):
-    """A ``requests.Session`` keeping up to ``max_workers`` connections per host, so that
-    ``max_workers`` threads sending at once neither queue nor discard connections.
+    """A ``urllib3.PoolManager`` keeping up to ``max_workers`` connections per host, so that
+    ``max_workers`` threads sending at once neither queue nor discard connections; a thread
+    beyond them waits for a free one (``block=True``) rather than opening one more.
 
-    Pass it as ``session=`` to :class:`~.cloud_api.CloudApiClient` (and close it when done).
+    Pass it as ``session=`` to :class:`~.cloud_api.CloudApiClient` (and ``clear()`` it when
+    done).
     """
-    session = requests.Session()
-    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(1, int(max_workers)))
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    return session
+    return http_pool(max_workers, block=True)
 
 
 def send_all(client, jobs, pacer, *, max_workers=64, deadline=None):

@@ -54,6 +54,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the sandbox server until Ctrl-C")
     _add_config_options(serve)
+    serve.add_argument(
+        "--log-level",
+        default="INFO",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="WARNING keeps the log quiet under load (no line per send)",
+    )
     default_url = os.environ.get(ENV_PREFIX + "URL", DEFAULT_URL)
     say = commands.add_parser("say", help="make a customer write a text message")
     _add_client_options(say, default_url)
@@ -70,7 +76,7 @@ def _serve(args) -> int:
     overrides = {name: getattr(args, name) for name in FIELDS}
     config = config_from_env(**overrides)
     logging.basicConfig(
-        level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(message)s"
+        level=args.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(message)s"
     )
     sandbox = Sandbox(config).start()
     _logger.info("WhatsApp Cloud API sandbox on %s", sandbox.base_url)

@@ -63,6 +63,9 @@ class SandboxConfig:
     fail_numbers: set[str] = _knob(set, "recipients whose messages get a 'failed' status (131026)")
     enforce_window: bool = _knob(True, "reject free-form sends outside the 24 h window (131047)")
     pair_gap_ms: int = _knob(0, "minimum gap between two sends to one recipient (131056)")
+    statuses: bool = _knob(
+        True, "post the status webhooks of accepted sends (off: a benchmark measures sends only)"
+    )
     status_delay: float = _knob(0.2, "seconds between the sent, delivered and read webhooks")
     auto_read: bool = _knob(True, "post a 'read' status after 'delivered'")
     auto_approve_templates: bool = _knob(

@@ -140,6 +140,13 @@ def messages(sandbox, request: Request) -> Response:
 
 
 @guarded
+def stats(sandbox, request: Request) -> Response:
+    """``GET /_sandbox/stats``: how many sends were accepted and webhooks posted (cheap: a
+    benchmark polls it while the outbox drains)."""
+    return Response.json({"sent": len(sandbox.sent), "deliveries": len(sandbox.deliveries)})
+
+
+@guarded
 def deliveries(sandbox, request: Request) -> Response:
     return Response.json({"deliveries": sandbox.recent("deliveries", _limit(request))})
 
@@ -178,6 +185,7 @@ _ROUTES = routes(
         ("GET", r"/health", health),
         ("POST", r"/inbound", inbound),
         ("GET", r"/messages", messages),
+        ("GET", r"/stats", stats),
         ("GET", r"/deliveries", deliveries),
         ("GET", r"/chat", chat_calls),
         ("GET", r"/config", get_config),

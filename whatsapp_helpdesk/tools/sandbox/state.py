@@ -554,6 +554,8 @@ class SandboxState:
     def _schedule_statuses(self, entry: dict) -> None:
         """sent -> delivered (-> read), or failed for ``fail_numbers``, ``status_delay`` apart."""
         cfg = self.config
+        if not cfg.statuses:
+            return
         if entry["to"] in cfg.fail_numbers:
             sequence = ["failed"]
         else:
