@@ -17,7 +17,6 @@ No Odoo, no database: runs with the plain requirements (``requirements.txt``).
 """
 
 import argparse
-import importlib.util
 import json
 import sys
 from collections import Counter, defaultdict
@@ -25,24 +24,12 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "tests" / "data"
-TOOLS = REPO / "whatsapp_helpdesk" / "tools"
+sys.path.insert(0, str(REPO / "tests"))
+from tools_package import load_tools  # noqa: E402  (wa_tools: the addon's tools without Odoo)
+
 GOAL_ACCURACY = 0.90
 GOAL_ORDER_PRECISION = 0.98
 DEFAULT_THRESHOLD = 0.6  # whatsapp.faq's default (whatsapp_helpdesk.faq_threshold)
-
-
-def load_tools():
-    """``whatsapp_helpdesk/tools`` as the package ``wa_tools`` (importing it as the addon's
-    subpackage would import Odoo)."""
-    if "wa_tools" in sys.modules:
-        return sys.modules["wa_tools"]
-    spec = importlib.util.spec_from_file_location(
-        "wa_tools", TOOLS / "__init__.py", submodule_search_locations=[str(TOOLS)]
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["wa_tools"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def load_set(path=DATA / "assistant_eval.jsonl"):
