@@ -124,6 +124,19 @@ def test_client_configuration_errors():
         chat_api.ChatClient("http://127.0.0.1/v1", " ")
 
 
+def test_settings_validators():
+    """What the provider's form accepts: the same rules the client applies."""
+    for url in ("http://127.0.0.1:11434/v1", "https://api.example/v1", " https://h/v1 "):
+        assert chat_api.valid_base_url(url)
+    for url in ("", None, 42, "ftp://x/v1", "javascript:alert(1)", "http://", "http://[::1"):
+        assert not chat_api.valid_base_url(url)
+    for seconds in (0.1, 8, 60):
+        assert chat_api.valid_timeout(seconds)
+    for seconds in (0, -1, 60.5, 1e308, float("nan"), float("inf"), True, "8", None):
+        assert not chat_api.valid_timeout(seconds)
+    assert chat_api.ChatClient("http://h/v1", "m", timeout=1e9).timeout == chat_api.DEFAULT_TIMEOUT
+
+
 def test_client_network_error():
     # nothing listens on port 9
     with pytest.raises(chat_api.ChatError) as error:

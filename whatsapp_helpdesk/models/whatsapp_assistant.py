@@ -2,14 +2,17 @@ import dataclasses
 
 from markupsafe import Markup
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 
-from ..tools.assistant import hours, phrases, returns, summary, turn
+from ..tools.assistant import hours, orders, phrases, returns, summary, turn
 from ..tools.assistant import understand as u
 
 # The FAQ entries a language model may phrase an answer from: those scoring at least this.
 MIN_RETRIEVAL_SCORE = 0.3
 # The customer messages the hand-off summary is made of (at most).
 SUMMARY_MESSAGES = 20
+# Misses in a row before a hand-off, at most.
+MAX_HANDOFF_MISSES = 20
 
 
 class WhatsappAssistant(models.Model):
@@ -85,6 +88,18 @@ class WhatsappAssistant(models.Model):
     _sql_constraints = [
         ("company_uniq", "unique(company_id)", "A company has one WhatsApp assistant."),
     ]
+
+    @api.constrains("recent_days", "handoff_misses")
+    def _check_bounds(self):
+        for assistant in self:
+            if not 1 <= assistant.recent_days <= orders.MAX_RECENT_DAYS:
+                raise ValidationError(
+                    self.env._("Recent orders: between 1 and %s days.", orders.MAX_RECENT_DAYS)
+                )
+            if not 0 <= assistant.handoff_misses <= MAX_HANDOFF_MISSES:
+                raise ValidationError(
+                    self.env._("Hand over after misses: between 0 and %s.", MAX_HANDOFF_MISSES)
+                )
 
     # -- settings --------------------------------------------------------------------------------
 

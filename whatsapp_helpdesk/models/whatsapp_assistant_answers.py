@@ -51,7 +51,9 @@ class WhatsappAssistant(models.Model):
         elif ids:
             domain.append(("id", "in", list(ids)))
         elif recent:
-            since = fields.Datetime.now() - timedelta(days=max(self.recent_days, 1))
+            since = fields.Datetime.now() - timedelta(
+                days=min(max(self.recent_days, 1), orders.MAX_RECENT_DAYS)
+            )
             domain.append(("date_order", ">=", since))
         if not customers:
             return self.env["sale.order"]

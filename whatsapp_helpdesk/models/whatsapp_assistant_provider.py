@@ -1,13 +1,17 @@
 import logging
+import math
 import secrets
 
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 
 from ..tools import chat_api
 from ..tools.assistant import llm
 
 _logger = logging.getLogger(__name__)
 
+# A price per million tokens beyond this is a typing error.
+MAX_PRICE = 10_000.0
 # Failures that mean the endpoint is unreachable for now: the rest of the batch does without it.
 DOWN_KINDS = frozenset({"timeout", "network", "config"})
 
@@ -55,6 +59,30 @@ class WhatsappAssistantProvider(models.Model):
     )
     price_completion = fields.Float("Price per Million Output Tokens", digits=(16, 4))
     usage_ids = fields.One2many("whatsapp.assistant.usage", "provider_id", "Calls")
+
+    @api.constrains("url", "timeout", "price_prompt", "price_completion")
+    def _check_settings(self):
+        for provider in self.sudo():
+            if not chat_api.valid_base_url(provider.url):
+                raise ValidationError(
+                    self.env._(
+                        "The endpoint must be an http(s) URL, e.g. http://127.0.0.1:11434/v1."
+                    )
+                )
+            if not chat_api.valid_timeout(provider.timeout):
+                raise ValidationError(
+                    self.env._(
+                        "The timeout must be above 0 and at most %s seconds.",
+                        int(chat_api.MAX_TIMEOUT),
+                    )
+                )
+            for price in (provider.price_prompt, provider.price_completion):
+                if not (math.isfinite(price) and 0 <= price <= MAX_PRICE):
+                    raise ValidationError(
+                        self.env._(
+                            "Prices are between 0 and %s per million tokens.", int(MAX_PRICE)
+                        )
+                    )
 
     def _generate_demo_key(self):
         """Draw the key of these (demo) providers at random: the demo data calls this at install,

@@ -3,6 +3,7 @@ from . import (
     test_assistant,
     test_assistant_end_to_end,
     test_assistant_provider,
+    test_assistant_settings,
     test_automation,
     test_controller,
     test_end_to_end,

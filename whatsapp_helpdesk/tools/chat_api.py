@@ -20,6 +20,7 @@ from urllib3 import exceptions as urllib3_exceptions
 _logger = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 8.0  # seconds, to connect and between two bytes of the answer
+MAX_TIMEOUT = 60.0  # seconds: the inbound batch waits; past this the local answer is better
 MAX_ANSWER_BYTES = 256 * 1024
 MAX_TOKENS = 400
 _TOKEN_LIMIT = 10**9  # a token count beyond this is garbage, not usage
@@ -59,11 +60,22 @@ def _count(usage, key) -> int:
     return value
 
 
+def valid_timeout(value) -> bool:
+    """Whether ``value`` is a usable timeout: seconds, 0 < s <= :data:`MAX_TIMEOUT`."""
+    return (
+        isinstance(value, int | float) and not isinstance(value, bool) and 0 < value <= MAX_TIMEOUT
+    )
+
+
+def valid_base_url(url) -> bool:
+    """Whether ``url`` can be an endpoint's base URL: http(s) with a host."""
+    scheme, host = _scheme_and_host(url)
+    return scheme in ("http", "https") and bool(host)
+
+
 def _timeout(value):
-    """A ``requests`` timeout: seconds (0 < s <= 300), else the default."""
-    if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value <= 300:
-        return float(value)
-    return DEFAULT_TIMEOUT
+    """A ``requests`` timeout: :func:`valid_timeout` seconds, else the default."""
+    return float(value) if valid_timeout(value) else DEFAULT_TIMEOUT
 
 
 class ChatClient:
@@ -71,8 +83,7 @@ class ChatClient:
     ``{base_url}/chat/completions``), authenticated by ``api_key`` when there is one."""
 
     def __init__(self, base_url, model, api_key=None, *, timeout=None, session=None):
-        scheme, host = _scheme_and_host(base_url)
-        if scheme not in ("http", "https") or not host:
+        if not valid_base_url(base_url):
             raise ChatError(f"not an http(s) URL: {base_url!r}", kind="config")
         if not isinstance(model, str) or not model.strip():
             raise ChatError("no model name", kind="config")

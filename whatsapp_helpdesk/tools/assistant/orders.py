@@ -22,6 +22,8 @@ QUOTATION, CONFIRMED, PARTIAL, SHIPPED, DELIVERED, CANCELLED = (
 )
 ACTIVE_STAGES = frozenset({QUOTATION, CONFIRMED, PARTIAL, SHIPPED})
 ROW_PREFIX = "wa_ai:order:"
+# Orders listed without a reference are those of the last days the company set, ten years at most.
+MAX_RECENT_DAYS = 3660
 
 
 @dataclass(frozen=True)
