@@ -38,15 +38,20 @@ def connect(db):
     )
 
 
-def read(db):
-    """``{field: value}`` of the demo account of ``db``; ``LookupError`` without a complete one."""
+def fetch_one(db, query):
+    """The first row ``query`` finds in ``db``, or None."""
     conn = connect(db)
     try:
         with conn.cursor() as cr:
-            cr.execute(QUERY)
-            row = cr.fetchone()
+            cr.execute(query)
+            return cr.fetchone()
     finally:
         conn.close()
+
+
+def read(db):
+    """``{field: value}`` of the demo account of ``db``; ``LookupError`` without a complete one."""
+    row = fetch_one(db, QUERY)
     account = dict(zip(FIELDS, row or (), strict=False))
     missing = [name for name in FIELDS if not account.get(name)]
     if missing:
@@ -56,15 +61,10 @@ def read(db):
 
 def read_chat_key(db):
     """The key the demo assistant's language model (the sandbox's) expects, or None."""
-    conn = connect(db)
     try:
-        with conn.cursor() as cr:
-            cr.execute(CHAT_KEY_QUERY)
-            row = cr.fetchone()
+        row = fetch_one(db, CHAT_KEY_QUERY)
     except psycopg2.Error:
         return None  # a database of a version without the assistant
-    finally:
-        conn.close()
     return row[0] if row and row[0] else None
 
 

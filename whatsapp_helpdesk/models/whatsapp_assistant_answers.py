@@ -115,13 +115,19 @@ class WhatsappAssistant(models.Model):
         }
         handlers[intent](message, conversation, understood)
 
-    def _answer_order_status(self, message, conversation, understood):
+    def _named_orders(self, conversation, understood):
+        """(the customer's orders the message is about: the one it names, else the recent ones;
+        that reference or None; whether the number cannot tell whose orders to show)."""
         customers, ambiguous = self._scope(conversation)
-        refs = understood.order_refs
-        found = self._sale_orders(conversation, customers, refs=refs[:1])
+        ref = understood.order_refs[0] if understood.order_refs else None
+        found = self._sale_orders(conversation, customers, refs=[ref] if ref else ())
+        return found, ref, ambiguous
+
+    def _answer_order_status(self, message, conversation, understood):
+        found, ref, ambiguous = self._named_orders(conversation, understood)
         reply = orders.answer(
             self._order_facts(found),
-            ref=refs[0] if refs else None,
+            ref=ref,
             ambiguous=ambiguous,
             language=conversation.language,
             tz=self._tz(conversation),
@@ -249,12 +255,10 @@ class WhatsappAssistant(models.Model):
         return facts
 
     def _answer_return(self, message, conversation, understood):
-        customers, ambiguous = self._scope(conversation)
-        refs = understood.order_refs
-        found = self._sale_orders(conversation, customers, refs=refs[:1])
+        found, ref, ambiguous = self._named_orders(conversation, understood)
         reply = returns.start(
             self._returnable_facts(found),
-            ref=refs[0] if refs else None,
+            ref=ref,
             exchange=understood.exchange,
             ambiguous=ambiguous,
             language=conversation.language,
