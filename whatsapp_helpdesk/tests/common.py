@@ -111,6 +111,7 @@ class WhatsappCase:
             {"name": name, "delivery_type": "fixed", "product_id": product.id}
         )
 
+    @classmethod
     def service_team(cls, name, agents, *, first_response=None, resolution=None, **values):
         """A WhatsApp helpdesk team of ``agents`` with its first-response and resolution targets
         (working hours; None: none), and any other ``values``."""
