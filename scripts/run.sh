@@ -56,6 +56,10 @@ cur.execute("UPDATE whatsapp_account SET api_base_url=%s WHERE phone_number_id='
             ("http://127.0.0.1:$SANDBOX_PORT",))
 cur.execute("UPDATE ir_config_parameter SET value=%s WHERE key='web.base.url'",
             ("http://127.0.0.1:$HTTP_PORT",))
+cur.execute("""UPDATE whatsapp_assistant_provider SET url=%s WHERE id IN (
+                 SELECT res_id FROM ir_model_data WHERE module='whatsapp_helpdesk'
+                    AND name='assistant_provider_demo')""",
+            ("http://127.0.0.1:$SANDBOX_PORT/llm/v1",))
 c.commit()
 PYEOF
 
@@ -93,14 +97,14 @@ for _ in $(seq 1 60); do
   sleep 1
 done
 
-# The demo customers greet the shop, which opens their 24-hour window (Meta's rule).
-(cd whatsapp_helpdesk && for who in "5511987654321|Ana Souza|Olá! Vocês entregam em São Paulo?" \
-    "919820012345|Rahul Mehta|Hi, is my order shipped?" \
-    "525512345678|Lucía Hernández|Hola, ¿tienen stock del modelo X?"; do
-  IFS='|' read -r number name text <<<"$who"
+# The demo customers greet the shop, which opens their 24-hour window (Meta's rule): once per
+# database, while their conversation holds no message (scripts/demo_greet.py), not at every run.
+GREETINGS="$("$PY" scripts/demo_greet.py "$DB")" || GREETINGS=""
+(cd whatsapp_helpdesk && while IFS='|' read -r number name text; do
+  [ -n "$number" ] || continue
   WA_SANDBOX_CONTROL_TOKEN="$CONTROL_TOKEN" "$PY" -m tools.sandbox say --sandbox-url "http://127.0.0.1:$SANDBOX_PORT" \
     --from "$number" --name "$name" "$text" >/dev/null || true
-done)
+done <<<"$GREETINGS")
 
 "$PY" scripts/demo_ready.py "http://127.0.0.1:$HTTP_PORT" "$DB" || true
 
@@ -111,8 +115,10 @@ cat <<INFO
             (make a customer write; see what Odoo sent; the token keeps other web pages out)
   The agents' chat: WhatsApp > Workspace (admin, or sofia / sofia for an agent).
   The notification templates were submitted to the sandbox, which approves them (feedback_request
-  stays a draft to submit): confirm the order of Ana Souza (Sales), then validate its delivery,
-  and both notifications leave on WhatsApp.
+  stays a draft to submit): confirm the order of Ana Souza (Sales), then validate its delivery
+  (give it a tracking reference), and both notifications leave on WhatsApp. Then, as Ana, ask
+  the assistant "where is my order?":
+    make say FROM=5511987654321 TEXT="where is my order?" SANDBOX_PORT=$SANDBOX_PORT
   A customer answers from the command line:
     make say FROM=5511987654321 TEXT="Obrigada!" SANDBOX_PORT=$SANDBOX_PORT
   Ctrl-C stops both.

@@ -50,6 +50,7 @@
         "views/whatsapp_cost_views.xml",
         "views/whatsapp_tag_rule_views.xml",
         "views/whatsapp_marketing_menus.xml",
+        "views/whatsapp_assistant_views.xml",
         "views/whatsapp_report_menus.xml",
     ],
     "demo": ["demo/whatsapp_demo.xml"],

@@ -21,6 +21,10 @@ from . import whatsapp_cost_rollup
 from . import whatsapp_segment
 from . import whatsapp_campaign
 from . import whatsapp_campaign_recipient
+from . import whatsapp_assistant
+from . import whatsapp_assistant_answers
+from . import whatsapp_assistant_provider
+from . import whatsapp_assistant_usage
 from . import res_partner
 from . import account_move
 from . import stock_picking
@@ -36,4 +40,5 @@ from . import whatsapp_report_message
 from . import whatsapp_report_ticket
 from . import whatsapp_report_backlog
 from . import whatsapp_dashboard
+from . import helpdesk_ticket_return
 # isort: on
