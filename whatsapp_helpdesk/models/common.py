@@ -16,6 +16,19 @@ TRANSIENT_ERRORS = (
 )
 
 
+def computed_after_insert(records):
+    """Give ``records``, inserted by SQL for speed, what the ORM's create gives them: their
+    stored computed and related fields computed (in batch, at the next flush) and the fields of
+    other records that depend on them marked."""
+    for field in records._fields.values():
+        if field.store and field.compute:
+            records.env.add_to_compute(field, records)
+        if field.type == "many2one":  # the one2manys pointing to them (a campaign's messages)
+            for inverse in records.pool.field_inverses[field]:
+                records.env[inverse.model_name].invalidate_model([inverse.name])
+    records.modified(records._fields, create=True)
+
+
 def is_testing():
     """Whether the current thread runs Odoo's tests: crons must not commit then."""
     return getattr(threading.current_thread(), "testing", False)

@@ -567,11 +567,19 @@ class WhatsappCampaign(models.Model):
                     [mid for _r, mid in released],
                 )
             )
-        for recipient_id, sentence in refused:
+        if refused:
             self.env.cr.execute(
-                "UPDATE whatsapp_campaign_recipient SET state = 'skipped',"
-                " skip_reason = 'refused', note = %s WHERE id = %s",
-                [(sentence or "")[:255], recipient_id],
+                SQL(
+                    """
+                    UPDATE whatsapp_campaign_recipient r
+                       SET state = 'skipped', skip_reason = 'refused', note = v.note,
+                           write_date = now() AT TIME ZONE 'UTC'
+                      FROM unnest(%s::int[], %s::varchar[]) AS v(id, note)
+                     WHERE r.id = v.id
+                    """,
+                    [rid for rid, _s in refused],
+                    [(sentence or "")[:255] for _r, sentence in refused],
+                )
             )
         recipients.invalidate_recordset()
         return len(released)

@@ -1,15 +1,17 @@
 import base64
 import logging
 import uuid
+from collections import defaultdict
 from datetime import datetime
 
 from markupsafe import Markup, escape
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, split_every
 
 from ..tools import cloud_api, pricing
 from ..tools import status as wa_status
+from .common import computed_after_insert
 
 _logger = logging.getLogger(__name__)
 
@@ -296,6 +298,53 @@ class WhatsappMessage(models.Model):
         messages._notify_changed()
         return messages
 
+    @api.model
+    def _insert_outbound(self, vals_list):
+        """Queue the outbound rows of a batch the conversation's send methods checked (a
+        campaign's), by one INSERT per thousand rows instead of the ORM's create (milliseconds a
+        row); the stored computed fields follow as after a create, the dispatcher is woken once.
+        Returns the rows in the order of ``vals_list``."""
+        self._check_outbox_writer()
+        if not vals_list:
+            return self.browse()
+        now = fields.Datetime.now()
+        defaults = self.default_get([name for name, field in self._fields.items() if field.store])
+        rows = [
+            {
+                **defaults,
+                "direction": "out",
+                "create_uid": self.env.uid,
+                "write_uid": self.env.uid,
+                "create_date": now,
+                "write_date": now,
+                "uuid": uuid.uuid4().hex,
+                **vals,
+            }
+            for vals in vals_list
+        ]
+        names = sorted({name for row in rows for name in row})
+        ids = []
+        for chunk in split_every(1000, rows):
+            self.env.cr.execute(
+                SQL(
+                    "INSERT INTO whatsapp_message (%s) VALUES %s RETURNING id",
+                    SQL(", ").join(map(SQL.identifier, names)),
+                    SQL(", ").join(
+                        tuple(
+                            self._fields[name].convert_to_column_insert(row.get(name), self, row)
+                            for name in names
+                        )
+                        for row in chunk
+                    ),
+                )
+            )
+            ids.extend(row[0] for row in self.env.cr.fetchall())
+        messages = self.browse(ids)
+        computed_after_insert(messages)
+        self._trigger_send()
+        messages._notify_changed()
+        return messages
+
     def write(self, vals):
         if vals:
             self._check_outbox_writer()
@@ -350,13 +399,16 @@ class WhatsappMessage(models.Model):
     def _send_changed_notices(self):
         ids = self.env.cr.precommit.data.pop("whatsapp.message.changed", set())
         messages = self.sudo().browse(sorted(ids)).exists()
-        by_user = {}
-        for conversation in messages.conversation_id:
-            mine = messages.filtered(lambda m, c=conversation: m.conversation_id == c)
+        # grouped in one pass: a campaign's batch holds thousands of conversations
+        by_conversation = defaultdict(list)
+        for message in messages:
+            by_conversation[message.conversation_id].append(message.id)
+        by_user = defaultdict(list)
+        for conversation, message_ids in by_conversation.items():
             for user in conversation._watchers():
-                by_user.setdefault(user, self.browse())
-                by_user[user] |= mine
-        for user, mine in by_user.items():
+                by_user[user] += message_ids
+        for user, message_ids in by_user.items():
+            mine = self.browse(message_ids)
             user._bus_send(
                 "whatsapp_helpdesk/messages",
                 {

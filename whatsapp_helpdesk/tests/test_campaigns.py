@@ -272,3 +272,78 @@ class TestCampaigns(TemplateCase, TransactionCase):
         self.assertRecordValues(campaign, [{"state": "paused", "pause_reason": "template"}])
         self.assertFalse(campaign.whatsapp_message_ids)
         self.assertEqual(campaign.waiting_count, 2)
+
+    def test_batch_send_gives_the_rows_and_refusals_of_one_by_one(self):
+        """The campaign's batch path (conversations and outbox rows inserted by SQL) leaves the
+        same rows and refuses the same customers with the same reasons as the one-message path
+        (the ORM's create and _send_template), for twins of the same customers."""
+        Conversation = self.env["whatsapp.conversation"]
+
+        def customers(prefix):
+            made = {
+                kind: self.make_customer(f"Twin {kind}", f"+55 61 9{prefix}{index:03d}-0000")
+                for index, kind in enumerate(("fresh", "known", "blacklisted", "opted_out"))
+            }
+            self.opt_in(made["fresh"] | made["known"] | made["blacklisted"])
+            self.opt_in(made["opted_out"], state="opted_out")
+            self.env["phone.blacklist"].sudo()._add([made["blacklisted"].whatsapp_e164])
+            self.account._get_conversation(made["known"])
+            return made
+
+        one, many = customers("1"), customers("2")
+        singles, single_problems = {}, {}
+        for kind, partner in one.items():
+            conversation = self.account._get_conversation(partner)
+            variant = self.template._variant_for(partner, conversation.language)
+            single_problems[kind] = conversation._send_problem(variant)
+            if not single_problems[kind]:
+                singles[kind] = conversation._send_template(self.template, record=partner)
+        conversations = Conversation._get_or_create_many(
+            self.account, {p.whatsapp_e164: p for p in many.values()}
+        )
+        batch = Conversation.browse([conversations[p.whatsapp_e164].id for p in many.values()])
+        results = batch._send_template_many(self.template)
+        self.env.flush_all()
+        self.env.invalidate_all()
+
+        def stored(record, skip):
+            return {
+                name: record[name]
+                for name, field in record._fields.items()
+                if field.store and field.type not in ("one2many", "many2many") and name not in skip
+            }
+
+        conversation_skip = {"id", "name", "phone_e164", "wa_id", "partner_id"} | {
+            "create_date",
+            "write_date",
+            "message_main_attachment_id",
+        }
+        message_skip = {"id", "uuid", "conversation_id", "partner_id", "res_id"} | {
+            "mail_message_id",
+            "create_date",
+            "write_date",
+        }
+        for kind, partner in many.items():
+            conversation = conversations[partner.whatsapp_e164]
+            twin = self.account._get_conversation(one[kind])
+            self.assertEqual(
+                stored(conversation, conversation_skip), stored(twin, conversation_skip), kind
+            )
+            self.assertEqual(conversation.partner_id, partner)
+            self.assertEqual(conversation.name, f"Twin {kind} ({partner.whatsapp_e164})")
+            result = results[conversation.id]
+            if single_problems[kind]:
+                self.assertEqual(result[0], single_problems[kind][0], kind)
+                self.assertFalse(conversation.whatsapp_message_ids)
+                continue
+            self.assertEqual(
+                stored(result, message_skip), stored(singles[kind], message_skip), kind
+            )
+            self.assertEqual(result.partner_id, partner)
+            self.assertEqual(result.res_id, partner.id)
+            self.assertEqual(result.mail_message_id.body, singles[kind].mail_message_id.body)
+            self.assertEqual(result.mail_message_id.res_id, conversation.id)
+        self.assertEqual(
+            [(single_problems[k] or (None,))[0] for k in one],
+            [None, None, "opted_out", "opted_out"],
+        )
