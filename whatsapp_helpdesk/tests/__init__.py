@@ -8,6 +8,7 @@ from . import (
     test_inbox,
     test_intake_isolation,
     test_intake_processing,
+    test_media,
     test_meta_updates,
     test_multi_company,
     test_notifications,
