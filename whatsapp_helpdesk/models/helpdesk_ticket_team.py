@@ -100,18 +100,33 @@ class HelpdeskTicketTeam(models.Model):
             only_assignee_replies=self.whatsapp_only_assignee,
         )
 
-    def _whatsapp_in_hours(self, moment):
-        """Whether ``moment`` (naive UTC) falls in the team's working hours (no calendar: open)."""
+    def _whatsapp_intervals(self):
+        """The team's working hours as tools.autoreply takes them, and their time zone."""
         self.ensure_one()
         calendar = self.whatsapp_calendar_id
-        if not calendar:
-            return True
         intervals = [
             (int(a.dayofweek), a.hour_from, a.hour_to)
             for a in calendar.attendance_ids
             if a.day_period != "lunch"
         ]
-        return autoreply.in_working_hours(intervals, moment, calendar.tz or "UTC")
+        return intervals, calendar.tz or "UTC"
+
+    def _whatsapp_in_hours(self, moment):
+        """Whether ``moment`` (naive UTC) falls in the team's working hours (no calendar: open)."""
+        self.ensure_one()
+        if not self.whatsapp_calendar_id:
+            return True
+        intervals, tz = self._whatsapp_intervals()
+        return autoreply.in_working_hours(intervals, moment, tz)
+
+    def _whatsapp_next_opening(self, moment):
+        """When the team next opens after ``moment`` (naive UTC), as an aware datetime in the
+        calendar's time zone; None without a calendar (always open) or without hours."""
+        self.ensure_one()
+        if not self.whatsapp_calendar_id:
+            return None
+        intervals, tz = self._whatsapp_intervals()
+        return autoreply.next_opening(intervals, moment, tz)
 
     def _whatsapp_assign_backlog(self):
         """Hand the team's unassigned conversations, oldest first, to its online agents."""

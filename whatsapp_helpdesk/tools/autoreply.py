@@ -9,7 +9,7 @@ attendances (weekday, hour_from, hour_to in the calendar's time zone) into that 
 import functools
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytz
 
@@ -282,3 +282,27 @@ def in_working_hours(intervals, moment, tz):
         ):
             return True
     return False
+
+
+def next_opening(intervals, moment, tz):
+    """The local datetime (in ``tz``) at which the next of ``intervals`` opens after ``moment``
+    (same arguments as :func:`in_working_hours`), within a week; None without intervals. A
+    moment inside an interval gets that interval's next opening, not the current one."""
+    local = local_time(moment, tz)
+    zone = pytz.timezone(tz) if tz else pytz.utc
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    best = None
+    for day, hour_from, _hour_to in intervals:
+        day, hour_from = int(day), float(hour_from)
+        if not (0 <= day <= 6 and 0 <= hour_from < 24):
+            continue
+        days_ahead = (day - local.weekday()) % 7
+        minutes = round(hour_from * 60)
+        # naive arithmetic on the local wall clock, then localised: a DST change keeps 9:00
+        naive = midnight.replace(tzinfo=None) + timedelta(days=days_ahead, minutes=minutes)
+        if naive <= local.replace(tzinfo=None):
+            naive += timedelta(days=7)
+        candidate = zone.localize(naive)
+        if best is None or candidate < best:
+            best = candidate
+    return best
