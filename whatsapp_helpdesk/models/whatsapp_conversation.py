@@ -593,12 +593,20 @@ class WhatsappConversation(models.Model):
         return messages
 
     def _send_template(
-        self, template, *, record=None, notification_key=None, header_attachment=None
+        self,
+        template,
+        *,
+        record=None,
+        notification_key=None,
+        header_attachment=None,
+        button_payloads=None,
     ):
         """Queue an approved template in the customer's language; allowed outside the window.
 
         ``header_attachment``: the file of a media header for this message only (an order's
         PDF in a template whose header is a document), instead of the template's own.
+        ``button_payloads``: {button index: payload} of quick-reply buttons, what the customer's
+        tap sends back (``reply_id`` of the answer).
         With ``whatsapp_skip_reason`` in the context the message is recorded as skipped instead
         (a notification for a customer who did not opt in).
         """
@@ -619,6 +627,8 @@ class WhatsappConversation(models.Model):
         if not self.env.context.get("whatsapp_skip_reason"):
             self._check_may_send(variant)
         values = variant._render_values(record, partner)
+        for index, payload in (button_payloads or {}).items():
+            values.setdefault(f"button_{index}", {})["payload"] = payload
         preview = variant._preview_for(values)
         mail_message = self.env["mail.message"]
         if not self.env.context.get("whatsapp_skip_reason"):
