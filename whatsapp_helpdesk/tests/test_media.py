@@ -12,6 +12,16 @@ from ..tools.media_limits import MB
 from .common import TemplateCase
 
 
+def reply(record, body, *attachments):
+    """An agent's comment with files in the chatter of ``record``."""
+    return record.message_post(
+        body=body,
+        message_type="comment",
+        subtype_xmlid="mail.mt_comment",
+        attachment_ids=[attachment.id for attachment in attachments],
+    )
+
+
 def _media_then_sent(method, path, kwargs):
     if path.endswith("/media"):
         return {"id": "media.1"}
@@ -47,12 +57,7 @@ class TestFilesFromRecords(TemplateCase, TransactionCase):
                 }
             )
         )
-        conversation.message_post(
-            body="Here is the chair",
-            message_type="comment",
-            subtype_xmlid="mail.mt_comment",
-            attachment_ids=[photo.id],
-        )
+        reply(conversation, "Here is the chair", photo)
         message = self.assertWhatsappOutgoing(conversation, attachment=photo)
         self.assertRecordValues(message, [{"message_type": "image", "body": "Here is the chair"}])
         with self.mock_cloud_api(_media_then_sent) as calls:
@@ -64,12 +69,7 @@ class TestFilesFromRecords(TemplateCase, TransactionCase):
     def test_text_and_a_voice_note_go_as_a_text_then_the_audio(self):
         conversation = self.open_window()
         voice = self.make_attachment("hello.ogg", "audio/ogg")
-        conversation.message_post(
-            body="Listen",
-            message_type="comment",
-            subtype_xmlid="mail.mt_comment",
-            attachment_ids=[voice.id],
-        )
+        reply(conversation, "Listen", voice)
         out = conversation.whatsapp_message_ids.filtered(lambda m: m.direction == "out")
         self.assertEqual(sorted(out.mapped("message_type")), ["audio", "text"])
         self.assertWhatsappOutgoing(conversation, body="Listen")
@@ -83,12 +83,7 @@ class TestFilesFromRecords(TemplateCase, TransactionCase):
         }
         for name, (mimetype, raw, reason) in cases.items():
             with self.subTest(name), self.assertRaisesRegex(UserError, reason):
-                conversation.message_post(
-                    body="see",
-                    message_type="comment",
-                    subtype_xmlid="mail.mt_comment",
-                    attachment_ids=[self.make_attachment(name, mimetype, raw).id],
-                )
+                reply(conversation, "see", self.make_attachment(name, mimetype, raw))
         self.assertFalse(conversation.whatsapp_message_ids.filtered(lambda m: m.direction == "out"))
         with self.assertRaisesRegex(UserError, "caption"):
             conversation._send_media(self.make_attachment(), caption="x" * 1025)
@@ -97,12 +92,7 @@ class TestFilesFromRecords(TemplateCase, TransactionCase):
         conversation = self.open_window()
         ticket = self.env["helpdesk.ticket"]._whatsapp_open_for(conversation, "broken chair")
         manual = self.make_attachment("manual.pdf", "application/pdf", b"%PDF-1.4")
-        ticket.message_post(
-            body="The manual",
-            message_type="comment",
-            subtype_xmlid="mail.mt_comment",
-            attachment_ids=[manual.id],
-        )
+        reply(ticket, "The manual", manual)
         message = self.assertWhatsappOutgoing(conversation, attachment=manual)
         self.assertRecordValues(
             message,
@@ -135,6 +125,31 @@ class TestFilesFromRecords(TemplateCase, TransactionCase):
         composer.save().action_send()
         message = self.assertWhatsappOutgoing(conversation, attachment=photo)
         self.assertEqual(message.body, "Our catalogue")
+
+    def test_two_files_from_an_order_go_as_two_media_noted_on_the_order(self):
+        conversation = self.open_window()
+        files = [
+            self.env["ir.attachment"]
+            .with_user(self.salesman)
+            .create({"name": name, "raw": b"x", "mimetype": mimetype})
+            for name, mimetype in (("chair.png", "image/png"), ("terms.pdf", "application/pdf"))
+        ]
+        form = Form(
+            self.env["whatsapp.composer"]
+            .with_user(self.salesman)
+            .with_context(active_model="sale.order", active_id=self.order.id)
+        )
+        form.account_id = self.account
+        form.body = "Photo and terms"
+        for attachment in files:
+            form.attachment_ids.add(attachment)
+        form.save().action_send()
+        out = conversation.whatsapp_message_ids.filtered(lambda m: m.direction == "out")
+        self.assertEqual(sorted(out.mapped("message_type")), ["document", "image"])
+        self.assertEqual(sorted(m.body or "" for m in out), ["", "Photo and terms"])
+        note = self.order.message_ids[:1]
+        self.assertIn("Photo and terms", note.body)
+        self.assertIn("terms.pdf", note.body)
 
     def test_someone_elses_private_file_cannot_be_sent(self):
         self.open_window()

@@ -271,7 +271,15 @@ class WhatsappComposer(models.TransientModel):
             return
         record.check_access("read")
         record.sudo().message_post(
-            body=self.env._("WhatsApp message sent: %(body)s", body=message.body),
+            body=self.env._(
+                "WhatsApp message sent: %(body)s",
+                # a post with files is one message per file: its text, then the files' names
+                body=", ".join(
+                    dict.fromkeys(
+                        filter(None, message.mapped("body") + message.mapped("media_filename"))
+                    )
+                ),
+            ),
             message_type="comment",
             subtype_xmlid="mail.mt_note",
             author_id=self.env.user.partner_id.id,

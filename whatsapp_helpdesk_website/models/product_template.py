@@ -11,18 +11,10 @@ class ProductTemplate(models.Model):
     )
 
     def _compute_whatsapp_conversation_count(self):
-        groups = self.env["whatsapp.conversation"]._read_group(
-            [("entry_product_id", "in", self.ids)], ["entry_product_id"], ["__count"]
-        )
-        counts = {product.id: count for product, count in groups}
+        counts = self.env["whatsapp.conversation"]._count_per("entry_product_id", self)
         for product in self:
             product.whatsapp_conversation_count = counts.get(product.id, 0)
 
     def action_open_whatsapp_conversations(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "whatsapp_helpdesk.whatsapp_conversation_action"
-        )
-        action["domain"] = [("entry_product_id", "=", self.id)]
-        action["context"] = {}
-        return action
+        return self.env["whatsapp.conversation"]._action_where("entry_product_id", self)

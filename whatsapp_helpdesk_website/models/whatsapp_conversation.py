@@ -88,3 +88,19 @@ class WhatsappConversation(models.Model):
             self.entry_campaign,
         ]
         return " · ".join(part for part in parts if part)
+
+    @api.model
+    def _count_per(self, field_name, records):
+        """{record id: number of conversations whose ``field_name`` is that record}."""
+        groups = self._read_group([(field_name, "in", records.ids)], [field_name], ["__count"])
+        return {record.id: count for record, count in groups}
+
+    @api.model
+    def _action_where(self, field_name, record):
+        """The conversations action showing those whose ``field_name`` is ``record``."""
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "whatsapp_helpdesk.whatsapp_conversation_action"
+        )
+        action["domain"] = [(field_name, "=", record.id)]
+        action["context"] = {}
+        return action

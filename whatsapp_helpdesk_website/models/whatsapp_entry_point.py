@@ -94,21 +94,13 @@ class WhatsappEntryPoint(models.Model):
             entry.qr_code = base64.b64encode(stream.getvalue())
 
     def _compute_conversation_count(self):
-        groups = self.env["whatsapp.conversation"]._read_group(
-            [("entry_point_id", "in", self.ids)], ["entry_point_id"], ["__count"]
-        )
-        counts = {entry.id: count for entry, count in groups}
+        counts = self.env["whatsapp.conversation"]._count_per("entry_point_id", self)
         for entry in self:
             entry.conversation_count = counts.get(entry.id, 0)
 
     def action_open_conversations(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "whatsapp_helpdesk.whatsapp_conversation_action"
-        )
-        action["domain"] = [("entry_point_id", "=", self.id)]
-        action["context"] = {}
-        return action
+        return self.env["whatsapp.conversation"]._action_where("entry_point_id", self)
 
     @api.model
     def _whatsapp_on_inbound(self, messages):
