@@ -54,11 +54,21 @@ def first_id(browser, model, domain):
     return found[0]
 
 
+def close_notices(browser):
+    """Every notification, including the sticky ones ("the page is out of date")."""
+    browser.dismiss_notifications()
+    browser.evaluate(
+        "document.querySelectorAll('.o_notification .btn-close, .o_notification button.o_close')"
+        ".forEach((b) => b.click())"
+    )
+    time.sleep(0.3)
+
+
 def shot(browser, url, ready, path, settle=1.5):
     browser.call("Page.navigate", url=url)
     browser.wait_for(ready)
     time.sleep(settle)
-    browser.dismiss_notifications()
+    close_notices(browser)
     browser.screenshot(path)
 
 
@@ -81,6 +91,7 @@ def back_office(browser, base):
     browser.click("button[name='action_whatsapp_compose']")
     browser.wait_for(".modal .o_form_view .alert")
     time.sleep(1)
+    close_notices(browser)
     browser.screenshot(CORE / "composer.png")
     template = first_id(browser, "whatsapp.template", [("status", "in", ("approved", "pending"))])
     shot(
