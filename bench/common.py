@@ -134,11 +134,12 @@ def ensure_database(odoo):
     return action, round(time.perf_counter() - started, 1)
 
 
-def start_odoo(odoo, workers, log_path=None, info_loggers=()):
-    """Start Odoo on a free port of 127.0.0.1 with ``workers`` HTTP workers and one cron worker,
-    in its own process group, its log in ``log_path`` (else this process's) with ``info_loggers``
-    at INFO; return (process, port, start time)."""
-    port = free_port()
+def start_odoo(odoo, workers, log_path=None, info_loggers=(), *, cron_threads=1, port=None):
+    """Start Odoo on ``port`` (a free one) of 127.0.0.1 with ``workers`` HTTP workers (0: one
+    threaded process) and ``cron_threads`` cron workers, in its own process group, its log in
+    ``log_path`` (else this process's) with ``info_loggers`` at INFO; return (process, port,
+    start time)."""
+    port = port or free_port()
     extra = [f"--log-handler={name}:INFO" for name in info_loggers]
     if log_path:
         extra.append(f"--logfile={log_path}")
@@ -147,7 +148,7 @@ def start_odoo(odoo, workers, log_path=None, info_loggers=()):
         "--http-interface=127.0.0.1",
         f"--http-port={port}",
         f"--workers={workers}",
-        "--max-cron-threads=1",
+        f"--max-cron-threads={cron_threads}",
         "--limit-time-real=1200",
         "--limit-time-cpu=1200",
         "--limit-memory-soft=4294967296",

@@ -18,6 +18,11 @@ SECTIONS = (("DESCRIPTION", None), ("CONFIGURE", "Configuration"), ("USAGE", "Us
 # Screenshot file name: caption. Only those present are shown, in this order.
 SHOTS = {
     "workspace.png": "The agents' workspace",
+    "workspace_templates.png": "Templates in the workspace, in each language",
+    "workspace_mobile.png": "The workspace on a phone",
+    "dashboard.png": "The dashboard",
+    "report_pivot.png": "Service levels by team and agent",
+    "inbox_sla.png": "The inbox's service-level clocks",
     "inbox.png": "The inbox",
     "conversation.png": "A conversation",
     "composer.png": "The composer and the 24-hour window",

@@ -110,8 +110,10 @@ cat <<INFO
   Odoo:     http://127.0.0.1:$HTTP_PORT   (login admin / password admin, database $DB)
   Sandbox:  http://127.0.0.1:$SANDBOX_PORT/_sandbox/?token=$CONTROL_TOKEN
             (make a customer write; see what Odoo sent; the token keeps other web pages out)
-  Templates were submitted to the sandbox, which approves them: confirm the order of Ana Souza
-  (Sales), then validate its delivery, and both notifications leave on WhatsApp.
+  The agents' chat: WhatsApp > Workspace (admin, or sofia / sofia for an agent).
+  The notification templates were submitted to the sandbox, which approves them (feedback_request
+  stays a draft to submit): confirm the order of Ana Souza (Sales), then validate its delivery,
+  and both notifications leave on WhatsApp.
   A customer answers from the command line:
     make say FROM=5511987654321 TEXT="Obrigada!" SANDBOX_PORT=$SANDBOX_PORT
   Ctrl-C stops both.

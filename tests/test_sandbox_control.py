@@ -26,6 +26,7 @@ GUARDED = [
     ("GET", "/config"),
     ("POST", "/config"),
     ("POST", "/inbound"),
+    ("GET", "/customers"),
     ("GET", "/messages"),
     ("GET", "/deliveries"),
     ("GET", "/stats"),
@@ -74,6 +75,17 @@ def test_control_inbound(sandbox, receiver, control):
         "POST", "/inbound", data=b"[", headers={"Content-Type": "application/json"}
     )
     assert garbled.status_code == 400
+
+
+def test_control_offers_the_demo_customers(sandbox, control):
+    customers = control.get("/customers").json()["customers"]
+    assert [c["name"] for c in customers][:3] == ["Ana Souza", "Rahul Mehta", "Lucía Hernández"]
+    assert customers[0]["number"] == "5511987654321"
+    assert all(c["text"] for c in customers)
+    html = requests.get(sandbox.control_url, timeout=5).text
+    # the page says what happened, in words, rather than showing the raw answer
+    assert "/_sandbox/customers" in html and "Odoo took the webhook" in html
+    assert "JSON.stringify(result)" not in html
 
 
 def test_control_messages_and_deliveries(sandbox, receiver, graph, control):

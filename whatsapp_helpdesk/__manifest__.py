@@ -19,9 +19,11 @@
     "data": [
         "security/whatsapp_security.xml",
         "security/ir.model.access.csv",
+        "security/whatsapp_report_security.xml",
         "data/ir_cron_data.xml",
         "data/whatsapp_notification_data.xml",
         "data/helpdesk_data.xml",
+        "data/whatsapp_report_data.xml",
         "views/whatsapp_account_views.xml",
         "views/whatsapp_message_views.xml",
         "wizard/whatsapp_transfer_views.xml",
@@ -37,7 +39,11 @@
         "views/whatsapp_optin_views.xml",
         "views/helpdesk_ticket_views.xml",
         "views/whatsapp_automation_views.xml",
+        "views/whatsapp_workspace_views.xml",
+        "views/whatsapp_sla_views.xml",
+        "views/whatsapp_report_views.xml",
         "views/whatsapp_menus.xml",
+        "views/whatsapp_report_menus.xml",
     ],
     "demo": ["demo/whatsapp_demo.xml"],
     "assets": {

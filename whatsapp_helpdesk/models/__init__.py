@@ -1,6 +1,7 @@
 # Base models first, then what extends them.
 # isort: off
 from . import whatsapp_inbound_hook
+from . import whatsapp_sla
 from . import whatsapp_account
 from . import whatsapp_conversation
 from . import whatsapp_conversation_intake
@@ -20,4 +21,13 @@ from . import stock_picking
 from . import sale_order
 from . import helpdesk_ticket_team
 from . import helpdesk_ticket
+from . import mail_message
+from . import whatsapp_workspace
+from . import whatsapp_report_mixin
+from . import whatsapp_report_service_measures
+from . import whatsapp_report_service
+from . import whatsapp_report_message
+from . import whatsapp_report_ticket
+from . import whatsapp_report_backlog
+from . import whatsapp_dashboard
 # isort: on

@@ -21,6 +21,36 @@ def is_testing():
     return getattr(threading.current_thread(), "testing", False)
 
 
+# Days of the week of the reports, numbered as PostgreSQL's ISO day of week minus one.
+WEEKDAYS = [
+    ("0", "Monday"),
+    ("1", "Tuesday"),
+    ("2", "Wednesday"),
+    ("3", "Thursday"),
+    ("4", "Friday"),
+    ("5", "Saturday"),
+    ("6", "Sunday"),
+]
+
+# The local time zone of a team, for the hours and weekdays of the reports: its calendar's, else
+# its company's calendar's, else UTC; only names PostgreSQL knows. Needs the aliases t (team)
+# and co (company) in the query.
+LOCAL_ZONE_JOINS = """
+    LEFT JOIN resource_calendar tcal ON tcal.id = t.whatsapp_calendar_id
+    LEFT JOIN resource_calendar ccal ON ccal.id = co.resource_calendar_id
+    LEFT JOIN pg_timezone_names tz1 ON tz1.name = tcal.tz
+    LEFT JOIN pg_timezone_names tz2 ON tz2.name = ccal.tz
+"""
+LOCAL_ZONE = "COALESCE(tz1.name, tz2.name, 'UTC')"
+
+
+def without_jit(cr):
+    """PostgreSQL's JIT compiler, for the rest of the transaction, off: it misjudges the bulk
+    statements of the reports (the time zone names are a function) and spends more time
+    compiling them than running them."""
+    cr.execute("SET LOCAL jit = off")
+
+
 @contextmanager
 def cron_report(logger, what):
     """Log what a cron run did: ``report["items"]`` items, its seconds and SQL queries (the
@@ -36,3 +66,11 @@ def cron_report(logger, what):
             time.monotonic() - started,
             sql_db.sql_counter - queries,
         )
+
+
+def notification(message, kind="success", sticky=False, close=False):
+    """The client action that shows ``message`` in the corner (closing the dialog if ``close``)."""
+    params = {"type": kind, "message": message, "sticky": sticky}
+    if close:
+        params["next"] = {"type": "ir.actions.act_window_close"}
+    return {"type": "ir.actions.client", "tag": "display_notification", "params": params}

@@ -4,8 +4,13 @@ from odoo.tools import html2plaintext, plaintext2html
 
 class HelpdeskTicket(models.Model):
     _name = "helpdesk.ticket"
-    _inherit = ["helpdesk.ticket", "whatsapp.inbound.hook"]
+    _inherit = ["helpdesk.ticket", "whatsapp.inbound.hook", "whatsapp.sla.mixin"]
     _whatsapp_inbound_sequence = 30
+    _whatsapp_sla_start_fields = ("create_date",)
+    _whatsapp_sla_response_field = "whatsapp_first_response_at"
+    _whatsapp_sla_resolved_field = "closed_date"
+    _whatsapp_sla_open_domain = (("closed", "=", False),)
+    _whatsapp_sla_scope_depends = ("whatsapp_conversation_id",)
 
     whatsapp_conversation_id = fields.Many2one(
         "whatsapp.conversation", "WhatsApp Conversation", index="btree_not_null", copy=False
@@ -33,6 +38,10 @@ class HelpdeskTicket(models.Model):
         store=True,
         help="From creation to closing, in the team's WhatsApp working hours.",
     )
+
+    def _whatsapp_sla_scope(self):
+        """The team's WhatsApp targets apply to the tickets of WhatsApp conversations."""
+        return self.filtered("whatsapp_conversation_id")
 
     @api.depends("closed_date", "team_id.whatsapp_calendar_id")
     def _compute_whatsapp_resolution_hours(self):

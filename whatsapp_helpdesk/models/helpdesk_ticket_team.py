@@ -1,10 +1,16 @@
 from collections import defaultdict
+from datetime import timedelta
 
 import pytz
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..tools import autoreply, routing
+from ..tools import autoreply, routing, working_time
+
+# Deadlines are planned over 14 days of open hours, doubled until they fit (up to 10 years).
+MAX_PLANNING_SPANS = 9
+# A service-level target longer than this (working hours) is a typo, and would not fit a datetime.
+MAX_SLA_HOURS = 1000
 
 
 def _split(value):
@@ -58,6 +64,11 @@ class HelpdeskTicketTeam(models.Model):
     whatsapp_sla_resolution = fields.Float(
         "Resolution Target (h)", help="In working hours; 0: none."
     )
+    whatsapp_sla_reassign = fields.Boolean(
+        "Hand Over Late First Answers",
+        help="When a conversation's first answer is late, hand it to another online agent of "
+        "the team (the team leader is told in any case).",
+    )
     whatsapp_stage_template_id = fields.Many2one(
         "whatsapp.template",
         "Stage Change Template",
@@ -81,6 +92,20 @@ class HelpdeskTicketTeam(models.Model):
                     self.env._("The WhatsApp team %(team)s needs a company.", team=team.name)
                 )
         self._check_company(["whatsapp_csat_template_id", "whatsapp_stage_template_id"])
+
+    @api.constrains("whatsapp_sla_first_response", "whatsapp_sla_resolution")
+    def _check_whatsapp_sla_targets(self):
+        for team in self:
+            for hours in (team.whatsapp_sla_first_response, team.whatsapp_sla_resolution):
+                if not 0 <= hours <= MAX_SLA_HOURS:
+                    raise ValidationError(
+                        self.env._(
+                            "A service-level target of %(team)s is between 0 and %(max)s working "
+                            "hours.",
+                            team=team.name,
+                            max=MAX_SLA_HOURS,
+                        )
+                    )
 
     def _whatsapp_agents(self):
         """The team's members who may work in its company (and so see its conversations)."""
@@ -139,21 +164,7 @@ class HelpdeskTicketTeam(models.Model):
         members = self._whatsapp_agents()
         if not waiting or not members:
             return {}
-        groups = Conversation._read_group(
-            [("user_id", "in", members.ids), ("state", "=", "open")],
-            ["user_id"],
-            ["__count"],
-        )
-        load = {user.id: count for user, count in groups}
-        agents = [
-            routing.Agent(
-                id=user.id,
-                team_ids=frozenset({self.id}),
-                online=user.im_status == "online",
-                open_count=load.get(user.id, 0),
-            )
-            for user in members
-        ]
+        agents = self._whatsapp_routing_agents(members, Conversation, [("state", "=", "open")])
         pairs, cursor = routing.assign_backlog(
             [self._whatsapp_routing_conversation(conversation) for conversation in waiting],
             self._whatsapp_routing_team(),
@@ -166,16 +177,83 @@ class HelpdeskTicketTeam(models.Model):
             self.sudo().whatsapp_last_user_id = cursor
         return dict(pairs)
 
+    def _whatsapp_routing_agents(self, members, records, open_domain):
+        """``members`` of the team as tools.routing sees them: presence, and how many open
+        ``records`` (conversations or tickets: ``open_domain``) each one holds."""
+        self.ensure_one()
+        groups = records._read_group(
+            [*open_domain, ("user_id", "in", members.ids)], ["user_id"], ["__count"]
+        )
+        load = {user.id: count for user, count in groups}
+        return [
+            routing.Agent(
+                id=user.id,
+                team_ids=frozenset({self.id}),
+                online=user.im_status == "online",
+                open_count=load.get(user.id, 0),
+            )
+            for user in members
+        ]
+
     def _whatsapp_work_hours(self, start, end):
         """Hours between two naive-UTC datetimes counted in the team's working hours."""
         if not start or not end or end <= start:
             return 0.0
+        return working_time.hours_between(self._whatsapp_open_hours(start, end), start, end)
+
+    def _whatsapp_open_hours(self, start, end):
+        """The team's open hours between two naive-UTC datetimes: sorted naive-UTC (from, to)
+        pairs, without the holidays of its calendar, of the company's calendar and the public
+        holidays of every calendar; None for a team without calendar (open round the clock)."""
         calendar = self.whatsapp_calendar_id if self else False
         if not calendar:
-            return (end - start).total_seconds() / 3600
-        return calendar.get_work_hours_count(
-            start.replace(tzinfo=pytz.utc), end.replace(tzinfo=pytz.utc), compute_leaves=True
-        )
+            return None
+        start, end = start.replace(tzinfo=pytz.utc), end.replace(tzinfo=pytz.utc)
+        company = self.company_id or calendar.company_id
+        calendars = [False, calendar.id, *company.resource_calendar_id.ids]
+        leaves = calendar._leave_intervals_batch(
+            start,
+            end,
+            domain=[
+                ("time_type", "=", "leave"),
+                ("calendar_id", "in", calendars),
+                ("company_id", "in", [False, *company.ids]),
+            ],
+            any_calendar=True,
+        )[False]
+        attendances = calendar._attendance_intervals_batch(start, end)[False]
+        return [
+            (
+                begin.astimezone(pytz.utc).replace(tzinfo=None),
+                stop.astimezone(pytz.utc).replace(tzinfo=None),
+            )
+            for begin, stop, _meta in attendances - leaves
+        ]
+
+    def _whatsapp_deadlines(self, clocks):
+        """[(due, warn)] for ``clocks``, [(start, hours)] of this team (or of no team): when
+        ``hours`` working hours from ``start`` pass, and when that clock turns amber. One
+        calendar read for all the clocks; (False, False) for a clock without hours."""
+        starts = [start for start, hours in clocks if start and hours]
+        if not starts:
+            return [(False, False)] * len(clocks)
+        span = timedelta(days=14)
+        low, high = min(starts), max(starts)
+        for _attempt in range(MAX_PLANNING_SPANS):
+            intervals = self._whatsapp_open_hours(low, high + span)
+            plans = [
+                (
+                    working_time.add_hours(intervals, start, hours),
+                    working_time.warn_at(intervals, start, hours),
+                )
+                if start and hours
+                else (False, False)
+                for start, hours in clocks
+            ]
+            if all(due is not None for due, _warn in plans):
+                return plans
+            span *= 2
+        return [(due or False, warn or False) for due, warn in plans]
 
     # Routing WhatsApp conversations to teams and agents
 

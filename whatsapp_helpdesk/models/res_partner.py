@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 
+from ..tools import language as wa_language
 from ..tools import phone as wa_phone
 
 
@@ -84,11 +85,36 @@ class ResPartner(models.Model):
         for partner in Partner.search([("whatsapp_e164", "in", list(profiles))], order="id"):
             partners.setdefault(partner.whatsapp_e164, partner)
         unknown = [number for number in profiles if number not in partners]
+        locales = self._whatsapp_locales(unknown)
         created = Partner.create(
-            [{"name": profiles[number] or number, "mobile": number} for number in unknown]
+            [
+                {"name": profiles[number] or number, "mobile": number, **locales[number]}
+                for number in unknown
+            ]
         )
         partners.update(zip(unknown, created, strict=True))
         return partners
+
+    @api.model
+    def _whatsapp_locales(self, numbers):
+        """{number: {field: value}}: the country and language each number tells of a new
+        customer (the language when installed; the words may correct it later)."""
+        codes = {number: wa_language.number_country(number) for number in numbers}
+        countries = {
+            country.code: country
+            for country in self.env["res.country"].search(
+                [("code", "in", list(set(codes.values()) - {None}))]
+            )
+        }
+        installed = [lang for lang, _name in self.env["res.lang"].get_installed()]
+        locales = {}
+        for number, code in codes.items():
+            values = {"country_id": countries[code].id} if code in countries else {}
+            lang = wa_language.installed_variant(wa_language.country_language(code), installed)
+            if lang:
+                values["lang"] = lang
+            locales[number] = values
+        return locales
 
     @api.model
     def _whatsapp_for_users(self, profiles):

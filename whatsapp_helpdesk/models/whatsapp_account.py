@@ -8,6 +8,7 @@ from odoo import api, fields, models, tools
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..tools import cloud_api, sender, webhook
+from .common import notification
 
 _logger = logging.getLogger(__name__)
 
@@ -424,16 +425,9 @@ class WhatsappAccount(models.Model):
             raise UserError(
                 self.env._("Meta answered: %(error)s", error=error.message or str(error))
             ) from error
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "success",
-                "message": self.env._(
-                    "Connection works (%(count)s template(s) seen).", count=len(templates)
-                ),
-            },
-        }
+        return notification(
+            self.env._("Connection works (%(count)s template(s) seen).", count=len(templates))
+        )
 
     def action_sync_templates(self):
         """Refresh statuses from Meta and import the templates created in Meta's manager."""
@@ -445,15 +439,7 @@ class WhatsappAccount(models.Model):
                 raise UserError(self.env._("Meta answered: %(error)s", error=str(error))) from error
             for data in remote:
                 Template._import_from_meta(account, data)
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "success",
-                "message": self.env._("Templates synchronised with Meta."),
-                "next": {"type": "ir.actions.act_window_close"},
-            },
-        }
+        return notification(self.env._("Templates synchronised with Meta."), close=True)
 
     def action_open_templates(self):
         self.ensure_one()

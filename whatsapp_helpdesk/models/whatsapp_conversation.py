@@ -6,6 +6,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import html2plaintext
 
+from ..tools import language as wa_language
 from ..tools import media_limits, window
 from ..tools import messages as wa_messages
 
@@ -22,6 +23,7 @@ SYSTEM_FIELDS = IDENTITY_FIELDS | {
     "last_inbound_at",
     "window_end",
     "first_inbound_at",
+    "service_started_at",
     "last_message_at",
     "last_direction",
     "unread_count",
@@ -34,6 +36,7 @@ SYSTEM_FIELDS = IDENTITY_FIELDS | {
     "handed_over_at",
     "last_agent_reply_at",
     "wa_username",
+    "language_detected",
 }
 
 
@@ -42,10 +45,14 @@ class WhatsappConversation(models.Model):
 
     _name = "whatsapp.conversation"
     _description = "WhatsApp Conversation"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "whatsapp.sla.mixin"]
     _order = "last_message_at desc, id desc"
     _rec_names_search = ["name", "wa_id", "partner_id"]
     _check_company_auto = True
+    _whatsapp_sla_start_fields = ("service_started_at", "first_inbound_at")
+    _whatsapp_sla_response_field = "first_response_at"
+    _whatsapp_sla_resolved_field = "resolved_at"
+    _whatsapp_sla_open_domain = (("state", "=", "open"),)
 
     name = fields.Char(compute="_compute_name", store=True)
     account_id = fields.Many2one(
@@ -111,7 +118,29 @@ class WhatsappConversation(models.Model):
         "Skills",
         help="Topics: routing prefers teams with these skills. Set when a customer names one.",
     )
-    language = fields.Char(compute="_compute_language", store=True)
+    language = fields.Char(
+        compute="_compute_language",
+        store=True,
+        help="The customer's language (an installed Odoo language): templates, automatic answers "
+        "and routing follow it.",
+    )
+    language_source = fields.Selection(
+        [
+            (wa_language.AGENT, "Set by an agent"),
+            (wa_language.WORDS, "The customer's words"),
+            (wa_language.PROFILE, "The customer's profile"),
+            (wa_language.COUNTRY, "The number's country"),
+        ],
+        compute="_compute_language",
+        store=True,
+    )
+    language_override = fields.Char(
+        "Language (set by an agent)",
+        help="An agent's correction of the customer's language: wins over every inference.",
+    )
+    language_detected = fields.Char(
+        readonly=True, help="The language the customer's last telling message was written in."
+    )
     inbox_state = fields.Selection(
         [
             ("new", "New"),
@@ -128,6 +157,12 @@ class WhatsappConversation(models.Model):
         help="Customer messages since an agent last answered.", readonly=True
     )
     first_inbound_at = fields.Datetime(readonly=True)
+    service_started_at = fields.Datetime(
+        "Waiting Since",
+        readonly=True,
+        help="When the customer's current request began: their first message, or their first "
+        "message after the conversation was closed. Service levels count from then.",
+    )
     first_response_at = fields.Datetime(readonly=True)
     first_response_hours = fields.Float(
         "First Response (h)", readonly=True, help="In the team's working hours."
@@ -215,12 +250,16 @@ class WhatsappConversation(models.Model):
         "resolution_hours",
         "team_id.whatsapp_sla_first_response",
         "team_id.whatsapp_sla_resolution",
+        "whatsapp_sla_first_response_breached",
+        "whatsapp_sla_resolution_breached",
     )
     def _compute_sla_breached(self):
         for conversation in self:
             team = conversation.team_id
             conversation.sla_breached = bool(
-                (
+                conversation.whatsapp_sla_first_response_breached
+                or conversation.whatsapp_sla_resolution_breached
+                or (
                     team.whatsapp_sla_first_response
                     and conversation.first_response_hours > team.whatsapp_sla_first_response
                 )
@@ -234,7 +273,7 @@ class WhatsappConversation(models.Model):
         """Called when a person (not the bot, not a notification) answers."""
         for conversation in self.filtered(lambda c: not c.first_response_at):
             now = fields.Datetime.now()
-            start = conversation.first_inbound_at or conversation.create_date
+            start = conversation._service_start()
             conversation.sudo().write(
                 {
                     "first_response_at": now,
@@ -242,10 +281,41 @@ class WhatsappConversation(models.Model):
                 }
             )
 
-    @api.depends("partner_id.lang")
+    @api.depends("partner_id.lang", "language_override", "language_detected", "phone_e164")
     def _compute_language(self):
+        installed = [code for code, _name in self.env["res.lang"].get_installed()]
         for conversation in self:
-            conversation.language = conversation.partner_id.lang or False
+            guess = wa_language.infer(
+                agent=conversation.language_override,
+                spoken=conversation.language_detected,
+                profile=conversation.partner_id.lang,
+                country=wa_language.number_country(conversation.phone_e164),
+            )
+            code = guess and wa_language.installed_variant(guess.language, installed)
+            conversation.language = code or False
+            conversation.language_source = guess.source if code else False
+
+    @api.constrains("language_override")
+    def _check_language_override(self):
+        installed = {code for code, _name in self.env["res.lang"].get_installed()}
+        for conversation in self:
+            if conversation.language_override and conversation.language_override not in installed:
+                raise UserError(
+                    self.env._(
+                        "%(code)s is not an installed language.",
+                        code=conversation.language_override[:40],
+                    )
+                )
+
+    def _learn_language(self, messages):
+        """Remember the language the customer's newest telling message is written in."""
+        for conversation in self:
+            texts = messages.filtered(
+                lambda m, c=conversation: m.conversation_id == c and m.direction == "in"
+            ).sorted("id", reverse=True)
+            spoken = next(filter(None, (wa_language.detect(m.body) for m in texts)), None)
+            if spoken and spoken != conversation.language_detected:
+                conversation.sudo().language_detected = spoken
 
     @api.depends("state", "user_id", "last_direction")
     def _compute_inbox_state(self):
@@ -339,9 +409,9 @@ class WhatsappConversation(models.Model):
         """Give these conversations, when unassigned, a team and an agent (see the teams)."""
         self.env["helpdesk.ticket.team"].sudo()._whatsapp_route(self)
 
-    def _notify_agents(self):
-        """Live updates over Odoo's bus: the inboxes of whoever may handle these conversations
-        reload, and the assigned agent gets a notice."""
+    def _watchers(self):
+        """The users who may handle these conversations: each one's assignee and team, and every
+        WhatsApp user of the company for a conversation no team holds yet."""
         watchers = self.env["res.users"].sudo()
         for conversation in self:
             watchers |= conversation.user_id | conversation.team_id.user_ids
@@ -352,8 +422,12 @@ class WhatsappConversation(models.Model):
                 .sudo()
                 .users.filtered(lambda user: user.company_ids & unrouted.company_id)
             )
-        if watchers:
-            watchers._bus_send("whatsapp_helpdesk/inbox", {"conversation_ids": self.ids})
+        return watchers
+
+    def _notify_agents(self):
+        """Live updates over Odoo's bus: the inboxes of whoever may handle these conversations
+        reload, and the assigned agent gets a notice."""
+        self._notify_inbox()
         for conversation in self.filtered("user_id"):
             conversation.user_id._bus_send(
                 "simple_notification",
@@ -365,6 +439,21 @@ class WhatsappConversation(models.Model):
                     ),
                 },
             )
+
+    def _notify_inbox(self):
+        """The inboxes and workspaces of whoever watches these conversations reload them."""
+        watchers = self._watchers()
+        if watchers:
+            watchers._bus_send("whatsapp_helpdesk/inbox", {"conversation_ids": self.ids})
+
+    def action_mark_seen(self):
+        """An agent opened these conversations: their unread badges go."""
+        self.check_access("read")
+        unread = self.filtered("unread_count")
+        if unread:
+            unread.sudo().write({"unread_count": 0})
+            unread._notify_inbox()
+        return True
 
     def action_claim(self):
         for conversation in self:
@@ -431,11 +520,12 @@ class WhatsappConversation(models.Model):
             if problem:
                 raise UserError(problem[1])
 
-    def _send_text(self, body, *, record=None, mail_message=None):
+    def _send_text(self, body, *, record=None, mail_message=None, reply_to=None):
         """Queue a free-form text for this conversation; the outbox cron sends it.
 
         :param record: the business record the message is about (sales order, ticket, ...)
         :param mail_message: the chatter message it comes from, when posted from the thread
+        :param reply_to: the wamid of the message it answers (WhatsApp shows it quoted)
         """
         self.ensure_one()
         body = (body or "").strip()
@@ -451,6 +541,7 @@ class WhatsappConversation(models.Model):
             {
                 "message_type": "text",
                 "body": body,
+                "reply_to_wamid": reply_to or False,
                 "mail_message_id": mail_message.id,
                 "res_model": record._name if record else False,
                 "res_id": record.id if record else False,
@@ -539,7 +630,7 @@ class WhatsappConversation(models.Model):
             return
         if problem.code == "too_large":
             message = self.env._(
-                "%(file)s is too large to send on WhatsApp: Meta takes a %(kind)s of up to "
+                "%(file)s is too large to send on WhatsApp: Meta takes %(kind)s files of up to "
                 "%(limit)s.",
                 file=attachment.name,
                 kind=problem.kind,
@@ -598,11 +689,13 @@ class WhatsappConversation(models.Model):
         *,
         record=None,
         notification_key=None,
+        exact=False,
         header_attachment=None,
         button_payloads=None,
     ):
         """Queue an approved template in the customer's language; allowed outside the window.
 
+        ``exact``: send this very language variant (a person chose it), not the customer's.
         ``header_attachment``: the file of a media header for this message only (an order's
         PDF in a template whose header is a document), instead of the template's own.
         ``button_payloads``: {button index: payload} of quick-reply buttons, what the customer's
@@ -612,7 +705,7 @@ class WhatsappConversation(models.Model):
         """
         self.ensure_one()
         partner = self.partner_id
-        variant = template._variant_for(partner)
+        variant = template if exact else template._variant_for(partner, self.language)
         variant._check_sendable()
         if header_attachment:
             header_attachment = self._check_header_file(variant, header_attachment)
@@ -626,7 +719,7 @@ class WhatsappConversation(models.Model):
         variant._check_header_attachment()
         if not self.env.context.get("whatsapp_skip_reason"):
             self._check_may_send(variant)
-        values = variant._render_values(record, partner)
+        values = variant._render_values(record, partner, self.language)
         for index, payload in (button_payloads or {}).items():
             values.setdefault(f"button_{index}", {})["payload"] = payload
         preview = variant._preview_for(values)
@@ -787,7 +880,7 @@ class WhatsappConversation(models.Model):
         self.check_access("write")
         now = fields.Datetime.now()
         for conversation in self:
-            start = conversation.first_inbound_at or conversation.create_date
+            start = conversation._service_start()
             conversation.sudo().write(
                 {
                     "state": "closed",
@@ -798,7 +891,14 @@ class WhatsappConversation(models.Model):
             )
 
     def action_reopen(self):
+        """Reopened by an agent: the same request goes on, unresolved."""
         self.write({"state": "open"})
+        self.sudo().write({"resolved_at": False, "resolution_hours": 0.0})
+
+    def _service_start(self):
+        """When the customer's current request began (older conversations: their first message)."""
+        self.ensure_one()
+        return self.service_started_at or self.first_inbound_at or self.create_date
 
     def action_open_partner(self):
         self.ensure_one()

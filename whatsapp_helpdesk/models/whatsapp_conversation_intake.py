@@ -152,6 +152,17 @@ class WhatsappConversation(models.Model):
         "last_direction",
         "unread_count",
     ]
+    # What a customer writing after the conversation was closed starts afresh: a new request,
+    # whose service levels count from its first message (the closed one stays in the reports).
+    _PERIOD_FIELDS = [
+        "service_started_at",
+        "first_response_at",
+        "first_response_hours",
+        "resolved_at",
+        "resolution_hours",
+        "whatsapp_sla_first_response_breached",
+        "whatsapp_sla_resolution_breached",
+    ]
 
     @api.model
     def _record_inbound(self, received, conversations):
@@ -184,11 +195,29 @@ class WhatsappConversation(models.Model):
             for conversation_id, message in latest.items()
         ]
         self.env.flush_all()
+        touched = self.browse(list(latest))
+        starting = touched.filtered(lambda c: c.state == "closed" or not c.service_started_at)
+        reopened = starting.filtered(lambda c: c.state == "closed")
+        if reopened:
+            self.env["whatsapp.report.service"]._record_periods(reopened, reopened=True)
         self.env.cr.execute(
             SQL(
                 """
                 UPDATE whatsapp_conversation c
                    SET state = 'open',
+                       service_started_at = CASE WHEN c.state = 'closed' THEN v.at
+                                                 ELSE COALESCE(c.service_started_at, v.at) END,
+                       first_response_at = CASE WHEN c.state = 'closed' THEN NULL
+                                                ELSE c.first_response_at END,
+                       first_response_hours = CASE WHEN c.state = 'closed' THEN 0
+                                                   ELSE c.first_response_hours END,
+                       resolved_at = CASE WHEN c.state = 'closed' THEN NULL ELSE c.resolved_at END,
+                       resolution_hours = CASE WHEN c.state = 'closed' THEN 0
+                                               ELSE c.resolution_hours END,
+                       whatsapp_sla_first_response_breached =
+                           c.whatsapp_sla_first_response_breached AND c.state != 'closed',
+                       whatsapp_sla_resolution_breached =
+                           c.whatsapp_sla_resolution_breached AND c.state != 'closed',
                        last_direction = 'in',
                        unread_count = COALESCE(c.unread_count, 0) + v.received,
                        wa_id = COALESCE(v.wa_id, c.wa_id),
@@ -206,19 +235,21 @@ class WhatsappConversation(models.Model):
                 SQL(", ").join(rows),
             )
         )
-        touched = self.browse(list(latest))
-        touched.invalidate_recordset(self._INBOUND_FIELDS)
+        touched.invalidate_recordset(self._INBOUND_FIELDS + self._PERIOD_FIELDS)
         touched.modified(self._INBOUND_FIELDS)
+        starting.modified(self._PERIOD_FIELDS)
 
     @api.model
     def _on_inbound(self, messages):
         """What follows new customer messages (run once they are stored, isolated from them).
 
-        The conversation's own reactions: the entry point of an ad, the skills the customer names,
+        The conversation's own reactions: the entry point of an ad, the language the customer
+        writes in, the skills the customer names,
         routing to a team and an agent, live notices to the agents; then the models that inherit
         whatsapp.inbound.hook (opt-out keywords, order links, tickets, automatic answers).
         """
         self._remember_entry_points(messages)
+        messages.conversation_id._learn_language(messages.filtered("body"))
         Team = self.env["helpdesk.ticket.team"].sudo()
         Team._whatsapp_tag_skills(messages.filtered("body"))
         messages.conversation_id._route()

@@ -202,12 +202,16 @@ class WhatsappMessage(models.Model):
         messages = super().create(vals_list)
         if any(m.direction == "out" and m.state == "queued" for m in messages):
             self._trigger_send()
+        messages._notify_changed()
         return messages
 
     def write(self, vals):
         if vals:
             self._check_outbox_writer()
-        return super().write(vals)
+        res = super().write(vals)
+        if "state" in vals or "customer_reaction" in vals:
+            self._notify_changed()
+        return res
 
     @api.model
     def _check_outbox_writer(self):
@@ -231,6 +235,45 @@ class WhatsappMessage(models.Model):
         attachments = attachments.with_env(self.env)
         attachments.check_access("read")
         attachments.check("read")
+
+    # ------------------------------------------------------------------
+    # Live updates
+    # ------------------------------------------------------------------
+
+    def _notify_changed(self):
+        """Tell the open screens that these messages were added or moved (a tick, a failure).
+
+        Collected for the whole transaction and sent once before it commits, one notice per
+        watcher: a status batch moving a thousand messages sends one notice, not a thousand.
+        """
+        if not self:
+            return
+        data = self.env.cr.precommit.data
+        pending = data.get("whatsapp.message.changed")
+        if pending is None:
+            pending = data["whatsapp.message.changed"] = set()
+            self.env.cr.precommit.add(self._send_changed_notices)
+        pending.update(self.ids)
+
+    @api.model
+    def _send_changed_notices(self):
+        ids = self.env.cr.precommit.data.pop("whatsapp.message.changed", set())
+        messages = self.sudo().browse(sorted(ids)).exists()
+        by_user = {}
+        for conversation in messages.conversation_id:
+            mine = messages.filtered(lambda m, c=conversation: m.conversation_id == c)
+            for user in conversation._watchers():
+                by_user.setdefault(user, self.browse())
+                by_user[user] |= mine
+        for user, mine in by_user.items():
+            user._bus_send(
+                "whatsapp_helpdesk/messages",
+                {
+                    "conversation_ids": mine.conversation_id.ids,
+                    "partner_ids": mine.partner_id.ids,
+                    "messages": [{"id": m.id, "state": m.state} for m in mine],
+                },
+            )
 
     @api.model
     def _trigger_send(self):

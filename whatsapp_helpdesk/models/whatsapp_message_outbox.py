@@ -300,6 +300,7 @@ class WhatsappMessage(models.Model):
                 )
             )
             self.browse([o.key for o in sent]).invalidate_recordset()
+            self.browse([o.key for o in sent])._notify_changed()
         for outcome in outcomes:
             if outcome.status == "sent":
                 continue

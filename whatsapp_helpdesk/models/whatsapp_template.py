@@ -141,6 +141,38 @@ class WhatsappTemplate(models.Model):
         ),
     ]
 
+    @api.depends("name", "language")
+    def _compute_display_name(self):
+        # language variants share the name: a picker must tell them apart
+        for template in self:
+            template.display_name = (
+                f"{template.name} ({template.language})" if template.language else template.name
+            )
+
+    def copy_data(self, default=None):
+        """A copy gets a free name (a name exists once per language and account)."""
+        vals_list = super().copy_data(default=default)
+        if default and "name" in default:
+            return vals_list
+        for template, vals in zip(self, vals_list, strict=True):
+            taken = set(
+                self.with_context(active_test=False)
+                .search(
+                    [
+                        ("account_id", "=", template.account_id.id),
+                        ("language", "=", vals.get("language", template.language)),
+                        ("name", "=like", f"{template.name}_copy%"),
+                    ]
+                )
+                .mapped("name")
+            )
+            name, number = f"{template.name}_copy", 1
+            while name in taken:
+                number += 1
+                name = f"{template.name}_copy_{number}"
+            vals["name"] = name
+        return vals_list
+
     # ------------------------------------------------------------------
     # Spec (what tools/template_lint and template_payloads work on)
     # ------------------------------------------------------------------
@@ -435,7 +467,18 @@ class WhatsappTemplate(models.Model):
         if update.template_id and not template.meta_template_id:
             values["meta_template_id"] = str(update.template_id)
         template.with_context(whatsapp_no_resubmit=True).write(values)
+        template._notify_changed()
         return True
+
+    def _notify_changed(self):
+        """Open template forms and pickers show Meta's verdict without a reload."""
+        users = (
+            self.env.ref("whatsapp_helpdesk.group_whatsapp_user")
+            .sudo()
+            .users.filtered(lambda user: not self.company_id or user.company_ids & self.company_id)
+        )
+        if users:
+            users._bus_send("whatsapp_helpdesk/templates", {"template_ids": self.ids})
 
     # ------------------------------------------------------------------
     # Sending
@@ -472,24 +515,26 @@ class WhatsappTemplate(models.Model):
             ]
         )
 
-    def _variant_for(self, partner):
-        """The language variant of this template for ``partner`` (falling back to the company's)."""
+    def _variant_for(self, partner, lang=None):
+        """The language variant of this template for ``partner``, whose language is ``lang``
+        (default: the partner's), falling back to the company's."""
         self.ensure_one()
         variants = self._variants() or self
         chosen = formatting.pick_variant(
             variants.mapped("language"),
-            partner.lang or self.env.lang,
+            lang or partner.lang or self.env.lang,
             self.company_id.partner_id.lang or self.env.lang,
         )
         return variants.filtered(lambda t: t.language == chosen)[:1] or self
 
-    def _render_values(self, record, partner):
-        """{location: {placeholder: text}} for ``record``, formatted for ``partner``'s language."""
+    def _render_values(self, record, partner, lang=None):
+        """{location: {placeholder: text}} for ``record``, formatted in the customer's language
+        ``lang`` (default: the partner's), whichever variant carries them."""
         self.ensure_one()
         values = {}
         for variable in self.variable_ids:
             # Meta refuses empty parameters (131008): an empty field shows as a dash
-            value = variable._value_for(record, partner) or "-"
+            value = variable._value_for(record, partner, lang or partner.lang) or "-"
             values.setdefault(variable.location_key, {})[variable.name] = value
         return values
 

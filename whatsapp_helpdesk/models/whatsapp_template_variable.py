@@ -60,10 +60,11 @@ class WhatsappTemplateVariable(models.Model):
     # Values
     # ------------------------------------------------------------------
 
-    def _value_for(self, record, partner):
-        """The text of this variable for ``record``, formatted for ``partner``'s language."""
+    def _value_for(self, record, partner, lang=None):
+        """The text of this variable for ``record``, formatted in ``lang`` (default: the
+        partner's language)."""
         self.ensure_one()
-        lang = partner.lang or self.env.lang or "en_US"
+        lang = lang or partner.lang or self.env.lang or "en_US"
         if self.source == "free_text":
             return self.free_text or ""
         if self.source == "user":

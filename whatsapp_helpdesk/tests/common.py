@@ -2,11 +2,15 @@
 the Cloud API client's single choke point (``CloudApiClient._request``)."""
 
 import json
+import threading
+import time
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from unittest.mock import patch
 
+from odoo import SUPERUSER_ID, Command, api
 from odoo.tests import Form, new_test_user
+from odoo.tests.common import ChromeBrowser
 
 from ..tools import cloud_api, payloads, webhook
 
@@ -113,6 +117,75 @@ class WhatsappCase:
         ):
             yield
 
+    @classmethod
+    def carrier(cls, name="Correios"):
+        """A fixed-price delivery carrier."""
+        product = cls.env["product.product"].create({"name": f"{name} shipping", "type": "service"})
+        return cls.env["delivery.carrier"].create(
+            {"name": name, "delivery_type": "fixed", "product_id": product.id}
+        )
+
+    @classmethod
+    def service_team(cls, name, agents, *, first_response=None, resolution=None, **values):
+        """A WhatsApp helpdesk team of ``agents`` with its first-response and resolution targets
+        (working hours; None: none), and any other ``values``."""
+        targets = {
+            "whatsapp_sla_first_response": first_response,
+            "whatsapp_sla_resolution": resolution,
+        }
+        return cls.env["helpdesk.ticket.team"].create(
+            {
+                "name": name,
+                "whatsapp_enabled": True,
+                "user_ids": [Command.set(agents.ids)],
+                **{field: hours for field, hours in targets.items() if hours is not None},
+                **values,
+            }
+        )
+
+    @classmethod
+    def service_request(
+        cls, number, started, *, team=None, user=None, answered=None, resolved=None, source=None
+    ):
+        """The conversation of a customer (``number``, digits) who wrote at ``started``,
+        answered by a person ``answered`` hours later and closed ``resolved`` hours after the
+        start (None: not yet); hours on the wall clock (a team without calendar)."""
+        conversation = (
+            cls.env["whatsapp.conversation"]
+            .sudo()
+            .create(
+                {
+                    "account_id": cls.account.id,
+                    "phone_e164": f"+{number}",
+                    "wa_id": number,
+                    "team_id": team.id if team else False,
+                    "user_id": user.id if user else False,
+                    "source": source or False,
+                }
+            )
+        )
+        values = {
+            "first_inbound_at": started,
+            "service_started_at": started,
+            "last_inbound_at": started,
+            "last_message_at": started,
+            "last_direction": "in",
+        }
+        if answered is not None:
+            values.update(
+                first_response_at=started + timedelta(hours=answered),
+                first_response_hours=answered,
+                last_direction="out",
+            )
+        if resolved is not None:
+            values.update(
+                state="closed",
+                resolved_at=started + timedelta(hours=resolved),
+                resolution_hours=resolved,
+            )
+        conversation.write(values)
+        return conversation.with_env(cls.env)
+
     # -- assertions --------------------------------------------------------------------------
 
     def assertWhatsappOutgoing(
@@ -163,15 +236,15 @@ class WhatsappCase:
             statuses=list(statuses),
         )
 
-    def intake(self, payload):
+    def intake(self, payload, env=None):
         """Store ``payload`` as the controller would, without HTTP."""
         batch = webhook.parse(payloads.encode(payload))
-        return self.env["whatsapp.webhook.event"]._intake(batch)
+        return (env or self.env)["whatsapp.webhook.event"]._intake(batch)
 
-    def deliver(self, payload):
+    def deliver(self, payload, env=None):
         """Store and process ``payload``: what the controller and the cron do together."""
-        result = self.intake(payload)
-        self.env["whatsapp.webhook.event"]._cron_process()
+        result = self.intake(payload, env)
+        (env or self.env)["whatsapp.webhook.event"]._cron_process()
         return result
 
     def open_window(self, partner=None):
@@ -263,6 +336,15 @@ class TemplateCase(WhatsappCase):
             groups="base.group_user,whatsapp_helpdesk.group_whatsapp_user,sales_team.group_sale_salesman_all_leads",
         )
 
+    def deliver_template_event(self, template, event, reason=None, env=None):
+        """Meta's review of ``template``: a template status webhook (APPROVED, REJECTED...)."""
+        change = payloads.template_status_change(
+            int(template.meta_template_id), template.name, template.language, event, reason=reason
+        )
+        payload = payloads.envelope(template.account_id.waba_id, [change])
+        payload["entry"][0]["time"] = 1795000000
+        self.deliver(payload, env)
+
     def order_composer(self, user):
         """The composer a salesperson opens from the confirmed order."""
         composer = Form(
@@ -307,3 +389,99 @@ class TemplateCase(WhatsappCase):
                 {"status": status, "meta_template_id": f"9{template.id}"}
             )
         return template
+
+
+class LiveTourCase(WhatsappCase):
+    """Tours that watch the screens change live: the browser's bus websocket is allowed (Odoo
+    turns it off under tests), and :meth:`while_touring` plays Meta's side (a customer writes,
+    statuses arrive) in a thread while the tour runs, each step once the screens are ready for
+    it, then wakes the websockets as PostgreSQL's NOTIFY would after a commit."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        from odoo.addons.bus.websocket import WebsocketConnectionHandler
+
+        cls.startClassPatcher(
+            patch.object(WebsocketConnectionHandler, "websocket_allowed", return_value=True)
+        )
+
+    def setUp(self):
+        super().setUp()
+        from odoo.addons.bus.websocket import WebsocketConnectionHandler
+
+        self._websockets_done = []
+        serve = WebsocketConnectionHandler._serve_forever
+
+        def serve_and_tell(*args):
+            done = threading.Event()
+            self._websockets_done.append(done)
+            try:
+                serve(*args)
+            finally:
+                done.set()
+
+        self.startPatcher(
+            patch.object(WebsocketConnectionHandler, "_serve_forever", wraps=serve_and_tell)
+        )
+        # The test's cursor and the live thread's share one connection: the thread waits until
+        # the test is done with it (logged in, flushed) and the browser opens the page.
+        self._browser_up = threading.Event()
+        navigate = ChromeBrowser.navigate_to
+
+        def navigate_and_tell(browser, *args, **kwargs):
+            self._browser_up.set()
+            return navigate(browser, *args, **kwargs)
+
+        self.startPatcher(patch.object(ChromeBrowser, "navigate_to", navigate_and_tell))
+
+    def start_tour(self, *args, **kwargs):
+        """The tour, then the end of its browser's websockets: they share the test cursor, which
+        the test goes on using once the tour is over."""
+        try:
+            return super().start_tour(*args, **kwargs)
+        finally:
+            for done in self._websockets_done:
+                done.wait(10)
+
+    @contextmanager
+    def while_touring(self, *steps, timeout=60):
+        """Run ``steps`` ((ready(env), act(env)) pairs, in order) beside the tour; an error in a
+        step fails the test once the tour is over."""
+        errors = []
+
+        def play():
+            from odoo.addons.bus.models.bus import dispatch
+
+            if not self._browser_up.wait(timeout):
+                errors.append("the browser never opened the tour's page")
+                return
+            deadline = time.monotonic() + timeout
+            for ready, act in steps:
+                while time.monotonic() < deadline:
+                    with self.registry.cursor() as cr:
+                        env = api.Environment(cr, SUPERUSER_ID, {})
+                        if ready(env):
+                            act(env)
+                            # a test cursor: releases its savepoint, as a request ends
+                            cr.commit()  # pylint: disable=invalid-commit
+                            break
+                    time.sleep(0.3)
+                else:
+                    errors.append(f"step {ready} never became ready")
+                    return
+                for sockets in list(dispatch._channels_to_ws.values()):
+                    for socket in list(sockets):
+                        socket.trigger_notification_dispatching()
+
+        def guarded():
+            try:
+                play()
+            except Exception as error:  # noqa: BLE001 - reported in the test thread
+                errors.append(repr(error))
+
+        thread = threading.Thread(target=guarded, name="wa-tour-live", daemon=True)
+        thread.start()
+        yield
+        thread.join(timeout)
+        self.assertFalse(errors, errors)

@@ -246,6 +246,7 @@ class TestEndToEnd(TemplateCase, HttpCase):
         # the same event again (a retried job, a re-confirmation) sends nothing more
         self.env["whatsapp.notification.rule"]._notify_event("sale_confirmed", order)
         picking = order.picking_ids
+        picking.carrier_id = self.carrier()
         picking.carrier_tracking_ref = "BR987654321"
         picking.move_ids.quantity = 2
         picking.move_ids.picked = True

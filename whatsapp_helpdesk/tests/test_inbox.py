@@ -148,7 +148,8 @@ class TestInboxRouting(WhatsappCase, TransactionCase):
         self.team_pt.whatsapp_sla_first_response = 0.5
         conversation = self.deliver_from(self.new_customers(1, "55119776", "pt_BR"))
         self.assertTrue(conversation.first_inbound_at)
-        conversation.first_inbound_at = conversation.first_inbound_at - timedelta(hours=2)
+        two_hours_ago = conversation.service_started_at - timedelta(hours=2)
+        conversation.write({"first_inbound_at": two_hours_ago, "service_started_at": two_hours_ago})
         conversation.with_user(conversation.user_id).message_post(
             body=Markup("<p>Desculpe a demora</p>"),
             message_type="comment",
@@ -183,13 +184,14 @@ class TestInboxRouting(WhatsappCase, TransactionCase):
             (users, payload) for users, kind, payload in calls if kind == "simple_notification"
         ]
         refreshes = [
-            (users, payload) for users, kind, payload in calls if kind != "simple_notification"
+            (users, payload) for users, kind, payload in calls if kind == "whatsapp_helpdesk/inbox"
         ]
         self.assertEqual(notices[0][0], conversation.user_id)
         self.assertIn("New message from 551197770000", notices[0][1]["message"])
-        # the inboxes of the whole team reload themselves
+        # the inboxes of the whole team reload themselves; open threads get the new message
         self.assertEqual(
-            {kind for _u, kind, _p in calls}, {"simple_notification", "whatsapp_helpdesk/inbox"}
+            {kind for _u, kind, _p in calls},
+            {"simple_notification", "whatsapp_helpdesk/inbox", "whatsapp_helpdesk/messages"},
         )
         self.assertGreaterEqual(refreshes[0][0], self.team_pt.user_ids)
         self.assertIn(conversation.id, refreshes[0][1]["conversation_ids"])

@@ -1,3 +1,6 @@
+import threading
+from unittest.mock import patch
+
 from odoo import fields
 from odoo.tests import Form, TransactionCase, tagged
 
@@ -102,15 +105,7 @@ class TestNotifications(NotificationCase, TransactionCase):
             self.assertFalse(self.Optin._is_opted_in("+5511981234567", "marketing"), word)
 
     def test_shipping_with_tracking_and_backorder(self):
-        carrier = self.env["delivery.carrier"].create(
-            {
-                "name": "Correios",
-                "delivery_type": "fixed",
-                "product_id": self.env["product.product"]
-                .create({"name": "Shipping", "type": "service"})
-                .id,
-            }
-        )
+        carrier = self.carrier()
         order = self.order(qty=2)
         order.carrier_id = carrier
         order.action_confirm()
@@ -134,6 +129,45 @@ class TestNotifications(NotificationCase, TransactionCase):
         picking.action_whatsapp_mark_delivered()
         picking.action_whatsapp_mark_delivered()
         self.assertEqual(len(self.notifications(picking, "delivery_delivered")), 1)
+
+    def ship(self, order):
+        picking = order.picking_ids
+        picking.move_ids.quantity = picking.move_ids.product_uom_qty
+        picking.move_ids.picked = True
+        self.assertIs(picking.button_validate(), True, "no SMS or other dialog in the way")
+        return picking
+
+    def test_shipping_without_carrier_says_nothing_of_tracking(self):
+        order = self.order()
+        order.action_confirm()
+        picking = self.ship(order)
+        shipped = self.notifications(picking, "delivery_shipped")
+        self.assertEqual(len(shipped), 1)
+        self.assertEqual(shipped.template_id.name, "order_shipped_simple")
+        self.assertIn(order.name, shipped.body)
+        self.assertNotIn(" - ", shipped.body)
+        self.assertNotIn("Tracking", shipped.body)
+
+    def test_no_sms_where_whatsapp_tells_of_the_shipping(self):
+        if "stock_move_sms_validation" not in self.env.company._fields:
+            self.skipTest("stock_sms is not installed")
+        self.env.company.write(
+            {"stock_move_sms_validation": True, "has_received_warning_stock_sms": False}
+        )
+        order = self.order()
+        order.action_confirm()
+        picking = order.picking_ids
+        self.assertEqual(picking._whatsapp_notified(), picking)
+        # stock_sms asks nothing under tests: pretend to run for real
+        with (
+            patch.object(type(self.env.registry), "in_test_mode", return_value=False),
+            patch.object(threading.current_thread(), "testing", False),
+        ):
+            self.assertFalse(picking._check_warn_sms())
+            self.env["whatsapp.notification.rule"].search(
+                [("event", "=", "delivery_shipped")]
+            ).active = False
+            self.assertEqual(picking._check_warn_sms(), picking, "no rule: SMS as before")
 
     def test_rule_filter_and_delay(self):
         rule = self.env.ref("whatsapp_helpdesk.notification_rule_sale_confirmed")

@@ -1,8 +1,7 @@
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import TransactionCase, new_test_user, tagged
 
-from ..tools import payloads
-from .common import WABA_ID, TemplateCase
+from .common import TemplateCase
 
 
 @tagged("post_install", "-at_install")
@@ -40,14 +39,6 @@ class TestTemplates(TemplateCase, TransactionCase):
             components["BODY"]["example"]["body_text"],
             [["Ana", "S00042", "R$ 1.234,56", "1 de mar. de 2026"]],
         )
-
-    def deliver_template_event(self, template, event, reason=None):
-        change = payloads.template_status_change(
-            int(template.meta_template_id), template.name, template.language, event, reason=reason
-        )
-        payload = payloads.envelope(WABA_ID, [change])
-        payload["entry"][0]["time"] = 1795000000
-        self.deliver(payload)
 
     def test_status_webhooks_drive_the_lifecycle(self):
         template = self.make_template(status="pending")

@@ -7,18 +7,9 @@ reason the user can act on. The numbers are those of the Cloud API's "Supported 
 
 from dataclasses import dataclass
 
-from .messages import CAPTION_MEDIA_TYPES, media_type
+from .messages import CAPTION_MEDIA_TYPES, MAX_CAPTION, MEDIA_MAX_BYTES, media_type
 
 MB = 1024 * 1024
-
-# Bytes Meta takes per message type.
-MAX_BYTES = {
-    "image": 5 * MB,
-    "video": 16 * MB,
-    "audio": 16 * MB,
-    "document": 100 * MB,
-    "sticker": 500 * 1024,
-}
 
 # Documents Meta delivers; any other format is refused by Meta after the upload.
 DOCUMENT_MIMETYPES = frozenset(
@@ -33,8 +24,6 @@ DOCUMENT_MIMETYPES = frozenset(
         "application/vnd.openxmlformats-officedocument.presentationml.presentation",
     }
 )
-
-MAX_CAPTION = 1024
 
 # What an inbound file may weigh before it is kept in Odoo (a bigger one stays at Meta, noted).
 DEFAULT_INBOUND_MAX_BYTES = 16 * MB
@@ -60,10 +49,10 @@ def media_problem(mimetype, size, caption=None) -> MediaProblem | None:
     a document must be of a format Meta delivers.
     """
     kind = media_type(mimetype)
-    if not isinstance(size, int) or size <= 0:
+    if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
         return MediaProblem("empty", kind)
-    if size > MAX_BYTES[kind]:
-        return MediaProblem("too_large", kind, MAX_BYTES[kind])
+    if size > MEDIA_MAX_BYTES[kind]:
+        return MediaProblem("too_large", kind, MEDIA_MAX_BYTES[kind])
     if kind == "document" and base_mimetype(mimetype) not in DOCUMENT_MIMETYPES:
         return MediaProblem("unsupported_type", kind)
     if caption and kind in CAPTION_MEDIA_TYPES and len(caption) > MAX_CAPTION:

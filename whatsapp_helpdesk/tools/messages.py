@@ -33,6 +33,16 @@ _MEDIA_MIMETYPES = {
     "audio": frozenset({"audio/aac", "audio/amr", "audio/mpeg", "audio/mp4", "audio/ogg"}),
 }
 
+# Meta's size limits of uploaded media, in bytes (Cloud API "Supported media types").
+MEDIA_MAX_BYTES = {
+    "image": 5 * 1024 * 1024,
+    "video": 16 * 1024 * 1024,
+    "audio": 16 * 1024 * 1024,
+    "document": 100 * 1024 * 1024,
+    "sticker": 500 * 1024,
+}
+MAX_CAPTION = 1024
+
 # Meta's limits of interactive messages. Texts beyond them are cut (the customer still reads the
 # start); ids are never cut, since the customer's answer is matched on them.
 MAX_INTERACTIVE_BODY = 1024

@@ -3,6 +3,8 @@ import re
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from ..models.common import notification
+
 # The document Odoo prints for a record, sent by "Send by WhatsApp".
 REPORTS = {
     "sale.order": "sale.action_report_saleorder",
@@ -32,9 +34,25 @@ class WhatsappComposer(models.TransientModel):
     )
     template_id = fields.Many2one(
         "whatsapp.template",
-        domain="[('status', '=', 'approved'), ('account_id', '=', account_id),"
-        " '|', ('model', '=', False), ('model', '=', res_model)]",
+        domain="[('id', 'in', template_choice_ids)]",
+        help="The approved templates, each in the customer's language when Meta approved it.",
     )
+    template_choice_ids = fields.Many2many(
+        "whatsapp.template", compute="_compute_template_choices", string="Template Choices"
+    )
+    template_variant_id = fields.Many2one(
+        "whatsapp.template",
+        "Language",
+        compute="_compute_template_variant",
+        store=True,
+        readonly=False,
+        domain="[('id', 'in', template_variant_ids)]",
+        help="The language variant sent: the customer's by default; the one chosen here is sent.",
+    )
+    template_variant_ids = fields.Many2many(
+        "whatsapp.template", compute="_compute_template_variant_ids", string="Variants"
+    )
+    customer_language = fields.Char(compute="_compute_conversation")
     phone_e164 = fields.Char(related="partner_id.whatsapp_e164")
     conversation_id = fields.Many2one("whatsapp.conversation", compute="_compute_conversation")
     window_open = fields.Boolean(compute="_compute_conversation")
@@ -82,6 +100,21 @@ class WhatsappComposer(models.TransientModel):
             partner = self._partner_of(record) if record else None
             if partner:
                 values["partner_id"] = partner.id
+        if values.get("partner_id") and "account_id" in fields_list:
+            # the number the customer writes to, when there are several
+            latest = (
+                self.env["whatsapp.conversation"]
+                .sudo()
+                .search(
+                    [
+                        ("partner_id", "=", values["partner_id"]),
+                        ("company_id", "in", self.env.companies.ids),
+                    ],
+                    limit=1,
+                )
+            )
+            if latest:
+                values["account_id"] = latest.account_id.id
         return values
 
     @api.model
@@ -131,7 +164,9 @@ class WhatsappComposer(models.TransientModel):
 
     @api.depends("partner_id", "account_id")
     def _compute_conversation(self):
-        Conversation = self.env["whatsapp.conversation"]
+        # The window is a fact about the customer, the same for every user: found as superuser
+        # (a conversation another team holds is still open); sending checks the user's rights.
+        Conversation = self.env["whatsapp.conversation"].sudo()
         for composer in self:
             number = composer.partner_id.whatsapp_e164
             conversation = Conversation
@@ -140,14 +175,48 @@ class WhatsappComposer(models.TransientModel):
                     [("account_id", "=", composer.account_id.id), ("phone_e164", "=", number)],
                     limit=1,
                 )
-            composer.conversation_id = conversation
+            composer.conversation_id = conversation.with_env(self.env)
             composer.window_open = conversation.window_open
             composer.window_end = conversation.window_end
+            composer.customer_language = conversation.language or composer.partner_id.lang
 
-    @api.depends("template_id", "partner_id", "res_id", "res_model", "body")
+    @api.depends("account_id", "res_model", "partner_id")
+    def _compute_template_choices(self):
+        """One choice per template name: the customer's language variant."""
+        Template = self.env["whatsapp.template"]
+        for composer in self:
+            approved = Template.search(
+                [
+                    ("status", "=", "approved"),
+                    ("account_id", "=", composer.account_id.id),
+                    "|",
+                    ("model", "=", False),
+                    ("model", "=", composer.res_model or False),
+                ]
+            )
+            choices = Template
+            for name in dict.fromkeys(approved.mapped("name")):
+                first = approved.filtered(lambda t, name=name: t.name == name)[:1]
+                choices |= first._variant_for(composer.partner_id, composer.customer_language)
+            composer.template_choice_ids = choices
+
+    @api.depends("template_id")
+    def _compute_template_variant(self):
+        for composer in self:
+            composer.template_variant_id = composer.template_id
+
+    @api.depends("template_id")
+    def _compute_template_variant_ids(self):
+        for composer in self:
+            composer.template_variant_ids = (
+                composer.template_id._variants() if composer.template_id else False
+            )
+
+    @api.depends("template_variant_id", "partner_id", "res_id", "res_model", "body")
     def _compute_preview(self):
         for composer in self:
-            if not composer.template_id:
+            variant = composer.template_variant_id
+            if not variant:
                 composer.preview = composer.body or False
                 continue
             records = composer._records()
@@ -155,9 +224,8 @@ class WhatsappComposer(models.TransientModel):
             partner = composer.partner_id or (
                 composer._partner_of(record) if record else self.env["res.partner"]
             )
-            variant = composer.template_id._variant_for(partner)
             try:
-                values = variant._render_values(record, partner)
+                values = variant._render_values(record, partner, composer.customer_language)
             except UserError as error:
                 composer.preview = str(error)
                 continue
@@ -207,14 +275,34 @@ class WhatsappComposer(models.TransientModel):
             raise UserError(self.env._("There is no customer to write to."))
         message = self._send_to(partner, record)
         self._log_on_record(record, message)
-        return {"type": "ir.actions.act_window_close"}
+        return notification(
+            self.env._(
+                "Queued for %(name)s: leaving now. Its ticks (sent, delivered, read) show on "
+                "the conversation.",
+                name=partner.display_name,
+            ),
+            close=True,
+        )
 
     def _send_to(self, partner, record):
         conversation = self.account_id._get_conversation(partner)
+        if not conversation._filtered_access("read"):
+            raise UserError(
+                self.env._(
+                    "The conversation with %(name)s is handled by %(team)s, which you are not "
+                    "part of: ask them, or a manager, to answer.",
+                    name=partner.display_name,
+                    team=conversation.sudo().team_id.display_name,
+                )
+            )
         files = self.attachment_ids
         if self.attach_report and record:
             files = self._report_attachment(record) | files
         if self.template_id:
+            chosen = self.template_variant_id or self.template_id
+            # the language a person chose is sent as chosen; in mass mode, unless one was chosen,
+            # each customer gets their own
+            exact = self.composition_mode == "single" or chosen != self.template_id
             header_file = None
             if files:
                 if self.template_id.header_type not in ("image", "video", "document"):
@@ -229,7 +317,7 @@ class WhatsappComposer(models.TransientModel):
                     raise UserError(self.env._("A template carries one file only."))
                 header_file = files
             return conversation._send_template(
-                self.template_id, record=record, header_attachment=header_file
+                chosen, record=record, exact=exact, header_attachment=header_file
             )
         return conversation._send_post(self.body, files, record=record)
 
@@ -272,7 +360,7 @@ class WhatsappComposer(models.TransientModel):
         record.check_access("read")
         record.sudo().message_post(
             body=self.env._(
-                "WhatsApp message sent: %(body)s",
+                "WhatsApp message queued: %(body)s",
                 # a post with files is one message per file: its text, then the files' names
                 body=", ".join(
                     dict.fromkeys(
@@ -335,13 +423,6 @@ class WhatsappComposer(models.TransientModel):
             text += " " + self.env._(
                 "%(count)s skipped: %(reasons)s", count=len(skipped), reasons="; ".join(skipped)
             )
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "warning" if skipped else "success",
-                "message": text,
-                "sticky": bool(skipped),
-                "next": {"type": "ir.actions.act_window_close"},
-            },
-        }
+        return notification(
+            text, "warning" if skipped else "success", sticky=bool(skipped), close=True
+        )

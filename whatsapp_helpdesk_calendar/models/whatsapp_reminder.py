@@ -99,7 +99,7 @@ class WhatsappReminder(models.Model):
         try:
             with self.env.cr.savepoint():
                 conversation = rule.account_id._get_conversation(attendee.partner_id)
-                template = rule.template_id._variant_for(attendee.partner_id)
+                template = rule.template_id._variant_for(attendee.partner_id, conversation.language)
                 quick_replies = [
                     index
                     for index, button in enumerate(template.button_ids)

@@ -27,6 +27,7 @@ import pathlib
 
 from . import graph
 from .errors import ControlError
+from .inbound import DEMO_CUSTOMERS
 from .web import Request, Response, route, routes
 
 TOKEN_HEADER = "X-Sandbox-Token"
@@ -135,6 +136,12 @@ def inbound(sandbox, request: Request) -> Response:
 
 
 @guarded
+def customers(sandbox, request: Request) -> Response:
+    """``GET /_sandbox/customers``: the demo customers the page offers as senders."""
+    return Response.json({"customers": list(DEMO_CUSTOMERS)})
+
+
+@guarded
 def messages(sandbox, request: Request) -> Response:
     return Response.json({"messages": sandbox.recent("sent", _limit(request))})
 
@@ -178,6 +185,7 @@ _ROUTES = routes(
         ("GET", r"/?", page),
         ("GET", r"/health", health),
         ("POST", r"/inbound", inbound),
+        ("GET", r"/customers", customers),
         ("GET", r"/messages", messages),
         ("GET", r"/stats", stats),
         ("GET", r"/deliveries", deliveries),

@@ -14,6 +14,23 @@ import time
 from .. import payloads
 from .config import new_object_id, to_bool
 
+# The customers of the addon's demo data, as the control page offers them (number, name, and a
+# first message in their language).
+DEMO_CUSTOMERS = (
+    {"number": "5511987654321", "name": "Ana Souza", "text": "Obrigada! Quando chega meu pedido?"},
+    {"number": "919820012345", "name": "Rahul Mehta", "text": "Thanks! When will my order arrive?"},
+    {
+        "number": "525512345678",
+        "name": "Lucía Hernández",
+        "text": "¡Gracias! ¿Cuándo llega mi pedido?",
+    },
+    {
+        "number": "6281234567890",
+        "name": "Budi Santoso",
+        "text": "Terima kasih! Kapan pesanan saya sampai?",
+    },
+)
+
 
 @dataclasses.dataclass
 class Media:

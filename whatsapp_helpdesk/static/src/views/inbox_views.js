@@ -14,7 +14,11 @@ function useInboxRefresh(controller) {
     const busService = useService("bus_service");
     const refresh = () => controller.model.load();
     busService.subscribe("whatsapp_helpdesk/inbox", refresh);
-    onWillUnmount(() => busService.unsubscribe("whatsapp_helpdesk/inbox", refresh));
+    busService.subscribe("whatsapp_helpdesk/messages", refresh);
+    onWillUnmount(() => {
+        busService.unsubscribe("whatsapp_helpdesk/inbox", refresh);
+        busService.unsubscribe("whatsapp_helpdesk/messages", refresh);
+    });
 }
 
 export class WhatsappInboxKanbanController extends KanbanController {

@@ -23,6 +23,10 @@ registry.category("web_tour.tours").add("whatsapp_helpdesk_inbox_tour", {
             run: "click",
         },
         {
+            content: "The reply goes to the customer on WhatsApp, not to no one",
+            trigger: ".o_wa_chatter_to:contains('on WhatsApp')",
+        },
+        {
             trigger: ".o-mail-Composer-input",
             run: "edit Olá! Posso ajudar?",
         },
@@ -31,8 +35,8 @@ registry.category("web_tour.tours").add("whatsapp_helpdesk_inbox_tour", {
             run: "click",
         },
         {
-            content: "The reply shows in the thread",
-            trigger: ".o-mail-Message-body:contains('Olá! Posso ajudar?')",
+            content: "The reply shows in the thread, with its WhatsApp state",
+            trigger: ".o-mail-Message:contains('Olá! Posso ajudar?') .o_wa_chatter_state[data-state=queued]",
         },
     ],
 });
