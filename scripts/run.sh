@@ -94,14 +94,14 @@ for _ in $(seq 1 60); do
   sleep 1
 done
 
-# The demo customers greet the shop, which opens their 24-hour window (Meta's rule).
-(cd whatsapp_helpdesk && for who in "5511987654321|Ana Souza|Olá! Vocês entregam em São Paulo?" \
-    "919820012345|Rahul Mehta|Hi, is my order shipped?" \
-    "525512345678|Lucía Hernández|Hola, ¿tienen stock del modelo X?"; do
-  IFS='|' read -r number name text <<<"$who"
+# The demo customers greet the shop, which opens their 24-hour window (Meta's rule): once per
+# database, while their conversation holds no message (scripts/demo_greet.py), not at every run.
+GREETINGS="$("$PY" scripts/demo_greet.py "$DB")" || GREETINGS=""
+(cd whatsapp_helpdesk && while IFS='|' read -r number name text; do
+  [ -n "$number" ] || continue
   WA_SANDBOX_CONTROL_TOKEN="$CONTROL_TOKEN" "$PY" -m tools.sandbox say --sandbox-url "http://127.0.0.1:$SANDBOX_PORT" \
     --from "$number" --name "$name" "$text" >/dev/null || true
-done)
+done <<<"$GREETINGS")
 
 "$PY" scripts/demo_ready.py "http://127.0.0.1:$HTTP_PORT" "$DB" || true
 

@@ -6,7 +6,9 @@ Odoo (`make run`), for whatsapp_helpdesk/static/description/.
 It logs in (admin / admin by default), opens the workspace, picks a conversation (Ana's by
 default) and saves: workspace.png (desktop), workspace_templates.png (the template picker) and
 workspace_mobile.png (a phone-sized screen). Chromium is driven over the DevTools protocol with
-websocket-client (in Odoo's venv); nothing else is needed.
+websocket-client (in Odoo's venv). Chinese (the zh_CN templates) needs a CJK font, else Chromium
+draws empty boxes: on Debian or Ubuntu, `apt-get install fonts-noto-cjk`; the script says so
+before it starts when fontconfig finds none.
 """
 
 import argparse
@@ -24,6 +26,25 @@ import websocket
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "whatsapp_helpdesk" / "static" / "description"
+
+
+CJK_FONT_PACKAGE = "fonts-noto-cjk"
+
+
+def cjk_font_problem():
+    """Why Chinese would show as empty boxes (no CJK font that fontconfig knows), or None."""
+    fc_list = shutil.which("fc-list")
+    if not fc_list:
+        return "cannot tell whether a CJK font is installed: fc-list (fontconfig) is missing"
+    listed = subprocess.run(  # noqa: S603 - fontconfig's own lister, no shell
+        [fc_list, ":lang=zh", "family"], capture_output=True, text=True, timeout=30, check=False
+    )
+    if listed.stdout.strip():
+        return None
+    return (
+        "no CJK font is installed (fc-list :lang=zh finds none): Chinese text will show as "
+        f"empty boxes in the screenshots. Install one, e.g. apt-get install {CJK_FONT_PACKAGE}"
+    )
 
 
 def login(url, db, user, password):
@@ -163,6 +184,9 @@ def main(argv=None):
     parser.add_argument("--chromium", default=shutil.which("chromium") or "chromium")
     args = parser.parse_args(argv)
 
+    problem = cjk_font_problem()
+    if problem:
+        print(f"WARNING: {problem}", file=sys.stderr)
     session = login(args.url, args.db, args.login, args.password)
     browser = Browser(args.chromium)
     try:

@@ -1,4 +1,11 @@
+import importlib.util
+import pathlib
+import unittest
+
 from odoo.tests import TransactionCase, tagged
+
+from ..tools import payloads
+from .common import WhatsappCase
 
 
 @tagged("post_install", "-at_install")
@@ -34,3 +41,56 @@ class TestDemoData(TransactionCase):
         sofia = self.env.ref("whatsapp_helpdesk.user_demo_sofia")
         self.assertFalse(sofia.has_group("whatsapp_helpdesk.group_whatsapp_manager"))
         self.assertIn(sofia, self.env.ref("whatsapp_helpdesk.team_demo_brasil").user_ids)
+
+
+def load_demo_greet():
+    """scripts/demo_greet.py of this repository, loaded by path (it imports nothing of Odoo)."""
+    script = pathlib.Path(__file__).resolve().parents[2] / "scripts" / "demo_greet.py"
+    if not script.exists():
+        raise unittest.SkipTest("scripts/demo_greet.py is not beside this addon")
+    spec = importlib.util.spec_from_file_location("demo_greet", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@tagged("post_install", "-at_install")
+class TestDemoGreeting(WhatsappCase, TransactionCase):
+    """`make run` has the demo customers greet once per database: a customer whose conversation
+    with the demo number holds a message does not greet again."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.demo_greet = load_demo_greet()
+        cls.demo_account = cls.env.ref("whatsapp_helpdesk.whatsapp_account_demo")
+
+    def due(self):
+        heard = self.demo_greet.numbers_heard(self.env.cr)
+        return [name for _number, name, _text in self.demo_greet.greetings_due(heard)]
+
+    def test_the_demo_number_is_the_one_run_sh_points_at_the_sandbox(self):
+        self.assertEqual(self.demo_account.phone_number_id, self.demo_greet.DEMO_PHONE_NUMBER_ID)
+
+    def test_a_customer_greets_once(self):
+        self.assertEqual(self.due(), ["Ana Souza", "Rahul Mehta", "Lucía Hernández"])
+        ana, _name, text = self.demo_greet.GREETINGS[0]
+        self.deliver(
+            self.inbound(
+                ana,
+                payloads.text_message(ana, text),
+                profile_name="Ana Souza",
+                account=self.demo_account,
+            )
+        )
+        self.env.flush_all()
+        self.assertEqual(self.due(), ["Rahul Mehta", "Lucía Hernández"])
+
+    def test_a_customer_of_another_number_or_without_messages_still_greets(self):
+        rahul = self.demo_greet.GREETINGS[1][0]
+        self.deliver(self.inbound(rahul, payloads.text_message(rahul, "Hi")))  # the test number
+        self.env["whatsapp.conversation"].create(
+            {"account_id": self.demo_account.id, "wa_id": rahul, "phone_e164": f"+{rahul}"}
+        )
+        self.env.flush_all()
+        self.assertEqual(self.due(), ["Ana Souza", "Rahul Mehta", "Lucía Hernández"])

@@ -24,6 +24,13 @@ class TestReadmeTours(LiveTourCase, HttpCase):
             groups="base.group_user,base.group_partner_manager,"
             "whatsapp_helpdesk.group_whatsapp_user,helpdesk_mgmt.group_helpdesk_user",
         )
+        # Step 5 needs sales rights (own documents) and, to validate a delivery, inventory rights.
+        cls.salesman = new_test_user(
+            cls.env,
+            login="readme_salesman",
+            groups="base.group_user,whatsapp_helpdesk.group_whatsapp_user,"
+            "sales_team.group_sale_salesman,stock.group_stock_user",
+        )
 
     def meta_sends_and_the_customer_reads(self, env):
         outbox = env["whatsapp.message"].search(
@@ -56,7 +63,7 @@ class TestReadmeTours(LiveTourCase, HttpCase):
     def test_step_2_send_from_the_contact_as_agent(self):
         self.contact_step("readme_agent")
 
-    def test_step_5_order_notifications_as_administrator(self):
+    def order_step(self, user):
         for rule in self.env["whatsapp.notification.rule"].search([]):
             rule.template_id._variants().with_context(whatsapp_no_resubmit=True).write(
                 {"account_id": self.account.id}
@@ -77,14 +84,14 @@ class TestReadmeTours(LiveTourCase, HttpCase):
             {
                 "partner_id": self.ana.id,
                 "pricelist_id": pricelist.id,
-                "user_id": self.env.ref("base.user_admin").id,
+                "user_id": user.id,
                 "order_line": [(0, 0, {"product_id": product.id, "product_uom_qty": 1})],
             }
         )
         self.start_tour(
             "/odoo/action-sale.action_quotations_with_onboarding",
             "whatsapp_helpdesk_readme_order_tour",
-            login="admin",
+            login=user.login,
         )
         sent = self.env["whatsapp.message"].search([("partner_id", "=", self.ana.id)])
         self.assertEqual(
@@ -94,7 +101,13 @@ class TestReadmeTours(LiveTourCase, HttpCase):
         self.assertIn("R$", sent.filtered(lambda m: m.res_model == "sale.order").body)
         self.assertEqual(order.picking_ids.state, "done")
 
-    def test_step_6_helpdesk_as_agent(self):
+    def test_step_5_order_notifications_as_administrator(self):
+        self.order_step(self.env.ref("base.user_admin"))
+
+    def test_step_5_order_notifications_as_salesman(self):
+        self.order_step(self.salesman)
+
+    def helpdesk_step(self, login):
         welcome = self.env["whatsapp.auto.reply"].create(
             {"name": "Welcome", "kind": "welcome", "body": "Hi! Thanks for writing to us."}
         )
@@ -105,7 +118,8 @@ class TestReadmeTours(LiveTourCase, HttpCase):
                 "whatsapp_enabled": True,
                 "whatsapp_languages": "pt_BR, pt",
                 "whatsapp_ticket_keywords": "reclamação",
-                "user_ids": [(6, 0, self.agent.ids)],
+                # as in the demo: the administrator is in both teams
+                "user_ids": [(6, 0, (self.agent | self.env.ref("base.user_admin")).ids)],
             }
         )
         self.env["helpdesk.ticket.team"].create(
@@ -128,7 +142,13 @@ class TestReadmeTours(LiveTourCase, HttpCase):
         self.start_tour(
             "/odoo/whatsapp-workspace",
             "whatsapp_helpdesk_readme_helpdesk_tour",
-            login="readme_agent",
+            login=login,
         )
-        self.assertEqual(conversation.user_id, self.agent)
+        self.assertEqual(conversation.user_id.login, login)
         self.assertTrue(conversation.ticket_ids)
+
+    def test_step_6_helpdesk_as_agent(self):
+        self.helpdesk_step("readme_agent")
+
+    def test_step_6_helpdesk_as_administrator(self):
+        self.helpdesk_step("admin")

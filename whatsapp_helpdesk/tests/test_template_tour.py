@@ -7,9 +7,14 @@ from .common import LiveTourCase, TemplateCase
 
 @tagged("post_install", "-at_install")
 class TestTemplateTour(LiveTourCase, TemplateCase, HttpCase):
-    def test_write_submit_approve_and_send_from_an_order(self):
+    def template_step(self, user):
+        """The README's templates step as ``user`` clicks it; the order is ``user``'s."""
         self.customer.name = "Ana Tour"
-        self.env.ref("base.user_admin").groups_id |= self.env.ref("product.group_product_pricelist")
+        self.order.user_id = user
+        # the Pricelists setting, on for every internal user as in the demo (not a role's group)
+        self.env.ref("base.group_user").implied_ids |= self.env.ref(
+            "product.group_product_pricelist"
+        )
 
         def in_review(env):
             return env["whatsapp.template"].search(
@@ -35,7 +40,7 @@ class TestTemplateTour(LiveTourCase, TemplateCase, HttpCase):
             self.start_tour(
                 "/odoo/action-whatsapp_helpdesk.whatsapp_template_action",
                 "whatsapp_helpdesk_template_tour",
-                login="admin",
+                login=user.login,
             )
         template = self.env["whatsapp.template"].search([("name", "=", "pedido_pronto")])
         self.assertEqual(template.status, "approved")
@@ -44,3 +49,11 @@ class TestTemplateTour(LiveTourCase, TemplateCase, HttpCase):
         self.assertEqual(
             message.template_values, {"body": {"1": self.order.name, "2": "R$ 1.234,56"}}
         )
+
+    def test_write_submit_approve_and_send_from_an_order_as_administrator(self):
+        self.template_step(self.env.ref("base.user_admin"))
+
+    def test_write_submit_approve_and_send_from_an_order_as_manager(self):
+        """A WhatsApp manager with sales rights on their own documents, not an administrator."""
+        self.assertFalse(self.manager.has_group("base.group_system"))
+        self.template_step(self.manager)
