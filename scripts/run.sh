@@ -57,6 +57,10 @@ cur.execute("UPDATE whatsapp_account SET api_base_url=%s WHERE phone_number_id='
             ("http://127.0.0.1:$SANDBOX_PORT",))
 cur.execute("UPDATE ir_config_parameter SET value=%s WHERE key='web.base.url'",
             ("http://127.0.0.1:$HTTP_PORT",))
+cur.execute("""UPDATE whatsapp_assistant_provider SET url=%s WHERE id IN (
+                 SELECT res_id FROM ir_model_data WHERE module='whatsapp_helpdesk'
+                    AND name='assistant_provider_demo')""",
+            ("http://127.0.0.1:$SANDBOX_PORT/llm/v1",))
 c.commit()
 PYEOF
 
@@ -112,8 +116,10 @@ cat <<INFO
             (make a customer write; see what Odoo sent; the token keeps other web pages out)
   The agents' chat: WhatsApp > Workspace (admin, or sofia / sofia for an agent).
   The notification templates were submitted to the sandbox, which approves them (feedback_request
-  stays a draft to submit): confirm the order of Ana Souza (Sales), then validate its delivery,
-  and both notifications leave on WhatsApp.
+  stays a draft to submit): confirm the order of Ana Souza (Sales), then validate its delivery
+  (give it a tracking reference), and both notifications leave on WhatsApp. Then, as Ana, ask
+  the assistant "where is my order?":
+    make say FROM=5511987654321 TEXT="where is my order?" SANDBOX_PORT=$SANDBOX_PORT
   A customer answers from the command line:
     make say FROM=5511987654321 TEXT="Obrigada!" SANDBOX_PORT=$SANDBOX_PORT
   Ctrl-C stops both.

@@ -1,32 +1,14 @@
-"""Load ``whatsapp_helpdesk/tools`` by file path as the package ``wa_tools``, and the fixtures of
-the sandbox tests (``tests/test_sandbox_*.py``, helpers in ``sandbox_support.py``).
+"""Load ``whatsapp_helpdesk/tools`` as the package ``wa_tools`` (``tools_package.py``), and the
+fixtures of the sandbox tests (``tests/test_sandbox_*.py``, helpers in ``sandbox_support.py``).
 
 Importing it as ``whatsapp_helpdesk.tools`` would run the addon's ``__init__`` and so import Odoo;
 these tests must run without Odoo.
 """
 
-import importlib.util
-import pathlib
-import sys
-
 import pytest
+from tools_package import load_tools  # tests/ is on the path of its conftest
 
-TOOLS_DIR = pathlib.Path(__file__).resolve().parent.parent / "whatsapp_helpdesk" / "tools"
-
-
-def _load_tools_package():
-    if "wa_tools" in sys.modules:
-        return sys.modules["wa_tools"]
-    spec = importlib.util.spec_from_file_location(
-        "wa_tools", TOOLS_DIR / "__init__.py", submodule_search_locations=[str(TOOLS_DIR)]
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["wa_tools"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-_load_tools_package()
+load_tools()
 
 
 # sandbox_support imports wa_tools: only once it is loaded

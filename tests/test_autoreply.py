@@ -243,7 +243,27 @@ def test_unknown_time_zone():
 def test_allowed_kinds_while_a_person_handles_the_conversation():
     everything = {autoreply.WELCOME, autoreply.OUT_OF_HOURS, autoreply.KEYWORD}
     assert autoreply.allowed_kinds() == everything
-    owned = autoreply.allowed_kinds(person_owns=True)
-    assert owned == {autoreply.WELCOME, autoreply.OUT_OF_HOURS}, "notices only, no answers"
+    # a person owns it: nothing automatic, not even the notices, until it is resolved
+    assert autoreply.allowed_kinds(person_owns=True) == frozenset()
     assert autoreply.allowed_kinds(person_owns=True, person_live=True) == frozenset()
     assert autoreply.allowed_kinds(person_live=True) == frozenset()
+
+
+def test_next_working_time():
+    sao_paulo = "America/Sao_Paulo"  # UTC-3
+    # Friday 2024-06-07 20:00 local: closed, back on Monday 09:00 local
+    friday_evening = datetime(2024, 6, 7, 23, 0)
+    back = autoreply.next_working_time(WEEKDAYS_9_TO_18, friday_evening, sao_paulo)
+    assert (back.weekday(), back.hour, back.minute) == (0, 9, 0)
+    assert back.utcoffset().total_seconds() == -3 * 3600
+    # Monday 07:00 local: later the same day
+    back = autoreply.next_working_time(WEEKDAYS_9_TO_18, datetime(2024, 6, 10, 10, 0), sao_paulo)
+    assert (back.day, back.hour) == (10, 9)
+    # in hours: now
+    now = datetime(2024, 6, 10, 15, 0)
+    back = autoreply.next_working_time(WEEKDAYS_9_TO_18, now, sao_paulo)
+    assert back.astimezone(UTC).replace(tzinfo=None) == now
+    # half hours, and no intervals at all
+    back = autoreply.next_working_time([(5, 8.5, 12)], friday_evening, sao_paulo)
+    assert (back.weekday(), back.hour, back.minute) == (5, 8, 30)
+    assert autoreply.next_working_time([], friday_evening, sao_paulo) is None

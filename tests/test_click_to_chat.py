@@ -82,21 +82,20 @@ WEEKDAYS_9_TO_18 = [(day, 9.0, 18.0) for day in range(5)]
 def test_next_opening_is_tomorrow_morning_after_hours():
     # Tuesday 2026-12-01 22:00 UTC = 19:00 in Sao Paulo, closed
     moment = datetime(2026, 12, 1, 22, 0)
-    opening = autoreply.next_opening(WEEKDAYS_9_TO_18, moment, "America/Sao_Paulo")
+    opening = autoreply.next_working_time(WEEKDAYS_9_TO_18, moment, "America/Sao_Paulo")
     assert (opening.weekday(), opening.hour, opening.minute) == (2, 9, 0)
     assert opening.utcoffset().total_seconds() == -3 * 3600
 
 
 def test_next_opening_skips_the_weekend():
     saturday = datetime(2026, 12, 5, 12, 0)
-    opening = autoreply.next_opening(WEEKDAYS_9_TO_18, saturday, "UTC")
+    opening = autoreply.next_working_time(WEEKDAYS_9_TO_18, saturday, "UTC")
     assert (opening.day, opening.hour) == (7, 9)
 
 
 def test_next_opening_with_half_hours_and_without_intervals():
-    opening = autoreply.next_opening([(0, 8.5, 12.0)], datetime(2026, 11, 30, 9, 0), "UTC")
+    monday_afternoon = datetime(2026, 11, 30, 13, 0)
+    opening = autoreply.next_working_time([(0, 8.5, 12.0)], monday_afternoon, "UTC")
     assert (opening.day, opening.hour, opening.minute) == (7, 8, 30)
-    assert autoreply.next_opening([], datetime(2026, 11, 30), "UTC") is None
-    assert (
-        autoreply.next_opening([(9, 8.0, 9.0), (1, 25, 26)], datetime(2026, 11, 30), "UTC") is None
-    )
+    assert autoreply.next_working_time([], monday_afternoon, "UTC") is None
+    assert autoreply.next_working_time([(9, 8.0, 9.0)], monday_afternoon, "UTC") is None

@@ -444,3 +444,21 @@ def test_pick_variant(available, customer, company, expected):
 
 def test_pick_variant_accepts_a_set():
     assert formatting.pick_variant({"pt_BR", "en_US"}, "pt_BR", "en_US") == "pt_BR"
+
+
+def test_opening_hours_values():
+    assert formatting.format_time(9.5, "en_US") == "9:30 AM"
+    assert formatting.format_time(18, "pt_BR") == "18:00"
+    assert formatting.format_time(24, "pt_BR") == "00:00"
+    assert (
+        formatting.format_time(dt.datetime(2026, 3, 2, 12, 0), "es", tz="America/Mexico_City")
+        == "6:00"
+    )
+    assert formatting.format_weekday(5, "zh_CN") == "星期六"
+    assert formatting.format_weekday(0, "id", width="abbreviated") == "Sen"
+    monday_noon_utc = dt.datetime(2026, 3, 2, 12, 0)
+    assert (
+        formatting.format_moment(monday_noon_utc, "pt_BR", tz="America/Sao_Paulo")
+        == "segunda-feira 09:00"
+    )
+    assert formatting.format_moment(monday_noon_utc, "en_US") == "Monday 12:00 PM"

@@ -306,3 +306,15 @@ def test_list_menu_within_meta_limits():
 def test_list_menu_refuses_ids_that_cannot_be_cut(rows):
     with pytest.raises(ValueError):
         messages.list_menu("Which?", rows, button="Options", section_title="Choose")
+
+
+def test_list_menu_rows_with_descriptions():
+    value = messages.list_menu(
+        "Which order?",
+        [("o:1", "S00042", "1 mar. · R$ 1.234,56 · " + "Enviado" * 20), ("o:2", "S00043", "")],
+        button="Pedidos",
+        section_title="Escolha",
+    )
+    rows = value["action"]["sections"][0]["rows"]
+    assert rows[0]["title"] == "S00042" and len(rows[0]["description"]) == 72
+    assert rows[1] == {"id": "o:2", "title": "S00043"}

@@ -43,6 +43,7 @@
         "views/whatsapp_sla_views.xml",
         "views/whatsapp_report_views.xml",
         "views/whatsapp_menus.xml",
+        "views/whatsapp_assistant_views.xml",
         "views/whatsapp_report_menus.xml",
     ],
     "demo": ["demo/whatsapp_demo.xml"],

@@ -15,6 +15,10 @@ from . import whatsapp_notification_rule
 from . import whatsapp_optin
 from . import whatsapp_faq
 from . import whatsapp_auto_reply
+from . import whatsapp_assistant
+from . import whatsapp_assistant_answers
+from . import whatsapp_assistant_provider
+from . import whatsapp_assistant_usage
 from . import res_partner
 from . import account_move
 from . import stock_picking
@@ -30,4 +34,5 @@ from . import whatsapp_report_message
 from . import whatsapp_report_ticket
 from . import whatsapp_report_backlog
 from . import whatsapp_dashboard
+from . import helpdesk_ticket_return
 # isort: on

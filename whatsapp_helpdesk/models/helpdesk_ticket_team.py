@@ -75,6 +75,11 @@ class HelpdeskTicketTeam(models.Model):
         check_company=True,
         help="Sent when a WhatsApp ticket of this team changes stage (closing asks for a rating).",
     )
+    whatsapp_handoff_ticket = fields.Boolean(
+        "Ticket When Away",
+        help="When the assistant hands a customer over outside working hours, open a ticket "
+        "(the customer gets its number).",
+    )
     whatsapp_ticket_keywords = fields.Char(
         "Ticket Keywords",
         help="Comma-separated words (complaint, broken, reclamação...) that open a ticket.",
@@ -126,9 +131,12 @@ class HelpdeskTicketTeam(models.Model):
         )
 
     def _whatsapp_intervals(self):
-        """The team's working hours as tools.autoreply takes them, and their time zone."""
+        """(intervals, time zone) of the team's working hours, as ``tools.autoreply`` reads them;
+        ([], None) without a calendar (the team answers at any time)."""
         self.ensure_one()
         calendar = self.whatsapp_calendar_id
+        if not calendar:
+            return [], None
         intervals = [
             (int(a.dayofweek), a.hour_from, a.hour_to)
             for a in calendar.attendance_ids
@@ -138,20 +146,18 @@ class HelpdeskTicketTeam(models.Model):
 
     def _whatsapp_in_hours(self, moment):
         """Whether ``moment`` (naive UTC) falls in the team's working hours (no calendar: open)."""
-        self.ensure_one()
-        if not self.whatsapp_calendar_id:
-            return True
         intervals, tz = self._whatsapp_intervals()
+        if tz is None:
+            return True
         return autoreply.in_working_hours(intervals, moment, tz)
 
     def _whatsapp_next_opening(self, moment):
         """When the team next opens after ``moment`` (naive UTC), as an aware datetime in the
         calendar's time zone; None without a calendar (always open) or without hours."""
-        self.ensure_one()
-        if not self.whatsapp_calendar_id:
-            return None
         intervals, tz = self._whatsapp_intervals()
-        return autoreply.next_opening(intervals, moment, tz)
+        if tz is None:
+            return None
+        return autoreply.next_working_time(intervals, moment, tz)
 
     def _whatsapp_assign_backlog(self):
         """Hand the team's unassigned conversations, oldest first, to its online agents."""
@@ -161,6 +167,7 @@ class HelpdeskTicketTeam(models.Model):
             [("team_id", "=", self.id), ("user_id", "=", False), ("state", "=", "open")],
             order="create_date, id",
         )
+        waiting -= self.env["whatsapp.assistant"]._holding(waiting)  # agents after its hand-off
         members = self._whatsapp_agents()
         if not waiting or not members:
             return {}

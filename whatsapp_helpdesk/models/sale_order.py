@@ -1,9 +1,6 @@
-import re
-
 from odoo import api, fields, models
 
-# Sales order references as Odoo numbers them by default (S00042); customers write them freely.
-ORDER_REF = re.compile(r"\b(S\d{4,})\b", re.IGNORECASE)
+from ..tools.assistant.understand import order_references
 
 
 class SaleOrder(models.Model):
@@ -42,8 +39,8 @@ class SaleOrder(models.Model):
         """Link the sales orders a customer mentions (e.g. "S00042") and log the message there."""
         names = {}
         for message in messages.filtered("body"):
-            for ref in ORDER_REF.findall(message.body or ""):
-                names.setdefault(ref.upper(), []).append(message)
+            for ref in order_references(message.body):
+                names.setdefault(ref, []).append(message)
         if not names:
             return
         orders = self.env["sale.order"].sudo().search([("name", "in", list(names))])

@@ -3,9 +3,7 @@ from collections import defaultdict
 
 from odoo import api, fields, models
 
-from ..tools import autoreply, faq
-
-HUMAN_BUTTON_ID = "wa_human"
+from ..tools import autoreply
 
 
 class WhatsappAutoReply(models.Model):
@@ -76,7 +74,8 @@ class WhatsappAutoReply(models.Model):
 
     @api.model
     def _whatsapp_on_inbound(self, messages):
-        """Answer new customer messages with the rules that apply, then the FAQ bot."""
+        """Answer new customer messages with the rules that apply (the assistant, after them,
+        answers questions no keyword rule answered, and hands over to a person)."""
         rules = self.sudo().search([("active", "=", True)])
         # the processing cron runs as superuser: each company's rules answer its numbers only
         plain_by_company = defaultdict(list)
@@ -84,21 +83,15 @@ class WhatsappAutoReply(models.Model):
             plain_by_company[rule.company_id.id].append(rule._to_rule())
         now = time.time()
         previous = messages._previous_inbound()
-        matchers = {}  # the FAQ's, one per company for the whole batch
         for message in messages.filtered(lambda m: m.direction == "in").sorted("id"):
             conversation = message.conversation_id.sudo()
             plain = plain_by_company[conversation.company_id.id]
             reply_id = message.reply_id or ""
-            if reply_id == HUMAN_BUTTON_ID:
-                conversation._hand_to_person()
-                continue
             if reply_id.startswith("csat:"):
                 self.env["helpdesk.ticket"]._whatsapp_record_satisfaction(reply_id, conversation)
                 continue
-            text = message.body or ""
-            if faq.wants_human(text, conversation.language):
-                conversation._hand_to_person()
-                continue
+            if reply_id.startswith("wa_"):
+                continue  # a person asked for, an assistant's choice: the assistant's
             owns, live = conversation._person_presence()
             kinds = autoreply.allowed_kinds(person_owns=owns, person_live=live)
             fired = self._fire(
@@ -108,8 +101,8 @@ class WhatsappAutoReply(models.Model):
                 now,
                 previous.get(message.id),
             )
-            if not fired.filtered(lambda r: r.kind == "keyword"):
-                self.env["whatsapp.faq"]._answer(conversation, text, matchers)
+            if fired.filtered(lambda r: r.kind == "keyword"):
+                message.sudo().bot_reply = "keyword"
 
     @api.model
     def _fire(self, conversation, message, plain, now, previous=None):

@@ -1,4 +1,5 @@
 import logging
+import time
 from datetime import timedelta
 
 import psycopg2
@@ -15,6 +16,8 @@ _logger = logging.getLogger(__name__)
 # The bot stays quiet this long after a person wrote in the conversation (minutes; the
 # whatsapp_helpdesk.bot_quiet_minutes system parameter overrides it).
 DEFAULT_BOT_QUIET_MINUTES = 30
+# What the assistant waits for (a choice, a reference, a reason) is forgotten after this long.
+ASSISTANT_STATE_SECONDS = 3600
 # Where a conversation sends and whether its window is open: written by the webhook processing and
 # the send methods (as superuser), never by a user: a user moving the number or the window would
 # send past the checks. Set once by a user creating a conversation: account and number.
@@ -34,6 +37,8 @@ SYSTEM_FIELDS = IDENTITY_FIELDS | {
     "auto_reply_fired",
     "faq_answered",
     "handed_over_at",
+    "handoff_reason",
+    "assistant_state",
     "last_agent_reply_at",
     "wa_username",
     "language_detected",
@@ -179,7 +184,26 @@ class WhatsappConversation(models.Model):
     handed_over_at = fields.Datetime(
         "Handed to a Person",
         readonly=True,
-        help="The customer asked for a person: the bot stays quiet until the conversation closes.",
+        help="A person owns the conversation (the customer asked for one, the assistant handed "
+        "it over, an agent claimed it, was assigned or wrote): the bot and the automatic replies "
+        "stay quiet until it is resolved.",
+    )
+    handoff_reason = fields.Selection(
+        [
+            ("asked", "Customer Asked"),
+            ("negative", "Unhappy Customer"),
+            ("misses", "Not Understood"),
+            ("assigned", "Assigned"),
+            ("agent", "Agent Wrote"),
+        ],
+        readonly=True,
+    )
+    assistant_state = fields.Json(
+        help="What the assistant waits for and how many messages in a row it did not "
+        "understand; forgotten after an hour and on resolution."
+    )
+    assistant_usage_ids = fields.One2many(
+        "whatsapp.assistant.usage", "conversation_id", "Language Model Calls"
     )
     last_agent_reply_at = fields.Datetime(
         "Agent Last Wrote",
@@ -225,7 +249,10 @@ class WhatsappConversation(models.Model):
     def write(self, vals):
         if not self.env.su:
             self._check_system_fields(vals)
-        return super().write(vals)
+        res = super().write(vals)
+        if vals.get("user_id"):
+            self._person_takes_over("assigned")  # claimed, transferred or routed to an agent
+        return res
 
     @api.model
     def _check_system_fields(self, field_names):
@@ -558,11 +585,21 @@ class WhatsappConversation(models.Model):
             values["last_agent_reply_at"] = fields.Datetime.now()
         self.sudo().write(values)
         if by_person:
+            self._person_takes_over("agent")
             self._record_first_response()
 
+    def _person_takes_over(self, reason):
+        """A person owns these conversations from now until they are resolved (``reason``: how
+        they came to: asked, negative, misses, assigned, agent); the first reason is kept."""
+        free = self.filtered(lambda c: not c.handed_over_at and c.state == "open")
+        if free:
+            free.sudo().write({"handed_over_at": fields.Datetime.now(), "handoff_reason": reason})
+
     def _person_presence(self):
-        """(owns, live): whether a person owns this conversation (the customer was handed over,
-        or an agent is assigned) and whether a person wrote in it within the quiet period."""
+        """(owns, live): whether a person owns this conversation (from the moment the customer
+        was handed over, an agent claimed it, was assigned or wrote, until it is resolved) and
+        whether a person wrote in it within the quiet period (also right after it was resolved).
+        """
         self.ensure_one()
         param = (
             self.env["ir.config_parameter"].sudo().get_param("whatsapp_helpdesk.bot_quiet_minutes")
@@ -573,7 +610,7 @@ class WhatsappConversation(models.Model):
             minutes = DEFAULT_BOT_QUIET_MINUTES
         since = fields.Datetime.now() - timedelta(minutes=minutes)
         live = bool(self.last_agent_reply_at and self.last_agent_reply_at > since)
-        return live or bool(self.handed_over_at or self.user_id), live
+        return live or bool(self.handed_over_at), live
 
     def _queue(self, values):
         """Create an outbound message once the send method checked it: as superuser, since users
@@ -775,15 +812,19 @@ class WhatsappConversation(models.Model):
         self._check_media_sendable(attachment)
         return attachment
 
-    def _send_bot_text(self, body, *, offer_person=False, buttons=None, list_options=None):
+    def _send_bot_text(
+        self, body, *, offer_person=False, buttons=None, list_options=None, labels=None
+    ):
         """An automatic answer, shown in the thread as the bot's; the customer still waits for us.
 
         With ``offer_person`` it carries a "talk to a person" reply button; ``buttons`` is a list
         of (id, title) reply buttons (the first three are kept, Meta's limit); ``list_options``
-        (id, title) rows of a list (the first ten), which win over buttons.
+        (id, title) or (id, title, description) rows of a list (the first ten), which win over
+        buttons. ``labels``: {"person", "list_button", "section"} in the customer's language.
         """
+        labels = labels or {}
         if offer_person:
-            buttons = [("wa_human", self.env._("Talk to a person"))]
+            buttons = [("wa_human", labels.get("person") or self.env._("Talk to a person"))]
         self.ensure_one()
         bot = self.env.ref("base.partner_root")
         mail_message = self.with_context(whatsapp_no_send=True).message_post(
@@ -795,8 +836,8 @@ class WhatsappConversation(models.Model):
             interactive = wa_messages.list_menu(
                 body,
                 list_options,
-                button=self.env._("Options"),
-                section_title=self.env._("Choose"),
+                button=labels.get("list_button") or self.env._("Options"),
+                section_title=labels.get("section") or self.env._("Choose"),
             )
             values.update(message_type="interactive", payload=interactive)
         elif buttons:
@@ -804,18 +845,36 @@ class WhatsappConversation(models.Model):
             values.update(message_type="interactive", payload=interactive)
         return self._queue(values)
 
-    def _hand_to_person(self):
-        """The customer asked for a person: the bot goes quiet, routing looks for an agent, and
-        the customer is told so once (asking again changes nothing until the conversation
-        closes)."""
+    def _hand_to_person(self, reason="asked"):
+        """Hand this conversation to a person (``reason``: asked, negative, misses): the bot goes
+        quiet until it is resolved, routing looks for an agent, and the assistant tells the
+        customer once when a person will answer and the agent what the customer asked."""
         self.ensure_one()
         if self.handed_over_at:
-            return
-        self.sudo().handed_over_at = fields.Datetime.now()
-        self._route()
-        self._send_bot_text(
-            self.env._("Thank you! A person from our team will answer you here shortly.")
+            return False
+        self.sudo().write(
+            {
+                "handed_over_at": fields.Datetime.now(),
+                "handoff_reason": reason,
+                "assistant_state": False,
+            }
         )
+        self._route()
+        self.env["whatsapp.assistant"]._announce_handoff(self, reason)
+        return True
+
+    def _assistant_state(self):
+        """What the assistant waits for in this conversation: {} when nothing, or too old."""
+        self.ensure_one()
+        state = self.assistant_state if isinstance(self.assistant_state, dict) else {}
+        at = state.get("at")
+        if not isinstance(at, int | float) or time.time() - at > ASSISTANT_STATE_SECONDS:
+            return {}
+        return dict(state)
+
+    def _set_assistant_state(self, state):
+        self.ensure_one()
+        self.sudo().assistant_state = {**state, "at": time.time()} if state else False
 
     @api.model
     def _is_whatsapp_reply(self, kwargs):
@@ -885,6 +944,8 @@ class WhatsappConversation(models.Model):
                 {
                     "state": "closed",
                     "handed_over_at": False,
+                    "handoff_reason": False,
+                    "assistant_state": False,
                     "resolved_at": now,
                     "resolution_hours": conversation.team_id._whatsapp_work_hours(start, now),
                 }

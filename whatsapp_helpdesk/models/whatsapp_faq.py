@@ -71,33 +71,16 @@ class WhatsappFaq(models.Model):
         return faq.Matcher([entry._to_entry() for entry in entries], threshold=self._threshold())
 
     @api.model
-    def _answer(self, conversation, text, matchers=None):
-        """Answer ``text`` when an entry matches confidently, with a "talk to a person" button.
+    def _cooling_down(self, conversation, entry_id):
+        """Whether the entry ``entry_id`` was given to ``conversation`` within the cool-down (the
+        customer read it; repeating it answers nothing new). The assistant answers; see
+        ``whatsapp.assistant``."""
+        last = (conversation.faq_answered or {}).get(str(entry_id))
+        return isinstance(last, int | float) and time.time() - last < self._cooldown_seconds()
 
-        Silent while a person owns the conversation (they answer), and for an entry already
-        given to this conversation within the cool-down (the customer read it; repeating it
-        answers nothing new).
-        """
-        if conversation._person_presence()[0]:
-            return False
-        if not (text or "").strip():
-            return False
-        # the processing cron runs as superuser: a company's entries answer its numbers only;
-        # ``matchers`` keeps each company's matcher for a whole batch of messages
-        matchers = {} if matchers is None else matchers
-        company = conversation.company_id
-        if company.id not in matchers:
-            matchers[company.id] = self._matcher(company)
-        matcher = matchers[company.id]
-        match = matcher.match(text, conversation.language) if matcher else None
-        if not match:
-            return False
-        now = time.time()
-        answered = {int(k): v for k, v in (conversation.faq_answered or {}).items()}
-        last = answered.get(match.entry.id)
-        if last is not None and now - last < self._cooldown_seconds():
-            return False
-        conversation._send_bot_text(match.entry.answer, offer_person=True)
-        answered[match.entry.id] = now
-        conversation.sudo().faq_answered = {str(k): v for k, v in answered.items()}
-        return match
+    @api.model
+    def _remember(self, conversation, entry_id):
+        """The entry ``entry_id`` was just given to ``conversation``."""
+        answered = dict(conversation.faq_answered or {})
+        answered[str(entry_id)] = time.time()
+        conversation.sudo().faq_answered = answered

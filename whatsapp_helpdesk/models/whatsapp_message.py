@@ -120,6 +120,24 @@ class WhatsappMessage(models.Model):
     )
     reaction_emoji = fields.Char(help="A customer's reaction (empty: the reaction was removed).")
     entry_point = fields.Char(help="How the customer came: ad_referral for a click-to-WhatsApp ad.")
+    bot_reply = fields.Selection(
+        [
+            ("keyword", "Keyword Rule"),
+            ("order_status", "Order Status"),
+            ("invoice", "Invoices"),
+            ("return", "Return"),
+            ("hours", "Opening Hours"),
+            ("faq", "FAQ"),
+            ("flow", "Follow-up"),
+            ("handoff", "Handed to a Person"),
+            ("menu", "Help Menu"),
+            ("missed", "Not Understood"),
+        ],
+        readonly=True,
+        copy=False,
+        help="What the bot did with this customer message (empty: nothing, e.g. a person owns "
+        "the conversation).",
+    )
     state = fields.Selection(
         [
             ("queued", "Queued"),

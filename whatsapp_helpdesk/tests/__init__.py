@@ -1,5 +1,9 @@
 from . import (
     test_account,
+    test_assistant,
+    test_assistant_end_to_end,
+    test_assistant_provider,
+    test_assistant_settings,
     test_automation,
     test_composer_language,
     test_controller,

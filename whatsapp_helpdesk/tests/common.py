@@ -13,6 +13,7 @@ from odoo.tests import Form, new_test_user
 from odoo.tests.common import ChromeBrowser
 
 from ..tools import cloud_api, payloads, webhook
+from ..tools import sandbox as wa_sandbox
 
 PHONE_NUMBER_ID = "100000000000099"
 WABA_ID = "200000000000099"
@@ -32,6 +33,10 @@ class WhatsappCase:
         # each test sets up the automation it needs; demo teams, bots and rules stay out
         cls.env["whatsapp.auto.reply"].search([]).active = False
         cls.env["whatsapp.faq"].search([]).active = False
+        cls.env["whatsapp.assistant"].search([]).active = False
+        # the demo language model points at `make run`'s sandbox: no test reaches a port it did
+        # not start
+        cls.env["whatsapp.assistant.provider"].search([]).active = False
         cls.env["helpdesk.ticket.team"].search([]).whatsapp_enabled = False
         cls.account = cls.env["whatsapp.account"].create(
             {
@@ -247,6 +252,26 @@ class WhatsappCase:
         (env or self.env)["whatsapp.webhook.event"]._cron_process()
         return result
 
+    def say(self, text, wa_id=None):
+        """The customer (``wa_id``, default the test customer) writes ``text``; their
+        conversation once the webhook is processed."""
+        wa_id = wa_id or self.customer_wa_id
+        self.deliver(self.inbound(wa_id, payloads.text_message(wa_id, text)))
+        return self.env["whatsapp.conversation"].search([("wa_id", "=", wa_id)])
+
+    def choose(self, reply_id, title="", wa_id=None):
+        """The customer (``wa_id``) picks ``reply_id`` in a list the bot sent."""
+        wa_id = wa_id or self.customer_wa_id
+        pick = payloads.interactive_reply(wa_id, "list_reply", reply_id, title or reply_id)
+        self.deliver(self.inbound(wa_id, pick))
+        return self.env["whatsapp.conversation"].search([("wa_id", "=", wa_id)])
+
+    @staticmethod
+    def bot_messages(conversation):
+        """What was sent to the customer of ``conversation``, oldest first."""
+        messages = conversation.whatsapp_message_ids.filtered(lambda m: m.direction == "out")
+        return messages.sorted("id")
+
     def open_window(self, partner=None):
         partner = partner or self.customer
         wa_id = partner.whatsapp_e164.lstrip("+")
@@ -389,6 +414,175 @@ class TemplateCase(WhatsappCase):
                 {"status": status, "meta_template_id": f"9{template.id}"}
             )
         return template
+
+
+class SandboxMixin:
+    """The Cloud API sandbox (and its language model) on a free port of 127.0.0.1, with the test
+    account's identity; stopped after the test."""
+
+    def start_sandbox(self, **knobs):
+        config = wa_sandbox.SandboxConfig(
+            port=0,
+            phone_number_id=PHONE_NUMBER_ID,
+            waba_id=WABA_ID,
+            display_phone_number=DISPLAY_NUMBER,
+            token=TOKEN,
+            app_secret=APP_SECRET,
+            **knobs,
+        )
+        sandbox = wa_sandbox.Sandbox(config).start()
+        self.addCleanup(sandbox.stop)
+        return sandbox
+
+
+class EndToEndMixin(SandboxMixin):
+    """For an ``HttpCase``: the sandbox plays Meta over real HTTP and posts its signed webhooks
+    to this test's Odoo server; the test account talks to it."""
+
+    def setUp(self):
+        super().setUp()
+        self.sandbox = self.start_sandbox(
+            webhook_url=f"{self.base_url()}/whatsapp/webhook", status_delay=0.05
+        )
+        self.account.api_base_url = self.sandbox.base_url
+        # The sandbox posts its webhooks from its own thread whenever it likes, and Odoo's test
+        # server shares this test's cursor: hold the test lock while the test works, so that a
+        # webhook request waits instead of using the cursor at the same time.
+        self.registry.test_lock.acquire()
+        self.addCleanup(self.registry.test_lock.release)
+
+    @contextmanager
+    def webhooks_allowed(self):
+        self.registry.test_lock.release()
+        try:
+            yield
+        finally:
+            self.registry.test_lock.acquire()
+
+    def inject(self, *args, **kwargs):
+        with self.webhooks_allowed():
+            return self.sandbox.inject(*args, **kwargs)
+
+    def wait_and_process(self, deliveries):
+        with self.webhooks_allowed():
+            delivered = self.sandbox.wait_for_deliveries(deliveries, timeout=20)
+        self.assertTrue(
+            delivered,
+            f"the sandbox posted {len(self.sandbox.deliveries)} webhooks, {deliveries} expected",
+        )
+        for delivery in self.sandbox.deliveries:
+            self.assertEqual(delivery.get("status_code"), 200, delivery)
+        self.env["whatsapp.webhook.event"]._cron_process()
+
+
+class AssistantCase(TemplateCase):
+    """TemplateCase's Brazilian customer with recent orders in each state (a quotation, one being
+    prepared, one shipped with a carrier's tracking link, one delivered, one cancelled), an open
+    and a paid invoice, working hours for the team, and the company's assistant on."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.assistant = cls.env.ref("whatsapp_helpdesk.whatsapp_assistant_main")
+        cls.assistant.write(
+            {"active": True, "company_id": cls.env.company.id, "provider_id": False}
+        )
+        cls.env.company.partner_id.write({"street": "Rua Augusta, 100", "city": "São Paulo"})
+        cls.customer.mobile = "+55 11 98123-4567"
+        cls.correios = cls.carrier("Correios")
+        cls.correios.tracking_url = "https://rastreio.example/<shipmenttrackingnumber>"
+        cls.lamp = cls.storable("Luminária", 150.0)
+        cls.shelf = cls.storable("Estante", 400.0)
+        cls.quotation = cls.make_order([(cls.lamp, 1)])
+        cls.quotation.state = "sent"
+        cls.preparing = cls.make_order([(cls.lamp, 1)], confirm=True)
+        cls.shipped = cls.make_order([(cls.lamp, 2), (cls.shelf, 1)], ship="BR123456")
+        cls.delivered = cls.make_order([(cls.lamp, 1), (cls.shelf, 1)], ship="BR999")
+        cls.delivered.picking_ids.action_whatsapp_mark_delivered()
+        cls.cancelled = cls.make_order([(cls.shelf, 1)], confirm=True)
+        cls.cancelled._action_cancel()
+        cls.calendar = cls.env["resource.calendar"].create(
+            {
+                "name": "Loja",
+                "tz": "America/Sao_Paulo",
+                "attendance_ids": [(5, 0, 0)]
+                + [
+                    (0, 0, {"name": f"d{d}", "dayofweek": str(d), "hour_from": 9, "hour_to": 18})
+                    for d in range(5)
+                ],
+            }
+        )
+        cls.team = cls.env["helpdesk.ticket.team"].create(
+            {"name": "Loja", "whatsapp_enabled": True, "whatsapp_calendar_id": cls.calendar.id}
+        )
+
+    @classmethod
+    def storable(cls, name, price):
+        product = cls.env["product.product"].create(
+            {"name": name, "list_price": price, "is_storable": True, "taxes_id": [(5, 0, 0)]}
+        )
+        warehouse = cls.env["stock.warehouse"].search(
+            [("company_id", "=", cls.env.company.id)], limit=1
+        )
+        cls.env["stock.quant"]._update_available_quantity(product, warehouse.lot_stock_id, 100)
+        return product
+
+    @classmethod
+    def make_order(cls, lines, *, partner=None, confirm=False, ship=None):
+        """A recent order of ``partner`` (the customer) in BRL; confirmed, and shipped with the
+        carrier and the tracking reference ``ship`` when given."""
+        order = cls.env["sale.order"].create(
+            {
+                "partner_id": (partner or cls.customer).id,
+                "pricelist_id": cls.pricelist.id,
+                "order_line": [
+                    Command.create(
+                        {
+                            "product_id": product.id,
+                            "product_uom_qty": qty,
+                            "price_unit": product.list_price,
+                            "tax_id": [(5, 0, 0)],
+                        }
+                    )
+                    for product, qty in lines
+                ],
+            }
+        )
+        if confirm or ship:
+            order.action_confirm()
+        if ship:
+            picking = order.picking_ids
+            picking.write({"carrier_id": cls.correios.id, "carrier_tracking_ref": ship})
+            for move in picking.move_ids:
+                move.quantity = move.product_uom_qty
+            picking.move_ids.picked = True
+            picking.button_validate()
+        return order
+
+    @classmethod
+    def make_invoice(cls, amount, *, partner=None, paid=False, order=None):
+        """A posted invoice of ``partner`` (the customer) in BRL, paid when asked; of ``order``'s
+        lines when given."""
+        if order:
+            invoice = order._create_invoices()
+        else:
+            invoice = cls.env["account.move"].create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": (partner or cls.customer).id,
+                    "currency_id": cls.brl.id,
+                    "invoice_line_ids": [
+                        Command.create({"name": "Serviço", "quantity": 1, "price_unit": amount})
+                    ],
+                }
+            )
+        invoice.invoice_line_ids.tax_ids = [(5, 0, 0)]
+        invoice.action_post()
+        if paid:
+            cls.env["account.payment.register"].with_context(
+                active_model="account.move", active_ids=invoice.ids
+            ).create({})._create_payments()
+        return invoice
 
 
 class LiveTourCase(WhatsappCase):

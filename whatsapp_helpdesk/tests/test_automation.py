@@ -38,15 +38,6 @@ class TestAutoRepliesAndBot(WhatsappCase, TransactionCase):
             }
         )
 
-    def say(self, text):
-        self.deliver(self.inbound(None, payloads.text_message(self.customer_wa_id, text)))
-        return self.env["whatsapp.conversation"].search([("wa_id", "=", self.customer_wa_id)])
-
-    def bot_messages(self, conversation):
-        return conversation.whatsapp_message_ids.filtered(lambda m: m.direction == "out").sorted(
-            "id"
-        )
-
     def test_welcome_once_within_the_cool_down(self):
         conversation = self.say("Oi")
         sent = self.bot_messages(conversation)
@@ -77,7 +68,8 @@ class TestAutoRepliesAndBot(WhatsappCase, TransactionCase):
         self.assertEqual(sent[0]["interactive"]["action"]["buttons"][0]["reply"]["id"], "wa_human")
         press = payloads.interactive_reply(self.customer_wa_id, "button_reply", "wa_human", "Falar")
         self.deliver(self.inbound(None, press))
-        self.assertIn("A person from our team", self.bot_messages(conversation)[-1].body)
+        self.assertIn("Uma pessoa da nossa equipe", self.bot_messages(conversation)[-1].body)
+        self.assertEqual(conversation.handoff_reason, "asked")
 
     def test_unrelated_question_gets_no_bot_answer(self):
         self.say("Oi")
@@ -121,7 +113,7 @@ class TestAutoRepliesAndBot(WhatsappCase, TransactionCase):
         self.say("quero falar com um atendente")
         bodies = self.bot_messages(conversation).mapped("body")
         self.assertEqual(len(bodies), 2, bodies)
-        self.assertIn("A person from our team", bodies[-1], "told once, nothing after")
+        self.assertIn("Uma pessoa da nossa equipe", bodies[-1], "told once, nothing after")
         self.assertTrue(conversation.handed_over_at)
         conversation.action_close()
         self.assertFalse(conversation.handed_over_at)
@@ -130,7 +122,7 @@ class TestAutoRepliesAndBot(WhatsappCase, TransactionCase):
             self.bot_messages(conversation)[-1].body, "Entregamos em até 2 dias úteis."
         )
 
-    def test_bot_is_quiet_while_an_agent_chats(self):
+    def test_bot_is_quiet_from_an_agents_message_until_the_conversation_is_resolved(self):
         conversation = self.say("Oi")
         conversation.with_user(self.wa_user).message_post(
             body=Markup("<p>Olá Ana, em que posso ajudar?</p>"),
@@ -138,12 +130,18 @@ class TestAutoRepliesAndBot(WhatsappCase, TransactionCase):
             subtype_xmlid="mail.mt_comment",
         )
         self.assertTrue(conversation.last_agent_reply_at)
+        self.assertEqual(conversation.handoff_reason, "agent", "the agent owns it now")
         before = len(self.bot_messages(conversation))
         self.ask_delivery()
         self.say("Qual o horário de vocês?")
         self.assertEqual(len(self.bot_messages(conversation)), before)
-        # the quiet period is a setting (default 30 minutes)
+        # however long the agent takes to answer again
+        conversation.last_agent_reply_at = fields.Datetime.now() - timedelta(days=2)
+        self.ask_delivery()
+        self.assertEqual(len(self.bot_messages(conversation)), before)
+        # resolved: quiet while the agent's last words are fresh (the quiet period, a setting)
         conversation.last_agent_reply_at = fields.Datetime.now() - timedelta(minutes=10)
+        conversation.action_close()
         self.ask_delivery()
         self.assertEqual(len(self.bot_messages(conversation)), before)
         self.env["ir.config_parameter"].set_param("whatsapp_helpdesk.bot_quiet_minutes", "5")
@@ -152,7 +150,7 @@ class TestAutoRepliesAndBot(WhatsappCase, TransactionCase):
             self.bot_messages(conversation)[-1].body, "Entregamos em até 2 dias úteis."
         )
 
-    def test_an_assigned_conversation_gets_notices_but_no_bot_answers(self):
+    def test_an_assigned_conversation_gets_nothing_automatic(self):
         closed = self.env["resource.calendar"].create(
             {"name": "Never", "attendance_ids": [(5, 0, 0)], "tz": "America/Sao_Paulo"}
         )
@@ -163,15 +161,17 @@ class TestAutoRepliesAndBot(WhatsappCase, TransactionCase):
             {"name": "Closed", "kind": "out_of_hours", "body": "Estamos fechados agora."}
         )
         conversation = self.say("Oi")
+        self.assertEqual(
+            self.bot_messages(conversation).mapped("body"),
+            ["Bem-vindo à Loja Exemplo!", "Estamos fechados agora."],
+        )
         conversation.write({"user_id": self.wa_user.id, "auto_reply_fired": {}})
+        self.assertEqual(conversation.handoff_reason, "assigned")
         self.ask_delivery()
         self.say("Qual o horário de vocês?")
-        bodies = self.bot_messages(conversation).mapped("body")
-        self.assertNotIn("Entregamos em até 2 dias úteis.", bodies)
-        self.assertNotIn("Abrimos de segunda a sexta, das 9h às 18h.", bodies)
-        self.assertEqual(bodies.count("Estamos fechados agora."), 2, "the notice still informs")
+        self.assertEqual(len(self.bot_messages(conversation)), 2, "no answer, no notice")
 
-    def test_routing_to_an_agent_still_greets(self):
+    def test_routing_to_an_agent_hands_the_conversation_over(self):
         agent = new_test_user(
             self.env,
             login="bot_agent",
@@ -183,11 +183,9 @@ class TestAutoRepliesAndBot(WhatsappCase, TransactionCase):
         )
         conversation = self.say("Oi")
         self.assertEqual(conversation.user_id, agent)
-        self.assertEqual(
-            self.bot_messages(conversation).mapped("body"), ["Bem-vindo à Loja Exemplo!"]
-        )
+        self.assertEqual(conversation.handoff_reason, "assigned")
         self.ask_delivery()
-        self.assertEqual(len(self.bot_messages(conversation)), 1, "the agent answers, not the bot")
+        self.assertFalse(self.bot_messages(conversation), "the agent answers, not the bot")
 
     def test_faq_answer_has_a_cool_down_per_conversation(self):
         self.env["whatsapp.faq"].create(

@@ -2,62 +2,16 @@
 posts signed webhooks back to Odoo's test server."""
 
 import time
-from contextlib import contextmanager
 
 from markupsafe import Markup
 from odoo.tests import HttpCase, tagged
 
-from ..tools import sandbox as wa_sandbox
 from ..tools import template_payloads
-from .common import APP_SECRET, DISPLAY_NUMBER, PHONE_NUMBER_ID, TOKEN, WABA_ID, TemplateCase
+from .common import EndToEndMixin, TemplateCase
 
 
 @tagged("post_install", "-at_install")
-class TestEndToEnd(TemplateCase, HttpCase):
-    def setUp(self):
-        super().setUp()
-        config = wa_sandbox.SandboxConfig(
-            port=0,
-            phone_number_id=PHONE_NUMBER_ID,
-            waba_id=WABA_ID,
-            display_phone_number=DISPLAY_NUMBER,
-            token=TOKEN,
-            app_secret=APP_SECRET,
-            webhook_url=f"{self.base_url()}/whatsapp/webhook",
-            status_delay=0.05,
-        )
-        self.sandbox = wa_sandbox.Sandbox(config).start()
-        self.addCleanup(self.sandbox.stop)
-        self.account.api_base_url = self.sandbox.base_url
-        # The sandbox posts its webhooks from its own thread whenever it likes, and Odoo's test
-        # server shares this test's cursor: hold the test lock while the test works, so that a
-        # webhook request waits instead of using the cursor at the same time.
-        self.registry.test_lock.acquire()
-        self.addCleanup(self.registry.test_lock.release)
-
-    @contextmanager
-    def webhooks_allowed(self):
-        self.registry.test_lock.release()
-        try:
-            yield
-        finally:
-            self.registry.test_lock.acquire()
-
-    def inject(self, *args, **kwargs):
-        with self.webhooks_allowed():
-            return self.sandbox.inject(*args, **kwargs)
-
-    def wait_and_process(self, deliveries):
-        with self.webhooks_allowed():
-            delivered = self.sandbox.wait_for_deliveries(deliveries, timeout=20)
-        self.assertTrue(
-            delivered,
-            f"the sandbox posted {len(self.sandbox.deliveries)} webhooks, {deliveries} expected",
-        )
-        for delivery in self.sandbox.deliveries:
-            self.assertEqual(delivery.get("status_code"), 200, delivery)
-        self.env["whatsapp.webhook.event"]._cron_process()
-
+class TestEndToEnd(EndToEndMixin, TemplateCase, HttpCase):
     def test_inbound_then_reply_sent_delivered_read(self):
         # the customer writes first: a conversation on the right partner, window open
         self.inject(self.customer_wa_id, profile_name="Ana", text="Oi! Meu pedido chegou?")

@@ -223,21 +223,17 @@ def choose(
 def allowed_kinds(*, person_owns=False, person_live=False):
     """The kinds of automatic replies that may still go out, given who handles the conversation.
 
-    ``person_owns``: a person owns the conversation (the customer was handed over, or an agent is
-    assigned); ``person_live``: a person wrote in it a moment ago.
+    ``person_owns``: a person owns the conversation (the customer asked for one or was handed
+    over, an agent claimed it, routing assigned it, or an agent wrote in it) until it is resolved;
+    ``person_live``: a person wrote in it a moment ago (also right after it was resolved).
 
-    Keyword answers, like the FAQ bot, answer questions: once a person owns the conversation, that
-    person answers, and a bot answering too would talk over them. Welcome and out-of-hours
-    notices only inform, so they still go to a conversation a person owns, as the greeting and
-    away messages of WhatsApp Business do: routing assigns a new conversation at once, which is
-    exactly when a greeting is due, and an out-of-hours notice matters most when the owner is
-    away. Nothing automatic goes out while a person is chatting: a canned notice in the middle of
-    a live exchange reads as a glitch.
+    The moment a person owns the conversation, nothing automatic goes out until it is resolved:
+    not only answers (the person answers, a bot answering too would talk over them) but also the
+    welcome and out-of-hours notices, which would read as a glitch in a conversation a person is
+    leading (the hand-off itself tells the customer when a person will answer).
     """
-    if person_live:
+    if person_live or person_owns:
         return frozenset()
-    if person_owns:
-        return frozenset({WELCOME, OUT_OF_HOURS})
     return frozenset(KINDS)
 
 
@@ -284,25 +280,25 @@ def in_working_hours(intervals, moment, tz):
     return False
 
 
-def next_opening(intervals, moment, tz):
-    """The local datetime (in ``tz``) at which the next of ``intervals`` opens after ``moment``
-    (same arguments as :func:`in_working_hours`), within a week; None without intervals. A
-    moment inside an interval gets that interval's next opening, not the current one."""
+def next_working_time(intervals, moment, tz, *, horizon_days=14):
+    """The start of the next working interval after ``moment`` (same inputs as
+    :func:`in_working_hours`), as an aware datetime in ``tz``; ``moment`` itself (in ``tz``) when
+    it is in working hours; None without intervals within ``horizon_days``."""
     local = local_time(moment, tz)
+    if in_working_hours(intervals, local, tz):
+        return local
     zone = pytz.timezone(tz) if tz else pytz.utc
-    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    best = None
-    for day, hour_from, _hour_to in intervals:
-        day, hour_from = int(day), float(hour_from)
-        if not (0 <= day <= 6 and 0 <= hour_from < 24):
-            continue
-        days_ahead = (day - local.weekday()) % 7
-        minutes = round(hour_from * 60)
-        # naive arithmetic on the local wall clock, then localised: a DST change keeps 9:00
-        naive = midnight.replace(tzinfo=None) + timedelta(days=days_ahead, minutes=minutes)
-        if naive <= local.replace(tzinfo=None):
-            naive += timedelta(days=7)
-        candidate = zone.localize(naive)
-        if best is None or candidate < best:
-            best = candidate
-    return best
+    starts = []
+    for offset in range(horizon_days + 1):
+        day = (local + timedelta(days=offset)).date()
+        for weekday, hour_from, _hour_to in intervals:
+            if int(weekday) != day.weekday():
+                continue
+            minutes = round(float(hour_from) * 60)
+            naive = datetime.combine(day, datetime.min.time()) + timedelta(minutes=minutes)
+            start = zone.localize(naive)
+            if start > local:
+                starts.append(start)
+        if starts:
+            return min(starts)
+    return None

@@ -500,6 +500,7 @@ _HUMAN_PHRASES = {
             ("dengan", "sama", "ke"),
             ("orang", "manusia", "agen", "cs", "petugas", "operator"),
         ),
+        *_phrases(("sambungkan", "hubungkan"), ("ke", "dengan"), ("cs", "admin", "petugas")),
         "manusia",
         "agen",
         "petugas",

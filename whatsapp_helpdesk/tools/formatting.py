@@ -410,3 +410,29 @@ def format_value(value, kind, lang, *, currency=None, tz=None, digits=None):
     if kind == "html":
         return html_to_text(value)
     return plain_text(value)
+
+
+# --- Opening hours -----------------------------------------------------------------------------
+
+
+def format_time(value, lang, *, tz=None):
+    """A time of day as ``lang`` writes it (``9:30 AM``, ``09:30``, ``09.30``); a datetime is first
+    converted to ``tz`` (naive ones taken as UTC), a float is hours (8.5 = 08:30)."""
+    if isinstance(value, int | float):
+        minutes = round(float(value) * 60) % (24 * 60)
+        value = datetime.time(minutes // 60, minutes % 60)
+    elif isinstance(value, datetime.datetime):
+        value = _in_timezone(value, tz).time() if tz else value.time()
+    return _plain_spaces(dates.format_time(value, format="short", locale=babel_locale(lang)))
+
+
+def format_weekday(weekday, lang, *, width="wide"):
+    """The name of ``weekday`` (0: Monday) in ``lang``; ``width`` wide or abbreviated."""
+    return dates.get_day_names(width, locale=babel_locale(lang))[int(weekday) % 7]
+
+
+def format_moment(value, lang, *, tz=None):
+    """A day and time as ``lang`` writes it (``Monday 9:00 AM``, ``segunda-feira 09:00``):
+    ``value`` a naive UTC or aware datetime, shown in ``tz``."""
+    local = _in_timezone(_to_date_or_datetime(value), _timezone(tz))
+    return f"{format_weekday(local.weekday(), lang)} {format_time(local.time(), lang)}"

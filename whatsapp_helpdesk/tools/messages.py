@@ -53,6 +53,7 @@ MAX_LIST_BUTTON = 20
 MAX_SECTION_TITLE = 24
 MAX_LIST_ROWS = 10
 MAX_ROW_TITLE = 24
+MAX_ROW_DESCRIPTION = 72
 MAX_ROW_ID = 200
 
 
@@ -214,20 +215,25 @@ def reply_buttons(body: str, buttons) -> dict:
 
 
 def list_menu(body: str, rows, *, button: str, section_title: str) -> dict:
-    """The interactive object asking ``body`` with a list of ``rows``, ``(id, title)`` pairs in
-    one section titled ``section_title``, opened by the button labelled ``button``.
+    """The interactive object asking ``body`` with a list of ``rows``, ``(id, title)`` pairs or
+    ``(id, title, description)`` triples, in one section titled ``section_title``, opened by the
+    button labelled ``button``.
 
     The first ten rows (Meta's limit) are kept; row and section titles are cut to 24
-    characters, the button label to 20 and the body to 1,024. An empty, too long or repeated
-    id is a :class:`ValueError`.
+    characters, descriptions to 72, the button label to 20 and the body to 1,024. An empty, too
+    long or repeated id is a :class:`ValueError`.
     """
     rows = _choices(rows, MAX_LIST_ROWS, MAX_ROW_ID)
-    section = {
-        "title": section_title[:MAX_SECTION_TITLE],
-        "rows": [{"id": ident, "title": title[:MAX_ROW_TITLE]} for ident, title in rows],
-    }
+    section = {"title": section_title[:MAX_SECTION_TITLE], "rows": [_row(*row) for row in rows]}
     action = {"button": button[:MAX_LIST_BUTTON], "sections": [section]}
     return _interactive_object("list", body, action)
+
+
+def _row(ident: str, title: str, description: str = "") -> dict:
+    row = {"id": ident, "title": title[:MAX_ROW_TITLE]}
+    if description:
+        row["description"] = description[:MAX_ROW_DESCRIPTION]
+    return row
 
 
 def _interactive_object(kind: str, body: str, action: dict) -> dict:
@@ -240,7 +246,7 @@ def _choices(pairs, limit: int, id_limit: int) -> list:
     pairs = list(pairs)[:limit]
     if not pairs:
         raise ValueError("An interactive message needs at least one (id, title) choice")
-    ids = [ident for ident, _title in pairs]
+    ids = [pair[0] for pair in pairs]
     for ident in ids:
         if not isinstance(ident, str) or not ident.strip():
             raise ValueError(f"An interactive reply needs an id, not {ident!r}")

@@ -1,9 +1,7 @@
 from datetime import UTC
 
-import babel
-import babel.dates
 from odoo import api, fields, models
-from odoo.addons.whatsapp_helpdesk.tools import click_to_chat
+from odoo.addons.whatsapp_helpdesk.tools import click_to_chat, formatting
 from odoo.exceptions import ValidationError
 from odoo.http import request
 
@@ -108,9 +106,5 @@ class Website(models.Model):
         local_now = now.replace(tzinfo=UTC).astimezone(opening.tzinfo)
         if opening.date() == local_now.date():
             return self.env._("We answer from %(time)s", time=time_text)
-        try:
-            locale = babel.Locale.parse(self.env.lang or "en_US")
-        except (ValueError, babel.UnknownLocaleError):
-            locale = babel.Locale.parse("en_US")
-        day = babel.dates.format_date(opening.date(), "EEEE", locale=locale)
+        day = formatting.format_weekday(opening.weekday(), self.env.lang or "en_US")
         return self.env._("We answer from %(day)s %(time)s", day=day, time=time_text)

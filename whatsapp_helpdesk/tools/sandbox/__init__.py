@@ -10,8 +10,10 @@ bodies) and posts Meta-shaped, signed webhooks (inbound messages, ``sent`` / ``d
 Knobs simulate the awkward cases: latency, random retryable errors, 429 bursts, 500 errors with
 Meta's "Something went wrong" body or (after accepting the send) without any Graph error, answers
 that never come in time, undeliverable numbers, the 24-hour customer service window and pair rate
-limits. Message templates are reviewed like Meta's (PENDING, then APPROVED, or REJECTED when the
-name contains ``reject``) and template sends are checked against them.
+limits. A deterministic chat-completions model (``/llm/v1``) plays the assistant's language
+model, with its own latency and error knobs. Message templates are reviewed like Meta's
+(PENDING, then APPROVED, or REJECTED when the name contains ``reject``) and template sends are
+checked against them.
 
 The package, bottom up (each module imports only those above it in this list):
 
@@ -22,8 +24,9 @@ The package, bottom up (each module imports only those above it in this list):
 * :mod:`.inbound`: what simulated customers send, and media files;
 * :mod:`.state`: ``SandboxState``, everything the sandbox knows and does, without HTTP;
 * :mod:`.web`: one request and answer as the routes see them, and route tables;
-* :mod:`.graph` and :mod:`.control`: the Graph API routes, and the control routes behind the
-  control token (with the page ``control.html``);
+* :mod:`.graph`, :mod:`.control` and :mod:`.chat`: the Graph API routes, the control routes
+  behind the control token (with the page ``control.html``), and a language model answering
+  OpenAI-compatible chat completions under ``/llm/v1`` (for the assistant's provider);
 * :mod:`.server`: ``Sandbox``, the state served over HTTP;
 * :mod:`.cli` (``__main__``): the command line.
 

@@ -77,12 +77,25 @@ class SandboxConfig:
         None, "seconds from a template creation or edit to its review (none: status_delay)"
     )
     seed: int | None = _knob(None, "seed of the random knobs")
+    # The language model (OpenAI-compatible chat completions at /llm/v1, see chat.py)
+    chat_api_key: str = _knob("sandbox-llm-key", "key expected as 'Authorization: Bearer ...'")
+    chat_latency_ms: int = _knob(0, "delay added to every chat-completions answer")
+    chat_error_next: int = _knob(0, "the next N completions answer HTTP 500")
+    chat_timeout_next: int = _knob(0, "the next N completions answer timeout_seconds late")
+    chat_garbage_next: int = _knob(
+        0,
+        "the next N completions answer text that is not what was asked (unknown intent, "
+        "invented figures)",
+    )
+    chat_answer: str | None = _knob(
+        None, "the content every completion answers (none: the deterministic model)"
+    )
 
 
 # Bound at start(): not changeable at run time (the control token guards the control routes).
 FIXED_KNOBS = ("host", "port", "control_token")
 # Never shown by the control API: a web page reading them could call Odoo as Meta, or the sandbox.
-SECRET_KNOBS = ("control_token", "token", "app_secret")
+SECRET_KNOBS = ("control_token", "token", "app_secret", "chat_api_key")
 FIELDS = {field.name: field for field in dataclasses.fields(SandboxConfig)}
 
 

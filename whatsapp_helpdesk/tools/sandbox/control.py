@@ -159,6 +159,12 @@ def deliveries(sandbox, request: Request) -> Response:
 
 
 @guarded
+def chat_calls(sandbox, request: Request) -> Response:
+    """``GET /_sandbox/chat``: the requests the language model got, and what it answered."""
+    return Response.json({"calls": sandbox.recent("chat_calls", _limit(request))})
+
+
+@guarded
 def get_config(sandbox, request: Request) -> Response:
     """``GET /_sandbox/config``: the knobs, never the secrets (access token, app secret, control
     token)."""
@@ -189,6 +195,7 @@ _ROUTES = routes(
         ("GET", r"/messages", messages),
         ("GET", r"/stats", stats),
         ("GET", r"/deliveries", deliveries),
+        ("GET", r"/chat", chat_calls),
         ("GET", r"/config", get_config),
         ("POST", r"/config", set_config),
         ("POST", r"/reset", reset),

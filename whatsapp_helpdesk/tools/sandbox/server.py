@@ -1,6 +1,7 @@
 """The HTTP layer of the sandbox, on top of its state: :class:`Sandbox` is a ``SandboxState``
-served on ``host:port``, the Graph API routes (``graph.py``) and the control routes
-(``control.py``) answering each request with that state.
+served on ``host:port``, the Graph API routes (``graph.py``), the control routes
+(``control.py``) and the language model (``chat.py``, under ``/llm``) answering each request with
+that state.
 
 The server receives the state and the routes are functions of it; nothing below imports this
 module, so the layers have no import cycle.
@@ -14,7 +15,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, quote, urlsplit
 
-from . import control, graph
+from . import chat, control, graph
 from .errors import ControlError, GraphError
 from .state import SandboxState
 from .web import Request, Response
@@ -84,6 +85,8 @@ class Sandbox(SandboxState):
         try:
             if request.path.rstrip("/") == "/_sandbox" or request.path.startswith("/_sandbox/"):
                 return control.handle(self, request)
+            if request.path.startswith("/llm/"):
+                return chat.handle(self, request)
             return graph.handle(self, request)
         except GraphError as exc:
             _logger.info("%s %s -> %s %s", request.method, request.path, exc.code, exc.details)

@@ -137,12 +137,13 @@ class SandboxState:
         self._last_inbound = {}
         self._last_send = {}
         self._conversations = {}
+        self.chat_calls = []
         self._random = random.Random(self.config.seed)
 
     def recent(self, records: str, limit: int = 0) -> list:
-        """A copy of the last ``limit`` items (all without a positive limit) of ``sent`` or
-        ``deliveries``."""
-        if records not in ("sent", "deliveries"):
+        """A copy of the last ``limit`` items (all without a positive limit) of ``sent``,
+        ``deliveries`` or ``chat_calls``."""
+        if records not in ("sent", "deliveries", "chat_calls"):
             raise ValueError(f"no records {records!r}")
         with self._lock:
             items = getattr(self, records)
@@ -242,6 +243,35 @@ class SandboxState:
         conversation_id = payloads.new_conversation_id()
         self._conversations[(to, category)] = (conversation_id, now + WINDOW_SECONDS)
         return conversation_id
+
+    # -- the language model
+
+    def accept_chat(self, body: dict) -> tuple[dict, str | None, float]:
+        """Apply the chat knobs to a valid completion request and record it. Returns (the
+        recorded entry, the fault to answer: ``error``, ``garbage`` or None, seconds to hold the
+        answer back)."""
+        with self._lock:
+            delay = self.config.chat_latency_ms / 1000
+            fault = None
+            if self._consume_one_shot("chat_error_next"):
+                fault = "error"
+            elif self._consume_one_shot("chat_garbage_next"):
+                fault = "garbage"
+            if self._consume_one_shot("chat_timeout_next"):
+                delay += self.config.timeout_seconds
+            entry = {
+                "time": time.time(),
+                "model": body.get("model"),
+                "messages": copy.deepcopy(body.get("messages")),
+                "fault": fault,
+                "answer": None,
+            }
+            self.chat_calls.append(entry)
+        return entry, fault, delay
+
+    def record_chat_answer(self, entry: dict, content: str) -> None:
+        with self._lock:
+            entry["answer"] = content
 
     # -- media
 
