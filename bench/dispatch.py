@@ -694,15 +694,20 @@ def run(args):
         report["cron_sql_queries_per_message"] = round(queries / messages, 2) if messages else None
         report["peak_rss_mb"] = watched["watch"].memory_report()
     finally:
-        try:
-            stop_odoo(process)
-        finally:
-            if conn is not None:
-                conn.close()
-            if sandbox is not None:
-                sandbox.stop()
-            shutil.rmtree(addons_dir, ignore_errors=True)
+        clean_up(process, conn, sandbox, addons_dir)
     return report
+
+
+def clean_up(process, conn, sandbox, addons_dir):
+    """Stop what a run started (any of them may be None) and remove its snapshot."""
+    try:
+        stop_odoo(process)
+    finally:
+        if conn is not None:
+            conn.close()
+        if sandbox is not None:
+            sandbox.stop()
+        shutil.rmtree(addons_dir, ignore_errors=True)
 
 
 def main(argv=None):

@@ -15,6 +15,12 @@ from . import whatsapp_notification_rule
 from . import whatsapp_optin
 from . import whatsapp_faq
 from . import whatsapp_auto_reply
+from . import whatsapp_tag_rule
+from . import whatsapp_rate
+from . import whatsapp_cost_rollup
+from . import whatsapp_segment
+from . import whatsapp_campaign
+from . import whatsapp_campaign_recipient
 from . import whatsapp_assistant
 from . import whatsapp_assistant_answers
 from . import whatsapp_assistant_provider

@@ -4,7 +4,12 @@ from odoo.tools import html2plaintext, plaintext2html
 
 class HelpdeskTicket(models.Model):
     _name = "helpdesk.ticket"
-    _inherit = ["helpdesk.ticket", "whatsapp.inbound.hook", "whatsapp.sla.mixin"]
+    _inherit = [
+        "helpdesk.ticket",
+        "whatsapp.inbound.hook",
+        "whatsapp.sla.mixin",
+        "whatsapp.cost.rollup",
+    ]
     _whatsapp_inbound_sequence = 30
     _whatsapp_sla_start_fields = ("create_date",)
     _whatsapp_sla_response_field = "whatsapp_first_response_at"
@@ -19,6 +24,7 @@ class HelpdeskTicket(models.Model):
         related="whatsapp_conversation_id.whatsapp_message_ids", string="WhatsApp Messages"
     )
     whatsapp_window_open = fields.Boolean(related="whatsapp_conversation_id.window_open")
+
     whatsapp_csat = fields.Selection(
         [("good", "Satisfied"), ("ok", "Neutral"), ("bad", "Dissatisfied")],
         "Customer Satisfaction",

@@ -1,4 +1,6 @@
 from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.osv import expression
 
 from ..tools import language as wa_language
 from ..tools import phone as wa_phone
@@ -18,6 +20,39 @@ class ResPartner(models.Model):
     whatsapp_conversation_ids = fields.One2many("whatsapp.conversation", "partner_id")
     whatsapp_conversation_count = fields.Integer(compute="_compute_whatsapp_conversation_count")
     whatsapp_message_ids = fields.One2many("whatsapp.message", "partner_id")
+    whatsapp_cost = fields.Float(
+        "WhatsApp Cost",
+        compute="_compute_whatsapp_cost",
+        store=True,
+        digits=(16, 4),
+        help="What Meta charged for the messages to this contact (companies' currencies).",
+    )
+    whatsapp_segment_id = fields.Many2one(
+        "whatsapp.segment",
+        "In WhatsApp Segment",
+        compute="_compute_whatsapp_segment_id",
+        search="_search_whatsapp_segment_id",
+        help="Search only: the contacts of a segment.",
+    )
+
+    @api.depends("whatsapp_message_ids.cost")
+    def _compute_whatsapp_cost(self):
+        costs = self.env["whatsapp.message"]._cost_by("partner_id", self.ids)
+        for partner in self:
+            partner.whatsapp_cost = costs.get(partner.id, 0.0)
+
+    def _compute_whatsapp_segment_id(self):
+        self.whatsapp_segment_id = False
+
+    def _search_whatsapp_segment_id(self, operator, value):
+        """The contacts of segment ``value``, by its rules (evaluated in SQL)."""
+        if operator != "=" or isinstance(value, bool) or not isinstance(value, int):
+            raise UserError(self.env._("Search contacts of one segment by its id."))
+        segment = self.env["whatsapp.segment"].browse(value).exists()
+        if not segment:
+            return expression.FALSE_DOMAIN
+        segment.check_access("read")
+        return segment._partner_domain() or expression.TRUE_DOMAIN
 
     @api.depends("mobile", "phone", "country_id", "company_id.country_id")
     def _compute_whatsapp_e164(self):

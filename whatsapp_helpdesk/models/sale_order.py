@@ -5,7 +5,7 @@ from ..tools.assistant.understand import order_references
 
 class SaleOrder(models.Model):
     _name = "sale.order"
-    _inherit = ["sale.order", "whatsapp.inbound.hook"]
+    _inherit = ["sale.order", "whatsapp.inbound.hook", "whatsapp.cost.rollup"]
     _whatsapp_inbound_sequence = 20
 
     whatsapp_conversation_ids = fields.Many2many(
@@ -20,6 +20,7 @@ class SaleOrder(models.Model):
     def action_confirm(self):
         res = super().action_confirm()
         self.env["whatsapp.notification.rule"]._notify_event("sale_confirmed", self)
+        self.env["whatsapp.tag.rule"]._apply_order_rules(self)
         return res
 
     def action_whatsapp_conversation(self):

@@ -2,12 +2,14 @@ import logging
 import secrets
 import threading
 from collections import namedtuple
+from datetime import timedelta
 
 from markupsafe import Markup
 from odoo import api, fields, models, tools
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import SQL
 
-from ..tools import cloud_api, sender, webhook
+from ..tools import campaign_plan, cloud_api, sender, webhook
 from .common import notification
 
 _logger = logging.getLogger(__name__)
@@ -95,6 +97,14 @@ class WhatsappAccount(models.Model):
         "Concurrent Sends",
         help="Requests in flight at once; 0 = enough for the throughput tier at 100 ms latency.",
     )
+    monthly_budget = fields.Float(
+        "Monthly Marketing Budget",
+        digits=(16, 2),
+        help="In the company's currency: marketing campaigns pause when the month's estimated "
+        "spend (charged messages, and marketing messages not priced by Meta yet) reaches it. "
+        "0: no budget.",
+    )
+    month_cost = fields.Float("Spent This Month", compute="_compute_month_cost", digits=(16, 2))
     webhook_url = fields.Char(compute="_compute_webhook_url")
     conversation_count = fields.Integer(compute="_compute_conversation_count")
     # What Meta says about the account, from account and phone number webhooks.
@@ -151,6 +161,11 @@ class WhatsappAccount(models.Model):
             "api_timeout_range",
             "CHECK(api_timeout > 0 AND api_timeout <= 300)",
             "The read timeout must be more than 0 and at most 300 seconds.",
+        ),
+        (
+            "monthly_budget_range",
+            "CHECK(monthly_budget >= 0 AND monthly_budget < 1e12)",
+            "The monthly budget is between 0 and 10^12.",
         ),
         (
             "recipient_gap_range",
@@ -396,6 +411,63 @@ class WhatsappAccount(models.Model):
             if session is None:
                 session = _SESSIONS[key] = sender.pooled_session(key[2])
         return session
+
+    def _compute_month_cost(self):
+        for account in self:
+            account.month_cost = account._month_spend() if account.id else 0.0
+
+    def _month_spend(self):
+        """This month's estimated spend in the company's currency: what Meta charged, plus the
+        marketing templates queued or sent that Meta has not priced yet."""
+        self.ensure_one()
+        start = fields.Datetime.now().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT coalesce(sum(cost), 0) FROM whatsapp_message"
+            " WHERE account_id = %s AND create_date >= %s AND cost != 0",
+            [self.id, start],
+        )
+        charged = self.env.cr.fetchone()[0]
+        unpriced = SQL(
+            """(SELECT c.phone_e164 FROM whatsapp_message m
+                  JOIN whatsapp_conversation c ON c.id = m.conversation_id
+                  JOIN whatsapp_template t ON t.id = m.template_id
+                 WHERE m.account_id = %s AND m.create_date >= %s AND m.direction = 'out'
+                   AND t.category = 'MARKETING' AND m.pricing_category IS NULL
+                   AND m.state IN ('queued', 'sending', 'sent', 'delivered', 'read'))""",
+            self.id,
+            start,
+        )
+        Rate = self.env["whatsapp.rate"]
+        markets = Rate._markets_of_numbers(unpriced)
+        return charged + Rate._estimate(self.company_id, "marketing", markets)
+
+    def _messaging_used(self):
+        """Different customers this number sent a template to in the last 24 hours: what Meta
+        counts against the messaging limit (messages that never reached Meta excluded)."""
+        self.ensure_one()
+        self.env["whatsapp.message"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT count(DISTINCT conversation_id) FROM whatsapp_message
+                 WHERE account_id = %s AND direction = 'out' AND message_type = 'template'
+                   AND create_date >= %s AND state NOT IN ('skipped', 'canceled')
+                   AND NOT (state = 'failed' AND wamid IS NULL)
+                """,
+                self.id,
+                fields.Datetime.now() - timedelta(hours=24),
+            )
+        )
+        return self.env.cr.fetchone()[0]
+
+    def _messaging_headroom(self):
+        """New customers this number may still start conversations with now (None: no limit)."""
+        self.ensure_one()
+        limit = campaign_plan.limit_of(self.messaging_limit)
+        if limit is campaign_plan.UNLIMITED:
+            return None
+        return campaign_plan.headroom(limit, self._messaging_used())
 
     def _get_conversation(self, partner):
         """The conversation of this account with ``partner``'s number, created if needed."""

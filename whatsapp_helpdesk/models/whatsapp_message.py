@@ -8,7 +8,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
-from ..tools import cloud_api, media_limits
+from ..tools import cloud_api, media_limits, pricing
 from ..tools import status as wa_status
 
 _logger = logging.getLogger(__name__)
@@ -171,14 +171,26 @@ class WhatsappMessage(models.Model):
     pricing_model = fields.Char(copy=False)
     pricing_category = fields.Char(copy=False, index=True)
     pricing_type = fields.Char(copy=False)
-    meta_conversation_id = fields.Char(copy=False)
+    meta_conversation_id = fields.Char(copy=False, index="btree_not_null")
     meta_conversation_origin = fields.Char(copy=False)
+    cost = fields.Float(
+        compute="_compute_cost",
+        store=True,
+        digits=(16, 4),
+        copy=False,
+        aggregator="sum",
+        help="What Meta charges for this message, in the company's currency, from the pricing "
+        "block of its status and the rate card.",
+    )
     mail_message_id = fields.Many2one("mail.message", index="btree_not_null", ondelete="set null")
     notification_key = fields.Char(
         index="btree_not_null",
         copy=False,
         readonly=True,
         help="Event and record of an automatic notification: it is sent once.",
+    )
+    campaign_id = fields.Many2one(
+        "whatsapp.campaign", index="btree_not_null", ondelete="set null", readonly=True
     )
     res_model = fields.Char("Related Model", index=True)
     res_id = fields.Many2oneReference("Related Record", model_field="res_model")
@@ -200,6 +212,68 @@ class WhatsappMessage(models.Model):
                 ON whatsapp_message (conversation_id, id) WHERE direction = 'in'
             """
         )
+
+    @api.depends(
+        "billable", "pricing_model", "pricing_category", "pricing_type", "meta_conversation_id"
+    )
+    def _compute_cost(self):
+        Rate = self.env["whatsapp.rate"]
+        charged = self._conversations_charged_before()
+        conversions = {}
+        for message in self:
+            if not message.billable or not message.pricing_category:
+                message.cost = 0.0
+                continue
+            moment = message.sent_at or message.create_date or fields.Datetime.now()
+            company = message.company_id or self.env.company
+            country = pricing.market_of(message.conversation_id.phone_e164)
+            model = (message.pricing_model or pricing.PMP).upper()
+            category = pricing.normalize_category(message.pricing_category)
+            if not pricing.is_charged(
+                billable=message.billable,
+                pricing_model=model,
+                category=category,
+                pricing_type=message.pricing_type,
+                conversation_charged=message.id in charged,
+            ):
+                message.cost = 0.0
+                continue
+            price, currency = Rate._price(company, country, category, model, moment.date())
+            message.cost = Rate._in_company_currency(
+                price or 0.0, currency, company, moment.date(), conversions
+            )
+
+    @api.model
+    def _cost_by(self, field, ids, domain=None):
+        """{id: cost} of the messages whose ``field`` is in ``ids`` (the stored roll-ups)."""
+        ids = [i for i in ids if isinstance(i, int)]
+        if not ids:
+            return {}
+        groups = self.sudo()._read_group(
+            [(field, "in", ids), ("cost", "!=", 0), *(domain or [])], [field], ["cost:sum"]
+        )
+        return {(key.id if hasattr(key, "id") else key): total for key, total in groups}
+
+    def _conversations_charged_before(self):
+        """Ids of these messages whose Meta conversation (conversation-based pricing) was
+        already charged on an earlier billable message: one query for the batch."""
+        keyed = self.filtered(
+            lambda m: m.id and m.meta_conversation_id and (m.pricing_model or "").upper() == "CBP"
+        )
+        if not keyed:
+            return set()
+        self.flush_model(["billable", "meta_conversation_id"])
+        self.env.cr.execute(
+            """
+            SELECT m.id FROM whatsapp_message m
+             WHERE m.id = ANY(%s) AND EXISTS (
+                   SELECT 1 FROM whatsapp_message o
+                    WHERE o.meta_conversation_id = m.meta_conversation_id AND o.billable
+                      AND o.id < m.id)
+            """,
+            [keyed.ids],
+        )
+        return {row[0] for row in self.env.cr.fetchall()}
 
     @api.depends("direction", "message_type", "body")
     def _compute_display_name(self):
@@ -307,6 +381,11 @@ class WhatsappMessage(models.Model):
                 "sending_since": False,
             }
         )
+        self._after_failures()
+
+    def _after_failures(self):
+        """Meta's spam rate limit (131048) on a campaign message pauses the campaign."""
+        self.filtered(lambda m: m.failure_type == "spam_limit").campaign_id._pause_for_spam_limit()
 
     @api.model
     def _failure_type(self, failure_type):
@@ -357,6 +436,8 @@ class WhatsappMessage(models.Model):
             )
         if values:
             self.write(values)
+        if new_state == "failed":
+            self._after_failures()
 
     # ------------------------------------------------------------------
     # Inbound media

@@ -98,18 +98,24 @@ class WhatsappOptin(models.Model):
         }
         blacklisted = set()
         if any(TEMPLATE_CATEGORIES[category] == "marketing" for _c, _n, category in keys):
-            blacklisted = set(
-                self.env["phone.blacklist"]
-                .sudo()
-                .search([("number", "in", numbers)])
-                .mapped("number")
-            )
+            blacklisted = self._blacklisted(numbers)
         return {
             (company_id, number, category)
             for company_id, number, category in keys
             if (company_id, number, TEMPLATE_CATEGORIES[category]) in opted_out
             or (TEMPLATE_CATEGORIES[category] == "marketing" and number in blacklisted)
         }
+
+    @api.model
+    def _blacklisted(self, numbers):
+        """The E.164 ``numbers`` on the (active) blacklist: one query, no number re-parsed (the
+        blacklist's own search sanitizes every value, a second per thousand numbers)."""
+        blacklist = self.env["phone.blacklist"]
+        blacklist.flush_model(["number", "active"])
+        self.env.cr.execute(
+            "SELECT number FROM phone_blacklist WHERE active AND number = ANY(%s)", [list(numbers)]
+        )
+        return {row[0] for row in self.env.cr.fetchall()}
 
     @api.model
     def _record(

@@ -191,6 +191,46 @@ class WhatsappCase:
         conversation.write(values)
         return conversation.with_env(cls.env)
 
+    @classmethod
+    def make_customer(cls, name, mobile, country="base.br", **values):
+        """A customer with a mobile number in ``country`` (an xml id)."""
+        return cls.env["res.partner"].create(
+            {"name": name, "mobile": mobile, "country_id": cls.env.ref(country).id, **values}
+        )
+
+    @classmethod
+    def opt_in(cls, partners, category="marketing", state="opted_in", company=None):
+        """Record ``state`` for ``partners``' numbers in ``category``."""
+        for partner in partners:
+            cls.env["whatsapp.optin"]._record(
+                partner.whatsapp_e164,
+                state,
+                partner=partner,
+                categories=[category],
+                company=company or cls.account.company_id,
+            )
+
+    @classmethod
+    def marketing_template(cls, name="black_friday", body="Oi {{1}}, 20% off today!"):
+        """An approved marketing template whose {{1}} is the customer's name."""
+        template = cls.approved_template(name, body=body, category="MARKETING")
+        template.variable_ids.write({"source": "field", "field_path": "name", "sample": "Ana"})
+        return template
+
+    @classmethod
+    def make_campaign(cls, partners, template, **values):
+        """A draft campaign of ``template`` to ``partners`` (a list; None: ``values``' segment)."""
+        return cls.env["whatsapp.campaign"].create(
+            {
+                "name": "Campaign",
+                "account_id": cls.account.id,
+                "template_id": template.id,
+                "audience": "list" if partners is not None else "segment",
+                "partner_ids": [(6, 0, partners.ids)] if partners is not None else [],
+                **values,
+            }
+        )
+
     # -- assertions --------------------------------------------------------------------------
 
     def assertWhatsappOutgoing(
@@ -301,6 +341,11 @@ class WhatsappCase:
 
         with patch.object(cloud_api.CloudApiClient, "_request", fake_request):
             yield calls
+
+    @classmethod
+    def sent_answers(cls):
+        """A mock answer: each send accepted under a new wamid."""
+        return lambda _method, _path, _kwargs: cls.sent_answer(payloads.new_wamid())
 
     @staticmethod
     def sent_answer(wamid):

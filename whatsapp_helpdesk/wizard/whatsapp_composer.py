@@ -1,9 +1,11 @@
 import re
+from collections import Counter
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..models.common import notification
+from ..tools import pricing
 
 # The document Odoo prints for a record, sent by "Send by WhatsApp".
 REPORTS = {
@@ -80,6 +82,7 @@ class WhatsappComposer(models.TransientModel):
     )
     preview = fields.Text(compute="_compute_preview")
     recipient_count = fields.Integer(compute="_compute_recipient_count")
+    price_estimate = fields.Char("Price", compute="_compute_price_estimate")
 
     @api.model
     def default_get(self, fields_list):
@@ -235,6 +238,27 @@ class WhatsappComposer(models.TransientModel):
     def _compute_report_available(self):
         for composer in self:
             composer.report_available = composer.res_model in REPORTS
+
+    @api.depends("template_id", "partner_id", "account_id", "res_ids", "composition_mode")
+    def _compute_price_estimate(self):
+        """What Meta will charge: free inside the window, else the template category's rate in
+        the customers' markets."""
+        for composer in self:
+            company = composer.account_id.company_id or self.env.company
+            if composer.composition_mode == "mass":
+                partners = [composer._partner_of(record) for record in composer._records()]
+                numbers = [partner.whatsapp_e164 for partner in partners if partner]
+                window_open = False
+            else:
+                numbers = [composer.partner_id.whatsapp_e164] if composer.partner_id else []
+                window_open = composer.window_open
+            category = pricing.estimate_category(
+                composer.template_id.category if composer.template_id else None, window_open
+            )
+            markets = Counter(pricing.market_of(number) for number in numbers if number)
+            composer.price_estimate = self.env["whatsapp.rate"]._estimate_text(
+                company, category, dict(markets)
+            )
 
     @api.depends("res_ids", "composition_mode")
     def _compute_recipient_count(self):

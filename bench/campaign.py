@@ -1,0 +1,286 @@
+#!/usr/bin/env python3
+"""Campaign benchmark: a large WhatsApp campaign materialised, released to the outbox and sent.
+
+Steps (timed inside the shells, or by the drain):
+
+  1. copy the addon to a temporary folder and make sure the database has it (as
+     ``bench/dispatch.py`` does: installed with demo data once, else updated with -u);
+  2. setup in ``odoo-bin shell``: --partners bench contacts (+55 11 96xxx-xxxx) bulk-inserted by
+     SQL when missing (a tag and a marketing opt-in each; reused across runs), the approved
+     template ``hello_world`` (the one the sandbox knows) as a MARKETING one, a segment "tag +
+     marketing opt-in", the demo account pointed at the sandbox with the tier and the messaging
+     limit asked; what earlier runs left queued is canceled;
+  3. the segment's count over every contact, timed (--count-repeat runs, the median printed);
+  4. a campaign of --recipients of those contacts: launch (recipients fixed once, skip reasons)
+     and release to the outbox (the messaging limit's headroom), timed, with the shell's peak RSS
+     before and after (flat memory: the release works in steps of RELEASE_CHUNK recipients);
+  5. with --send: the sandbox (latency --latency-ms, no status webhooks) and Odoo with one cron
+     worker drain the queue as in ``bench/dispatch.py``; the report tells the rate against the
+     tier, lost and duplicated sends, and the different customers reached (never more than the
+     messaging limit).
+
+A JSON report is printed. Exit code: 0 when nothing was lost or duplicated and the messaging limit
+held, 1 otherwise, 2 when the benchmark could not run.
+"""
+
+import argparse
+import json
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import psycopg2
+from common import BenchError, Odoo, ensure_database, log, pg_connect, read_demo_account, start_odoo
+from dispatch import (
+    OUTBOX_LOGGER,
+    SandboxProcess,
+    analyse,
+    clean_up,
+    cron_queries,
+    fetch_rows,
+    id_ranges,
+    odoo_shell,
+    other_odoo_connections,
+    run_filter,
+    script,
+    snapshot_addon,
+    stop_odoo,
+    watch_drain,
+)
+
+LIMITS = ("250", "1000", "2000", "10000", "100000", "unlimited")
+
+SETUP_SCRIPT = """
+import json, statistics, time, resource
+P = json.loads(PARAMS)
+cr = env.cr
+account = env.ref("whatsapp_helpdesk.whatsapp_account_demo").sudo()
+account.write({"active": True, "api_base_url": P["api_base_url"] or account.api_base_url,
+               "throughput_tier": P["tier"], "messaging_limit": P["limit"]})
+company = account.company_id
+Template = env["whatsapp.template"].with_context(active_test=False, whatsapp_no_resubmit=True)
+# hello_world: the template the sandbox knows (as bench/dispatch.py), here as a marketing one
+template = Template.search([("account_id", "=", account.id), ("name", "=", "hello_world"),
+                            ("language", "=", "en_US")], limit=1)
+values = {"active": True, "body": "Hello World", "status": "approved", "header_type": "none",
+          "category": "MARKETING"}
+if template:
+    template.write(values)
+else:
+    template = Template.create(dict(values, name="hello_world", language="en_US",
+                                    account_id=account.id))
+tag = env["res.partner.category"].search([("name", "=", "Bench campaign")], limit=1)
+if not tag:
+    tag = env["res.partner.category"].create({"name": "Bench campaign"})
+# the contacts, by SQL: the ORM would take minutes for a million
+cr.execute("SELECT count(*) FROM res_partner WHERE name LIKE 'Campaign bench %%'")
+have = cr.fetchone()[0]
+created = 0
+brazil = env.ref("base.br").id
+while have < P["partners"]:
+    size = min(50000, P["partners"] - have)
+    cr.execute('''
+        WITH ids AS (
+            SELECT nextval('res_partner_id_seq') AS id, i FROM generate_series(%s, %s) AS i)
+        , new AS (
+            INSERT INTO res_partner (id, name, complete_name, mobile, whatsapp_e164, country_id,
+                                     lang, active, type, commercial_partner_id, company_id,
+                                     autopost_bills, create_date, write_date, create_uid,
+                                     write_uid)
+            SELECT id, 'Campaign bench ' || i, 'Campaign bench ' || i, '+55119' || (60000000 + i),
+                   '+55119' || (60000000 + i), %s, 'en_US', true, 'contact', id, NULL,
+                   'ask', now(), now(), 1, 1
+              FROM ids
+            RETURNING id, whatsapp_e164)
+        , tagged AS (INSERT INTO res_partner_res_partner_category_rel (partner_id, category_id)
+                     SELECT id, %s FROM new)
+        INSERT INTO whatsapp_optin (phone_e164, partner_id, category, state, source, date,
+                                    company_id, create_date, write_date, create_uid, write_uid)
+        SELECT whatsapp_e164, id, 'marketing', 'opted_in', 'import', now(), %s,
+               now(), now(), 1, 1 FROM new
+        ON CONFLICT DO NOTHING
+    ''', [have, have + size - 1, brazil, tag.id, company.id])
+    have += size
+    created += size
+    env.cr.commit()
+if created:  # fresh statistics, as autovacuum would give a real database after an import
+    cr.execute("ANALYZE res_partner, res_partner_res_partner_category_rel, whatsapp_optin")
+# what earlier runs left in the outbox or running
+cr.execute("UPDATE whatsapp_message SET state = 'canceled' WHERE state IN ('queued', 'sending')"
+           " AND campaign_id IS NOT NULL")
+cr.execute("UPDATE whatsapp_campaign SET state = 'canceled' WHERE state IN ('running', 'paused')")
+# frequency cap and messaging limit count the last 24 hours: earlier runs are moved out of them
+cr.execute("UPDATE whatsapp_message SET create_date = create_date - interval '2 days'"
+           " WHERE campaign_id IS NOT NULL AND create_date > now() - interval '2 days'")
+env.invalidate_all()
+segment = env["whatsapp.segment"].create({
+    "name": "Bench segment", "company_id": company.id, "only_company_contacts": False,
+    "tag_any_ids": [(6, 0, tag.ids)], "marketing_optin": "opted_in",
+})
+env.flush_all()
+cr.execute("SELECT count(*) FROM res_partner")
+partners_total = cr.fetchone()[0]
+counts = []
+for _ in range(P["count_repeat"]):
+    segment.invalidate_recordset(["partner_count"])
+    started = time.perf_counter()
+    count = segment.partner_count
+    counts.append(time.perf_counter() - started)
+# the campaign's audience: --recipients of the segment's contacts
+cr.execute("SELECT id FROM res_partner WHERE name LIKE 'Campaign bench %%' ORDER BY id LIMIT %s",
+           [P["recipients"]])
+ids = [row[0] for row in cr.fetchall()]
+audience = env["whatsapp.segment"].create({
+    "name": "Bench audience", "company_id": company.id, "only_company_contacts": False,
+    "tag_any_ids": [(6, 0, tag.ids)], "marketing_optin": "opted_in",
+    "extra_domain": "[('id', '<=', %s)]" % max(ids),
+})
+campaign = env["whatsapp.campaign"].create({
+    "name": "Bench campaign", "account_id": account.id, "company_id": company.id,
+    "template_id": template.id, "audience": "segment", "segment_id": audience.id,
+    "frequency_cap_hours": 0,
+})
+env.cr.commit()
+rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+started = time.perf_counter()
+campaign.action_launch()
+env.cr.commit()
+launched = time.perf_counter() - started
+steps = 0
+while campaign._release_step():
+    steps += 1
+    env.cr.commit()
+enqueued = time.perf_counter() - started
+cr.execute("SELECT id FROM whatsapp_message WHERE campaign_id = %s", [campaign.id])
+message_ids = [row[0] for row in cr.fetchall()]
+cr.execute("SELECT state, count(*) FROM whatsapp_campaign_recipient WHERE campaign_id = %s"
+           " GROUP BY state", [campaign.id])
+recipient_states = dict(cr.fetchall())
+env.cr.commit()
+print(MARKER + json.dumps({
+    "partners_created": created, "partners_total": partners_total,
+    "segment_count": count, "segment_count_seconds": statistics.median(counts),
+    "segment_count_runs": [round(c, 4) for c in counts],
+    "recipients": recipient_states, "launch_seconds": launched,
+    "enqueue_seconds": enqueued, "release_steps": steps, "ids": message_ids,
+    "peak_rss_before_launch_mb": rss_before / 1024,
+    "peak_rss_after_release_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "account": {"id": account.id, "recipient_gap": account.recipient_gap,
+                "messaging_limit": account.messaging_limit},
+}))
+"""
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--partners", type=int, default=100_000, help="bench contacts (100000)")
+    parser.add_argument(
+        "-n", "--recipients", type=int, default=100_000, help="campaign recipients (100000)"
+    )
+    parser.add_argument("--count-repeat", type=int, default=5, help="segment counts timed (5)")
+    parser.add_argument(
+        "--messaging-limit", choices=LIMITS, default="unlimited", help="account's (unlimited)"
+    )
+    parser.add_argument("--tier", type=int, choices=(80, 1000), default=80, help="msg/s (80)")
+    parser.add_argument("--send", action="store_true", help="then drain the queue (sandbox)")
+    parser.add_argument("--latency-ms", type=int, default=100, help="sandbox latency (100)")
+    parser.add_argument("--workers", type=int, default=2, help="Odoo HTTP workers (2)")
+    parser.add_argument("--db", default="wa_bench_campaign", help="database (wa_bench_campaign)")
+    parser.add_argument("--timeout", type=float, default=None, help="drain seconds (N/tier*3+120)")
+    parser.add_argument("--no-wake", action="store_true", help="do not wake the cron worker")
+    args = parser.parse_args(argv)
+    if not 1 <= args.recipients <= args.partners <= 10_000_000:
+        parser.error("1 <= --recipients <= --partners <= 10,000,000")
+    if args.count_repeat < 1:
+        parser.error("--count-repeat must be at least 1")
+    if args.timeout is None:
+        args.timeout = args.recipients / args.tier * 3 + 120
+    return args
+
+
+def run(args):
+    sandbox = process = conn = None
+    addons_dir = Path(tempfile.mkdtemp(prefix="wa-bench-campaign-"))
+    report = {"load": {k: v for k, v in vars(args).items() if k != "no_wake"}}
+    try:
+        report["code"] = snapshot_addon(addons_dir)
+        odoo = Odoo(args.db, addons_dir)
+        action, seconds = ensure_database(odoo)
+        report["database"] = {"addon": action, "seconds": seconds}
+        others = other_odoo_connections(args.db)
+        if others:
+            raise BenchError(f"other Odoo processes use {args.db}: {', '.join(others)}")
+        if args.send:
+            sandbox = SandboxProcess(addons_dir, args.latency_ms, read_demo_account(args.db))
+            log(f"sandbox on {sandbox.base_url} (latency {args.latency_ms} ms, no webhooks)")
+        params = {
+            "api_base_url": sandbox.base_url if sandbox else "",
+            "tier": str(args.tier),
+            "limit": args.messaging_limit,
+            "partners": args.partners,
+            "recipients": args.recipients,
+            "count_repeat": args.count_repeat,
+        }
+        log(f"setup ({args.partners} contacts), segment count, launch of {args.recipients}...")
+        setup, wall = odoo_shell(odoo, script(SETUP_SCRIPT, params), 3600 + args.partners / 100)
+        ids = setup.pop("ids")
+        report["campaign"] = {
+            key: round(value, 4) if isinstance(value, float) else value
+            for key, value in setup.items()
+        }
+        report["campaign"]["queued"] = len(ids)
+        report["campaign"]["enqueue_rows_per_s"] = (
+            round(len(ids) / setup["enqueue_seconds"], 1) if setup["enqueue_seconds"] else None
+        )
+        report["shell_wall_seconds"] = round(wall, 1)
+        limit = None if args.messaging_limit == "unlimited" else int(args.messaging_limit)
+        report["messaging_limit_held"] = limit is None or len(ids) <= limit
+        if not args.send or not ids:
+            return report
+        where = run_filter(id_ranges(ids))
+        conn = pg_connect(args.db)
+        cr = conn.cursor()
+        odoo_log = addons_dir / "odoo.log"
+        process, port, started = start_odoo(
+            odoo, args.workers, log_path=odoo_log, info_loggers=[OUTBOX_LOGGER]
+        )
+        watched = watch_drain(process, started, port, where, cr, args, sandbox, len(ids))
+        stop_odoo(process)
+        rows = fetch_rows(cr, where)
+        accepted_all = sandbox.accepted()
+        report.update(drained=watched["drained"], drain_seconds=watched["drain_seconds"])
+        report.update(
+            analyse(
+                rows, accepted_all, len(ids), args.tier, started, setup["account"]["recipient_gap"]
+            )
+        )
+        report["customers_reached"] = len({m.get("to") for m in accepted_all})
+        report["messaging_limit_held"] = limit is None or report["customers_reached"] <= limit
+        report["cpu_ms_per_message"] = watched["watch"].cpu_report(report["sandbox_accepted"])
+        messages, queries = cron_queries(odoo_log)
+        report["cron_sql_queries_per_message"] = round(queries / messages, 2) if messages else None
+        report["peak_rss_mb"] = watched["watch"].memory_report()
+    finally:
+        clean_up(process, conn, sandbox, addons_dir)
+    return report
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(2))
+    try:
+        report = run(args)
+    except (BenchError, LookupError, subprocess.CalledProcessError, psycopg2.Error) as error:
+        log(f"benchmark failed: {error}")
+        return 2
+    print(json.dumps(report, indent=2))
+    healthy = report.get("lost", 0) == 0 and report.get("duplicated", 0) == 0
+    return 0 if healthy and report["messaging_limit_held"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

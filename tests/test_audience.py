@@ -1,0 +1,88 @@
+"""Tests of ``tools.audience``: segment rules as domains."""
+
+from datetime import datetime
+
+import pytest
+from wa_tools import audience
+
+SUB = object()
+
+
+def test_no_rule_is_everyone():
+    assert audience.rule_domains({}, {}) == []
+    assert audience.combine([]) == []
+
+
+def test_each_rule_kind_gives_its_domain():
+    parts = dict(
+        audience.rule_domains(
+            {
+                "company": 3,
+                "whatsapp": True,
+                "tags_all": [1, 2],
+                "tags_any": [3],
+                "tags_none": [4],
+                "country": [31],
+                "language": ["pt_BR"],
+                "marketing_optin": audience.OPTIN_IN,
+                "utility_optin": audience.OPTIN_NOT_OUT,
+                "extra": [("city", "=", "Rio")],
+            },
+            {"marketing_optin": SUB, "utility_optin": SUB, "inbound": SUB, "orders": SUB},
+        )
+    )
+    assert parts["company"] == ["|", ("company_id", "=", False), ("company_id", "=", 3)]
+    assert parts["tags_all"] == [("category_id", "in", [1]), ("category_id", "in", [2])]
+    assert parts["tags_none"] == [("category_id", "not in", [4])]
+    assert parts["marketing_optin"] == [("whatsapp_e164", "in", SUB)]
+    assert parts["utility_optin"] == [("whatsapp_e164", "not in", SUB)]
+    assert parts["orders"] == [("commercial_partner_id", "in", SUB)]
+    assert list(parts) == list(audience.RULES)
+
+
+def test_combine_ands_normalized_rules():
+    combined = audience.combine(
+        [("a", ["|", ("x", "=", 1), ("y", "=", 2)]), ("b", [("z", "=", 3), ("w", "=", 4)])]
+    )
+    assert combined == [
+        "&",
+        "|",
+        ("x", "=", 1),
+        ("y", "=", 2),
+        "&",
+        ("z", "=", 3),
+        ("w", "=", 4),
+    ]
+
+
+def test_optin_any_adds_nothing():
+    assert audience.rule_domains({"marketing_optin": audience.OPTIN_ANY}, {}) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "__import__('os')",
+        "[('a', '=')]",
+        "['|', ('a', '=', 1)]",
+        "['x']",
+        "{'a': 1}",
+        "[" * 3000,
+        "x" * (audience.MAX_EXTRA_DOMAIN + 1),
+        "[(1, '=', 1)]",
+    ],
+)
+def test_hostile_extra_domains_are_refused(text):
+    with pytest.raises(ValueError):
+        audience.check_extra_domain(text)
+
+
+def test_extra_domain_literal():
+    assert audience.check_extra_domain(" [['city', '=', 'Rio']] ") == [("city", "=", "Rio")]
+    assert audience.check_extra_domain("") == []
+
+
+def test_since_is_bounded():
+    now = datetime(2026, 11, 30)
+    assert audience.since(now, 7) == datetime(2026, 11, 23)
+    assert audience.since(now, 10**12) == now - (now - audience.since(now, audience.MAX_DAYS))

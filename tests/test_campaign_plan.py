@@ -1,0 +1,66 @@
+"""Tests of ``tools.campaign_plan``: skip reasons, the messaging-limit plan, local windows."""
+
+from datetime import datetime
+
+import pytest
+from wa_tools import campaign_plan as plan
+
+
+def test_limits():
+    assert plan.limit_of("250") == 250
+    assert plan.limit_of("unlimited") is plan.UNLIMITED
+    assert plan.headroom(250, 100) == 150
+    assert plan.headroom(250, 400) == 0
+    assert plan.headroom(None, 10**9) is None
+
+
+def test_plan_spreads_over_days():
+    assert plan.plan_days(0, 250, 0) == []
+    assert plan.plan_days(100, 250, 0) == [100]
+    assert plan.plan_days(1000, 250, 100) == [150, 250, 250, 250, 100]
+    assert plan.plan_days(500, 250, 250) == [0, 250, 250]
+    assert plan.plan_days(10**6, None, 10) == [10**6]
+    assert sum(plan.plan_days(123_457, 2000, 1999)) == 123_457
+    with pytest.raises(ValueError):
+        plan.plan_days(10, 0, 0)
+    with pytest.raises(ValueError):
+        plan.plan_days(10**9, 250, 0)
+
+
+def test_skip_reasons_in_order():
+    reasons = plan.skip_reasons(
+        [(1, "+551"), (2, None), (3, "+551"), (4, "+552"), (5, "+553"), (6, "+554"), (7, "+555")],
+        blacklisted={"+552"},
+        opted_in={"+551", "+552", "+554", "+555"},
+        recently_messaged={"+554"},
+    )
+    assert reasons == {
+        1: None,
+        2: plan.INVALID_NUMBER,
+        3: plan.DUPLICATE,
+        4: plan.BLACKLISTED,
+        5: plan.NO_OPTIN,
+        6: plan.FREQUENCY_CAP,
+        7: None,
+    }
+
+
+def test_no_optin_needed():
+    assert plan.skip_reasons(
+        [(1, "+1")], blacklisted=set(), opted_in=None, recently_messaged=set()
+    ) == {1: None}
+
+
+def test_local_window():
+    noon_utc = datetime(2026, 11, 30, 12, 0)
+    assert plan.in_local_window(noon_utc, "America/Sao_Paulo", 9, 20)  # 09:00 there
+    assert not plan.in_local_window(noon_utc, "Asia/Kolkata", 9, 17)  # 17:30 there
+    assert plan.in_local_window(noon_utc, "Asia/Kolkata", 22, 18)  # wraps midnight
+    assert plan.in_local_window(noon_utc, "Nowhere/Bogus", 11, 13)  # unknown zone: UTC
+    assert plan.in_local_window(noon_utc, None, 0, 0)
+
+
+def test_next_local_opening():
+    noon_utc = datetime(2026, 11, 30, 12, 0)
+    assert plan.next_local_opening(noon_utc, "America/Sao_Paulo", 9) == datetime(2026, 12, 1, 12, 0)
+    assert plan.next_local_opening(noon_utc, "UTC", 13.5) == datetime(2026, 11, 30, 13, 30)

@@ -1,0 +1,274 @@
+from datetime import timedelta
+from unittest.mock import patch
+
+from odoo import fields
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import Form, TransactionCase, tagged
+from odoo.tools import mute_logger
+
+from ..tools import campaign_plan, cloud_api, payloads
+from .common import TemplateCase
+
+
+@tagged("post_install", "-at_install")
+class TestCampaigns(TemplateCase, TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.manager.partner_id.mobile = "+55 11 97000-0001"
+        cls.template = cls.marketing_template()
+        cls.bruno = cls.make_customer("Bruno Lima", "+55 21 99876-5432")
+        cls.carla = cls.make_customer("Carla Díaz", "+52 55 1234 5678", "base.mx")
+        cls.twin = cls.make_customer("Bruno (work)", "+55 21 99876-5432")
+        cls.nonum = cls.env["res.partner"].create({"name": "No Number"})
+        cls.listed = cls.make_customer("Listed", "+55 31 99111-2222")
+        cls.recent = cls.make_customer("Recent", "+55 41 99333-4444")
+        cls.opt_in(cls.customer | cls.bruno | cls.listed | cls.recent)
+        cls.env["phone.blacklist"].sudo()._add([cls.listed.whatsapp_e164])
+        # Recent got a template an hour ago: the frequency cap holds it back
+        conversation = cls.account._get_conversation(cls.recent)
+        conversation._send_template(cls.template, record=cls.recent)
+        cls.audience = (
+            cls.customer | cls.bruno | cls.carla | cls.twin | cls.nonum | cls.listed | cls.recent
+        )
+
+    def launch(self, **values):
+        campaign = self.make_campaign(self.audience, self.template, **values)
+        campaign.with_user(self.manager).action_launch()
+        return campaign
+
+    def campaign_messages(self, campaign, state=None):
+        return campaign.whatsapp_message_ids.filtered(lambda m: state is None or m.state == state)
+
+    def test_launch_fixes_recipients_once_with_skip_reasons(self):
+        campaign = self.launch()
+        reasons = {r.partner_id: (r.state, r.skip_reason) for r in campaign.recipient_ids}
+        self.assertEqual(
+            reasons,
+            {
+                self.customer: ("pending", False),
+                self.bruno: ("pending", False),
+                self.carla: ("skipped", "no_optin"),
+                self.twin: ("skipped", "duplicate"),
+                self.nonum: ("skipped", "invalid_number"),
+                self.listed: ("skipped", "blacklisted"),
+                self.recent: ("skipped", "frequency_cap"),
+            },
+        )
+        self.assertRecordValues(
+            campaign, [{"state": "running", "recipient_count": 7, "skipped_count": 5}]
+        )
+        self.assertIn("No opt-in", campaign.funnel_details)
+        with self.assertRaises(UserError):
+            campaign.with_user(self.manager).action_launch()
+        self.assertEqual(len(campaign.recipient_ids), 7)
+
+    def test_utility_template_needs_utility_optin_and_no_cap(self):
+        utility = self.approved_template("order_news", body="News", category="UTILITY")
+        self.opt_in(self.carla, category="utility")
+        campaign = self.make_campaign(self.carla | self.customer, utility, frequency_cap_hours=0)
+        campaign.action_launch()
+        self.assertEqual(
+            {r.partner_id: r.skip_reason for r in campaign.recipient_ids},
+            {self.carla: False, self.customer: "no_optin"},
+        )
+
+    def test_release_goes_through_the_outbox_and_the_funnel_counts(self):
+        campaign = self.launch()
+        self.env["whatsapp.campaign"]._cron_release()
+        queued = self.campaign_messages(campaign, "queued")
+        self.assertEqual(len(queued), 2)
+        ana = queued.filtered(lambda m: m.partner_id == self.customer)
+        self.assertEqual(ana.body, "Oi Ana Souza, 20% off today!")
+        self.assertEqual(ana.template_values, {"body": {"1": "Ana Souza"}})
+        with self.mock_cloud_api(self.sent_answers()) as calls:
+            self.env["whatsapp.message"]._cron_send()
+        self.assertEqual(len(calls), 3, "the two of the campaign and Recent's earlier one")
+        self.assertEqual(campaign.sent_count, 2)
+        self.assertEqual(campaign.progress, 100.0)
+        ana = self.campaign_messages(campaign).filtered(lambda m: m.partner_id == self.customer)
+        bruno = self.campaign_messages(campaign) - ana
+        wa_ana, wa_bruno = self.customer_wa_id, bruno.conversation_id.wa_id
+        self.deliver(
+            self.statuses(
+                payloads.status(ana.wamid, "read", wa_ana, category="marketing"),
+                payloads.status(
+                    bruno.wamid,
+                    "failed",
+                    wa_bruno,
+                    errors=[payloads.error(131049, "Not delivered to maintain ecosystem")],
+                ),
+            )
+        )
+        self.deliver(self.inbound(wa_ana, payloads.text_message(wa_ana, "Quero!")))
+        self.deliver(self.inbound(wa_bruno, payloads.text_message(wa_bruno, "STOP")))
+        campaign.invalidate_recordset()
+        self.assertRecordValues(
+            campaign,
+            [
+                {
+                    "sent_count": 1,
+                    "delivered_count": 1,
+                    "read_count": 1,
+                    "failed_count": 0,
+                    "not_receiving_count": 1,
+                    "replied_count": 1,
+                    "opted_out_count": 1,
+                    "state": "running",
+                }
+            ],
+        )
+        self.env["whatsapp.campaign"]._cron_release()
+        self.assertEqual(campaign.state, "done")
+
+    def test_messaging_limit_spreads_the_campaign_over_days(self):
+        self.env.flush_all()  # Recent's template of setUpClass left the rolling 24 hours
+        self.env.cr.execute(
+            "UPDATE whatsapp_message SET create_date = create_date - interval '25 hours'"
+        )
+        campaign = self.make_campaign(self.customer | self.bruno | self.carla, self.template)
+        self.opt_in(self.carla)
+        with patch.object(campaign_plan, "limit_of", return_value=2):
+            self.assertIn("2 customers per 24 hours", campaign.plan_summary)
+            campaign.action_launch()
+            self.assertEqual(campaign.plan_summary.count(": "), 3)  # the limit, then two days
+            self.env["whatsapp.campaign"]._cron_release()
+            self.assertEqual(len(campaign.whatsapp_message_ids), 2)
+            self.assertEqual(campaign.waiting_count, 1)
+            self.assertTrue(campaign.next_release_at)
+            self.env["whatsapp.campaign"]._cron_release()
+            self.assertEqual(
+                len(campaign.whatsapp_message_ids), 2, "no headroom in the same 24 hours"
+            )
+            # a day later the first customers leave the rolling window
+            self.env.flush_all()
+            self.env.cr.execute(
+                "UPDATE whatsapp_message SET create_date = create_date - interval '25 hours'"
+                " WHERE campaign_id = %s",
+                [campaign.id],
+            )
+            self.env["whatsapp.campaign"]._cron_release()
+        self.assertEqual(len(campaign.whatsapp_message_ids), 3)
+        campaign.invalidate_recordset()
+        self.assertEqual(campaign.waiting_count, 0)
+
+    def test_pause_resume_cancel_never_send_twice(self):
+        campaign = self.launch()
+        self.env["whatsapp.campaign"]._cron_release()
+        messages = self.campaign_messages(campaign)
+        # one row is already claimed by a sender: it is on its way and stays
+        claimed = messages[0]
+        claimed.sudo().state = "sending"
+        campaign.with_user(self.manager).action_pause()
+        self.assertEqual(campaign.state, "paused")
+        self.assertEqual((messages - claimed).mapped("state"), ["canceled"])
+        self.assertEqual(claimed.state, "sending")
+        self.assertEqual(campaign.waiting_count, 1)
+        self.env["whatsapp.campaign"]._cron_release()
+        self.assertEqual(len(campaign.whatsapp_message_ids), 2, "nothing released while paused")
+        campaign.with_user(self.manager).action_resume()
+        self.env["whatsapp.campaign"]._cron_release()
+        live = campaign.whatsapp_message_ids.filtered(lambda m: m.state != "canceled")
+        self.assertEqual(len(live), 2)
+        self.assertEqual(len(live.conversation_id), 2, "one live message per customer")
+        campaign.with_user(self.manager).action_cancel()
+        self.assertEqual(campaign.state, "canceled")
+        self.assertEqual(claimed.state, "sending")
+        self.assertEqual(
+            (live - claimed).state, "canceled", "the resumed row was withdrawn by the cancel"
+        )
+
+    def test_spam_limit_pauses_and_tells_the_managers(self):
+        campaign = self.launch()
+        self.env["whatsapp.campaign"]._cron_release()
+        error = cloud_api.PermanentError(
+            "Spam rate limit hit", code=131048, failure_type="spam_limit"
+        )
+        with self.mock_cloud_api(error):
+            self.env["whatsapp.message"]._cron_send()
+        self.assertRecordValues(campaign, [{"state": "paused", "pause_reason": "spam_limit"}])
+        posted = self.env["mail.message"].search(
+            [("model", "=", "whatsapp.campaign"), ("res_id", "=", campaign.id)], limit=1
+        )
+        self.assertIn("131048", posted.body)
+        self.assertIn(self.manager.partner_id, posted.partner_ids)
+
+    def test_schedule_and_local_hours(self):
+        later = fields.Datetime.now() + timedelta(hours=3)
+        campaign = self.launch(schedule="at", scheduled_at=later)
+        self.env["whatsapp.campaign"]._cron_release()
+        self.assertFalse(campaign.whatsapp_message_ids)
+        self.customer.tz = "Asia/Tokyo"
+        self.bruno.tz = "Asia/Tokyo"
+        hour_there = (fields.Datetime.now() + timedelta(hours=9)).hour
+        closed = self.launch(
+            schedule="local",
+            local_hour_from=(hour_there + 2) % 24,
+            local_hour_to=(hour_there + 3) % 24,
+        )
+        self.env["whatsapp.campaign"]._cron_release()
+        self.assertFalse(closed.whatsapp_message_ids)
+        self.assertTrue(closed.next_release_at)
+        opened = self.make_campaign(
+            self.customer | self.bruno,
+            self.template,
+            schedule="local",
+            local_hour_from=hour_there,
+            local_hour_to=(hour_there + 1) % 24,
+            frequency_cap_hours=0,
+        )
+        opened.action_launch()
+        self.env["whatsapp.campaign"]._cron_release()
+        self.assertEqual(len(opened.whatsapp_message_ids), 2)
+
+    def test_test_send_goes_to_the_user_only(self):
+        campaign = self.make_campaign(self.audience, self.template)
+        campaign.with_user(self.manager).action_test_send()
+        conversation = self.env["whatsapp.conversation"].search(
+            [("phone_e164", "=", self.manager.partner_id.whatsapp_e164)]
+        )
+        message = self.assertWhatsappOutgoing(conversation, template=self.template)
+        self.assertFalse(message.campaign_id)
+        self.assertEqual(campaign.state, "draft")
+
+    def test_form_and_hostile_input(self):
+        form = Form(self.env["whatsapp.campaign"].with_user(self.manager))
+        form.name = "Promo"
+        form.account_id = self.account
+        form.template_id = self.template
+        form.audience = "list"
+        form.partner_ids.add(self.customer)
+        campaign = form.save()
+        self.assertIn("1", campaign.plan_summary)
+        with self.assertRaises(AccessError):
+            campaign.with_user(self.wa_user).action_launch()
+        with self.assertRaises(AccessError):
+            campaign.with_user(self.wa_user).write({"name": "mine"})
+        for bad in (
+            {"local_hour_from": 25.0},
+            {"local_hour_to": float("nan")},
+            {"frequency_cap_hours": -1},
+            {"reply_window_hours": 10**9},
+        ):
+            with self.assertRaises(Exception), mute_logger("odoo.sql_db"), self.env.cr.savepoint():  # noqa: B017
+                campaign.write(bad)
+                campaign.flush_recordset()
+        _company, other_account = self.make_company_account()
+        with self.assertRaises(UserError):
+            campaign.write({"account_id": other_account.id})
+        other_template = self.env["whatsapp.template"].create(
+            {"name": "x", "account_id": other_account.id, "body": "x", "language": "en_US"}
+        )
+        with self.assertRaises(UserError):
+            campaign.write({"template_id": other_template.id})
+        at = self.make_campaign(self.audience, self.template, schedule="at")
+        with self.assertRaises(UserError):
+            at.action_launch()
+
+    def test_a_template_paused_by_meta_pauses_the_campaign(self):
+        campaign = self.launch()
+        self.template.with_context(whatsapp_no_resubmit=True).status = "paused"
+        self.env["whatsapp.campaign"]._cron_release()
+        self.assertRecordValues(campaign, [{"state": "paused", "pause_reason": "template"}])
+        self.assertFalse(campaign.whatsapp_message_ids)
+        self.assertEqual(campaign.waiting_count, 2)

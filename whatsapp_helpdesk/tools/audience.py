@@ -1,0 +1,135 @@
+"""Segment rules as Odoo domains on ``res.partner`` (plain Python, no Odoo import).
+
+A segment is a set of rules; each rule is one domain, and a partner is in the segment when every
+rule holds. Keeping one domain per rule lets the preview say which rule left a partner out. The
+rules that need another table (opt-ins, conversations, orders) take a ready subquery from the
+model (an ``odoo.tools.SQL`` there, any object here): this module only decides the shape.
+"""
+
+import ast
+from datetime import timedelta
+
+# rule key: label (in the order the preview names them)
+RULES = {
+    "company": "not a contact of this company",
+    "whatsapp": "no WhatsApp number",
+    "tags_all": "lacks one of the required tags",
+    "tags_any": "has none of the tags",
+    "tags_none": "has an excluded tag",
+    "country": "another country",
+    "language": "another language",
+    "marketing_optin": "no marketing opt-in",
+    "utility_optin": "no utility opt-in",
+    "inbound": "has not written recently",
+    "orders": "not enough orders",
+    "extra": "outside the extra filter",
+}
+# opt-in rule values: what a partner's number must have for the category
+OPTIN_ANY, OPTIN_IN, OPTIN_NOT_OUT = "any", "opted_in", "not_opted_out"
+MAX_DAYS = 36500
+MAX_EXTRA_DOMAIN = 4000
+
+
+def since(now, days):
+    """The moment ``days`` days before ``now`` (bounded: a hostile count never overflows)."""
+    days = max(0, min(int(days or 0), MAX_DAYS))
+    return now - timedelta(days=days)
+
+
+def rule_domains(rules, subqueries):
+    """[(rule key, domain)] of the rules set in ``rules``, in :data:`RULES` order.
+
+    ``rules``: {key: value} with ``company`` (company id or None), ``whatsapp`` (bool),
+    ``tags_all`` / ``tags_any`` / ``tags_none`` (tag ids), ``country`` (country ids), ``language``
+    (language codes), ``marketing_optin`` / ``utility_optin`` (``OPTIN_*``), ``extra`` (a domain
+    list). ``subqueries``: {key: subquery} for the rules that need one: ``marketing_optin`` and
+    ``utility_optin`` (numbers opted in, or opted out for ``OPTIN_NOT_OUT``), ``inbound``
+    (numbers that wrote recently), ``orders`` (commercial partners with enough orders).
+    """
+    parts = []
+    company = rules.get("company")
+    if company:
+        parts.append(("company", ["|", ("company_id", "=", False), ("company_id", "=", company)]))
+    if rules.get("whatsapp"):
+        parts.append(("whatsapp", [("whatsapp_e164", "!=", False)]))
+    tags_all = list(rules.get("tags_all") or [])
+    if tags_all:
+        parts.append(("tags_all", [("category_id", "in", [tag]) for tag in tags_all]))
+    if rules.get("tags_any"):
+        parts.append(("tags_any", [("category_id", "in", list(rules["tags_any"]))]))
+    if rules.get("tags_none"):
+        parts.append(("tags_none", [("category_id", "not in", list(rules["tags_none"]))]))
+    if rules.get("country"):
+        parts.append(("country", [("country_id", "in", list(rules["country"]))]))
+    if rules.get("language"):
+        parts.append(("language", [("lang", "in", list(rules["language"]))]))
+    for key in ("marketing_optin", "utility_optin"):
+        mode = rules.get(key) or OPTIN_ANY
+        if mode == OPTIN_IN:
+            parts.append((key, [("whatsapp_e164", "in", subqueries[key])]))
+        elif mode == OPTIN_NOT_OUT:
+            parts.append((key, [("whatsapp_e164", "not in", subqueries[key])]))
+    if "inbound" in subqueries:
+        parts.append(("inbound", [("whatsapp_e164", "in", subqueries["inbound"])]))
+    if "orders" in subqueries:
+        parts.append(("orders", [("commercial_partner_id", "in", subqueries["orders"])]))
+    if rules.get("extra"):
+        parts.append(("extra", list(rules["extra"])))
+    return parts
+
+
+def normalize(domain):
+    """``domain`` in prefix form with every implicit AND written out (as Odoo's own)."""
+    if not domain:
+        return []
+    result, expected = [], 1
+    for term in domain:
+        if expected == 0:  # one expression done while terms remain: an implicit AND
+            result[0:0] = ["&"]
+            expected = 1
+        if isinstance(term, str) and term in ("&", "|"):
+            expected += 1
+        elif isinstance(term, str) and term == "!":
+            pass
+        else:
+            expected -= 1
+        result.append(term)
+    if expected:
+        raise ValueError(f"the domain {domain!r} is missing terms")
+    return result
+
+
+def combine(parts):
+    """One domain: every rule's domain AND-ed (``[]``, everything, when no rule is set)."""
+    domains = [normalize(part) for _key, part in parts if part]
+    combined = ["&"] * max(0, len(domains) - 1)
+    for domain in domains:
+        combined += domain
+    return combined
+
+
+def check_extra_domain(value):
+    """The extra filter read from its text (``[("field", "op", value), ...]``), or ValueError.
+
+    Only literals: no names, calls or attribute access can run.
+    """
+    text = (value or "").strip()
+    if not text:
+        return []
+    if len(text) > MAX_EXTRA_DOMAIN:
+        raise ValueError(f"the extra filter is longer than {MAX_EXTRA_DOMAIN} characters")
+    try:
+        domain = ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError) as error:
+        raise ValueError(f"the extra filter is not a literal domain: {error}") from None
+    if not isinstance(domain, list):
+        raise ValueError("the extra filter must be a list")
+    for term in domain:
+        if isinstance(term, str):
+            if term not in ("&", "|", "!"):
+                raise ValueError(f"unknown operator {term!r} in the extra filter")
+        elif not (isinstance(term, (list, tuple)) and len(term) == 3 and isinstance(term[0], str)):
+            raise ValueError(f"the term {term!r} of the extra filter is not (field, op, value)")
+    domain = [tuple(term) if isinstance(term, list) else term for term in domain]
+    normalize(domain)
+    return domain

@@ -1,0 +1,128 @@
+"""Campaign decisions that need no database (plain Python, no Odoo import): who is skipped and
+why, how Meta's messaging limit spreads a campaign over days, and the customer's local window.
+
+Meta's messaging limit is the number of different customers a business number may start
+conversations with in a rolling 24 hours (250, 2,000, 10,000, 100,000 or unlimited). A campaign
+never sends more than today's headroom; what is left waits for the next day.
+"""
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+# skip reasons, in the order they are checked (the first that holds is the one recorded)
+INVALID_NUMBER = "invalid_number"
+DUPLICATE = "duplicate"
+BLACKLISTED = "blacklisted"
+NO_OPTIN = "no_optin"
+FREQUENCY_CAP = "frequency_cap"
+SKIP_REASONS = [
+    (INVALID_NUMBER, "No valid WhatsApp number"),
+    (DUPLICATE, "Same number as another recipient"),
+    (BLACKLISTED, "Blacklisted"),
+    (NO_OPTIN, "No opt-in for the template's category"),
+    (FREQUENCY_CAP, "Messaged recently (frequency cap)"),
+]
+UNLIMITED = None
+MAX_PLAN_DAYS = 3660
+
+
+def limit_of(messaging_limit):
+    """The number of customers per 24 h of an account's ``messaging_limit`` selection value,
+    or ``UNLIMITED``."""
+    if not messaging_limit or messaging_limit == "unlimited":
+        return UNLIMITED
+    return max(0, int(messaging_limit))
+
+
+def headroom(limit, used):
+    """How many new customers may still be started now (``None``: no limit)."""
+    if limit is UNLIMITED:
+        return None
+    return max(0, limit - max(0, used))
+
+
+def plan_days(total, limit, used_today):
+    """[recipients per day] for ``total`` recipients: today gets the headroom left after
+    ``used_today`` customers of the last 24 hours, each later day the whole limit."""
+    total = max(0, int(total))
+    if total == 0:
+        return []
+    if limit is UNLIMITED:
+        return [total]
+    if limit <= 0:
+        raise ValueError("a messaging limit of zero never sends anything")
+    days = [min(total, headroom(limit, used_today))]
+    left = total - days[0]
+    full_days, rest = divmod(left, limit)
+    if full_days + 2 > MAX_PLAN_DAYS:
+        raise ValueError("the campaign would take more than ten years at this messaging limit")
+    days += [limit] * full_days
+    if rest:
+        days.append(rest)
+    return days
+
+
+def skip_reasons(recipients, *, blacklisted, opted_in, recently_messaged):
+    """{partner id: reason or None} for ``recipients`` [(partner id, E.164 or None)], in order.
+
+    The first recipient of a number keeps it, later ones are duplicates. ``opted_in``: the numbers
+    with the opt-in the template's category needs (None: no opt-in needed); ``blacklisted`` and
+    ``recently_messaged``: sets of numbers.
+    """
+    seen, reasons = set(), {}
+    for partner_id, number in recipients:
+        if partner_id in reasons:
+            continue
+        if not number:
+            reason = INVALID_NUMBER
+        elif number in seen:
+            reason = DUPLICATE
+        elif number in blacklisted:
+            reason = BLACKLISTED
+        elif opted_in is not None and number not in opted_in:
+            reason = NO_OPTIN
+        elif number in recently_messaged:
+            reason = FREQUENCY_CAP
+        else:
+            reason = None
+        if number:
+            seen.add(number)
+        reasons[partner_id] = reason
+    return reasons
+
+
+def _zone(tz):
+    try:
+        return ZoneInfo(tz) if tz else None
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def in_local_window(now_utc, tz, hour_from, hour_to):
+    """Whether ``now_utc`` (naive UTC) falls between ``hour_from`` and ``hour_to`` (hours,
+    floats, ``to`` excluded; a window may wrap midnight) in the customer's time zone ``tz``
+    (unknown: UTC)."""
+    zone = _zone(tz) or ZoneInfo("UTC")
+    local = now_utc.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone)
+    hour = local.hour + local.minute / 60
+    if hour_from == hour_to:
+        return True
+    if hour_from < hour_to:
+        return hour_from <= hour < hour_to
+    return hour >= hour_from or hour < hour_to
+
+
+def next_local_opening(now_utc, tz, hour_from):
+    """The next naive UTC moment the local window opens (``hour_from`` in ``tz``)."""
+    zone = _zone(tz) or ZoneInfo("UTC")
+    local = now_utc.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone)
+    hours, minutes = int(hour_from), round((hour_from % 1) * 60)
+    opening = local.replace(hour=hours % 24, minute=minutes % 60, second=0, microsecond=0)
+    if opening <= local:
+        opening += timedelta(days=1)
+    return opening.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+
+
+def progress(done, total):
+    """Percentage done, 0-100."""
+    return 100.0 * done / total if total else 0.0
