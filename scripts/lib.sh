@@ -12,6 +12,11 @@ PGUSER_NAME="${PGUSER:-odoo}"
 PGPASS="${PGPASSWORD:-odoo}"
 PGHOST_ADDR="${PGHOST:-127.0.0.1}"
 
+# The addons of this repository, core first: installed by run.sh, installed and tested by test.sh.
+WA_ADDONS=(whatsapp_helpdesk whatsapp_helpdesk_website whatsapp_helpdesk_calendar)
+wa_addons_csv() { local IFS=,; printf '%s\n' "${WA_ADDONS[*]}"; }
+wa_test_tags() { local a tags=(); for a in "${WA_ADDONS[@]}"; do tags+=("/$a"); done; local IFS=,; printf '%s\n' "${tags[*]}"; }
+
 log() { printf '[whatsapp_helpdesk] %s\n' "$*" >&2; }
 
 is_odoo_tree() { [ -f "$1/odoo-bin" ] && [ -f "$1/odoo/release.py" ] && [ -d "$1/odoo/addons/base" ]; }

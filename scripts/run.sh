@@ -34,14 +34,15 @@ sys.exit(0 if cur.fetchone() else 1)
 PYEOF
 }
 
-ADDON_HASH="$(find whatsapp_helpdesk -type f -not -path '*/__pycache__/*' -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)"
+ADDON_HASH="$(find "${WA_ADDONS[@]}" -type f -not -path '*/__pycache__/*' -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)"
 if ! db_has_addon; then
-  log "creating database $DB with whatsapp_helpdesk and demo data"
-  "${ODOO_CMD[@]}" -i whatsapp_helpdesk --stop-after-init --max-cron-threads=0
+  log "creating database $DB with $(wa_addons_csv) and demo data"
+  "${ODOO_CMD[@]}" -i "$(wa_addons_csv)" --stop-after-init --max-cron-threads=0
   echo "$ADDON_HASH" > "$RUN_DIR/$DB.addon-hash"
 elif [ "$(cat "$RUN_DIR/$DB.addon-hash" 2>/dev/null)" != "$ADDON_HASH" ]; then
-  log "updating whatsapp_helpdesk in $DB"
-  "${ODOO_CMD[@]}" -u whatsapp_helpdesk --stop-after-init --max-cron-threads=0
+  log "updating $(wa_addons_csv) in $DB"
+  # -i too: an addon added to the repository since the database was made gets installed
+  "${ODOO_CMD[@]}" -i "$(wa_addons_csv)" -u "$(wa_addons_csv)" --stop-after-init --max-cron-threads=0
   echo "$ADDON_HASH" > "$RUN_DIR/$DB.addon-hash"
 else
   log "reusing database $DB"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite: lint, plain pytest of tools/, then the addon's tests inside a real Odoo 18
+# The whole test suite: lint, plain pytest of tools/, then the addons' tests inside a real Odoo 18
 # on PostgreSQL in a fresh database. Exits non-zero on any failure; the last line counts the Odoo suite.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -33,7 +33,7 @@ step "ruff"
 "$PY" -m ruff format --check . || fail "ruff format"
 
 step "pylint-odoo (OCA mandatory checks)"
-"$PY" -m pylint --rcfile=.pylintrc whatsapp_helpdesk || fail "pylint-odoo"
+"$PY" -m pylint --rcfile=.pylintrc "${WA_ADDONS[@]}" || fail "pylint-odoo"
 
 step "pytest: tools/ without Odoo"
 "$PY" -m pytest tests
@@ -54,7 +54,7 @@ PORT="$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); pr
 # shellcheck disable=SC2046
 "$PY" "$ODOO/odoo-bin" $(odoo_db_args) -d "$DB" \
   --addons-path="$(addons_path "$ODOO")" \
-  -i whatsapp_helpdesk --test-enable --test-tags /whatsapp_helpdesk \
+  -i "$(wa_addons_csv)" --test-enable --test-tags "$(wa_test_tags)" \
   --stop-after-init --http-interface=127.0.0.1 --http-port="$PORT" \
   --max-cron-threads=0 --log-level=test >"$LOG" 2>&1
 odoo_rc=$?

@@ -318,15 +318,3 @@ def test_list_menu_rows_with_descriptions():
     rows = value["action"]["sections"][0]["rows"]
     assert rows[0]["title"] == "S00042" and len(rows[0]["description"]) == 72
     assert rows[1] == {"id": "o:2", "title": "S00043"}
-
-
-def test_media_problem_holds_files_to_metas_limits():
-    assert messages.media_problem("image/png", 5 * 1024 * 1024) is None
-    assert "5 MB" in messages.media_problem("image/jpeg", 5 * 1024 * 1024 + 1)
-    assert messages.media_problem("video/mp4", 16 * 1024 * 1024) is None
-    assert messages.media_problem("application/pdf", 99 * 1024 * 1024) is None
-    assert "100 MB" in messages.media_problem("application/pdf", 101 * 1024 * 1024)
-    # an image format Meta does not show inline goes as a document, with its limit
-    assert messages.media_problem("image/gif", 20 * 1024 * 1024) is None
-    for size in (0, -1, None, "12", True, 1.5):
-        assert messages.media_problem("image/png", size) == "The file is empty."

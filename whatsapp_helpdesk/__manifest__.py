@@ -36,6 +36,7 @@
         "views/res_partner_views.xml",
         "wizard/whatsapp_composer_views.xml",
         "views/sale_order_views.xml",
+        "views/account_move_views.xml",
         "views/stock_picking_views.xml",
         "views/whatsapp_notification_rule_views.xml",
         "views/whatsapp_optin_views.xml",

@@ -171,8 +171,8 @@ class HelpdeskTicket(models.Model):
                 }
             )
         if sends:
-            self.whatsapp_conversation_id._send_text(
-                html2plaintext(message.body or ""), record=self
+            self.whatsapp_conversation_id._send_post(
+                html2plaintext(message.body or ""), message.attachment_ids, record=self
             )
         return message
 

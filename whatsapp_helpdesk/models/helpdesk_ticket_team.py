@@ -151,6 +151,14 @@ class HelpdeskTicketTeam(models.Model):
             return True
         return autoreply.in_working_hours(intervals, moment, tz)
 
+    def _whatsapp_next_opening(self, moment):
+        """When the team next opens after ``moment`` (naive UTC), as an aware datetime in the
+        calendar's time zone; None without a calendar (always open) or without hours."""
+        intervals, tz = self._whatsapp_intervals()
+        if tz is None:
+            return None
+        return autoreply.next_working_time(intervals, moment, tz)
+
     def _whatsapp_assign_backlog(self):
         """Hand the team's unassigned conversations, oldest first, to its online agents."""
         self.ensure_one()

@@ -9,8 +9,8 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, html2plaintext
 
 from ..tools import language as wa_language
+from ..tools import media_limits, window
 from ..tools import messages as wa_messages
-from ..tools import window
 from .common import computed_after_insert
 
 _logger = logging.getLogger(__name__)
@@ -659,10 +659,12 @@ class WhatsappConversation(models.Model):
         )
         return message.with_env(self.env)
 
-    def _send_media(self, attachment, *, caption=None, record=None):
+    def _send_media(self, attachment, *, caption=None, record=None, mail_message=None):
         """Queue a file (image, video, audio or document) inside the 24-hour window.
 
-        The attachment is checked with the sender's rights: nobody sends what they cannot open.
+        The attachment is checked with the sender's rights: nobody sends what they cannot open;
+        and against Meta's limits, before anything is queued.
+        :param mail_message: the chatter message it comes from, when posted from a thread
         """
         self.ensure_one()
         attachment.ensure_one()
@@ -671,11 +673,14 @@ class WhatsappConversation(models.Model):
         self.env["whatsapp.message"]._check_attachment_readable(attachment)
         attachment = attachment.sudo()
         caption = (caption or "").strip()
-        mail_message = self.with_context(whatsapp_no_send=True).message_post(
-            body=caption or attachment.name,
-            message_type="comment",
-            subtype_xmlid="mail.mt_comment",
-        )
+        self._check_media_sendable(attachment, caption)
+        if mail_message is None:
+            mail_message = self.with_context(whatsapp_no_send=True).message_post(
+                body=caption or attachment.name,
+                message_type="comment",
+                subtype_xmlid="mail.mt_comment",
+                attachment_ids=[attachment.id],
+            )
         self._record_outbound()
         return self._queue(
             {
@@ -690,10 +695,84 @@ class WhatsappConversation(models.Model):
             }
         )
 
-    def _send_template(self, template, *, record=None, notification_key=None, exact=False):
+    @api.model
+    def _check_media_sendable(self, attachment, caption=None):
+        """Refuse, before queuing, a file Meta would refuse after the upload, saying why."""
+        problem = media_limits.media_problem(attachment.mimetype, attachment.file_size, caption)
+        if not problem:
+            return
+        if problem.code == "too_large":
+            message = self.env._(
+                "%(file)s is too large to send on WhatsApp: Meta takes %(kind)s files of up to "
+                "%(limit)s.",
+                file=attachment.name,
+                kind=problem.kind,
+                limit=media_limits.megabytes(problem.limit),
+            )
+        elif problem.code == "unsupported_type":
+            message = self.env._(
+                "%(file)s cannot be sent on WhatsApp: Meta takes images (JPEG, PNG), videos "
+                "(MP4, 3GP), audio (AAC, AMR, MP3, M4A, OGG) and PDF, Word, Excel, PowerPoint or "
+                "text documents, not %(type)s.",
+                file=attachment.name,
+                type=attachment.mimetype or self.env._("this format"),
+            )
+        elif problem.code == "caption_too_long":
+            message = self.env._(
+                "The caption of %(file)s is too long: WhatsApp takes up to %(limit)s characters.",
+                file=attachment.name,
+                limit=problem.limit,
+            )
+        else:
+            message = self.env._("%(file)s is empty.", file=attachment.name)
+        raise UserError(message)
+
+    def _send_post(self, text, attachments, *, record=None, mail_message=None):
+        """Queue what an agent posted (text and files, from a chatter or the composer): each
+        file as a media message, the text as the caption of the first file that takes one, or
+        as a text of its own before the files. Every file is checked before any is queued."""
+        self.ensure_one()
+        text = (text or "").strip()
+        attachments = attachments.with_env(self.env)
+        if not attachments:
+            return self._send_text(text, record=record, mail_message=mail_message)
+        self.env["whatsapp.message"]._check_attachment_readable(attachments)
+        for attachment in attachments.sudo():
+            self._check_media_sendable(attachment)
+        carrier = attachments.sudo().filtered(
+            lambda a: wa_messages.media_type(a.mimetype) in wa_messages.CAPTION_MEDIA_TYPES
+        )[:1]
+        if text and (not carrier or len(text) > media_limits.MAX_CAPTION):
+            carrier = attachments.browse()
+            messages = self._send_text(text, record=record, mail_message=mail_message)
+        else:
+            messages = self.env["whatsapp.message"]
+        for attachment in attachments:
+            messages |= self._send_media(
+                attachment,
+                caption=text if attachment == carrier else None,
+                record=record,
+                mail_message=mail_message,
+            )
+        return messages
+
+    def _send_template(
+        self,
+        template,
+        *,
+        record=None,
+        notification_key=None,
+        exact=False,
+        header_attachment=None,
+        button_payloads=None,
+    ):
         """Queue an approved template in the customer's language; allowed outside the window.
 
         ``exact``: send this very language variant (a person chose it), not the customer's.
+        ``header_attachment``: the file of a media header for this message only (an order's
+        PDF in a template whose header is a document), instead of the template's own.
+        ``button_payloads``: {button index: payload} of quick-reply buttons, what the customer's
+        tap sends back (``reply_id`` of the answer).
         With ``whatsapp_skip_reason`` in the context the message is recorded as skipped instead
         (a notification for a customer who did not opt in).
         """
@@ -701,6 +780,8 @@ class WhatsappConversation(models.Model):
         partner = self.partner_id
         variant = template if exact else template._variant_for(partner, self.language)
         variant._check_sendable()
+        if header_attachment:
+            header_attachment = self._check_header_file(variant, header_attachment)
         if variant.company_id and variant.company_id != self.company_id:
             raise UserError(
                 self.env._(
@@ -712,6 +793,8 @@ class WhatsappConversation(models.Model):
         if not self.env.context.get("whatsapp_skip_reason"):
             self._check_may_send(variant)
         values = variant._render_values(record, partner, self.language)
+        for index, payload in (button_payloads or {}).items():
+            values.setdefault(f"button_{index}", {})["payload"] = payload
         preview = variant._preview_for(values)
         mail_message = self.env["mail.message"]
         if not self.env.context.get("whatsapp_skip_reason"):
@@ -729,12 +812,41 @@ class WhatsappConversation(models.Model):
                 "res_id": record.id if record else False,
                 "notification_key": notification_key,
                 **(
+                    {
+                        "attachment_id": header_attachment.id,
+                        "media_mime_type": header_attachment.mimetype,
+                        "media_filename": header_attachment.name,
+                    }
+                    if header_attachment
+                    else {}
+                ),
+                **(
                     {"state": "skipped", "failure_reason": skip_reason}
                     if (skip_reason := self.env.context.get("whatsapp_skip_reason"))
                     else {}
                 ),
             }
         )
+
+    def _check_header_file(self, template, attachment):
+        """The file of this message's template header, checked as any file sent (readable by
+        the sender, within Meta's limits) and of the header's kind; returned as superuser."""
+        attachment.ensure_one()
+        self.env["whatsapp.message"]._check_attachment_readable(attachment)
+        attachment = attachment.sudo()
+        if template.header_type not in ("image", "video", "document") or (
+            wa_messages.media_type(attachment.mimetype) != template.header_type
+        ):
+            raise UserError(
+                self.env._(
+                    "The template %(name)s cannot carry %(file)s: its header is not a %(kind)s.",
+                    name=template.name,
+                    file=attachment.name,
+                    kind=wa_messages.media_type(attachment.mimetype),
+                )
+            )
+        self._check_media_sendable(attachment)
+        return attachment
 
     @api.model
     def _get_or_create_many(self, account, partners_by_number):
@@ -984,7 +1096,9 @@ class WhatsappConversation(models.Model):
             self._prepare_reply(kwargs)
         message = super().message_post(**kwargs)
         if sends:
-            self._send_text(html2plaintext(message.body or ""), mail_message=message)
+            self._send_post(
+                html2plaintext(message.body or ""), message.attachment_ids, mail_message=message
+            )
         return message
 
     def _message_get_suggested_recipients(self):

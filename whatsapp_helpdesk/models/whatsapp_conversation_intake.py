@@ -5,6 +5,7 @@ import psycopg2
 from odoo import api, models
 from odoo.tools import SQL
 
+from ..tools import click_to_chat
 from ..tools import phone as wa_phone
 
 
@@ -265,7 +266,14 @@ class WhatsappConversation(models.Model):
 
     @api.model
     def _remember_entry_points(self, messages):
-        """A first message from a click-to-WhatsApp ad is an entry point: routing uses it."""
-        for message in messages.filtered("entry_point"):
-            if not message.conversation_id.source:
-                message.conversation_id.sudo().source = message.entry_point
+        """A first message from a click-to-WhatsApp ad, or carrying the tag of a click-to-chat
+        link (a website button, a QR code), is an entry point: routing uses it."""
+        for message in messages:
+            if message.conversation_id.source:
+                continue
+            entry_point = message.entry_point
+            if not entry_point and message.body:
+                tag = click_to_chat.parse_source(message.body)
+                entry_point = tag and ("website" if "w" in tag else "link")
+            if entry_point:
+                message.conversation_id.sudo().source = entry_point

@@ -9,13 +9,14 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, split_every
 
-from ..tools import cloud_api, pricing
+from ..tools import cloud_api, media_limits, pricing
 from ..tools import status as wa_status
 from .common import computed_after_insert
 
 _logger = logging.getLogger(__name__)
 
 MAX_MEDIA_ATTEMPTS = 5
+INBOUND_CAP_PARAM = "whatsapp_helpdesk.inbound_media_max_mb"
 
 MESSAGE_TYPES = [
     ("text", "Text"),
@@ -511,8 +512,21 @@ class WhatsappMessage(models.Model):
                 message._record_media_failure(error, retry=False)
         return messages
 
+    @api.model
+    def _inbound_media_cap(self):
+        """Bytes an inbound file may weigh to be kept in Odoo: the
+        ``whatsapp_helpdesk.inbound_media_max_mb`` system parameter (1 to 100 MB, Meta's
+        largest file), else 16 MB."""
+        param = self.env["ir.config_parameter"].sudo().get_param(INBOUND_CAP_PARAM)
+        try:
+            megabytes = int(param or "")
+        except (TypeError, ValueError):
+            return media_limits.DEFAULT_INBOUND_MAX_BYTES
+        return max(1, min(megabytes, 100)) * media_limits.MB
+
     def _fetch_media(self):
         self.ensure_one()
+        cap = self._inbound_media_cap()
         try:
             client = self.account_id._get_api_client()
             info = {}
@@ -524,8 +538,14 @@ class WhatsappMessage(models.Model):
                 url = info.get("url") if isinstance(info, dict) else None
                 if not url:
                     raise UserError(self.env._("Meta's media answer has no download URL."))
-            content = client.download_media(url)
+                if media_limits.inbound_too_large(info.get("file_size"), cap):
+                    self._record_media_too_large(cap)
+                    return
+            content = client.download_media(url, max_bytes=cap)
         except cloud_api.CloudApiError as error:
+            if error.failure_type == "media_too_large":
+                self._record_media_too_large(cap)
+                return
             if self.media_url and not isinstance(error, cloud_api.RetryableError) and self.media_id:
                 # the webhook's link may have expired: ask Meta for a fresh one next time
                 self.write({"media_url": False, "failure_reason": str(error)})
@@ -553,6 +573,28 @@ class WhatsappMessage(models.Model):
         self.write({"attachment_id": attachment.id, "media_state": "done", "media_url": False})
         if self.mail_message_id:
             self.mail_message_id.sudo().attachment_ids = [fields.Command.link(attachment.id)]
+
+    def _record_media_too_large(self, cap):
+        """A file over the cap stays at Meta: the thread says so instead of showing it."""
+        reason = self.env._(
+            "The file is larger than %(cap)s: it was not downloaded into Odoo.",
+            cap=media_limits.megabytes(cap),
+        )
+        self.write(
+            {
+                "media_state": "failed",
+                "failure_type": "media_too_large",
+                "failure_reason": reason,
+                "media_url": False,
+            }
+        )
+        if self.mail_message_id:
+            self.conversation_id.sudo().message_post(
+                body=reason,
+                message_type="notification",
+                subtype_xmlid="mail.mt_note",
+                parent_id=self.mail_message_id.id,
+            )
 
     def _record_media_failure(self, error, retry):
         attempts = self.attempt_count + 1

@@ -335,6 +335,18 @@ class WhatsappMessage(models.Model):
             return wa_messages.text(self.body)
         if self.message_type == "template":
             template = self.template_id
+            if self.attachment_id:
+                # this message's own header file (the order's PDF), not the template's sample
+                spec = templates.get(template.id, (template._to_spec(),))[0]
+                header_media = wa_messages.media_object(
+                    template.header_type,
+                    media_id=self._uploaded_media_id(client),
+                    filename=self.attachment_id.name,
+                    strict=False,
+                )
+                return wa_messages.filled_template(
+                    spec, self.template_values or {}, header_media=header_media
+                )
             if template.id not in templates:
                 templates[template.id] = (template._to_spec(), template._header_media(client))
             spec, header_media = templates[template.id]

@@ -370,8 +370,8 @@ class WhatsappWorkspace(models.AbstractModel):
 
     @api.model
     def send_file(self, conversation_id, name, mimetype, data, caption=""):
-        """Send a file the agent dropped (base64 ``data``) as WhatsApp media, after Meta's size
-        limits are checked."""
+        """Send a file the agent dropped (base64 ``data``) as WhatsApp media; the conversation
+        checks it against Meta's limits before anything is queued."""
         conversation = self._conversation(conversation_id)
         if not isinstance(data, str) or not data or len(data) > MAX_UPLOAD_B64:
             raise UserError(self.env._("The file is empty or larger than WhatsApp takes."))
@@ -382,9 +382,6 @@ class WhatsappWorkspace(models.AbstractModel):
         mimetype = _text(mimetype, 100) or "application/octet-stream"
         if not re.fullmatch(r"[\w.+-]+/[\w.+-]+", mimetype):
             mimetype = "application/octet-stream"
-        problem = wa_messages.media_problem(mimetype, len(raw))
-        if problem:
-            raise UserError(problem)
         attachment = self.env["ir.attachment"].create(
             {
                 "name": _text(name, 200) or "file",

@@ -19,6 +19,7 @@ from . import (
     test_intake_isolation,
     test_intake_processing,
     test_language_inference,
+    test_media,
     test_meta_updates,
     test_multi_company,
     test_notifications,

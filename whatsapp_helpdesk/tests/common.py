@@ -104,6 +104,25 @@ class WhatsappCase:
         return template
 
     @classmethod
+    def make_attachment(
+        cls, name="photo.png", mimetype="image/png", raw=b"\x89PNG-bytes", **values
+    ):
+        """A file as an agent uploads it (``values``: ``res_model``, ``res_id``...)."""
+        return cls.env["ir.attachment"].create(
+            {"name": name, "mimetype": mimetype, "raw": raw, **values}
+        )
+
+    @contextmanager
+    def mock_report_pdf(self, content=b"%PDF-1.4 order"):
+        """Odoo's PDF rendering (wkhtmltopdf is not run under tests), answering ``content``."""
+        with patch.object(
+            type(self.env["ir.actions.report"]),
+            "_render_qweb_pdf",
+            lambda report, ref, res_ids=None, data=None: (content, "pdf"),
+        ):
+            yield
+
+    @classmethod
     def carrier(cls, name="Correios"):
         """A fixed-price delivery carrier."""
         product = cls.env["product.product"].create({"name": f"{name} shipping", "type": "service"})
@@ -214,14 +233,17 @@ class WhatsappCase:
 
     # -- assertions --------------------------------------------------------------------------
 
-    def assertWhatsappOutgoing(self, conversation, *, body=None, template=None, state="queued"):
-        """The one outbound message of ``conversation`` with ``body`` (or of ``template``), in
-        ``state``; returns it."""
+    def assertWhatsappOutgoing(
+        self, conversation, *, body=None, template=None, state="queued", attachment=None
+    ):
+        """The one outbound message of ``conversation`` with ``body`` (or of ``template``, or
+        carrying ``attachment``), in ``state``; returns it."""
         messages = conversation.whatsapp_message_ids.filtered(
             lambda m: (
                 m.direction == "out"
                 and (body is None or m.body == body)
                 and (template is None or m.template_id == template)
+                and (attachment is None or m.attachment_id == attachment)
             )
         )
         self.assertEqual(len(messages), 1, f"one outbound message expected, got {messages}")

@@ -124,20 +124,6 @@ def media_type(mimetype) -> str:
     return "document"
 
 
-def media_problem(mimetype, size) -> str | None:
-    """Why a file of ``mimetype`` and ``size`` bytes cannot go as WhatsApp media, or None."""
-    if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
-        return "The file is empty."
-    kind = media_type(mimetype)
-    limit = MEDIA_MAX_BYTES[kind]
-    if size > limit:
-        return (
-            f"WhatsApp takes {kind} files of at most {limit // (1024 * 1024) or 0.5} MB; "
-            f"this one has {size / (1024 * 1024):.1f} MB."
-        )
-    return None
-
-
 def media_object(
     kind: str, *, media_id=None, link=None, caption=None, filename=None, strict=True
 ) -> dict:

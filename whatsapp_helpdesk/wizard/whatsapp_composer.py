@@ -7,6 +7,12 @@ from odoo.exceptions import UserError
 from ..models.common import notification
 from ..tools import pricing
 
+# The document Odoo prints for a record, sent by "Send by WhatsApp".
+REPORTS = {
+    "sale.order": "sale.action_report_saleorder",
+    "account.move": "account.account_invoices",
+}
+
 
 class WhatsappComposer(models.TransientModel):
     """Send a WhatsApp message about any record with a customer: free text while the 24-hour
@@ -60,6 +66,20 @@ class WhatsappComposer(models.TransientModel):
         "{company} are filled in.",
     )
     body = fields.Text("Message")
+    attachment_ids = fields.Many2many(
+        "ir.attachment",
+        "whatsapp_composer_ir_attachment_rel",
+        "composer_id",
+        "attachment_id",
+        "Files",
+        help="Sent as WhatsApp images, videos, audio or documents; the message is the caption of "
+        "the first. With a template whose header is a file, the file of that header.",
+    )
+    report_available = fields.Boolean(compute="_compute_report_available")
+    attach_report = fields.Boolean(
+        "Send the PDF",
+        help="Sends the document Odoo would print (the quotation, the invoice) to each customer.",
+    )
     preview = fields.Text(compute="_compute_preview")
     recipient_count = fields.Integer(compute="_compute_recipient_count")
     price_estimate = fields.Char("Price", compute="_compute_price_estimate")
@@ -214,6 +234,11 @@ class WhatsappComposer(models.TransientModel):
                 continue
             composer.preview = variant._preview_for(values)
 
+    @api.depends("res_model")
+    def _compute_report_available(self):
+        for composer in self:
+            composer.report_available = composer.res_model in REPORTS
+
     @api.depends("template_id", "partner_id", "account_id", "res_ids", "composition_mode")
     def _compute_price_estimate(self):
         """What Meta will charge: free inside the window, else the template category's rate in
@@ -250,8 +275,22 @@ class WhatsappComposer(models.TransientModel):
         self.ensure_one()
         if not self.account_id:
             raise UserError(self.env._("Configure a WhatsApp account first."))
-        if not self.template_id and not (self.body or "").strip():
-            raise UserError(self.env._("Write a message or choose a template."))
+        if (
+            not self.template_id
+            and not (self.body or "").strip()
+            and not self.attachment_ids
+            and not self.attach_report
+        ):
+            raise UserError(self.env._("Write a message, add a file or choose a template."))
+        if self.attach_report and self.res_model not in REPORTS:
+            raise UserError(self.env._("There is no document to print for this record."))
+        if self.composition_mode == "mass" and self.attachment_ids:
+            raise UserError(
+                self.env._(
+                    "Files are sent to one customer at a time; to a selection, send a template "
+                    "(with each record's PDF)."
+                )
+            )
         if self.composition_mode == "mass":
             return self._send_mass()
         record = self._record(self.res_model, self.res_id)
@@ -280,13 +319,59 @@ class WhatsappComposer(models.TransientModel):
                     team=conversation.sudo().team_id.display_name,
                 )
             )
+        files = self.attachment_ids
+        if self.attach_report and record:
+            files = self._report_attachment(record) | files
         if self.template_id:
             chosen = self.template_variant_id or self.template_id
             # the language a person chose is sent as chosen; in mass mode, unless one was chosen,
             # each customer gets their own
             exact = self.composition_mode == "single" or chosen != self.template_id
-            return conversation._send_template(chosen, record=record, exact=exact)
-        return conversation._send_text(self.body, record=record)
+            header_file = None
+            if files:
+                if self.template_id.header_type not in ("image", "video", "document"):
+                    raise UserError(
+                        self.env._(
+                            "The template %(name)s has no file header: send the file as a "
+                            "message inside the 24-hour window instead.",
+                            name=self.template_id.name,
+                        )
+                    )
+                if len(files) > 1:
+                    raise UserError(self.env._("A template carries one file only."))
+                header_file = files
+            return conversation._send_template(
+                chosen, record=record, exact=exact, header_attachment=header_file
+            )
+        return conversation._send_post(self.body, files, record=record)
+
+    def _report_attachment(self, record):
+        """The PDF Odoo prints for ``record``, rendered with the sender's rights and kept on the
+        record (a quotation as the customer received it)."""
+        report_ref = REPORTS.get(record._name)
+        if not report_ref:
+            raise UserError(self.env._("There is no document to print for this record."))
+        record.check_access("read")
+        content, kind = self.env["ir.actions.report"]._render_qweb_pdf(report_ref, record.ids)
+        if kind != "pdf":
+            raise UserError(
+                self.env._("Odoo could not print %(name)s as a PDF.", name=record.display_name)
+            )
+        name = record._get_report_base_filename()
+        return (
+            self.env["ir.attachment"]
+            .sudo()
+            .create(
+                {
+                    "name": f"{name}.pdf".replace("/", "_"),
+                    "raw": content,
+                    "mimetype": "application/pdf",
+                    "res_model": record._name,
+                    "res_id": record.id,
+                }
+            )
+            .with_env(self.env)
+        )
 
     def _log_on_record(self, record, message):
         """A trace in the record's chatter for whoever can read it (the thread has the message)."""
@@ -298,7 +383,15 @@ class WhatsappComposer(models.TransientModel):
             return
         record.check_access("read")
         record.sudo().message_post(
-            body=self.env._("WhatsApp message queued: %(body)s", body=message.body),
+            body=self.env._(
+                "WhatsApp message queued: %(body)s",
+                # a post with files is one message per file: its text, then the files' names
+                body=", ".join(
+                    dict.fromkeys(
+                        filter(None, message.mapped("body") + message.mapped("media_filename"))
+                    )
+                ),
+            ),
             message_type="comment",
             subtype_xmlid="mail.mt_note",
             author_id=self.env.user.partner_id.id,

@@ -1,0 +1,1 @@
+from . import test_entry_points, test_website_tour
