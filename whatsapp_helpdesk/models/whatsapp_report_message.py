@@ -27,8 +27,7 @@ class WhatsappReportMessage(models.Model):
 
     Room for what comes next: the dimensions and measures are listed by
     :meth:`_report_dimensions` and :meth:`_report_measures` (column, SQL over the message ``m``);
-    the campaigns add a ``campaign_id`` column to both lists by inheritance, and the cost ledger
-    fills ``cost`` by overriding :meth:`_report_cost` (0 until it exists).
+    a new dimension or measure is one more entry there and one more field.
     """
 
     _name = "whatsapp.report.message"
@@ -64,6 +63,7 @@ class WhatsappReportMessage(models.Model):
     source = fields.Char("Entry Point", readonly=True)
     pricing_category = fields.Char(readonly=True)
     failure_type = fields.Selection(_failure_types, "Failure Reason", readonly=True)
+    campaign_id = fields.Many2one("whatsapp.campaign", readonly=True, index="btree_not_null")
     message_count = fields.Integer("Messages", readonly=True)
     outbound_count = fields.Integer("Outbound", readonly=True)
     sent_count = fields.Integer("Sent", readonly=True, help="Accepted by Meta (or further).")
@@ -119,6 +119,7 @@ class WhatsappReportMessage(models.Model):
             ("source", SQL("m.source")),
             ("pricing_category", SQL("m.pricing_category")),
             ("failure_type", SQL("m.failure_type")),
+            ("campaign_id", SQL("m.campaign_id")),
         ]
 
     @api.model
@@ -150,8 +151,8 @@ class WhatsappReportMessage(models.Model):
 
     @api.model
     def _report_cost(self):
-        """The cost of the message ``m`` (SQL): nothing until the cost ledger exists."""
-        return SQL("0.0")
+        """The cost of the message ``m`` (SQL), from the cost ledger (company currency)."""
+        return SQL("COALESCE(m.cost, 0.0)")
 
     @api.model
     def _refresh(self, full=False):

@@ -326,6 +326,32 @@ class TestMessageReport(WhatsappCase, TransactionCase):
         self.assertAlmostEqual(read_rate, 200 / 3, msg="2 read of 3 delivered")
         self.assertAlmostEqual(reply_rate, 100 / 3)
 
+    def test_cost_per_month_category_and_campaign(self):
+        """The report's cost is the ledger's: what each delivered billable template cost."""
+        campaign = self.make_campaign(self.env["res.partner"], self.template_en)
+        charged = self.message(
+            template=self.template_en,
+            state="delivered",
+            billable=True,
+            pricing_model="PMP",
+            pricing_category="marketing",
+            campaign_id=campaign.id,
+        )
+        self.message(template=self.template_en, state="read", billable=False)
+        self.assertGreater(charged.cost, 0, "a marketing template to Brazil is charged")
+        self.env["whatsapp.report.message"]._refresh(full=True)
+        rows = self.env["whatsapp.report.message"]._read_group(
+            [("team_id", "=", self.team.id)],
+            ["campaign_id", "pricing_category"],
+            ["cost:sum", "billable_count:sum"],
+        )
+        by_key = {(c.id, category): (cost, count) for c, category, cost, count in rows}
+        self.assertAlmostEqual(by_key[campaign.id, "marketing"][0], charged.cost, places=4)
+        self.assertEqual(by_key[campaign.id, "marketing"][1], 1)
+        self.assertEqual(sum(cost for cost, _count in by_key.values()), charged.cost)
+        action = self.env.ref("whatsapp_helpdesk.whatsapp_report_cost_action")
+        self.assertEqual(action.res_model, "whatsapp.report.message")
+
     def test_volumes_by_direction_and_local_hour(self):
         self.team.whatsapp_calendar_id = self.env["resource.calendar"].create(
             {"name": "Rio", "tz": "America/Sao_Paulo"}
