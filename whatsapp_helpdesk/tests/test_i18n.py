@@ -4,12 +4,9 @@ import re
 from pathlib import Path
 
 import polib
-
 from odoo.modules.module import get_module_path
 from odoo.tests import HttpCase, tagged
 from odoo.tools.translate import trans_export
-
-LANGUAGES = ("es", "id", "pt_BR", "zh_CN")
 
 
 def _demo_ids(module):
