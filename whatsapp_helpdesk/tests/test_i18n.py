@@ -39,6 +39,11 @@ class TestTranslations(HttpCase):
             .mapped("name")
         )
 
+    def _exists(self, place):
+        if place.startswith("code:"):
+            return True
+        return bool(self.env.ref(place.split(":")[-1], raise_if_not_found=False))
+
     def test_the_committed_pot_is_what_odoo_exports(self):
         for module in self._modules():
             buffer = io.BytesIO()
@@ -51,7 +56,13 @@ class TestTranslations(HttpCase):
                 if places:
                     wanted.add(entry.msgid)
             pot_path = Path(get_module_path(module)) / "i18n" / f"{module}.pot"
-            committed = {entry.msgid for entry in polib.pofile(str(pot_path))}
+            # a record of the .pot this database lacks (a field another installed addon adds,
+            # e.g. rating_ids when `rating` is installed) cannot be judged here
+            committed = {
+                entry.msgid
+                for entry in polib.pofile(str(pot_path))
+                if any(self._exists(place) for place, _line in entry.occurrences)
+            }
             self.assertFalse(
                 sorted(wanted - committed)[:20],
                 f"{module}: strings of the code missing from its .pot: run scripts/i18n.sh",
