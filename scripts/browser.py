@@ -152,6 +152,17 @@ class Browser:
         if not found:
             raise BrowserError(f"nothing to click: {selector} {text or ''}")
 
+    def press(self, key, key_code=0):
+        """Press and release ``key`` (``"Enter"``, ``"ArrowDown"``) in the focused element."""
+        for kind in ("rawKeyDown", "keyUp"):
+            self.call(
+                "Input.dispatchKeyEvent",
+                type=kind,
+                key=key,
+                code=key,
+                windowsVirtualKeyCode=key_code,
+            )
+
     def dismiss_notifications(self):
         """Close every notification, including the sticky ones ("the page is out of date")."""
         self.evaluate(

@@ -5,7 +5,8 @@ scripts/browser.py.
     python scripts/screenshots_reach.py --url http://127.0.0.1:8069 --db whatsapp_demo
 
 Saves in whatsapp_helpdesk/static/description: inbox.png, conversation.png, composer.png (the
-composer with its window banner), template.png (a template and Meta's verdict),
+composer on a quotation: window banner, template, language picker, price estimate, preview),
+template.png (a template and Meta's verdict),
 notification_rule.png; in whatsapp_helpdesk_website/static/description: website_button.png
 (a product page as a visitor sees it) and entry_point.png (a QR code); in
 whatsapp_helpdesk_calendar/static/description: reminder_rule.png.
@@ -73,12 +74,24 @@ def back_office(browser, base):
         ".o_form_view .o-mail-Chatter",
         CORE / "conversation.png",
     )
-    partner = first_id(browser, "res.partner", [("whatsapp_e164", "!=", False)])
-    browser.open(f"{base}/odoo/contacts/{partner}", "button[name='action_whatsapp_compose']")
+    # the composer on a quotation: its templates (the demo's are all bound to a document), the
+    # chosen one's language picker, price estimate and preview
+    order = first_id(
+        browser,
+        "sale.order",
+        [("partner_id.whatsapp_e164", "!=", False), ("state", "in", ("draft", "sent"))],
+    )
+    browser.open(f"{base}/odoo/sale.order/{order}", ".o_form_view .o_form_statusbar button")
     time.sleep(1)
-    browser.click("button[name='action_whatsapp_compose']")
+    browser.click(".o_form_statusbar button", "WhatsApp")
     browser.wait_for(".modal .o_form_view .alert")
-    time.sleep(1)
+    browser.evaluate("document.querySelector(\".modal div[name='template_id'] input\").focus()")
+    browser.click(".modal div[name='template_id'] input")
+    browser.wait_for(".modal .o-autocomplete--dropdown-item")
+    browser.press("Enter", 13)  # the first template offered
+    browser.wait_for(".modal div[name='template_variant_id'] input")
+    browser.wait_for(".modal .o_wa_price_estimate")
+    time.sleep(1.5)
     browser.dismiss_notifications()
     time.sleep(0.3)
     browser.screenshot(CORE / "composer.png")
