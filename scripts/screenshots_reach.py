@@ -1,11 +1,12 @@
 """Screenshots of the back office and the website for the addons' descriptions, taken in headless
 Chromium against a running Odoo with the demo data (`make run`), with the browser driver of
-scripts/screenshots.py.
+scripts/browser.py.
 
     python scripts/screenshots_reach.py --url http://127.0.0.1:8069 --db whatsapp_demo
 
 Saves in whatsapp_helpdesk/static/description: inbox.png, conversation.png, composer.png (the
-composer with its window banner), template.png (a template and Meta's verdict),
+composer on a quotation: window banner, template, language picker, price estimate, preview),
+template.png (a template and Meta's verdict),
 notification_rule.png; in whatsapp_helpdesk_website/static/description: website_button.png
 (a product page as a visitor sees it) and entry_point.png (a QR code); in
 whatsapp_helpdesk_calendar/static/description: reminder_rule.png.
@@ -14,13 +15,12 @@ whatsapp_helpdesk_calendar/static/description: reminder_rule.png.
 import argparse
 import json
 import pathlib
-import shutil
 import sys
 import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
-from screenshots import Browser, login  # noqa: E402
+from browser import Browser, chromium_binary, login  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CORE = ROOT / "whatsapp_helpdesk" / "static" / "description"
@@ -54,21 +54,11 @@ def first_id(browser, model, domain):
     return found[0]
 
 
-def close_notices(browser):
-    """Every notification, including the sticky ones ("the page is out of date")."""
-    browser.dismiss_notifications()
-    browser.evaluate(
-        "document.querySelectorAll('.o_notification .btn-close, .o_notification button.o_close')"
-        ".forEach((b) => b.click())"
-    )
-    time.sleep(0.3)
-
-
 def shot(browser, url, ready, path, settle=1.5):
-    browser.call("Page.navigate", url=url)
-    browser.wait_for(ready)
+    browser.open(url, ready)
     time.sleep(settle)
-    close_notices(browser)
+    browser.dismiss_notifications()
+    time.sleep(0.3)
     browser.screenshot(path)
 
 
@@ -84,14 +74,26 @@ def back_office(browser, base):
         ".o_form_view .o-mail-Chatter",
         CORE / "conversation.png",
     )
-    partner = first_id(browser, "res.partner", [("whatsapp_e164", "!=", False)])
-    browser.call("Page.navigate", url=f"{base}/odoo/contacts/{partner}")
-    browser.wait_for("button[name='action_whatsapp_compose']")
+    # the composer on a quotation: its templates (the demo's are all bound to a document), the
+    # chosen one's language picker, price estimate and preview
+    order = first_id(
+        browser,
+        "sale.order",
+        [("partner_id.whatsapp_e164", "!=", False), ("state", "in", ("draft", "sent"))],
+    )
+    browser.open(f"{base}/odoo/sale.order/{order}", ".o_form_view .o_form_statusbar button")
     time.sleep(1)
-    browser.click("button[name='action_whatsapp_compose']")
+    browser.click(".o_form_statusbar button", "WhatsApp")
     browser.wait_for(".modal .o_form_view .alert")
-    time.sleep(1)
-    close_notices(browser)
+    browser.evaluate("document.querySelector(\".modal div[name='template_id'] input\").focus()")
+    browser.click(".modal div[name='template_id'] input")
+    browser.wait_for(".modal .o-autocomplete--dropdown-item")
+    browser.press("Enter", 13)  # the first template offered
+    browser.wait_for(".modal div[name='template_variant_id'] input")
+    browser.wait_for(".modal .o_wa_price_estimate")
+    time.sleep(1.5)
+    browser.dismiss_notifications()
+    time.sleep(0.3)
     browser.screenshot(CORE / "composer.png")
     template = first_id(browser, "whatsapp.template", [("status", "in", ("approved", "pending"))])
     shot(
@@ -138,7 +140,7 @@ def main(argv=None):
     parser.add_argument("--db", default="whatsapp_demo")
     parser.add_argument("--login", default="admin")
     parser.add_argument("--password", default="admin")
-    parser.add_argument("--chromium", default=shutil.which("chromium") or "chromium")
+    parser.add_argument("--chromium", default=chromium_binary())
     args = parser.parse_args(argv)
     for folder in (CORE, WEBSITE, CALENDAR):
         folder.mkdir(parents=True, exist_ok=True)
@@ -146,12 +148,9 @@ def main(argv=None):
     session = login(args.url, args.db, args.login, args.password)
     browser = Browser(args.chromium)
     try:
-        host = args.url.split("//", 1)[1].split("/", 1)[0].split(":")[0]
-        browser.call("Network.enable")
-        browser.call("Network.setCookie", name="session_id", value=session, domain=host, path="/")
+        browser.use_session(args.url, session)
         browser.viewport(1440, 900)
-        browser.call("Page.navigate", url=f"{args.url}/odoo")
-        browser.wait_for(".o_main_navbar")
+        browser.open(f"{args.url}/odoo", ".o_main_navbar")
         product_url = back_office(browser, args.url)
     finally:
         browser.close()

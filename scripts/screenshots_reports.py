@@ -6,7 +6,7 @@ and the inbox with its service-level clocks.
 Steps: make sure the database has the addon with demo data (bench/common.py), fill it with a
 month of --conversations customer requests (bench/report_data.py, bulk SQL) and refresh the
 reports, start Odoo on 127.0.0.1 (no cron thread), log in as admin, then drive headless
-Chromium over its DevTools protocol: open each screen, wait until its data shows, capture it.
+Chromium (scripts/browser.py): open each screen, wait until its data shows, capture it.
 
     python scripts/screenshots_reports.py [--db wa_screenshots] [--port 8071] [--conversations 3000]
 
@@ -14,25 +14,18 @@ Look at the pictures before committing them.
 """
 
 import argparse
-import base64
-import json
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-import requests
-import websocket
-
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "bench"))
+sys.path[:0] = [str(REPO / "scripts"), str(REPO / "bench")]
+from browser import Browser, BrowserError, login  # noqa: E402
 from common import (  # noqa: E402
     BenchError,
     Odoo,
     ensure_database,
-    free_port,
     log,
     start_odoo,
     stop_odoo,
@@ -88,102 +81,6 @@ def parse_args(argv=None):
     return args
 
 
-class Browser:
-    """Headless Chromium driven over the DevTools protocol: one page, one command at a time."""
-
-    def __init__(self, width, height):
-        binary = shutil.which("chromium") or shutil.which("chromium-browser")
-        binary = binary or shutil.which("google-chrome")
-        if not binary:
-            raise BenchError("no Chromium found")
-        self.port = free_port()
-        self.profile = tempfile.mkdtemp(prefix="wa_screenshots_")
-        self.process = subprocess.Popen(
-            [
-                binary,
-                "--headless=new",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--hide-scrollbars",
-                f"--remote-debugging-port={self.port}",
-                f"--user-data-dir={self.profile}",
-                f"--window-size={width},{height}",
-                "about:blank",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        self.socket = websocket.create_connection(self._page_socket(), timeout=60)
-        self.next_id = 0
-        self.send("Emulation.setDeviceMetricsOverride",
-                  width=width, height=height, deviceScaleFactor=1, mobile=False)  # fmt: skip
-
-    def _page_socket(self):
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                targets = requests.get(f"http://127.0.0.1:{self.port}/json", timeout=2).json()
-                pages = [t for t in targets if t.get("type") == "page"]
-                if pages:
-                    return pages[0]["webSocketDebuggerUrl"]
-            except requests.RequestException:
-                pass
-            time.sleep(0.3)
-        raise BenchError("Chromium did not open its DevTools port")
-
-    def send(self, method, **params):
-        self.next_id += 1
-        self.socket.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
-        while True:
-            answer = json.loads(self.socket.recv())
-            if answer.get("id") == self.next_id:
-                if "error" in answer:
-                    raise BenchError(f"{method}: {answer['error']}")
-                return answer.get("result", {})
-
-    def evaluate(self, expression):
-        result = self.send("Runtime.evaluate", expression=expression, returnByValue=True)
-        return result.get("result", {}).get("value")
-
-    def open(self, url, selector, seconds=60):
-        self.send("Page.navigate", url=url)
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if self.evaluate(f"!!document.querySelector({json.dumps(selector)})"):
-                return
-            time.sleep(0.3)
-        where = self.evaluate("location.href + ': ' + document.body.innerText.slice(0, 300)")
-        raise BenchError(f"{selector} never showed on {where}")
-
-    def capture(self, path):
-        data = self.send("Page.captureScreenshot", format="png")["data"]
-        path.write_bytes(base64.b64decode(data))
-
-    def close(self):
-        try:
-            self.socket.close()
-        finally:
-            self.process.terminate()
-            self.process.wait(timeout=30)
-            shutil.rmtree(self.profile, ignore_errors=True)
-
-
-def login(browser, base, db):
-    """Log in as admin through the login form, as a person would."""
-    browser.open(f"{base}/web/login?db={db}", "input[name=login]")
-    browser.evaluate(
-        "document.querySelector('input[name=login]').value = 'admin';"
-        "document.querySelector('input[name=password]').value = 'admin';"
-        "document.querySelector('form.oe_login_form').submit();"
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if browser.evaluate("location.pathname.startsWith('/odoo')"):
-            return
-        time.sleep(0.3)
-    raise BenchError("could not log in as admin")
-
-
 def main(argv=None):
     args = parse_args(argv)
     process = browser = None
@@ -202,22 +99,20 @@ def main(argv=None):
         if not wait_for_odoo(port):
             raise BenchError("Odoo did not answer")
         base = f"http://127.0.0.1:{port}"
-        browser = Browser(args.width, args.height)
-        login(browser, base, args.db)
+        browser = Browser()
+        browser.viewport(args.width, args.height)
+        browser.use_session(base, login(base, args.db, "admin", "admin"))
         args.out.mkdir(parents=True, exist_ok=True)
         for _name, path, selector, _settle in SHOTS:
             # once first: the server builds the screens' assets on their first load
-            browser.open(base + path, selector, seconds=180)
+            browser.open(base + path, selector, timeout=180)
         for name, path, selector, settle in SHOTS:
-            browser.open(base + path, selector)
+            browser.open(base + path, selector, timeout=60)
             time.sleep(settle)
-            browser.evaluate(
-                "document.querySelectorAll('.o_notification_close').forEach(b => b.click())"
-            )
+            browser.dismiss_notifications()
             time.sleep(0.3)
-            browser.capture(args.out / name)
-            log(f"wrote {args.out / name}")
-    except BenchError as error:
+            browser.screenshot(args.out / name)
+    except (BenchError, BrowserError) as error:
         log(f"could not take the screenshots: {error}")
         return 2
     finally:

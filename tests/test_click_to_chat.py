@@ -99,3 +99,24 @@ def test_next_opening_with_half_hours_and_without_intervals():
     assert (opening.day, opening.hour, opening.minute) == (7, 8, 30)
     assert autoreply.next_working_time([], monday_afternoon, "UTC") is None
     assert autoreply.next_working_time([(9, 8.0, 9.0)], monday_afternoon, "UTC") is None
+
+
+@pytest.mark.parametrize(
+    ("source", "kind"),
+    [
+        ({"w": 1, "p": 42}, "website"),
+        ({"w": 3}, "website"),
+        ({"e": 7, "c": "summer"}, "link"),
+        ({"pg": "/contact"}, "link"),
+        ({}, None),
+        (None, None),
+    ],
+)
+def test_the_entry_point_a_tag_stands_for(source, kind):
+    assert click_to_chat.source_kind(source) == kind
+
+
+def test_the_entry_point_of_a_customer_message():
+    assert click_to_chat.source_kind(parse_source("Hi [ref w1 p2]")) == "website"
+    assert click_to_chat.source_kind(parse_source("Hi [ref e5]")) == "link"
+    assert click_to_chat.source_kind(parse_source("Hi")) is None

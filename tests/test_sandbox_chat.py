@@ -7,6 +7,7 @@ import time
 
 import pytest
 import requests
+from urllib3 import exceptions as urllib3_exceptions
 from wa_tools import chat_api
 from wa_tools.assistant import llm
 from wa_tools.sandbox import chat
@@ -145,25 +146,40 @@ def test_client_network_error():
 
 
 class _Response:
-    def __init__(self, status, body):
-        self.status_code = status
-        self._body = body
+    """What a ``urllib3.PoolManager`` answers with ``preload_content=False``."""
 
-    def iter_content(self, chunk_size):
-        for i in range(0, len(self._body), chunk_size):
-            yield self._body[i : i + chunk_size]
+    def __init__(self, status, body, broken=None):
+        self.status = status
+        self._body = body
+        self._broken = broken
+        self.released = False
+
+    def stream(self, amount):
+        for i in range(0, len(self._body), amount):
+            yield self._body[i : i + amount]
+        if self._broken:
+            raise self._broken
 
     def close(self):
         pass
 
+    def release_conn(self):
+        self.released = True
+
 
 class _Session:
-    def __init__(self, status=200, body=b"{}"):
-        self.answer = _Response(status, body)
+    """A stand-in ``urllib3.PoolManager``: records each request, answers ``status`` and
+    ``body`` (or raises ``error``)."""
+
+    def __init__(self, status=200, body=b"{}", error=None, broken=None):
+        self.answer = _Response(status, body, broken)
+        self.error = error
         self.calls = []
 
-    def post(self, url, **kwargs):
-        self.calls.append((url, kwargs))
+    def request(self, method, url, **kwargs):
+        self.calls.append((method, url, kwargs))
+        if self.error:
+            raise self.error
         return self.answer
 
 
@@ -196,18 +212,21 @@ def test_client_request_shape_and_usage_bounds():
     result = chat_api.ChatClient("https://llm.example/v1/", "m", "k", timeout=4, session=session)
     result = result.complete([{"role": "user", "content": "hi"}])
     assert (result.content, result.prompt_tokens, result.completion_tokens) == ("ok", 0, 0)
-    url, kwargs = session.calls[0]
-    assert url == "https://llm.example/v1/chat/completions"
+    method, url, kwargs = session.calls[0]
+    assert (method, url) == ("POST", "https://llm.example/v1/chat/completions")
     assert kwargs["headers"]["Authorization"] == "Bearer k"
-    assert kwargs["timeout"] == 4.0 and kwargs["allow_redirects"] is False
-    payload = json.loads(kwargs["data"])
+    timeout = kwargs["timeout"]
+    assert (timeout.connect_timeout, timeout.read_timeout) == (4.0, 4.0)
+    assert kwargs["redirect"] is False and kwargs["retries"] is False
+    assert session.answer.released
+    payload = json.loads(kwargs["body"])
     assert payload["model"] == "m" and payload["temperature"] == 0.0
 
 
 def test_client_without_key_sends_no_authorization():
     session = _Session(body=b'{"choices": [{"message": {"content": "ok"}}]}')
     chat_api.ChatClient("http://127.0.0.1:11434/v1", "llama3", session=session).complete([])
-    assert "Authorization" not in session.calls[0][1]["headers"]
+    assert "Authorization" not in session.calls[0][2]["headers"]
 
 
 def test_client_http_errors_carry_the_providers_message():
@@ -216,3 +235,42 @@ def test_client_http_errors_carry_the_providers_message():
         chat_api.ChatClient("https://llm.example/v1", "m", session=session).complete([])
     assert (error.value.kind, error.value.http_status) == ("http", 429)
     assert "Rate limit reached" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("error", "kind"),
+    [
+        (urllib3_exceptions.ReadTimeoutError(None, "/", "read timed out"), "timeout"),
+        (urllib3_exceptions.ConnectTimeoutError("connect timed out"), "timeout"),
+        (urllib3_exceptions.NewConnectionError(None, "refused"), "network"),
+        (urllib3_exceptions.SSLError("bad certificate"), "network"),
+        (urllib3_exceptions.LocationParseError("http://[::1"), "network"),
+        (ValueError("bad header"), "network"),
+    ],
+)
+def test_client_maps_every_transport_failure(error, kind):
+    session = _Session(error=error)
+    with pytest.raises(chat_api.ChatError) as raised:
+        chat_api.ChatClient("https://llm.example/v1", "m", session=session).complete([])
+    assert raised.value.kind == kind and raised.value.http_status is None
+
+
+@pytest.mark.parametrize(
+    ("broken", "kind"),
+    [
+        (urllib3_exceptions.ReadTimeoutError(None, "/", "read timed out"), "timeout"),
+        (urllib3_exceptions.ProtocolError("connection reset"), "network"),
+    ],
+)
+def test_an_answer_that_breaks_off_is_mapped_and_its_connection_released(broken, kind):
+    session = _Session(body=b'{"choices": [', broken=broken)
+    with pytest.raises(chat_api.ChatError) as raised:
+        chat_api.ChatClient("https://llm.example/v1", "m", session=session).complete([])
+    assert raised.value.kind == kind
+    assert session.answer.released
+
+
+def test_clients_without_a_session_share_one_pool():
+    first = chat_api.ChatClient("https://llm.example/v1", "m")
+    second = chat_api.ChatClient("http://127.0.0.1:11434/v1", "llama3")
+    assert first.session is second.session is chat_api.shared_pool()

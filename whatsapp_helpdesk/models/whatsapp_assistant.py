@@ -113,12 +113,16 @@ class WhatsappAssistant(models.Model):
     def _holding(self, conversations):
         """Those of ``conversations`` this company's assistant answers until it hands them over:
         routing gives them a team, but no agent yet ("agents after the hand-off")."""
+        return self._holds_until_handoff(conversations).filtered(lambda c: not c.handed_over_at)
+
+    @api.model
+    def _holds_until_handoff(self, conversations):
+        """Those of ``conversations`` whose company's assistant answers first and gives them to
+        a person only at the hand-off (handed over or not yet)."""
         assistants = self._for_companies(conversations.company_id)
         return conversations.filtered(
             lambda c: (
-                not c.handed_over_at
-                and c.company_id.id in assistants
-                and assistants[c.company_id.id].agents_after_handoff
+                c.company_id.id in assistants and assistants[c.company_id.id].agents_after_handoff
             )
         )
 

@@ -39,6 +39,7 @@ SYSTEM_FIELDS = IDENTITY_FIELDS | {
     "auto_reply_fired",
     "faq_answered",
     "handed_over_at",
+    "person_since",
     "handoff_reason",
     "assistant_state",
     "last_agent_reply_at",
@@ -57,6 +58,7 @@ class WhatsappConversation(models.Model):
     _rec_names_search = ["name", "wa_id", "partner_id"]
     _check_company_auto = True
     _whatsapp_sla_start_fields = ("service_started_at", "first_inbound_at")
+    _whatsapp_sla_start_depends = ("person_since", "user_id")
     _whatsapp_sla_response_field = "first_response_at"
     _whatsapp_sla_resolved_field = "resolved_at"
     _whatsapp_sla_open_domain = (("state", "=", "open"),)
@@ -224,6 +226,13 @@ class WhatsappConversation(models.Model):
         "it over, an agent claimed it, was assigned or wrote): the bot and the automatic replies "
         "stay quiet until it is resolved.",
     )
+    person_since = fields.Datetime(
+        "With a Person Since",
+        readonly=True,
+        copy=False,
+        help="When a person last got the conversation (kept after it is resolved). When the "
+        "assistant answers first, the service-level clock of a request starts then.",
+    )
     handoff_reason = fields.Selection(
         [
             ("asked", "Customer Asked"),
@@ -311,6 +320,7 @@ class WhatsappConversation(models.Model):
     @api.depends(
         "first_response_hours",
         "resolution_hours",
+        "whatsapp_sla_resolution_due",
         "team_id.whatsapp_sla_first_response",
         "team_id.whatsapp_sla_resolution",
         "whatsapp_sla_first_response_breached",
@@ -328,6 +338,7 @@ class WhatsappConversation(models.Model):
                 )
                 or (
                     team.whatsapp_sla_resolution
+                    and conversation.whatsapp_sla_resolution_due  # the clock ran
                     and conversation.resolution_hours > team.whatsapp_sla_resolution
                 )
             )
@@ -336,7 +347,7 @@ class WhatsappConversation(models.Model):
         """Called when a person (not the bot, not a notification) answers."""
         for conversation in self.filtered(lambda c: not c.first_response_at):
             now = fields.Datetime.now()
-            start = conversation._service_start()
+            start = conversation._sla_clock_start() or now
             conversation.sudo().write(
                 {
                     "first_response_at": now,
@@ -629,7 +640,10 @@ class WhatsappConversation(models.Model):
         they came to: asked, negative, misses, assigned, agent); the first reason is kept."""
         free = self.filtered(lambda c: not c.handed_over_at and c.state == "open")
         if free:
-            free.sudo().write({"handed_over_at": fields.Datetime.now(), "handoff_reason": reason})
+            now = fields.Datetime.now()
+            free.sudo().write(
+                {"handed_over_at": now, "person_since": now, "handoff_reason": reason}
+            )
 
     def _person_presence(self):
         """(owns, live): whether a person owns this conversation (from the moment the customer
@@ -1045,9 +1059,11 @@ class WhatsappConversation(models.Model):
         self.ensure_one()
         if self.handed_over_at:
             return False
+        now = fields.Datetime.now()
         self.sudo().write(
             {
-                "handed_over_at": fields.Datetime.now(),
+                "handed_over_at": now,
+                "person_since": now,
                 "handoff_reason": reason,
                 "assistant_state": False,
             }
@@ -1132,7 +1148,8 @@ class WhatsappConversation(models.Model):
         self.check_access("write")
         now = fields.Datetime.now()
         for conversation in self:
-            start = conversation._service_start()
+            # a request the assistant settled alone: its duration, no target to meet
+            start = conversation._sla_clock_start() or conversation._service_start()
             conversation.sudo().write(
                 {
                     "state": "closed",
@@ -1153,6 +1170,26 @@ class WhatsappConversation(models.Model):
         """When the customer's current request began (older conversations: their first message)."""
         self.ensure_one()
         return self.service_started_at or self.first_inbound_at or self.create_date
+
+    def _whatsapp_sla_starts(self):
+        """While the assistant holds a conversation (its company's assistant gives conversations
+        to agents only at the hand-off), the customer is being answered: the service-level clock
+        of a request starts when a person gets it (handed over, claimed, assigned, or an agent
+        wrote), and does not run for a request the assistant settles alone."""
+        starts = super()._whatsapp_sla_starts()
+        for conversation in self.env["whatsapp.assistant"]._holds_until_handoff(self):
+            began, person = starts[conversation.id], conversation.person_since
+            if person and (not began or person >= began):
+                starts[conversation.id] = person  # a person got this request from the assistant
+            elif not conversation.user_id:
+                starts[conversation.id] = False  # the assistant holds it
+        return starts
+
+    def _sla_clock_start(self):
+        """When the service-level clock of the current request started (see
+        :meth:`_whatsapp_sla_starts`), False when it never ran."""
+        self.ensure_one()
+        return self._whatsapp_sla_starts()[self.id]
 
     def action_open_partner(self):
         self.ensure_one()

@@ -271,9 +271,8 @@ class WhatsappConversation(models.Model):
         for message in messages:
             if message.conversation_id.source:
                 continue
-            entry_point = message.entry_point
-            if not entry_point and message.body:
-                tag = click_to_chat.parse_source(message.body)
-                entry_point = tag and ("website" if "w" in tag else "link")
+            entry_point = message.entry_point or click_to_chat.source_kind(
+                message.click_to_chat_source
+            )
             if entry_point:
                 message.conversation_id.sudo().source = entry_point

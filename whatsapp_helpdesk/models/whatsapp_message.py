@@ -9,7 +9,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, split_every
 
-from ..tools import cloud_api, media_limits, pricing
+from ..tools import click_to_chat, cloud_api, media_limits, pricing
 from ..tools import status as wa_status
 from .common import computed_after_insert
 
@@ -122,6 +122,11 @@ class WhatsappMessage(models.Model):
     )
     reaction_emoji = fields.Char(help="A customer's reaction (empty: the reaction was removed).")
     entry_point = fields.Char(help="How the customer came: ad_referral for a click-to-WhatsApp ad.")
+    click_to_chat_source = fields.Json(
+        compute="_compute_click_to_chat_source",
+        help="The source tag of a click-to-chat link in the text (website, product, QR code, "
+        "campaign), parsed once for everything that reacts to the message.",
+    )
     bot_reply = fields.Selection(
         [
             ("keyword", "Keyword Rule"),
@@ -214,6 +219,14 @@ class WhatsappMessage(models.Model):
                 ON whatsapp_message (conversation_id, id) WHERE direction = 'in'
             """
         )
+
+    @api.depends("body", "direction")
+    def _compute_click_to_chat_source(self):
+        for message in self:
+            inbound = message.direction == "in"
+            message.click_to_chat_source = (
+                click_to_chat.parse_source(message.body) if inbound else None
+            )
 
     @api.depends(
         "billable", "pricing_model", "pricing_category", "pricing_type", "meta_conversation_id"

@@ -1,6 +1,14 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+# (measure, label, duration it is a percentile of, fraction): one field and one SQL aggregate each
+PERCENTILES = [
+    ("first_response_median", "First Response (h, median)", "first_response_hours", 0.5),
+    ("first_response_p90", "First Response (h, 90th percentile)", "first_response_hours", 0.9),
+    ("resolution_median", "Resolution (h, median)", "resolution_hours", 0.5),
+    ("resolution_p90", "Resolution (h, 90th percentile)", "resolution_hours", 0.9),
+]
+
 
 class WhatsappReportServiceMeasures(models.AbstractModel):
     """The service figures that the conversation and ticket reports share: first response and
@@ -11,12 +19,7 @@ class WhatsappReportServiceMeasures(models.AbstractModel):
     _inherit = ["whatsapp.report.mixin"]
     _description = "WhatsApp Service Measures"
 
-    _report_percentiles = {
-        "first_response_median": ("first_response_hours", 0.5),
-        "first_response_p90": ("first_response_hours", 0.9),
-        "resolution_median": ("resolution_hours", 0.5),
-        "resolution_p90": ("resolution_hours", 0.9),
-    }
+    _report_percentiles = {name: (source, part) for name, _label, source, part in PERCENTILES}
 
     first_response_hours = fields.Float(
         "First Response (h, average)",
@@ -24,27 +27,18 @@ class WhatsappReportServiceMeasures(models.AbstractModel):
         aggregator="avg",
         help="In the team's working hours; empty until a person answers.",
     )
-    first_response_median = fields.Float(
-        "First Response (h, median)", compute="_compute_report_measures", aggregator="percentile"
-    )
-    first_response_p90 = fields.Float(
-        "First Response (h, 90th percentile)",
-        compute="_compute_report_measures",
-        aggregator="percentile",
-    )
     resolution_hours = fields.Float(
         "Resolution (h, average)",
         readonly=True,
         aggregator="avg",
         help="In the team's working hours; empty until resolved.",
     )
-    resolution_median = fields.Float(
-        "Resolution (h, median)", compute="_compute_report_measures", aggregator="percentile"
-    )
-    resolution_p90 = fields.Float(
-        "Resolution (h, 90th percentile)",
-        compute="_compute_report_measures",
-        aggregator="percentile",
+    # the percentile measures, computed by PostgreSQL per group (see whatsapp.report.mixin)
+    locals().update(
+        {
+            name: fields.Float(label, compute="_compute_report_measures", aggregator="percentile")
+            for name, label, _source, _part in PERCENTILES
+        }
     )
     first_response_target = fields.Float(
         "First Response Target (h)", readonly=True, aggregator=None
@@ -70,17 +64,18 @@ class WhatsappReportServiceMeasures(models.AbstractModel):
     def _in_target_sql(self, answered, first_hours, first_target, resolved, hours, target):
         """The two SQL columns answered_in_target, resolved_in_target: 100 when met, 0 when
         missed, NULL when not answered (resolved) yet or without a target."""
-        return SQL(
-            """
-            CASE WHEN %(answered)s AND %(first_target)s IS NOT NULL
-                 THEN (%(first_hours)s <= %(first_target)s)::int * 100 END AS answered_in_target,
-            CASE WHEN %(resolved)s AND %(target)s IS NOT NULL
-                 THEN (%(hours)s <= %(target)s)::int * 100 END AS resolved_in_target
-            """,
-            answered=answered,
-            first_hours=first_hours,
-            first_target=first_target,
-            resolved=resolved,
-            hours=hours,
-            target=target,
+        columns = (
+            ("answered_in_target", answered, first_hours, first_target),
+            ("resolved_in_target", resolved, hours, target),
+        )
+        return SQL(", ").join(
+            SQL(
+                "CASE WHEN %s AND %s IS NOT NULL THEN (%s <= %s)::int * 100 END AS %s",
+                done,
+                limit,
+                spent,
+                limit,
+                SQL.identifier(name),
+            )
+            for name, done, spent, limit in columns
         )

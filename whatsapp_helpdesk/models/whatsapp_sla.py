@@ -37,6 +37,7 @@ def _sla_depends(model):
         *model._whatsapp_sla_start_fields,
         model._whatsapp_sla_response_field,
         model._whatsapp_sla_resolved_field,
+        *model._whatsapp_sla_start_depends,
         "team_id",
         "team_id.whatsapp_sla_first_response",
         "team_id.whatsapp_sla_resolution",
@@ -65,6 +66,8 @@ class WhatsappSlaMixin(models.AbstractModel):
     # when the customer started waiting (the first of these fields set), when a person first
     # answered, when it was resolved
     _whatsapp_sla_start_fields = ()
+    # further fields that _whatsapp_sla_starts reads (a model that starts the clock otherwise)
+    _whatsapp_sla_start_depends = ()
     _whatsapp_sla_response_field = None
     _whatsapp_sla_resolved_field = None
     # what is still open (escalations, load of the agents), and the fields _whatsapp_sla_scope reads
@@ -126,6 +129,15 @@ class WhatsappSlaMixin(models.AbstractModel):
         """The records the clock applies to (all of them, unless the model says otherwise)."""
         return self
 
+    def _whatsapp_sla_starts(self):
+        """{record id: when its clock starts (False: no clock yet)}: the first start field set."""
+        return {
+            record.id: next(
+                (record[name] for name in self._whatsapp_sla_start_fields if record[name]), False
+            )
+            for record in self
+        }
+
     @api.depends(_sla_depends)
     def _compute_whatsapp_sla(self):
         scope = self._whatsapp_sla_scope()
@@ -143,11 +155,9 @@ class WhatsappSlaMixin(models.AbstractModel):
             by_team[record.team_id] |= record
         for team, records in by_team.items():
             clocks = []
+            starts = records._whatsapp_sla_starts()
             for record in records:
-                start = next(
-                    (record[name] for name in self._whatsapp_sla_start_fields if record[name]),
-                    False,
-                )
+                start = starts[record.id]
                 clocks += [
                     (start, team.whatsapp_sla_first_response),
                     (start, team.whatsapp_sla_resolution),

@@ -6,7 +6,6 @@ import json
 
 from odoo.exceptions import AccessError
 from odoo.tests import TransactionCase, new_test_user, tagged
-from odoo.tests.common import _super_send
 from odoo.tools import mute_logger
 
 from ..tools import payloads
@@ -22,14 +21,6 @@ def model_says(intent, order_ref=None, negative=False):
 
 @tagged("post_install", "-at_install")
 class TestAssistantProvider(SandboxMixin, AssistantCase, TransactionCase):
-    @classmethod
-    def _request_handler(cls, session, request, /, **kwargs):
-        # Odoo's tests raise every timeout to 10 s: the model's (1 s) is what these tests check,
-        # and the sandbox answers on 127.0.0.1 only
-        if request.url.startswith("http://127.0.0.1:"):
-            return _super_send(session, request, **kwargs)
-        return super()._request_handler(session, request, **kwargs)
-
     def setUp(self):
         super().setUp()
         self.sandbox = self.start_sandbox(timeout_seconds=2.0, chat_api_key=SANDBOX_KEY)

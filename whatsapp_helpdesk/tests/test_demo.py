@@ -1,6 +1,7 @@
 import importlib.util
 import pathlib
 import unittest
+from datetime import datetime, timedelta
 
 from odoo.tests import TransactionCase, tagged
 
@@ -41,6 +42,15 @@ class TestDemoData(TransactionCase):
         sofia = self.env.ref("whatsapp_helpdesk.user_demo_sofia")
         self.assertFalse(sofia.has_group("whatsapp_helpdesk.group_whatsapp_manager"))
         self.assertIn(sofia, self.env.ref("whatsapp_helpdesk.team_demo_brasil").user_ids)
+
+    def test_the_brasil_team_is_open_all_weekday_and_closed_on_weekends(self):
+        """The demo behaves the same at any hour of a weekday (README, Trying it, 6.)."""
+        team = self.env.ref("whatsapp_helpdesk.team_demo_brasil")
+        monday = datetime(2026, 11, 30, 3)  # midnight in São Paulo (naive UTC)
+        for hour in range(0, 24, 2):
+            self.assertTrue(team._whatsapp_in_hours(monday + timedelta(hours=hour)), hour)
+        saturday_noon_there = datetime(2026, 12, 5, 15)
+        self.assertFalse(team._whatsapp_in_hours(saturday_noon_there))
 
 
 def load_demo_greet():

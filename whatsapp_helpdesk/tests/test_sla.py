@@ -1,6 +1,7 @@
 from datetime import datetime, timedelta
 from unittest.mock import patch
 
+from freezegun import freeze_time
 from markupsafe import Markup
 from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -29,6 +30,9 @@ class TestServiceLevels(WhatsappCase, TransactionCase):
         cls.team = cls.service_team(
             "SLA team", cls.ana | cls.bruno, first_response=2, resolution=8, user_id=cls.leader.id
         )
+        # agents get the conversations at once (no assistant answering first: see the end)
+        cls.assistant = cls.env.ref("whatsapp_helpdesk.whatsapp_assistant_main")
+        cls.assistant.agents_after_handoff = False
         cls.office = cls.env["resource.calendar"].create(
             {
                 "name": "9-17 weekdays",
@@ -296,3 +300,67 @@ class TestServiceLevels(WhatsappCase, TransactionCase):
             (self.team.whatsapp_sla_first_response, self.team.whatsapp_sla_resolution), (2, 8)
         )
         self.assertEqual(self.team._whatsapp_work_hours(FRIDAY, FRIDAY + timedelta(days=2)), 1.0)
+
+    # -- the assistant answers first -------------------------------------------------------
+
+    def assistant_answers_first(self):
+        self.assistant.write(
+            {"active": True, "company_id": self.env.company.id, "agents_after_handoff": True}
+        )
+
+    def test_the_clock_starts_when_the_assistant_hands_over(self):
+        self.assistant_answers_first()
+        conversation = self.service_request("5511983000020", FRIDAY, team=self.team)
+        self.assertRecordValues(
+            conversation,
+            [{"whatsapp_sla_first_response_due": False, "whatsapp_sla_deadline": False}],
+        )
+        handed = FRIDAY + timedelta(hours=5)  # the assistant answered for five hours
+        with freeze_time(handed):
+            conversation._person_takes_over("asked")
+        self.assertRecordValues(
+            conversation,
+            [
+                {
+                    "person_since": handed,
+                    "whatsapp_sla_first_response_due": handed + timedelta(hours=2),
+                    "whatsapp_sla_resolution_due": handed + timedelta(hours=8),
+                    "whatsapp_sla_deadline": handed + timedelta(hours=2),
+                }
+            ],
+        )
+        with freeze_time(handed + timedelta(hours=1)):
+            conversation.user_id = self.ana
+            conversation._record_first_response()
+        with freeze_time(handed + timedelta(hours=4)):
+            conversation.action_close()
+        # 9 hours after the customer's first message, 4 after the hand-off: within the targets
+        self.assertRecordValues(
+            conversation,
+            [{"first_response_hours": 1.0, "resolution_hours": 4.0, "sla_breached": False}],
+        )
+
+    def test_a_request_the_assistant_settles_alone_has_no_clock(self):
+        self.assistant_answers_first()
+        conversation = self.service_request("5511983000021", FRIDAY, team=self.team)
+        with freeze_time(FRIDAY + timedelta(hours=10)):
+            flagged = self.env["whatsapp.conversation"]._whatsapp_sla_cron()
+            self.assertNotIn(conversation, flagged["resolution"])
+            conversation.action_close()
+        self.assertRecordValues(
+            conversation,
+            [
+                {
+                    "whatsapp_sla_resolution_due": False,
+                    "resolution_hours": 10.0,
+                    "sla_breached": False,
+                }
+            ],
+        )
+        # the next request of the same customer, handed over at once: the clock runs from then
+        later = FRIDAY + timedelta(days=1)
+        conversation.sudo().write({"state": "open", "service_started_at": later})
+        self.assertFalse(conversation.whatsapp_sla_deadline, "the assistant holds it")
+        with freeze_time(later + timedelta(minutes=1)):
+            conversation._person_takes_over("asked")
+        self.assertEqual(conversation.whatsapp_sla_deadline, later + timedelta(minutes=1, hours=2))

@@ -1,11 +1,14 @@
 """A client of OpenAI-compatible chat-completions endpoints (a local Ollama or vLLM, or a hosted
-provider), built on ``requests``. No Odoo import.
+provider), built on ``urllib3`` like ``cloud_api.py``. No Odoo import.
 
 As ``cloud_api.py`` for Meta: every HTTP request goes through one method,
 :meth:`ChatClient._request`, which adds the key, always passes a timeout, reads at most
 :data:`MAX_ANSWER_BYTES` of the answer and turns every failure into a :class:`ChatError` whose
 ``kind`` says what happened (``timeout``, ``network``, ``http``, ``bad_response``, ``config``).
-The client never retries: the assistant falls back to its local understanding instead.
+It talks to a ``urllib3.PoolManager`` (the "session", by default one pool shared by the clients
+of the process, built by :func:`cloud_api.http_pool`: certificates checked against ``certifi``,
+no environment proxy). The client never retries nor follows a redirect: the assistant falls back
+to its local understanding instead.
 """
 
 import json
@@ -14,8 +17,10 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-import requests
+import urllib3
 from urllib3 import exceptions as urllib3_exceptions
+
+from .cloud_api import http_pool
 
 _logger = logging.getLogger(__name__)
 
@@ -24,6 +29,15 @@ MAX_TIMEOUT = 60.0  # seconds: the inbound batch waits; past this the local answ
 MAX_ANSWER_BYTES = 256 * 1024
 MAX_TOKENS = 400
 _TOKEN_LIMIT = 10**9  # a token count beyond this is garbage, not usage
+_CHUNK_BYTES = 16 * 1024
+_SHARED_POOL = []  # the PoolManager of the clients built without a session (made on first use)
+
+
+def shared_pool():
+    """The connection pool the clients share when given no ``session``."""
+    if not _SHARED_POOL:
+        _SHARED_POOL.append(http_pool())
+    return _SHARED_POOL[0]
 
 
 class ChatError(Exception):
@@ -74,7 +88,8 @@ def valid_base_url(url) -> bool:
 
 
 def _timeout(value):
-    """A ``requests`` timeout: :func:`valid_timeout` seconds, else the default."""
+    """Seconds to connect and between two bytes of the answer: :func:`valid_timeout` seconds,
+    else the default."""
     return float(value) if valid_timeout(value) else DEFAULT_TIMEOUT
 
 
@@ -91,7 +106,7 @@ class ChatClient:
         self.model = model.strip()
         self.api_key = api_key or None
         self.timeout = _timeout(timeout)
-        self.session = session or requests.Session()
+        self.session = session or shared_pool()
 
     def complete(self, messages, *, max_tokens=MAX_TOKENS, temperature=0.0) -> ChatResult:
         """One completion of ``messages`` (``[{"role", "content"}]``): the first choice's text."""
@@ -128,27 +143,27 @@ class ChatClient:
         if self.api_key:
             headers["Authorization"] = f"Bearer {self.api_key}"
         try:
-            response = self.session.post(
+            response = self.session.request(
+                "POST",
                 self.base_url + path,
-                data=json.dumps(payload),
+                body=json.dumps(payload).encode(),
                 headers=headers,
-                timeout=self.timeout,
-                stream=True,
-                allow_redirects=False,
+                timeout=urllib3.Timeout(connect=self.timeout, read=self.timeout),
+                retries=False,
+                redirect=False,
+                preload_content=False,
             )
-        except requests.exceptions.Timeout as exc:
-            raise ChatError(f"no answer in time: {exc}", kind="timeout") from exc
-        except (requests.RequestException, urllib3_exceptions.HTTPError) as exc:
-            raise ChatError(f"could not reach the endpoint: {exc}", kind="network") from exc
+        except (urllib3_exceptions.HTTPError, ValueError) as exc:
+            raise _transport_error(exc, "could not reach the endpoint") from exc
         try:
             body = self._read(response)
         finally:
-            response.close()
-        if response.status_code != 200:
+            response.release_conn()
+        if response.status != 200:
             raise ChatError(
-                _error_message(body) or f"HTTP {response.status_code}",
+                _error_message(body) or f"HTTP {response.status}",
                 kind="http",
-                http_status=response.status_code,
+                http_status=response.status,
             )
         try:
             data = json.loads(body)
@@ -162,16 +177,26 @@ class ChatClient:
     def _read(response) -> bytes:
         chunks, total = [], 0
         try:
-            for chunk in response.iter_content(chunk_size=16 * 1024):
+            for chunk in response.stream(_CHUNK_BYTES):
                 total += len(chunk)
                 if total > MAX_ANSWER_BYTES:
+                    response.close()  # the rest stays unread: the connection is not reused
                     raise ChatError("the answer is too large", kind="bad_response")
                 chunks.append(chunk)
-        except requests.exceptions.Timeout as exc:
-            raise ChatError(f"the answer stopped coming: {exc}", kind="timeout") from exc
-        except (requests.RequestException, urllib3_exceptions.HTTPError) as exc:
-            raise ChatError(f"the answer broke off: {exc}", kind="network") from exc
+        except (urllib3_exceptions.HTTPError, OSError) as exc:
+            raise _transport_error(exc, "the answer broke off") from exc
         return b"".join(chunks)
+
+
+def _transport_error(exc, what):
+    """The :class:`ChatError` of a request that got no (whole) answer: ``timeout`` when a
+    timeout ran out, else ``network`` (refused, unknown host, TLS, connection reset...)."""
+    timed_out = isinstance(exc, urllib3_exceptions.TimeoutError | TimeoutError) and not isinstance(
+        exc, urllib3_exceptions.NewConnectionError
+    )
+    if timed_out:
+        return ChatError(f"no answer in time: {exc}", kind="timeout")
+    return ChatError(f"{what}: {exc}", kind="network")
 
 
 def _scheme_and_host(url) -> tuple[str, str]:

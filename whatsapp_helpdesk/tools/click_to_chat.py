@@ -105,6 +105,15 @@ def parse_source(text):
     return source or None
 
 
+def source_kind(source):
+    """The entry point a parsed tag (:func:`parse_source`) stands for: ``"website"`` when it
+    names a website, ``"link"`` for any other tagged link (a QR code, a campaign), None without
+    a tag."""
+    if not source:
+        return None
+    return "website" if "w" in source else "link"
+
+
 def strip_tag(text) -> str:
     """``text`` without its source tag (what the customer meant to say)."""
     if not isinstance(text, str):

@@ -105,10 +105,8 @@ class WhatsappEntryPoint(models.Model):
     @api.model
     def _whatsapp_on_inbound(self, messages):
         """The first tagged message of a conversation records where the customer came from."""
-        for message in messages.filtered("body"):
+        for message in messages.filtered("click_to_chat_source"):
             conversation = message.conversation_id
             if conversation.entry_at:
                 continue
-            source = click_to_chat.parse_source(message.body)
-            if source:
-                conversation._record_entry(source)
+            conversation._record_entry(message.click_to_chat_source)

@@ -3,6 +3,7 @@ from (website, page, product, campaign, QR code); buttons follow the opening hou
 
 import base64
 from datetime import datetime
+from unittest.mock import patch
 from urllib.parse import parse_qs, urlsplit
 
 from freezegun import freeze_time
@@ -56,6 +57,23 @@ class TestEntryRecorded(EntryCase, TransactionCase):
         conversation = self.say(first)
         self.say(click_to_chat.prefilled_text("Again", {"w": self.website.id, "c": "winter"}))
         self.assertEqual(conversation.entry_campaign, "summer")
+
+    def test_the_tag_is_read_once_for_the_intake_and_the_website(self):
+        text = click_to_chat.prefilled_text("Hi", {"w": self.website.id, "c": "summer"})
+        parse = click_to_chat.parse_source
+        with patch.object(click_to_chat, "parse_source", side_effect=parse) as parsed:
+            conversation = self.say(text)
+        self.assertEqual(parsed.call_count, 1)
+        self.assertRecordValues(
+            conversation,
+            [
+                {
+                    "source": "website",
+                    "entry_website_id": self.website.id,
+                    "entry_campaign": "summer",
+                }
+            ],
+        )
 
     def test_a_message_without_tag_records_nothing(self):
         conversation = self.say("Hello, [ref is a word here]")
