@@ -156,17 +156,15 @@ class WhatsappWorkspace(models.AbstractModel):
 
     @api.model
     def _sla_colour(self, conversation):
-        """success / warning / danger: whether the customer waits past the team's first
-        response target (warning from half of it)."""
+        """success / warning / danger: where the request's service level stands, in the team's
+        working hours, as the inbox cards and the SLA cron see it (``whatsapp_sla_state``);
+        success once answered, nothing while no clock runs."""
         if conversation.sla_breached:
             return "danger"
-        target = conversation.team_id.whatsapp_sla_first_response
-        if not target or conversation.first_response_at or not conversation.first_inbound_at:
-            return "success" if conversation.first_response_at else ""
-        waited = (fields.Datetime.now() - conversation.first_inbound_at).total_seconds() / 3600
-        if waited > target:
-            return "danger"
-        return "warning" if waited > target / 2 else "success"
+        state = conversation.whatsapp_sla_state
+        if state:
+            return {"green": "success", "amber": "warning", "red": "danger"}[state]
+        return "success" if conversation.first_response_at else ""
 
     @api.model
     def load_thread(self, conversation_id, before_id=None, limit=30):

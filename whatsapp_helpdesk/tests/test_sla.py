@@ -261,6 +261,21 @@ class TestServiceLevels(WhatsappCase, TransactionCase):
             with self.assertRaises(UserError):
                 Conversation.search([("whatsapp_sla_state", operator, value)])
 
+    def test_the_workspace_colours_follow_the_working_hours(self):
+        """The workspace list's clock is the service level's: a customer who wrote at Friday
+        16:00 to a 9-17 team is not late on Saturday (1 working hour gone, 2 allowed)."""
+        self.team.whatsapp_calendar_id = self.office
+        conversation = self.service_request("5511983000011", FRIDAY, team=self.team)
+        Workspace = self.env["whatsapp.workspace"]
+        for now, colour in (
+            (FRIDAY + timedelta(hours=20), "success"),  # Saturday: 1 of 2 working hours gone
+            (datetime(2026, 3, 9, 9, 45), "warning"),  # Monday, past the warning
+            (datetime(2026, 3, 9, 10, 30), "danger"),  # Monday, past the deadline
+        ):
+            with freeze_time(now):
+                conversation.invalidate_recordset(["whatsapp_sla_state"])
+                self.assertEqual(Workspace._sla_colour(conversation), colour, now)
+
     def test_users_cannot_move_deadlines_or_hide_breaches(self):
         conversation = self.waiting(3)
         ticket = self.env["helpdesk.ticket"]._whatsapp_open_for(conversation, "Broken")
