@@ -1,4 +1,5 @@
 import logging
+import os
 import secrets
 import threading
 from collections import namedtuple
@@ -379,8 +380,9 @@ class WhatsappAccount(models.Model):
     # Cloud API
     # ------------------------------------------------------------------
 
-    def _get_api_client(self, session=None):
-        """The Cloud API client of this account; every Graph call of the addon goes through it."""
+    def _get_api_client(self, session=None, async_pool=None):
+        """The Cloud API client of this account; every Graph call of the addon goes through it
+        (the outbox's sends through ``async_pool``, see ``_sending_session``)."""
         self.ensure_one()
         account = self.sudo()
         if not account.token:
@@ -393,6 +395,7 @@ class WhatsappAccount(models.Model):
             api_version=account.api_version,
             timeout=account.api_timeout or 20.0,
             session=session,
+            async_pool=async_pool,
         )
 
     def _sending_workers(self):
@@ -403,14 +406,18 @@ class WhatsappAccount(models.Model):
         return max(8, min(256, int(int(self.throughput_tier) * 0.2)))
 
     def _sending_session(self):
-        """A pooled HTTP session per account and process, kept across cron runs (keep-alive)."""
+        """``(session, async_pool)``: the pooled HTTP session and the sends' pool of this account
+        in this process, kept across cron runs (keep-alive)."""
         self.ensure_one()
-        key = (self.env.cr.dbname, self.id, self._sending_workers())
+        key = (os.getpid(), self.env.cr.dbname, self.id, self._sending_workers())
         with _SESSIONS_LOCK:
-            session = _SESSIONS.get(key)
-            if session is None:
-                session = _SESSIONS[key] = sender.pooled_session(key[2])
-        return session
+            pools = _SESSIONS.get(key)
+            if pools is None:
+                pools = _SESSIONS[key] = (
+                    sender.pooled_session(key[3]),
+                    sender.async_pool(key[3]),
+                )
+        return pools
 
     def _compute_month_cost(self):
         for account in self:

@@ -405,8 +405,9 @@ class WhatsappMessage(models.Model):
         for message in messages:
             by_conversation[message.conversation_id].append(message.id)
         by_user = defaultdict(list)
+        watchers = self.env["whatsapp.conversation"].concat(*by_conversation)._watchers_each()
         for conversation, message_ids in by_conversation.items():
-            for user in conversation._watchers():
+            for user in watchers[conversation]:
                 by_user[user] += message_ids
         for user, message_ids in by_user.items():
             mine = self.browse(message_ids)

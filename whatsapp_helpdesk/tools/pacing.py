@@ -86,6 +86,19 @@ class TokenBucket:
         self._tat = tat
         return wait, self._epoch
 
+    def book(self, tokens=1, timeout=None):
+        """Book ``tokens`` without sleeping: ``(wait, epoch)``, the seconds until they have
+        accrued and the booking's epoch (see :meth:`holds`), or ``None`` (nothing booked) when
+        the wait would exceed ``timeout``. For callers that sleep their own way (``asyncio``)."""
+        with self._lock:
+            wait, epoch = self._book(tokens, timeout)
+        return None if wait is None else (wait, epoch)
+
+    def holds(self, epoch):
+        """Whether a slot booked at ``epoch`` still stands (no :meth:`penalize` since)."""
+        with self._lock:
+            return epoch == self._epoch
+
     def acquire(self, tokens=1, timeout=None):
         """Take ``tokens``, sleeping until they have accrued; True once they are taken.
 
@@ -98,16 +111,15 @@ class TokenBucket:
         deadline = None if timeout is None else self._clock() + max(timeout, 0.0)
         while True:
             remaining = None if deadline is None else max(deadline - self._clock(), 0.0)
-            with self._lock:
-                wait, epoch = self._book(tokens, remaining)
-            if wait is None:
+            booked = self.book(tokens, remaining)
+            if booked is None:
                 return False
+            wait, epoch = booked
             if wait <= MIN_SLEEP:
                 return True
             self._sleep(wait)
-            with self._lock:
-                if epoch == self._epoch:
-                    return True
+            if self.holds(epoch):
+                return True
 
     def try_acquire(self, tokens=1):
         """Take ``tokens`` if they are available right now, without sleeping."""
