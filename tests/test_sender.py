@@ -18,11 +18,9 @@ CUSTOMER = "15551230000"
 
 
 @pytest.fixture
-def sb(monkeypatch):
-    # With socketserver's default listen backlog of 5, dozens of simultaneous connections would
-    # overflow it (SYN retransmitted after 1 s, connections reset): make sure it is large enough.
-    backlog = max(sandbox._Server.request_queue_size, 256)
-    monkeypatch.setattr(sandbox._Server, "request_queue_size", backlog)
+def sb():
+    # dozens of simultaneous connections: the sandbox listens with a large backlog (1024)
+    assert sandbox.server.BACKLOG >= 256
     config = sandbox.SandboxConfig(port=0, webhook_url=None, enforce_window=False, status_delay=60)
     server = sandbox.Sandbox(config).start()
     yield server

@@ -41,9 +41,8 @@ SEND_TYPES = (
 
 
 def handle(sandbox, request: Request) -> Response:
-    """Answer a Graph API request after the latency knob and the access token check."""
-    if sandbox.config.latency_ms:
-        sandbox.hold(sandbox.config.latency_ms / 1000)
+    """Answer a Graph API request after the access token check (the server applies the latency
+    knob before, see ``Sandbox._latency``)."""
     check_access_token(sandbox, request)
     handler, params = route(_ROUTES, request)
     if handler is None:
