@@ -96,7 +96,7 @@ class WhatsappAccount(models.Model):
     )
     send_workers = fields.Integer(
         "Concurrent Sends",
-        help="Requests in flight at once; 0 = enough for the throughput tier at 100 ms latency.",
+        help="Requests in flight at once; 0 = enough for the throughput tier at 500 ms latency.",
     )
     monthly_budget = fields.Float(
         "Monthly Marketing Budget",
@@ -402,8 +402,9 @@ class WhatsappAccount(models.Model):
         self.ensure_one()
         if self.send_workers > 0:
             return self.send_workers
-        # in flight = rate x latency; room for 200 ms answers
-        return max(8, min(256, int(int(self.throughput_tier) * 0.2)))
+        # in flight = rate x latency; room for 500 ms answers (a send in flight is a coroutine
+        # and a kept-alive connection, not a thread: see tools/sender.py)
+        return max(8, min(1024, int(int(self.throughput_tier) * 0.5)))
 
     def _sending_session(self):
         """``(session, async_pool)``: the pooled HTTP session and the sends' pool of this account

@@ -11,7 +11,7 @@ from odoo.tools import SQL, split_every
 
 from ..tools import cloud_api, media_limits, pricing
 from ..tools import status as wa_status
-from .common import computed_after_insert
+from .common import computed_after_insert, trigger_cron_now
 
 _logger = logging.getLogger(__name__)
 
@@ -422,7 +422,7 @@ class WhatsappMessage(models.Model):
 
     @api.model
     def _trigger_send(self):
-        self.env.ref("whatsapp_helpdesk.ir_cron_whatsapp_send").sudo()._trigger()
+        trigger_cron_now(self.env.ref("whatsapp_helpdesk.ir_cron_whatsapp_send"))
 
     def _record_failure(self, failure_type, reason, code=None):
         self.write(

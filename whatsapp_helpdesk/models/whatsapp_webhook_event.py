@@ -10,7 +10,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..tools import webhook
-from .common import TRANSIENT_ERRORS, cron_report, is_testing
+from .common import TRANSIENT_ERRORS, cron_report, is_testing, trigger_cron_now
 
 _logger = logging.getLogger(__name__)
 
@@ -228,7 +228,7 @@ class WhatsappWebhookEvent(models.Model):
             SQL("SELECT 1 FROM ir_cron_trigger WHERE cron_id = %s LIMIT 1", cron_id)
         )
         if not self.env.cr.fetchone():
-            self.env["ir.cron"].sudo().browse(cron_id)._trigger()
+            trigger_cron_now(self.env["ir.cron"].browse(cron_id))
 
     # ------------------------------------------------------------------
     # Processing (cron)
