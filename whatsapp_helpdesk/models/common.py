@@ -9,6 +9,7 @@ from contextlib import contextmanager
 import psycopg2
 from odoo import fields, sql_db
 from odoo.addons.base.models.ir_cron import ODOO_NOTIFY_FUNCTION
+from odoo.tools import SQL
 
 _logger = logging.getLogger(__name__)
 
@@ -125,17 +126,38 @@ class _CronNotifier:
                         _logger.warning("could not wake the cron workers: %s", error)
 
 
-def trigger_cron_now(cron):
-    """``cron._trigger()`` (run it as soon as possible) at a lower cost: the trigger row, and
-    the cron workers woken once per transaction, however many triggers it makes, over a
-    connection this process keeps (see :class:`_CronNotifier`)."""
-    cron = cron.sudo()
-    if not cron.active:
-        return  # as ir.cron._trigger: an inactive cron ignores triggers due now
-    cron.env["ir.cron.trigger"].create({"cron_id": cron.id, "call_at": fields.Datetime.now()})
+def trigger_cron_now(cron, unless_pending=False):
+    """``cron._trigger()`` (run it as soon as possible) at a lower cost: the trigger row in one
+    statement, and the cron workers woken once per transaction, however many triggers it makes,
+    over a connection this process keeps (see :class:`_CronNotifier`).
+
+    ``unless_pending``: make no trigger while one is already pending for this cron (its run will
+    see what this transaction commits). Returns whether a trigger was made.
+    """
     cr = cron.env.cr
-    if cr.postcommit.data.get("whatsapp.cron_notify"):
-        return
-    cr.postcommit.data["whatsapp.cron_notify"] = True
-    dbname = cr.dbname
-    cr.postcommit.add(lambda: _CronNotifier.notify(dbname))
+    cron.env["ir.cron"].flush_model(["active"])
+    now = fields.Datetime.now()
+    pending = SQL("AND NOT EXISTS (SELECT 1 FROM ir_cron_trigger WHERE cron_id = %s)", cron.id)
+    cr.execute(
+        SQL(
+            """
+            INSERT INTO ir_cron_trigger (cron_id, call_at, create_uid, create_date,
+                                         write_uid, write_date)
+            SELECT id, %(now)s, %(uid)s, %(now)s, %(uid)s, %(now)s
+              FROM ir_cron
+             WHERE id = %(cron)s AND active %(pending)s
+            RETURNING id
+            """,
+            now=now,
+            uid=cron.env.uid,
+            cron=cron.id,
+            pending=pending if unless_pending else SQL(),
+        )
+    )
+    if not cr.fetchone():
+        return False  # already pending, or an inactive cron (which ignores triggers due now)
+    if not cr.postcommit.data.get("whatsapp.cron_notify"):
+        cr.postcommit.data["whatsapp.cron_notify"] = True
+        dbname = cr.dbname
+        cr.postcommit.add(lambda: _CronNotifier.notify(dbname))
+    return True

@@ -422,7 +422,11 @@ class WhatsappMessage(models.Model):
 
     @api.model
     def _trigger_send(self):
-        trigger_cron_now(self.env.ref("whatsapp_helpdesk.ir_cron_whatsapp_send"))
+        # the id from the cached xmlid lookup: env.ref() would also query that the cron exists
+        cron_id = self.env["ir.model.data"]._xmlid_to_res_id(
+            "whatsapp_helpdesk.ir_cron_whatsapp_send"
+        )
+        trigger_cron_now(self.env["ir.cron"].browse(cron_id))
 
     def _record_failure(self, failure_type, reason, code=None):
         self.write(
