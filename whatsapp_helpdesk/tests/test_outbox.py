@@ -6,8 +6,8 @@ from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import Form, TransactionCase, tagged
 
-from ..tools import cloud_api, payloads
 from ..models.common import trigger_cron_now
+from ..tools import cloud_api, payloads
 from .common import WhatsappCase
 
 
