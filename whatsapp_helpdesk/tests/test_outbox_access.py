@@ -348,7 +348,10 @@ class TestClaimTimeChecks(OutboxAccessCase, TemplateCase, TransactionCase):
             | closed._send_template(order_template, record=self.order)
         )
         queued[0].sudo().reply_to_wamid = "wamid.QUOTED"
-        queued[2].sudo().template_values = {"1": "Outra Ana", "2": "S1", "3": "R$ 1", "4": "x"}
+        other_values = dict(queued[1].template_values)
+        first = sorted(other_values)[0]
+        other_values[first] = "Outra Ana"  # the same template with other values
+        queued[2].sudo().template_values = other_values
         self.env["whatsapp.optin"]._record(
             conversation.phone_e164, "opted_out", categories=["marketing"]
         )

@@ -190,7 +190,7 @@ def send_message(sandbox, request: Request, phone_number_id: str) -> Response:
     type_ = validate_message(body)
     if type_ == "template":
         sandbox.check_template_send(body["template"])
-    entry, delay, lost_answer = sandbox.accept_send(phone_number_id, body, type_)
+    entry, delay, lost_answer = sandbox.accept_send(phone_number_id, body, type_, at=request.at)
     if lost_answer:
         return gateway_error(delay)
     message = {"id": entry["wamid"]}

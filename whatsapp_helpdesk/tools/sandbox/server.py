@@ -12,6 +12,7 @@ import logging
 import re
 import secrets
 import threading
+import time
 from email.utils import formatdate
 from http import HTTPStatus
 from urllib.parse import parse_qs, quote, urlsplit
@@ -141,11 +142,13 @@ class Sandbox(SandboxState):
                 parsed = await _read_request(reader)
                 if parsed is None:
                     break
+                arrived = time.time()
                 method, target, version, headers, body = parsed
                 url = urlsplit(target)
                 query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
                 request = Request(method, url.path, query, headers, body)
                 latency = self._latency(request)
+                request.at = arrived + latency
                 if latency:
                     await asyncio.sleep(latency)
                 response = self._answer(request)
