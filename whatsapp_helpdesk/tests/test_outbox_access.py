@@ -348,9 +348,9 @@ class TestClaimTimeChecks(OutboxAccessCase, TemplateCase, TransactionCase):
             | closed._send_template(order_template, record=self.order)
         )
         queued[0].sudo().reply_to_wamid = "wamid.QUOTED"
-        other_values = dict(queued[1].template_values)
-        first = sorted(other_values)[0]
-        other_values[first] = "Outra Ana"  # the same template with other values
+        # the same template with other values ({location: {placeholder: text}})
+        other_values = {key: dict(value) for key, value in queued[1].template_values.items()}
+        other_values["body"]["1"] = "Outra Ana"
         queued[2].sudo().template_values = other_values
         self.env["whatsapp.optin"]._record(
             conversation.phone_e164, "opted_out", categories=["marketing"]
