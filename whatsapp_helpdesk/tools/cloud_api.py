@@ -316,7 +316,13 @@ def _transport_error(exc, *, idempotent):
         )
     if isinstance(exc, _PREPARATION_ERRORS):
         return PermanentError(f"Invalid request: {exc}", failure_type="invalid_request")
-    if _never_sent(exc):
+    return _no_answer_error(exc, never_sent=_never_sent(exc), idempotent=idempotent)
+
+
+def _no_answer_error(exc, *, never_sent, idempotent):
+    """No HTTP answer: retryable when the request never left or may be repeated, else of
+    unknown outcome (a send that may have taken effect is never repeated blindly)."""
+    if never_sent:
         return RetryableError(f"Could not reach the Graph API: {exc}", failure_type="network")
     if idempotent:
         return RetryableError(f"No answer from the Graph API: {exc}", failure_type="timeout")
@@ -334,14 +340,8 @@ def _async_transport_error(exc, *, idempotent):
             f"Invalid request: {type(exc).__name__} while preparing it",
             failure_type="invalid_request",
         )
-    if isinstance(exc, http_async.ConnectError):
-        return RetryableError(f"Could not reach the Graph API: {exc}", failure_type="network")
-    if idempotent:
-        return RetryableError(f"No answer from the Graph API: {exc}", failure_type="timeout")
-    return OutcomeUnknownError(
-        f"No answer from the Graph API after sending; the request may have taken effect: {exc}",
-        failure_type="timeout",
-    )
+    never_sent = isinstance(exc, http_async.ConnectError)
+    return _no_answer_error(exc, never_sent=never_sent, idempotent=idempotent)
 
 
 def _json_object(status, body, *, idempotent):
