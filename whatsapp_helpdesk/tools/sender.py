@@ -183,6 +183,8 @@ async def _send_one(send, job, pacer, due, deadline, slots):
         spacing = pacer.gaps.claim_send(job.recipient)
         if spacing > 0:
             await asyncio.sleep(spacing)
+        while wait := pacer.window.claim():  # what the stalls of a loaded machine bunched up
+            await asyncio.sleep(wait)
         try:
             result = await send(job.payload)
         except CloudApiError as exc:
