@@ -3,6 +3,7 @@ misspellings and WhatsApp phrasing, hostile input, and the evaluation set's goal
 
 import importlib.util
 import pathlib
+import random
 
 import pytest
 from wa_tools import faq
@@ -164,3 +165,35 @@ def test_local_understanding_meets_its_goals_on_the_evaluation_set():
     figures = bench.evaluate(bench.load_set(), bench.load_matcher())
     assert figures["accuracy"] >= bench.GOAL_ACCURACY, figures["errors"]
     assert figures["per_intent"]["order_status"]["precision"] >= bench.GOAL_ORDER_PRECISION
+
+
+def _concepts_by_full_scan(text):
+    """The concepts of ``text`` found by trying every latin phrase at every position (what
+    ``u.concepts`` did before it indexed the phrases by their first letter)."""
+    norm = u.normalize(text[: u.MAX_TEXT_CHARS])
+    tokens = norm.split()[: u.MAX_TOKENS]
+    found = set()
+    for concept, words in u._LATIN:
+        for start in range(len(tokens) - len(words) + 1):
+            if all(u._word_matches(w, tokens[start + i]) for i, w in enumerate(words)):
+                found.add(concept)
+                break
+    squeezed = norm.replace(" ", "")
+    found |= {concept for concept, phrase in u._CJK_PHRASES if phrase in squeezed}
+    return frozenset(found)
+
+
+def test_indexed_concepts_find_what_a_full_scan_finds():
+    rng = random.Random(15)
+    phrases = [" ".join(word.stem for word in words) for _concept, words in u._LATIN]
+    texts = ["", "bench:1a2b:17:+5511970000001", "onde está meu pedido 1234?"]
+    for _ in range(400):
+        picked = rng.sample(phrases, 3)
+        words = " ".join(picked).split()
+        if words and rng.random() < 0.5:  # a misspelling
+            i = rng.randrange(len(words))
+            j = rng.randrange(len(words[i]) or 1)
+            words[i] = words[i][:j] + words[i][j + 1 :]
+        texts.append(" ".join(rng.sample(words, len(words))) + " obrigado!!")
+    for text in texts:
+        assert u.concepts(text) == _concepts_by_full_scan(text), text

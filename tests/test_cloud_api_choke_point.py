@@ -2,6 +2,7 @@
 API through ``_request`` only, with a timeout and the token, never retrying nor following a
 redirect, and the client makes its own pool when given none and closes only that one."""
 
+import asyncio
 import inspect
 from unittest import mock
 
@@ -9,7 +10,7 @@ import certifi
 import pytest
 import urllib3
 from graph_stub import PHONE_ID, SENT, TOKEN, WABA_ID
-from wa_tools import cloud_api
+from wa_tools import cloud_api, messages
 from wa_tools.cloud_api import CloudApiClient
 
 pytest_plugins = ["graph_fixtures"]
@@ -44,6 +45,8 @@ PUBLIC_CALLS = {
     "get_template": (lambda c, g: c.get_template("7"), [{"id": "7", "name": "t"}]),
 }
 NO_HTTP_METHODS = {"close"}
+# Public methods going through the asynchronous twin of the choke point, _request_async.
+ASYNC_CALLS = {"send_message_async"}
 
 
 def test_edit_and_get_template(stub_graph):
@@ -62,7 +65,33 @@ def test_every_public_method_is_covered_here():
         for name, member in inspect.getmembers(CloudApiClient, inspect.isfunction)
         if not name.startswith("_")
     }
-    assert public - NO_HTTP_METHODS == set(PUBLIC_CALLS)
+    assert public - NO_HTTP_METHODS - ASYNC_CALLS == set(PUBLIC_CALLS)
+
+
+def test_async_sends_only_use_the_async_choke_point():
+    pool = mock.Mock()
+    pool.request.side_effect = AssertionError("pool used outside _request_async")
+    client = CloudApiClient(
+        token=TOKEN, phone_number_id=PHONE_ID, base_url="http://127.0.0.1:9", async_pool=pool
+    )
+    calls = []
+
+    async def canned(method, path, **kwargs):
+        calls.append((method, path, kwargs))
+        return SENT
+
+    payload = {"to": "+336 12", "type": "text", "text": {"body": "x"}}
+    with mock.patch.object(client, "_request_async", side_effect=canned):
+        result = asyncio.run(client.send_message_async(payload))
+    assert result.wamid == SENT["messages"][0]["id"]
+    assert calls == [
+        (
+            "POST",
+            f"{PHONE_ID}/messages",
+            {"json": {**messages.envelope(payload), "to": "33612"}},
+        )
+    ]
+    pool.request.assert_not_called()
 
 
 def _canned_request(method, path, *, expect_json=True, **kwargs):

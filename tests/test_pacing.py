@@ -351,3 +351,25 @@ def test_claim_send_memory_stays_bounded():
         clock[0] += 0.001
         gaps.claim_send(f"r{index}")
     assert len(gaps._sent) <= 10
+
+
+def test_send_window_lets_no_second_hold_more_than_its_limit():
+    now = [0.0]
+    window = pacing.SendWindow(3, clock=lambda: now[0])
+    assert [window.claim() for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert window.claim() == pytest.approx(1.0)  # a fourth waits for the first to be 1 s old
+    now[0] = 0.4
+    assert window.claim() == pytest.approx(0.6)
+    now[0] = 1.0  # the first three are 1 s old: out of the window
+    assert [window.claim() for _ in range(3)] == [0.0, 0.0, 0.0]
+    now[0] = 1.01
+    assert window.claim() == pytest.approx(0.99)
+
+
+def test_a_pacer_window_is_the_rate_plus_the_burst():
+    pacer = pacing.Pacer(pacing.TokenBucket(1000), pacing.RecipientGap(0))
+    assert pacer.window.limit == 1100
+    key = ("db", "window-test")
+    pacing.get_pacer(key, rate=80.0, gap=0)
+    assert pacing.get_pacer(key, rate=1000.0, gap=0).window.limit == 1100
+    pacing.forget_pacer(key)

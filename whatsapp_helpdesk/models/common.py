@@ -1,12 +1,17 @@
 """Small helpers shared by the models (no model of its own)."""
 
 import logging
+import os
 import threading
 import time
 from contextlib import contextmanager
 
 import psycopg2
-from odoo import sql_db
+from odoo import fields, sql_db
+from odoo.addons.base.models.ir_cron import ODOO_NOTIFY_FUNCTION
+from odoo.tools import SQL
+
+_logger = logging.getLogger(__name__)
 
 # Failures that another run may not meet (a concurrent transaction won): tried again later.
 TRANSIENT_ERRORS = (
@@ -87,3 +92,72 @@ def notification(message, kind="success", sticky=False, close=False):
     if close:
         params["next"] = {"type": "ir.actions.act_window_close"}
     return {"type": "ir.actions.client", "tag": "display_notification", "params": params}
+
+
+class _CronNotifier:
+    """The NOTIFY that wakes Odoo's cron workers (they listen on the ``postgres`` database),
+    sent over one connection this process keeps: ``ir.cron._notifydb`` opens a new connection
+    (a new PostgreSQL backend) for every trigger, which under load costs more than the work
+    triggered."""
+
+    _lock = threading.Lock()
+    _conn = None
+    _pid = None
+
+    @classmethod
+    def notify(cls, dbname):
+        with cls._lock:
+            for attempt in (1, 2):
+                try:
+                    if cls._conn is None or cls._conn.closed or cls._pid != os.getpid():
+                        _dsn_name, info = sql_db.connection_info_for("postgres")
+                        cls._conn = psycopg2.connect(**info)
+                        cls._conn.autocommit = True
+                        cls._pid = os.getpid()
+                    with cls._conn.cursor() as cr:
+                        cr.execute(
+                            f"SELECT {ODOO_NOTIFY_FUNCTION}('cron_trigger', %s)",  # noqa: S608
+                            (dbname,),
+                        )
+                    return
+                except psycopg2.Error as error:
+                    cls._conn = None
+                    if attempt == 2:
+                        _logger.warning("could not wake the cron workers: %s", error)
+
+
+def trigger_cron_now(cron, unless_pending=False):
+    """``cron._trigger()`` (run it as soon as possible) at a lower cost: the trigger row in one
+    statement, and the cron workers woken once per transaction, however many triggers it makes,
+    over a connection this process keeps (see :class:`_CronNotifier`).
+
+    ``unless_pending``: make no trigger while one is already pending for this cron (its run will
+    see what this transaction commits). Returns whether a trigger was made.
+    """
+    cr = cron.env.cr
+    cron.env["ir.cron"].flush_model(["active"])
+    now = fields.Datetime.now()
+    pending = SQL("AND NOT EXISTS (SELECT 1 FROM ir_cron_trigger WHERE cron_id = %s)", cron.id)
+    cr.execute(
+        SQL(
+            """
+            INSERT INTO ir_cron_trigger (cron_id, call_at, create_uid, create_date,
+                                         write_uid, write_date)
+            SELECT id, %(now)s, %(uid)s, %(now)s, %(uid)s, %(now)s
+              FROM ir_cron
+             WHERE id = %(cron)s AND active %(pending)s
+            RETURNING id
+            """,
+            now=now,
+            uid=cron.env.uid,
+            cron=cron.id,
+            pending=pending if unless_pending else SQL(),
+        )
+    )
+    if not cr.fetchone():
+        return False  # already pending, or an inactive cron (which ignores triggers due now)
+    if not cr.postcommit.data.get("whatsapp.cron_notify"):
+        cr.postcommit.data["whatsapp.cron_notify"] = True
+        dbname = cr.dbname
+        cr.postcommit.add(lambda: _CronNotifier.notify(dbname))
+    return True

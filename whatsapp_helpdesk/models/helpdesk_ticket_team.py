@@ -163,18 +163,23 @@ class HelpdeskTicketTeam(models.Model):
         """Hand the team's unassigned conversations, oldest first, to its online agents."""
         self.ensure_one()
         Conversation = self.env["whatsapp.conversation"].sudo()
+        members = self._whatsapp_agents()
+        if not members:
+            return {}
+        agents = self._whatsapp_routing_agents(members, Conversation, [("state", "=", "open")])
+        team = self._whatsapp_routing_team()
+        if not routing.available_agents(team, agents):
+            return {}  # nobody online with room: the backlog waits, not read for nothing
         waiting = Conversation.search(
             [("team_id", "=", self.id), ("user_id", "=", False), ("state", "=", "open")],
             order="create_date, id",
         )
         waiting -= self.env["whatsapp.assistant"]._holding(waiting)  # agents after its hand-off
-        members = self._whatsapp_agents()
-        if not waiting or not members:
+        if not waiting:
             return {}
-        agents = self._whatsapp_routing_agents(members, Conversation, [("state", "=", "open")])
         pairs, cursor = routing.assign_backlog(
             [self._whatsapp_routing_conversation(conversation) for conversation in waiting],
-            self._whatsapp_routing_team(),
+            team,
             agents,
             cursor=self.whatsapp_last_user_id.id or None,
         )

@@ -1,4 +1,5 @@
 import logging
+import os
 import secrets
 import threading
 from collections import namedtuple
@@ -95,7 +96,7 @@ class WhatsappAccount(models.Model):
     )
     send_workers = fields.Integer(
         "Concurrent Sends",
-        help="Requests in flight at once; 0 = enough for the throughput tier at 100 ms latency.",
+        help="Requests in flight at once; 0 = enough for the throughput tier at 500 ms latency.",
     )
     monthly_budget = fields.Float(
         "Monthly Marketing Budget",
@@ -381,8 +382,9 @@ class WhatsappAccount(models.Model):
     # Cloud API
     # ------------------------------------------------------------------
 
-    def _get_api_client(self, session=None):
-        """The Cloud API client of this account; every Graph call of the addon goes through it."""
+    def _get_api_client(self, session=None, async_pool=None):
+        """The Cloud API client of this account; every Graph call of the addon goes through it
+        (the outbox's sends through ``async_pool``, see ``_sending_session``)."""
         self.ensure_one()
         account = self.sudo()
         if not account.token:
@@ -395,24 +397,30 @@ class WhatsappAccount(models.Model):
             api_version=account.api_version,
             timeout=account.api_timeout or 20.0,
             session=session,
+            async_pool=async_pool,
         )
 
     def _sending_workers(self):
         self.ensure_one()
         if self.send_workers > 0:
             return self.send_workers
-        # in flight = rate x latency; room for 200 ms answers
-        return max(8, min(256, int(int(self.throughput_tier) * 0.2)))
+        # in flight = rate x latency; room for 500 ms answers (a send in flight is a coroutine
+        # and a kept-alive connection, not a thread: see tools/sender.py)
+        return max(8, min(1024, int(int(self.throughput_tier) * 0.5)))
 
     def _sending_session(self):
-        """A pooled HTTP session per account and process, kept across cron runs (keep-alive)."""
+        """``(session, async_pool)``: the pooled HTTP session and the sends' pool of this account
+        in this process, kept across cron runs (keep-alive)."""
         self.ensure_one()
-        key = (self.env.cr.dbname, self.id, self._sending_workers())
+        key = (os.getpid(), self.env.cr.dbname, self.id, self._sending_workers())
         with _SESSIONS_LOCK:
-            session = _SESSIONS.get(key)
-            if session is None:
-                session = _SESSIONS[key] = sender.pooled_session(key[2])
-        return session
+            pools = _SESSIONS.get(key)
+            if pools is None:
+                pools = _SESSIONS[key] = (
+                    sender.pooled_session(key[3]),
+                    sender.async_pool(key[3]),
+                )
+        return pools
 
     def _compute_month_cost(self):
         for account in self:

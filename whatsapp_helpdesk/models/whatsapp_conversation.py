@@ -487,15 +487,30 @@ class WhatsappConversation(models.Model):
         """The users who may handle these conversations: each one's assignee and team, and every
         WhatsApp user of the company for a conversation no team holds yet."""
         watchers = self.env["res.users"].sudo()
+        for users in self._watchers_each().values():
+            watchers |= users
+        return watchers
+
+    def _watchers_each(self):
+        """{conversation: its watchers (see _watchers)}: the WhatsApp users of a company read
+        once for all these conversations, not once per conversation."""
+        group_users = None
+        by_company = {}
+        watchers = {}
         for conversation in self:
-            watchers |= conversation.user_id | conversation.team_id.user_ids
-        unrouted = self.filtered(lambda c: not c.team_id)
-        if unrouted:
-            watchers |= (
-                self.env.ref("whatsapp_helpdesk.group_whatsapp_user")
-                .sudo()
-                .users.filtered(lambda user: user.company_ids & unrouted.company_id)
-            )
+            users = conversation.user_id | conversation.team_id.user_ids
+            if not conversation.team_id:
+                company = conversation.company_id
+                if company not in by_company:
+                    if group_users is None:
+                        group_users = (
+                            self.env.ref("whatsapp_helpdesk.group_whatsapp_user").sudo().users
+                        )
+                    by_company[company] = group_users.filtered(
+                        lambda user, company=company: user.company_ids & company
+                    )
+                users |= by_company[company]
+            watchers[conversation] = users.sudo()
         return watchers
 
     def _notify_agents(self):

@@ -11,7 +11,7 @@ from odoo.tools import SQL, split_every
 
 from ..tools import click_to_chat, cloud_api, media_limits, pricing
 from ..tools import status as wa_status
-from .common import computed_after_insert
+from .common import computed_after_insert, trigger_cron_now
 
 _logger = logging.getLogger(__name__)
 
@@ -418,8 +418,9 @@ class WhatsappMessage(models.Model):
         for message in messages:
             by_conversation[message.conversation_id].append(message.id)
         by_user = defaultdict(list)
+        watchers = self.env["whatsapp.conversation"].concat(*by_conversation)._watchers_each()
         for conversation, message_ids in by_conversation.items():
-            for user in conversation._watchers():
+            for user in watchers[conversation]:
                 by_user[user] += message_ids
         for user, message_ids in by_user.items():
             mine = self.browse(message_ids)
@@ -434,7 +435,11 @@ class WhatsappMessage(models.Model):
 
     @api.model
     def _trigger_send(self):
-        self.env.ref("whatsapp_helpdesk.ir_cron_whatsapp_send").sudo()._trigger()
+        # the id from the cached xmlid lookup: env.ref() would also query that the cron exists
+        cron_id = self.env["ir.model.data"]._xmlid_to_res_id(
+            "whatsapp_helpdesk.ir_cron_whatsapp_send"
+        )
+        trigger_cron_now(self.env["ir.cron"].browse(cron_id))
 
     def _record_failure(self, failure_type, reason, code=None):
         self.write(

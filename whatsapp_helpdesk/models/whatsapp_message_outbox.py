@@ -1,5 +1,7 @@
+import json
 import logging
 import time
+from collections import defaultdict, namedtuple
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -23,6 +25,20 @@ SEND_DEADLINE = 30
 # Recording Meta's answers may lose a race with a status webhook updating the same rows: the
 # answers are recorded again in a fresh transaction, never left to become "unknown".
 OUTCOME_ATTEMPTS = 5
+
+# What a batch reads of each claimed message in one query (see _send_facts).
+_SendFacts = namedtuple(
+    "SendFacts",
+    "id account_id conversation_id message_type template_id company_id phone_e164 category",
+)
+
+
+class SendFacts(_SendFacts):
+    __slots__ = ()
+
+    @property
+    def is_template(self):
+        return self.message_type == "template"
 
 
 def _send_planned(planned):
@@ -177,11 +193,19 @@ class WhatsappMessage(models.Model):
         """[(client, jobs, pacer, workers)] per account; payload problems fail their row now.
 
         One account's trouble (no token, an exception while preparing) never holds up another's.
+        What a batch shares is looked up once (see ``_send_facts``): the claim-time rule per
+        conversation and template, a recipient per conversation, a template's content per set
+        of values.
         """
         planned = []
-        sendable = self._fail_claim_time_problems()
-        for account in sendable.account_id:
-            messages = sendable.filtered(lambda m, account=account: m.account_id == account)
+        facts = self._send_facts()
+        sendable = self._fail_claim_time_problems(facts)
+        by_account = defaultdict(list)
+        for message_id in sendable.ids:
+            by_account[facts[message_id].account_id].append(message_id)
+        for account_id, message_ids in by_account.items():
+            account = self.env["whatsapp.account"].browse(account_id)
+            messages = self.browse(message_ids)
             try:
                 with self.env.cr.savepoint():
                     plan = messages._plan_account_sends(account)
@@ -193,19 +217,40 @@ class WhatsappMessage(models.Model):
                 planned.append(plan)
         return planned
 
+    def _send_facts(self):
+        """{message id: SendFacts} of these messages, in one query: what decides the claim-time
+        rule and the account of each, without loading every row and conversation in the ORM."""
+        if not self:
+            return {}
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT m.id, m.account_id, m.conversation_id, m.message_type, m.template_id,
+                       c.company_id, c.phone_e164, t.category
+                  FROM whatsapp_message m
+                  JOIN whatsapp_conversation c ON c.id = m.conversation_id
+             LEFT JOIN whatsapp_template t ON t.id = m.template_id
+                 WHERE m.id = ANY(%s)
+                """,
+                self.ids,
+            )
+        )
+        return {row[0]: SendFacts(*row) for row in self.env.cr.fetchall()}
+
     def _plan_account_sends(self, account):
         """(client, jobs, pacer, workers) for these messages of ``account``, or None."""
         try:
-            client = account._get_api_client(session=account._sending_session())
+            session, async_pool = account._sending_session()
+            client = account._get_api_client(session=session, async_pool=async_pool)
         except UserError as error:
-            for message in self:
-                message._record_failure("config", str(error))
+            self._record_failure("config", str(error))
             return None
         jobs = []
-        templates = {}  # template id: (spec, header media): read once per batch, not per message
+        shared = {}  # what the messages of the batch share, built once (see _send_payload)
         for message in self:
             try:
-                payload = message._send_payload(client, templates)
+                payload = message._send_payload(client, shared)
             except cloud_api.CloudApiError as error:
                 message._record_error(error)
                 continue
@@ -216,7 +261,7 @@ class WhatsappMessage(models.Model):
                 _logger.exception("WhatsApp: message %s could not be prepared", message.id)
                 message._record_failure("unknown_error", f"{type(error).__name__}: {error}")
                 continue
-            recipient = message.conversation_id.wa_id or message.conversation_id.wa_user_id
+            recipient = payload.get("to") or payload.get("recipient")
             jobs.append(sender.Job(message.id, recipient, payload))
         if not jobs:
             return None
@@ -227,29 +272,41 @@ class WhatsappMessage(models.Model):
         )
         return client, jobs, pacer, account._sending_workers()
 
-    def _fail_claim_time_problems(self):
-        """Fail the claimed messages that may no longer leave; return the others."""
-        opted_out = self._opted_out_recipients()
+    def _fail_claim_time_problems(self, facts=None):
+        """Fail the claimed messages that may no longer leave; return the others.
+
+        The rule (:meth:`_claim_time_problem`) is asked once per account, conversation and
+        template: its answer depends on nothing else. ``facts``: ``_send_facts()`` of these.
+        """
+        facts = self._send_facts() if facts is None else facts
+        opted_out = self._opted_out_recipients(facts)
+        answers = {}
+        failures = defaultdict(list)
+        for message in self:  # records of self: their reads are prefetched for the batch
+            row = facts[message.id]
+            key = (row.account_id, row.conversation_id, row.template_id, row.is_template)
+            if key not in answers:
+                answers[key] = message._claim_time_problem(opted_out)
+            if answers[key]:
+                failures[answers[key]].append(message.id)
         blocked = self.browse()
-        for message in self:
-            problem = message._claim_time_problem(opted_out)
-            if problem:
-                message._record_failure(*problem)
-                blocked |= message
+        for problem, message_ids in failures.items():
+            failed = self.browse(message_ids)
+            failed._record_failure(*problem)
+            blocked |= failed
         return self - blocked
 
-    def _opted_out_recipients(self):
+    def _opted_out_recipients(self, facts=None):
         """The (company id, number, template category) of these template messages whose
-        customer opted out (see whatsapp.optin._opted_out_keys), for a whole batch at once."""
+        customer opted out (see whatsapp.optin._opted_out_keys), for a whole batch at once.
+        ``facts``: ``_send_facts()`` of these, read here when not given."""
+        facts = self._send_facts() if facts is None else facts
         return self.env["whatsapp.optin"]._opted_out_keys(
             {
-                (
-                    m.conversation_id.company_id.id,
-                    m.conversation_id.phone_e164,
-                    m.template_id.category,
-                )
-                for m in self
-                if m.message_type == "template"
+                # as the ORM reads them (an empty value is False), see _send_problem
+                (row.company_id or False, row.phone_e164 or False, row.category or False)
+                for row in facts.values()
+                if row.is_template
             }
         )
 
@@ -318,23 +375,30 @@ class WhatsappMessage(models.Model):
         else:
             self._record_failure("unknown_error", str(error))
 
-    def _send_payload(self, client, templates=None):
+    def _send_payload(self, client, shared=None):
         """The Cloud API payload of this message (media and template headers uploaded once).
-        ``templates`` keeps what the templates of a batch send, read once for the batch."""
+        ``shared`` keeps what the messages of a batch share, built once for the batch: each
+        conversation's address, each template's spec and header, each filled template."""
         self.ensure_one()
+        shared = {} if shared is None else shared
+        conversation = self.conversation_id
+        recipients = shared.setdefault("recipients", {})
+        if conversation.id not in recipients:
+            recipients[conversation.id] = conversation._recipient()
         return wa_messages.message(
-            self.conversation_id._recipient(),
-            self._send_content(client, {} if templates is None else templates),
+            recipients[conversation.id],
+            self._send_content(client, shared),
             reply_to=self.reply_to_wamid,
             callback_data=self.uuid,
         )
 
-    def _send_content(self, client, templates):
-        """What this row sends, asked of tools/messages."""
+    def _send_content(self, client, shared):
+        """What this row sends, asked of tools/messages (``shared``: see _send_payload)."""
         if self.message_type == "text":
             return wa_messages.text(self.body)
         if self.message_type == "template":
             template = self.template_id
+            templates = shared.setdefault("templates", {})
             if self.attachment_id:
                 # this message's own header file (the order's PDF), not the template's sample
                 spec = templates.get(template.id, (template._to_spec(),))[0]
@@ -349,10 +413,13 @@ class WhatsappMessage(models.Model):
                 )
             if template.id not in templates:
                 templates[template.id] = (template._to_spec(), template._header_media(client))
-            spec, header_media = templates[template.id]
-            return wa_messages.filled_template(
-                spec, self.template_values or {}, header_media=header_media
-            )
+            values = self.template_values or {}
+            key = (template.id, json.dumps(values, sort_keys=True, default=str))
+            filled = shared.setdefault("filled", {})
+            if key not in filled:
+                spec, header_media = templates[template.id]
+                filled[key] = wa_messages.filled_template(spec, values, header_media=header_media)
+            return filled[key]
         if self.message_type == "interactive" and self.payload:
             return wa_messages.interactive(self.payload)
         if self.message_type in wa_messages.MEDIA_TYPES:

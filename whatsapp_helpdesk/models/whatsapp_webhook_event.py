@@ -10,7 +10,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..tools import webhook
-from .common import TRANSIENT_ERRORS, cron_report, is_testing
+from .common import TRANSIENT_ERRORS, cron_report, is_testing, trigger_cron_now
 
 _logger = logging.getLogger(__name__)
 
@@ -218,17 +218,13 @@ class WhatsappWebhookEvent(models.Model):
         one pending trigger is enough, since a run keeps claiming until the inbox is empty. An
         event committed in the instant between a run's last claim and the deletion of its
         trigger waits for the next webhook or the cron's one-minute interval, as with Odoo's own
-        triggers.
+        triggers. One statement (see common.trigger_cron_now).
         """
         # the id from the cached xmlid lookup: env.ref() would also query that the cron exists
         cron_id = self.env["ir.model.data"]._xmlid_to_res_id(
             "whatsapp_helpdesk.ir_cron_whatsapp_process_events"
         )
-        self.env.cr.execute(
-            SQL("SELECT 1 FROM ir_cron_trigger WHERE cron_id = %s LIMIT 1", cron_id)
-        )
-        if not self.env.cr.fetchone():
-            self.env["ir.cron"].sudo().browse(cron_id)._trigger()
+        trigger_cron_now(self.env["ir.cron"].browse(cron_id), unless_pending=True)
 
     # ------------------------------------------------------------------
     # Processing (cron)

@@ -324,7 +324,8 @@ class WhatsappCase:
 
     @contextmanager
     def mock_cloud_api(self, *answers):
-        """Patch the client's choke point. Each answer is a dict (returned), an exception
+        """Patch the client's choke points (the outbox's sends go through ``_request_async``).
+        Each answer is a dict (returned), an exception
         (raised) or a callable(method, path, kwargs); the last one repeats. Yields the list of
         calls as (method, path, kwargs)."""
         calls = []
@@ -339,7 +340,13 @@ class WhatsappCase:
                 raise answer
             return json.loads(json.dumps(answer))
 
-        with patch.object(cloud_api.CloudApiClient, "_request", fake_request):
+        async def fake_request_async(client, method, path, **kwargs):
+            return fake_request(client, method, path, **kwargs)
+
+        with (
+            patch.object(cloud_api.CloudApiClient, "_request", fake_request),
+            patch.object(cloud_api.CloudApiClient, "_request_async", fake_request_async),
+        ):
             yield calls
 
     @classmethod

@@ -6,6 +6,7 @@ from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import Form, TransactionCase, tagged
 
+from ..models.common import trigger_cron_now
 from ..tools import cloud_api, payloads
 from .common import WhatsappCase
 
@@ -83,6 +84,23 @@ class TestOutbox(WhatsappCase, TransactionCase):
         self.assertGreater(
             self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]), len(triggers)
         )
+
+    def test_triggers_wake_the_cron_workers_once_per_transaction(self):
+        send = self.env.ref("whatsapp_helpdesk.ir_cron_whatsapp_send")
+        intake = self.env.ref("whatsapp_helpdesk.ir_cron_whatsapp_process_events")
+        Trigger = self.env["ir.cron.trigger"]
+        Trigger.search([("cron_id", "=", intake.id)]).unlink()
+        before = Trigger.search_count([("cron_id", "in", (send | intake).ids)])
+        self.env.cr.postcommit.clear()
+        self.assertTrue(trigger_cron_now(send))
+        self.assertTrue(trigger_cron_now(send))  # the outbox: a trigger per wake-up
+        self.assertTrue(trigger_cron_now(intake, unless_pending=True))
+        self.assertFalse(trigger_cron_now(intake, unless_pending=True))  # one is pending
+        self.assertEqual(Trigger.search_count([("cron_id", "in", (send | intake).ids)]), before + 3)
+        self.assertEqual(len(self.env.cr.postcommit._funcs), 1)  # one NOTIFY at commit
+        intake.active = False
+        self.assertFalse(trigger_cron_now(intake))  # an inactive cron ignores triggers
+        self.env.cr.postcommit.clear()
 
     def test_chatter_comment_is_sent_but_note_is_not(self):
         conversation = self.open_window()

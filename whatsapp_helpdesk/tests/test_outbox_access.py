@@ -326,3 +326,61 @@ class TestClaimTimeChecks(OutboxAccessCase, TemplateCase, TransactionCase):
         )
         moved.invalidate_recordset()
         self.assertWhatsappFailedUnsent(moved, "config")
+
+    def test_a_batch_is_planned_as_each_message_alone(self):
+        """The batch planning (the rule asked once per conversation and template, addresses and
+        filled templates built once) gives each message the answer and the payload it gets on
+        its own."""
+        conversation = self.open_window()
+        bia = self.env["res.partner"].create(
+            {"name": "Bia", "mobile": "+55 11 97777-0000", "country_id": self.env.ref("base.br").id}
+        )
+        closed = self.open_window(bia)
+        order_template = self.make_template(status="approved")
+        promotion = self.promotion()
+        queued = (
+            conversation._send_text("Olá")
+            | conversation._send_template(order_template, record=self.order)
+            | conversation._send_template(order_template, record=self.order)
+            | conversation._send_template(promotion)
+            | closed._send_text("antes de fechar")
+            | closed._send_template(promotion)
+            | closed._send_template(order_template, record=self.order)
+        )
+        queued[0].sudo().reply_to_wamid = "wamid.QUOTED"
+        # the same template with other values ({location: {placeholder: text}})
+        other_values = {key: dict(value) for key, value in queued[1].template_values.items()}
+        other_values["body"]["1"] = "Outra Ana"
+        queued[2].sudo().template_values = other_values
+        self.env["whatsapp.optin"]._record(
+            conversation.phone_e164, "opted_out", categories=["marketing"]
+        )
+        self.close_window(closed)
+        Message = self.env["whatsapp.message"].sudo()
+        batch = Message._claim_queued(100)
+        self.assertEqual(batch, queued.sudo())
+        client = self.account._get_api_client()
+        alone = {}
+        for message in batch:
+            problem = message._claim_time_problem()
+            alone[message.id] = problem or message._send_payload(client)
+        planned = batch._plan_sends()
+        jobs = {job.key: job for _client, jobs, _pacer, _workers in planned for job in jobs}
+        for message in batch:
+            expected = alone[message.id]
+            if isinstance(expected, tuple):
+                self.assertNotIn(message.id, jobs)
+                self.assertEqual(
+                    (message.state, message.failure_type, message.failure_reason),
+                    ("failed", *expected),
+                )
+            else:
+                self.assertEqual(message.state, "sending")
+                self.assertEqual(jobs[message.id].payload, expected)
+                self.assertEqual(jobs[message.id].recipient, expected["to"])
+        self.assertEqual(
+            batch.mapped("state"),
+            ["sending", "sending", "sending", "failed", "failed", "sending", "sending"],
+        )
+        self.assertEqual(jobs[queued[0].id].payload["context"], {"message_id": "wamid.QUOTED"})
+        self.assertNotEqual(jobs[queued[1].id].payload, jobs[queued[2].id].payload)

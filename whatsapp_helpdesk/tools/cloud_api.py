@@ -3,7 +3,10 @@
 Design:
 
 * every HTTP request goes through one method, :meth:`CloudApiClient._request`, which adds the bearer
-  token, always passes a timeout, and turns every failure into a :class:`CloudApiError`;
+  token, always passes a timeout, and turns every failure into a :class:`CloudApiError`; the
+  outbox's sends go through its asynchronous twin :meth:`CloudApiClient._request_async` (the
+  same preparation and error typing over :mod:`.http_async`, hundreds of sends in flight from one
+  thread);
 * it talks to a ``urllib3.PoolManager`` directly (the "session"): ``requests`` would cost about
   twice the CPU per send, and a sender at 1,000 messages/s spends most of a core on it;
 * errors are typed by what a caller may do about them: :class:`RetryableError` (the request did not
@@ -29,7 +32,7 @@ import certifi
 import urllib3
 from urllib3 import exceptions as urllib3_exceptions
 
-from . import messages
+from . import http_async, messages
 
 _logger = logging.getLogger(__name__)
 
@@ -313,7 +316,13 @@ def _transport_error(exc, *, idempotent):
         )
     if isinstance(exc, _PREPARATION_ERRORS):
         return PermanentError(f"Invalid request: {exc}", failure_type="invalid_request")
-    if _never_sent(exc):
+    return _no_answer_error(exc, never_sent=_never_sent(exc), idempotent=idempotent)
+
+
+def _no_answer_error(exc, *, never_sent, idempotent):
+    """No HTTP answer: retryable when the request never left or may be repeated, else of
+    unknown outcome (a send that may have taken effect is never repeated blindly)."""
+    if never_sent:
         return RetryableError(f"Could not reach the Graph API: {exc}", failure_type="network")
     if idempotent:
         return RetryableError(f"No answer from the Graph API: {exc}", failure_type="timeout")
@@ -321,6 +330,33 @@ def _transport_error(exc, *, idempotent):
         f"No answer from the Graph API after sending; the request may have taken effect: {exc}",
         failure_type="timeout",
     )
+
+
+def _async_transport_error(exc, *, idempotent):
+    """The :class:`CloudApiError` for a failure of the asynchronous transport (no HTTP answer),
+    or for a ``ValueError`` raised while preparing the request (nothing left)."""
+    if not isinstance(exc, http_async.TransportError):
+        return PermanentError(
+            f"Invalid request: {type(exc).__name__} while preparing it",
+            failure_type="invalid_request",
+        )
+    never_sent = isinstance(exc, http_async.ConnectError)
+    return _no_answer_error(exc, never_sent=never_sent, idempotent=idempotent)
+
+
+def _json_object(status, body, *, idempotent):
+    """The JSON object of a success answer; ``bad_response`` when it is not one."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        raise _bad_response(
+            "The Graph API answered with a body that is not a JSON object",
+            status=status,
+            idempotent=idempotent,
+        )
+    return data
 
 
 def _error_from_answer(status, body, *, idempotent):
@@ -466,7 +502,8 @@ class CloudApiClient:
     ``timeout`` is a ``(connect, read)`` pair or a single number of seconds, used on every call.
     ``session`` is the ``urllib3.PoolManager`` (or compatible object) the requests go through,
     e.g. :func:`http_pool` or ``tools.sender.pooled_session``; when none is given the client
-    creates one and :meth:`close` clears it.
+    creates one and :meth:`close` clears it. ``async_pool`` (an :class:`.http_async.AsyncPool`)
+    carries :meth:`send_message_async`, the outbox's sends, through :meth:`_request_async`.
     """
 
     def __init__(
@@ -479,6 +516,7 @@ class CloudApiClient:
         api_version=DEFAULT_API_VERSION,
         timeout=DEFAULT_TIMEOUT,
         session=None,
+        async_pool=None,
     ):
         if not token:
             raise ValueError("A Cloud API access token is required")
@@ -493,6 +531,7 @@ class CloudApiClient:
         self.timeout = timeout
         self._owns_session = session is None
         self.session = session if session is not None else http_pool()
+        self.async_pool = async_pool
 
     def __repr__(self):
         return (
@@ -554,17 +593,9 @@ class CloudApiClient:
         itself (its body still unread when ``stream``: the caller hands it to :func:`_release`).
         Raises :class:`CloudApiError` subclasses only.
         """
-        method = method.upper()
-        if idempotent is None:
-            idempotent = method in IDEMPOTENT_METHODS
-        url = path if absolute_url else f"{self.base_url}/{self.api_version}/{path.lstrip('/')}"
-        log_target = f"{method} {urlsplit(url).path}"  # no query string: it may carry signatures
-        if params:
-            url = _with_query(url, params)
-        body, content_type = _encoded_body(json, data, files)
-        headers = {"Authorization": self._authorization}
-        if content_type:
-            headers["Content-Type"] = content_type
+        method, url, log_target, body, headers, idempotent = self._prepare(
+            method, path, params, json, data, files, idempotent, absolute_url
+        )
         started = time.monotonic()
         try:
             response = self.session.request(
@@ -597,7 +628,7 @@ class CloudApiClient:
             raise error
         if not expect_json:
             return response
-        return self._json_body(response, idempotent=idempotent)
+        return _json_object(response.status, response.data, idempotent=idempotent)
 
     @staticmethod
     def _error_body(response, stream):
@@ -611,20 +642,49 @@ class CloudApiClient:
         finally:
             _release(response)
 
-    @staticmethod
-    def _json_body(response, *, idempotent):
-        """The JSON object of a success answer; ``bad_response`` when it is not one."""
+    def _prepare(self, method, path, params, json, data, files, idempotent, absolute_url):
+        """``(method, url, log target, body, headers, idempotent)`` of a request of either
+        choke point (see :meth:`_request`)."""
+        method = method.upper()
+        if idempotent is None:
+            idempotent = method in IDEMPOTENT_METHODS
+        url = path if absolute_url else f"{self.base_url}/{self.api_version}/{path.lstrip('/')}"
+        log_target = f"{method} {urlsplit(url).path}"  # no query string: it may carry signatures
+        if params:
+            url = _with_query(url, params)
+        body, content_type = _encoded_body(json, data, files)
+        headers = {"Authorization": self._authorization}
+        if content_type:
+            headers["Content-Type"] = content_type
+        return method, url, log_target, body, headers, idempotent
+
+    async def _request_async(self, method, path, *, json=None, idempotent=None):
+        """The asynchronous choke point: one JSON request over ``self.async_pool`` (an
+        :class:`.http_async.AsyncPool`), from the thread of its event loop. Same URL, token,
+        timeout and error typing as :meth:`_request`; returns the JSON object of the answer."""
+        if self.async_pool is None:
+            raise ValueError("This client has no asynchronous pool (async_pool=)")
+        method, url, log_target, body, headers, idempotent = self._prepare(
+            method, path, None, json, None, None, idempotent, False
+        )
         try:
-            data = json.loads(response.data)
-        except ValueError:
-            data = None
-        if not isinstance(data, dict):
-            raise _bad_response(
-                "The Graph API answered with a body that is not a JSON object",
-                status=response.status,
-                idempotent=idempotent,
+            answer = await self.async_pool.request(
+                method,
+                url,
+                body,
+                headers,
+                connect_timeout=self._http_timeout.connect_timeout,
+                read_timeout=self._http_timeout.read_timeout,
             )
-        return data
+        except (http_async.TransportError, ValueError) as exc:
+            error = _async_transport_error(exc, idempotent=idempotent)
+            _logger.info("Graph API %s failed: %s", log_target, error)
+            raise error from exc
+        if answer.status >= 300:
+            error = _error_from_answer(answer.status, answer.body, idempotent=idempotent)
+            _logger.info("Graph API %s failed: %s", log_target, error)
+            raise error
+        return _json_object(answer.status, answer.body, idempotent=idempotent)
 
     # ---------------------------------------------------------------------------------------- paths
 
@@ -651,6 +711,20 @@ class CloudApiClient:
         Adds the :func:`~.messages.envelope` and normalises ``to``. A customer known only by a
         username is addressed by ``recipient`` (the business-scoped user id) instead.
         """
+        body = self._message_body(payload)
+        data = self._request("POST", self._phone_path("messages"), json=body)
+        return self._send_result(data)
+
+    async def send_message_async(self, payload: dict) -> SendResult:
+        """:meth:`send_message` through :meth:`_request_async` (the outbox's many sends)."""
+        body = self._message_body(payload)
+        data = await self._request_async("POST", self._phone_path("messages"), json=body)
+        return self._send_result(data)
+
+    @staticmethod
+    def _message_body(payload):
+        """The JSON body of a send of ``payload``; ``ValueError`` or ``PermanentError`` when it
+        cannot be one."""
         if not isinstance(payload, dict) or not ("to" in payload or "recipient" in payload):
             raise ValueError("A message payload is a dict with a 'to' or 'recipient' key")
         body = messages.envelope(payload)
@@ -661,8 +735,7 @@ class CloudApiClient:
                 f"Invalid WhatsApp recipient {payload['recipient']!r}",
                 failure_type="invalid_recipient",
             )
-        data = self._request("POST", self._phone_path("messages"), json=body)
-        return self._send_result(data)
+        return body
 
     @staticmethod
     def _send_result(data):

@@ -15,7 +15,7 @@ Clocks and sleeps are injectable so that tests can run on a fake clock.
 import math
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from dataclasses import dataclass
 
 # Waits shorter than this are not slept: the token is handed out that little bit early. Slots come
@@ -70,6 +70,11 @@ class TokenBucket:
         return f"<TokenBucket rate={self.rate:g}/s burst={self.burst:g}>"
 
     @property
+    def clock(self):
+        """The clock the bucket reads (``time.monotonic`` unless a test gave another)."""
+        return self._clock
+
+    @property
     def _interval(self):
         """Seconds needed to accrue one token."""
         return 1.0 / self.rate
@@ -86,6 +91,19 @@ class TokenBucket:
         self._tat = tat
         return wait, self._epoch
 
+    def book(self, tokens=1, timeout=None):
+        """Book ``tokens`` without sleeping: ``(wait, epoch)``, the seconds until they have
+        accrued and the booking's epoch (see :meth:`holds`), or ``None`` (nothing booked) when
+        the wait would exceed ``timeout``. For callers that sleep their own way (``asyncio``)."""
+        with self._lock:
+            wait, epoch = self._book(tokens, timeout)
+        return None if wait is None else (wait, epoch)
+
+    def holds(self, epoch):
+        """Whether a slot booked at ``epoch`` still stands (no :meth:`penalize` since)."""
+        with self._lock:
+            return epoch == self._epoch
+
     def acquire(self, tokens=1, timeout=None):
         """Take ``tokens``, sleeping until they have accrued; True once they are taken.
 
@@ -98,16 +116,15 @@ class TokenBucket:
         deadline = None if timeout is None else self._clock() + max(timeout, 0.0)
         while True:
             remaining = None if deadline is None else max(deadline - self._clock(), 0.0)
-            with self._lock:
-                wait, epoch = self._book(tokens, remaining)
-            if wait is None:
+            booked = self.book(tokens, remaining)
+            if booked is None:
                 return False
+            wait, epoch = booked
             if wait <= MIN_SLEEP:
                 return True
             self._sleep(wait)
-            with self._lock:
-                if epoch == self._epoch:
-                    return True
+            if self.holds(epoch):
+                return True
 
     def try_acquire(self, tokens=1):
         """Take ``tokens`` if they are available right now, without sleeping."""
@@ -244,6 +261,50 @@ class RecipientGap:
 # --------------------------------------------------------------------------------------------------
 
 
+# --------------------------------------------------------------------------------------------------
+# What actually left, per second
+# --------------------------------------------------------------------------------------------------
+
+
+class SendWindow:
+    """Thread-safe check of what really leaves: at most ``limit`` sends in any ``seconds``.
+
+    The bucket paces the slots it hands out; a sender that stalls (a loaded machine, the
+    interpreter busy elsewhere) can still let the slots of the stall leave together, later. This
+    remembers the instants the last ``limit`` sends left and makes one more wait until the oldest
+    of them is ``seconds`` old, so that no one-second window ever holds more than the bucket's
+    rate plus its burst.
+    """
+
+    def __init__(self, limit, seconds=1.0, clock=time.monotonic):
+        self.limit = max(1, int(limit))
+        self.seconds = seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._left = deque()
+
+    def set_limit(self, limit):
+        with self._lock:
+            self.limit = max(1, int(limit))
+
+    def claim(self):
+        """Record a send leaving now and return 0.0, or return the seconds to wait (nothing
+        recorded: ask again after them)."""
+        with self._lock:
+            now = self._clock()
+            while self._left and self._left[0] <= now - self.seconds:
+                self._left.popleft()
+            if len(self._left) >= self.limit:
+                return max(self._left[len(self._left) - self.limit] + self.seconds - now, 1e-4)
+            self._left.append(now)
+            return 0.0
+
+
+def window_limit(bucket):
+    """Sends allowed in any one second by ``bucket``: its rate plus its burst."""
+    return int(bucket.rate + bucket.burst)
+
+
 @dataclass(eq=False)
 class Pacer:
     """The pacing state of one business number: its :class:`TokenBucket` and
@@ -251,6 +312,11 @@ class Pacer:
 
     bucket: TokenBucket
     gaps: RecipientGap
+    window: SendWindow = None
+
+    def __post_init__(self):
+        if self.window is None:
+            self.window = SendWindow(window_limit(self.bucket), clock=self.bucket.clock)
 
 
 _PACERS = {}
@@ -271,6 +337,7 @@ def get_pacer(key, rate, gap):
             return pacer
     if pacer.bucket.rate != rate:
         pacer.bucket.set_rate(rate)
+        pacer.window.set_limit(window_limit(pacer.bucket))
     if pacer.gaps.gap != gap:
         pacer.gaps.set_gap(gap)
     return pacer

@@ -2,7 +2,8 @@
 
 The outbox cron claims a batch of queued messages in its own cursor, builds their payloads as
 :class:`Job` objects, calls :func:`send_all` and writes the returned :class:`Outcome` objects back
-in its cursor. The threads started here do HTTP only, never database work.
+in its cursor. The sends run as coroutines of one event loop per process, in a thread of their own
+(:func:`run`), never touching the database: hundreds in flight cost one thread, not hundreds.
 
 Pacing comes from a :class:`~.pacing.Pacer`: each job first waits for its recipient's slot (booked
 in job order, so that two messages to one customer keep their order) and then for a token of the
@@ -10,12 +11,17 @@ business number's bucket, taken just before the request so that a busy pool cann
 and fire them together. Nothing is retried here: the cron requeues the ``retry`` outcomes.
 """
 
+import asyncio
 import logging
+import os
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from .cloud_api import CloudApiError, OutcomeUnknownError, RetryableError, http_pool
+from .http_async import AsyncPool
+from .pacing import MIN_SLEEP
 
 _logger = logging.getLogger(__name__)
 
@@ -56,8 +62,8 @@ class Outcome:
 
 
 def pooled_session(max_workers):
-    """A ``urllib3.PoolManager`` keeping up to ``max_workers`` connections per host, so that
-    ``max_workers`` threads sending at once neither queue nor discard connections; a thread
+    """A ``urllib3.PoolManager`` keeping up to ``max_workers`` connections per host, for the
+    client's calls other than the sends (media uploads while preparing a batch...); a thread
     beyond them waits for a free one (``block=True``) rather than opening one more.
 
     Pass it as ``session=`` to :class:`~.cloud_api.CloudApiClient` (and ``clear()`` it when
@@ -66,9 +72,42 @@ def pooled_session(max_workers):
     return http_pool(max_workers, block=True)
 
 
+def async_pool(max_workers):
+    """The :class:`~.http_async.AsyncPool` of the sends: up to ``max_workers`` in flight, hence
+    connections kept alive. Pass it as ``async_pool=`` to the client; it belongs to the event loop
+    of :func:`run` of this process."""
+    return AsyncPool(max_workers)
+
+
+class _LoopThread:
+    """The process's event loop of the sends, running in a daemon thread, started on first use
+    (and again in a forked child: a thread does not survive a fork)."""
+
+    _lock = threading.Lock()
+    _loop = None
+    _pid = None
+
+    @classmethod
+    def loop(cls):
+        with cls._lock:
+            if cls._loop is None or cls._pid != os.getpid():
+                loop = asyncio.new_event_loop()
+                threading.Thread(target=loop.run_forever, name="wa-send-loop", daemon=True).start()
+                cls._loop, cls._pid = loop, os.getpid()
+            return cls._loop
+
+
+def run(coroutine):
+    """Run ``coroutine`` on the sends' event loop and return its result (from any other
+    thread: the caller waits)."""
+    return asyncio.run_coroutine_threadsafe(coroutine, _LoopThread.loop()).result()
+
+
 def send_all(client, jobs, pacer, *, max_workers=64, deadline=None):
-    """Send every job of ``jobs`` through ``client.send_message`` with up to ``max_workers``
-    threads, paced by ``pacer``; return one :class:`Outcome` per job, in the order of ``jobs``.
+    """Send every job of ``jobs`` through ``client.send_message_async`` (a client with an
+    ``async_pool``) or else ``client.send_message`` (in up to ``max_workers`` threads), at most
+    ``max_workers`` at once, paced by ``pacer``; return one :class:`Outcome` per job, in the order
+    of ``jobs``.
 
     ``deadline`` is a ``time.monotonic()`` instant (the pacer's clock must be the same one): a
     job whose recipient slot lies beyond it is not sent and gets a ``retry`` outcome whose
@@ -81,13 +120,20 @@ def send_all(client, jobs, pacer, *, max_workers=64, deadline=None):
     schedule = _book_slots(jobs, pacer, deadline, outcomes)
     if schedule:
         workers = max(1, min(int(max_workers), len(schedule)))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wa-send") as executor:
-            futures = [
-                (index, executor.submit(_send_one, client, jobs[index], pacer, due, deadline))
-                for due, index in schedule
-            ]
-            for index, future in futures:
-                outcomes[index] = _result(jobs[index], future)
+        if getattr(client, "async_pool", None) is not None:
+            run(
+                _send_scheduled(
+                    client.send_message_async, jobs, schedule, pacer, workers, deadline, outcomes
+                )
+            )
+        else:
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wa-send") as threads:
+
+                async def send(payload):
+                    loop = asyncio.get_running_loop()
+                    return await loop.run_in_executor(threads, client.send_message, payload)
+
+                run(_send_scheduled(send, jobs, schedule, pacer, workers, deadline, outcomes))
     _log_summary(outcomes)
     return outcomes
 
@@ -109,41 +155,62 @@ def _book_slots(jobs, pacer, deadline, outcomes):
     return schedule
 
 
-def _result(job, future):
-    """The outcome computed by ``future``; ``failed`` should the worker itself have crashed."""
-    try:
-        return future.result()
-    except Exception as exc:  # _send_one catches everything: only a bug gets here
-        _logger.exception("Sending WhatsApp message %r crashed", job.key)
-        return Outcome(job.key, FAILED, error=exc)
+async def _send_scheduled(send, jobs, schedule, pacer, workers, deadline, outcomes):
+    """Send the ``schedule``'s jobs (``[(due, index)]``) concurrently, at most ``workers`` at
+    once, filling ``outcomes``."""
+    slots = asyncio.Semaphore(workers)
+
+    async def one(index, due):
+        job = jobs[index]
+        try:
+            outcomes[index] = await _send_one(send, job, pacer, due, deadline, slots)
+        except Exception as exc:  # _send_one catches everything: only a bug gets here
+            _logger.exception("Sending WhatsApp message %r crashed", job.key)
+            outcomes[index] = Outcome(job.key, FAILED, error=exc)
+
+    await asyncio.gather(*(one(index, due) for due, index in schedule))
 
 
-def _send_one(client, job, pacer, due, deadline):
-    """In a worker thread: wait for the recipient slot ``due`` and a token, then send ``job``."""
+async def _send_one(send, job, pacer, due, deadline, slots):
+    """Wait for the recipient slot ``due``, a free place among the sends in flight and a token,
+    then send ``job``."""
     delay = due - time.monotonic()
     if delay > 0:
-        time.sleep(delay)
-    if not _take_token(pacer, deadline):
-        return Outcome(job.key, RETRY)
-    spacing = pacer.gaps.claim_send(job.recipient)
-    if spacing > 0:
-        time.sleep(spacing)
-    try:
-        result = client.send_message(job.payload)
-    except CloudApiError as exc:
-        return error_outcome(job, exc, pacer)
-    except Exception as exc:
-        _logger.warning("Sending WhatsApp message %r failed: %r", job.key, exc)
-        return Outcome(job.key, FAILED, error=exc)
+        await asyncio.sleep(delay)
+    async with slots:
+        if not await _take_token(pacer, deadline):
+            return Outcome(job.key, RETRY)
+        spacing = pacer.gaps.claim_send(job.recipient)
+        if spacing > 0:
+            await asyncio.sleep(spacing)
+        while wait := pacer.window.claim():  # what the stalls of a loaded machine bunched up
+            await asyncio.sleep(wait)
+        try:
+            result = await send(job.payload)
+        except CloudApiError as exc:
+            return error_outcome(job, exc, pacer)
+        except Exception as exc:
+            _logger.warning("Sending WhatsApp message %r failed: %r", job.key, exc)
+            return Outcome(job.key, FAILED, error=exc)
     return Outcome(job.key, SENT, wamid=result.wamid)
 
 
-def _take_token(pacer, deadline):
-    """Take a token of the bucket, waiting at most until ``deadline``; False when it passes."""
-    if deadline is None:
-        return pacer.bucket.acquire()
-    remaining = deadline - time.monotonic()
-    return remaining > 0 and pacer.bucket.acquire(timeout=remaining)
+async def _take_token(pacer, deadline):
+    """Take a token of the bucket, waiting at most until ``deadline``; False when it passes (a
+    penalty while waiting voids the booking: book again, after it)."""
+    while True:
+        remaining = None if deadline is None else deadline - time.monotonic()
+        if remaining is not None and remaining <= 0:
+            return False
+        booked = pacer.bucket.book(timeout=remaining)
+        if booked is None:
+            return False
+        wait, epoch = booked
+        if wait <= MIN_SLEEP:
+            return True
+        await asyncio.sleep(wait)
+        if pacer.bucket.holds(epoch):
+            return True
 
 
 def error_outcome(job, error, pacer):

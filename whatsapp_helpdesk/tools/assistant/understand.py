@@ -141,6 +141,19 @@ def _compile():
 
 
 _LATIN, _CJK_PHRASES, _KNOWN = _compile()
+
+
+def _by_initial(latin):
+    """{first letter: the latin phrases whose first word starts with it}: a token matches a
+    word only when it starts with the word's first letter (exactly, as a prefix or misspelt),
+    so each token is tried against a few dozen phrases instead of thousands."""
+    index = {}
+    for concept, words in latin:
+        index.setdefault(words[0].stem[0], []).append((concept, words))
+    return {initial: tuple(phrases) for initial, phrases in index.items()}
+
+
+_LATIN_BY_INITIAL = _by_initial(_LATIN)
 _STOP = frozenset().union(*faq.STOP_WORDS.values())
 
 
@@ -197,14 +210,12 @@ def concepts(text) -> frozenset[str]:
         return frozenset()
     tokens = norm.split()[:MAX_TOKENS]
     found = set()
-    for concept, words in _LATIN:
-        if concept in found:
-            continue
-        width = len(words)
-        for start in range(len(tokens) - width + 1):
+    for start, token in enumerate(tokens):
+        for concept, words in _LATIN_BY_INITIAL.get(token[:1], ()):
+            if concept in found or start + len(words) > len(tokens):
+                continue
             if all(_word_matches(w, tokens[start + i]) for i, w in enumerate(words)):
                 found.add(concept)
-                break
     squeezed = norm.replace(" ", "")
     for concept, phrase in _CJK_PHRASES:
         if concept not in found and phrase in squeezed:

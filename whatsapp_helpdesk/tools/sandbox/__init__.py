@@ -61,7 +61,7 @@ from .control import TOKEN_HEADER
 from .errors import ControlError, GraphError
 from .graph import validate_message
 from .inbound import Media
-from .server import Sandbox, _Server
+from .server import Sandbox
 from .state import SandboxState
 from .templates import check_template_content, check_template_parameters, template_definition
 from .web import Request, Response

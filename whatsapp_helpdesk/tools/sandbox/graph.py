@@ -41,9 +41,8 @@ SEND_TYPES = (
 
 
 def handle(sandbox, request: Request) -> Response:
-    """Answer a Graph API request after the latency knob and the access token check."""
-    if sandbox.config.latency_ms:
-        sandbox.hold(sandbox.config.latency_ms / 1000)
+    """Answer a Graph API request after the access token check (the server applies the latency
+    knob before, see ``Sandbox._latency``)."""
     check_access_token(sandbox, request)
     handler, params = route(_ROUTES, request)
     if handler is None:
@@ -191,7 +190,7 @@ def send_message(sandbox, request: Request, phone_number_id: str) -> Response:
     type_ = validate_message(body)
     if type_ == "template":
         sandbox.check_template_send(body["template"])
-    entry, delay, lost_answer = sandbox.accept_send(phone_number_id, body, type_)
+    entry, delay, lost_answer = sandbox.accept_send(phone_number_id, body, type_, at=request.at)
     if lost_answer:
         return gateway_error(delay)
     message = {"id": entry["wamid"]}

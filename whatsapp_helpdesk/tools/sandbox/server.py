@@ -7,12 +7,14 @@ The server receives the state and the routes are functions of it; nothing below 
 module, so the layers have no import cycle.
 """
 
+import asyncio
 import logging
 import re
 import secrets
-import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import time
+from email.utils import formatdate
+from http import HTTPStatus
 from urllib.parse import parse_qs, quote, urlsplit
 
 from . import chat, control, graph
@@ -22,10 +24,17 @@ from .web import Request, Response
 
 _logger = logging.getLogger(__name__)
 _TOKEN_IN_QUERY = re.compile(r"(token=)[^&\s]+")
+SERVER_VERSION = "WhatsAppCloudSandbox/1.0"
+MAX_HEAD_BYTES = 64 * 1024
+MAX_BODY_BYTES = 200 * 1024 * 1024  # above Meta's largest media upload (100 MB documents)
+# Meta takes hundreds of concurrent connections; a small listen backlog would reset them
+BACKLOG = 1024
 
 
 class Sandbox(SandboxState):
-    """The simulated Cloud API over HTTP: an HTTP server thread plus the webhook worker thread.
+    """The simulated Cloud API over HTTP: an HTTP server (one event loop in a thread: hundreds of
+    kept-alive connections cost one thread, a send a fraction of a millisecond) plus the webhook
+    worker thread.
 
     ``Sandbox(config).start()`` listens (``port=0``: any free port, see ``base_url``) and draws a
     control token unless the config gives one; ``stop()`` ends both threads. ``handle()`` answers
@@ -36,6 +45,7 @@ class Sandbox(SandboxState):
         super().__init__(config)
         self._server = None
         self._thread = None
+        self._loop = None
 
     def start(self) -> "Sandbox":
         """Listen in a background thread (and start the webhook worker); return ``self``."""
@@ -43,13 +53,24 @@ class Sandbox(SandboxState):
             return self
         if not self.config.control_token:
             self.config.control_token = secrets.token_urlsafe(24)
-        self._server = _Server((self.config.host, self.config.port), self)
+        loop = asyncio.new_event_loop()
+        try:
+            self._server = loop.run_until_complete(
+                asyncio.start_server(
+                    self._serve_connection,
+                    self.config.host,
+                    self.config.port,
+                    backlog=BACKLOG,
+                    limit=MAX_HEAD_BYTES,
+                )
+            )
+        except BaseException:
+            loop.close()
+            raise
+        self._loop = loop
         super().start()
         self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="wa-sandbox-http",
-            daemon=True,
+            target=loop.run_forever, name="wa-sandbox-http", daemon=True
         )
         self._thread.start()
         _logger.info("WhatsApp Cloud API sandbox listening on %s", self.base_url)
@@ -59,10 +80,13 @@ class Sandbox(SandboxState):
         """Stop serving; pending webhooks are dropped and held-back answers released."""
         self._stopping.set()
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            loop, server = self._loop, self._server
+            asyncio.run_coroutine_threadsafe(_shut(server), loop).result(5)
+            loop.call_soon_threadsafe(loop.stop)
             self._thread.join(5)
-            self._server = self._thread = None
+            if not self._thread.is_alive():
+                loop.close()
+            self._server = self._thread = self._loop = None
         return super().stop()
 
     @property
@@ -70,7 +94,7 @@ class Sandbox(SandboxState):
         """``http://host:port`` of the server (the configured address when not started)."""
         if self._server is None:
             return super().base_url
-        host, port = self._server.server_address[:2]
+        host, port = self._server.sockets[0].getsockname()[:2]
         if host in ("", "0.0.0.0", "::"):
             host = "127.0.0.1"
         return f"http://{host}:{port}"
@@ -81,9 +105,20 @@ class Sandbox(SandboxState):
         return f"{self.base_url}/_sandbox/?token={quote(self.config.control_token or '')}"
 
     def handle(self, request: Request) -> Response:
-        """Answer one request (the HTTP handler calls this; tests may too)."""
+        """Answer one request (tests may call this; the server answers through the same
+        steps without blocking its loop): the latency of a Graph call, then the answer."""
+        self.hold(self._latency(request))
+        return self._answer(request)
+
+    def _latency(self, request: Request) -> float:
+        """Seconds a Graph call waits before it is handled (the latency knob)."""
+        if _is_control(request.path) or request.path.startswith("/llm/"):
+            return 0.0
+        return (self.config.latency_ms or 0) / 1000
+
+    def _answer(self, request: Request) -> Response:
         try:
-            if request.path.rstrip("/") == "/_sandbox" or request.path.startswith("/_sandbox/"):
+            if _is_control(request.path):
                 return control.handle(self, request)
             if request.path.startswith("/llm/"):
                 return chat.handle(self, request)
@@ -97,67 +132,123 @@ class Sandbox(SandboxState):
             _logger.exception("sandbox failed on %s %s", request.method, request.path)
             return Response.error(GraphError(500, 1, "An unknown error occurred"))
 
+    # -- HTTP/1.1 over asyncio
 
-class _Handler(BaseHTTPRequestHandler):
-    """Turns each HTTP request into a ``Request`` for ``Sandbox.handle``."""
-
-    server_version = "WhatsAppCloudSandbox/1.0"
-    # keep-alive, like graph.facebook.com: every answer carries its Content-Length
-    protocol_version = "HTTP/1.1"
-    # an answer leaves in one segment: headers and body written apart would wait for the
-    # client's delayed acknowledgement (Nagle), about 40 ms on every kept-alive request
-    disable_nagle_algorithm = True
-    wbufsize = 64 * 1024
-
-    def do_GET(self):
-        self._serve()
-
-    def do_POST(self):
-        self._serve()
-
-    def do_DELETE(self):
-        self._serve()
-
-    def _serve(self) -> None:
-        sandbox = self.server.sandbox
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length > 0 else b""
-        url = urlsplit(self.path)
-        query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
-        response = sandbox.handle(Request(self.command, url.path, query, self.headers, body))
-        if response.delay:
-            sandbox.hold(response.delay)
+    async def _serve_connection(self, reader, writer):
+        """Answer the requests of one kept-alive connection, one after the other."""
+        peer = (writer.get_extra_info("peername") or ("?",))[0]
         try:
-            self.send_response(response.status)
-            self.send_header("Content-Type", response.content_type)
-            self.send_header("Content-Length", str(len(response.body)))
-            for name, value in response.headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(response.body)
-        except (BrokenPipeError, ConnectionResetError):
-            _logger.info("client left before the answer to %s %s", self.command, url.path)
+            while not self._stopping.is_set():
+                parsed = await _read_request(reader)
+                if parsed is None:
+                    break
+                arrived = time.time()
+                method, target, version, headers, body = parsed
+                url = urlsplit(target)
+                query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
+                request = Request(method, url.path, query, headers, body)
+                latency = self._latency(request)
+                request.at = arrived + latency
+                if latency:
+                    await asyncio.sleep(latency)
+                response = self._answer(request)
+                if response.delay:
+                    await asyncio.sleep(response.delay)
+                close = version == "HTTP/1.0" or headers.get("Connection", "").lower() == "close"
+                writer.write(_response_bytes(response, close))
+                await writer.drain()
+                self._log_request(peer, method, target, response.status)
+                if close:
+                    break
+        except _BadRequest as exc:
+            writer.write(_response_bytes(Response.json({"error": str(exc)}, 400), True))
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
+            _logger.debug("client %s left", peer)
+        finally:
+            writer.close()
 
-    def log_message(self, format, *args):
+    def _log_request(self, peer, method, target, status):
         if not _logger.isEnabledFor(logging.INFO):
             return  # under load (a benchmark), a line per request costs more than the request
         # the request line of the control page carries its token: keep it out of the log
-        message = _TOKEN_IN_QUERY.sub(r"\1***", format % args)
-        _logger.info("%s %s", self.address_string(), message)
+        line = _TOKEN_IN_QUERY.sub(r"\1***", f'"{method} {target} HTTP/1.1" {status} -')
+        _logger.info("%s %s", peer, line)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    # Meta takes hundreds of concurrent connections; the stdlib default backlog of 5 resets them
-    request_queue_size = 1024
+class _BadRequest(Exception):
+    """A request this server cannot read (answered 400, connection closed)."""
 
-    def __init__(self, address, sandbox: Sandbox):
-        super().__init__(address, _Handler)
-        self.sandbox = sandbox
 
-    def handle_error(self, request, client_address):
-        # a client that goes away (Odoo stopped, a timeout) resets its connection: no traceback
-        if isinstance(sys.exc_info()[1], ConnectionError):
-            _logger.debug("client %s reset its connection", client_address)
-            return
-        super().handle_error(request, client_address)
+class _Headers(dict):
+    """Request headers by lower-case name; ``get`` takes any case, like ``email.message``."""
+
+    def get(self, name, default=None):
+        return super().get(name.lower(), default)
+
+    def __getitem__(self, name):
+        return super().__getitem__(name.lower())
+
+    def __contains__(self, name):
+        return super().__contains__(name.lower())
+
+
+def _is_control(path):
+    return path.rstrip("/") == "/_sandbox" or path.startswith("/_sandbox/")
+
+
+async def _read_request(reader):
+    """(method, target, version, headers, body) of the next request, None at the end."""
+    try:
+        head = await reader.readuntil(b"\r\n\r\n")
+    except asyncio.IncompleteReadError as exc:
+        if exc.partial.strip():
+            raise _BadRequest("incomplete request") from exc
+        return None
+    except asyncio.LimitOverrunError as exc:
+        raise _BadRequest("request head too large") from exc
+    lines = head[:-4].decode("latin-1").split("\r\n")
+    parts = lines[0].split(" ")
+    if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
+        raise _BadRequest("bad request line")
+    method, target, version = parts
+    headers = _Headers()
+    for line in lines[1:]:
+        name, colon, value = line.partition(":")
+        if not colon:
+            raise _BadRequest("bad header line")
+        headers[name.strip().lower()] = value.strip()
+    if "chunked" in headers.get("Transfer-Encoding", "").lower():
+        raise _BadRequest("chunked request bodies are not supported: send a Content-Length")
+    length = headers.get("Content-Length") or "0"
+    if not length.isdigit() or int(length) > MAX_BODY_BYTES:
+        raise _BadRequest("bad Content-Length")
+    body = await reader.readexactly(int(length)) if int(length) else b""
+    return method, target, version, headers, body
+
+
+def _response_bytes(response: Response, close: bool) -> bytes:
+    """The status line, headers and body of ``response`` in one buffer (one segment on the
+    wire: headers and body written apart would wait for the client's delayed ACK)."""
+    try:
+        reason = HTTPStatus(response.status).phrase
+    except ValueError:
+        reason = ""
+    lines = [
+        f"HTTP/1.1 {response.status} {reason}",
+        f"Server: {SERVER_VERSION}",
+        f"Date: {formatdate(usegmt=True)}",
+        f"Content-Type: {response.content_type}",
+        f"Content-Length: {len(response.body)}",
+    ]
+    lines += [f"{name}: {value}" for name, value in response.headers.items()]
+    if close:
+        lines.append("Connection: close")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + response.body
+
+
+async def _shut(server):
+    """Stop listening and end the connections being served."""
+    server.close()
+    for task in asyncio.all_tasks():
+        if task is not asyncio.current_task():
+            task.cancel()

@@ -163,12 +163,15 @@ class SandboxState:
 
     # -- outbound messages
 
-    def accept_send(self, phone_number_id: str, body: dict, type_: str) -> tuple[dict, float, bool]:
+    def accept_send(
+        self, phone_number_id: str, body: dict, type_: str, at: float | None = None
+    ) -> tuple[dict, float, bool]:
         """Apply the knobs to a valid send (raising their errors), record it and schedule its
         statuses. Returns (the recorded entry, seconds to hold the answer back, whether the answer
-        is lost: HTTP 503 without a Graph error although the message left)."""
+        is lost: HTTP 503 without a Graph error although the message left). ``at``: the instant
+        it is taken in (``time.time()``; default now)."""
         with self._lock:
-            entry = self._accept(phone_number_id, body, type_)
+            entry = self._accept(phone_number_id, body, type_, at)
             delay = self.config.timeout_seconds if self._consume_one_shot("timeout_next") else 0.0
             lost_answer = self._consume_one_shot("gateway_error_next")
         self._schedule_statuses(entry)
@@ -179,9 +182,10 @@ class SandboxState:
         with self._lock:
             self.read_receipts.append({"message_id": message_id, "time": time.time()})
 
-    def _accept(self, phone_number_id: str, body: dict, type_: str) -> dict:
+    def _accept(self, phone_number_id: str, body: dict, type_: str, at=None) -> dict:
         """Apply the knobs to a valid send (raising their errors), then record it."""
-        to, now = (digits(body["to"]) if "to" in body else body["recipient"]), time.time()
+        to = digits(body["to"]) if "to" in body else body["recipient"]
+        now = time.time() if at is None else at
         self._check_knobs(to, type_, now)
         category, billable = self._pricing_of(body, type_)
         entry = {

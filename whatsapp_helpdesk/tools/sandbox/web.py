@@ -22,6 +22,9 @@ class Request:
     query: dict = dataclasses.field(default_factory=dict)
     headers: typing.Any = dataclasses.field(default_factory=dict)
     body: bytes = b""
+    # when Meta takes the request in (time.time(): its arrival plus the latency knob), so that
+    # the times recorded do not depend on how late the server's loop runs; None: now
+    at: float | None = None
 
     def header(self, name: str, default: str = "") -> str:
         return self.headers.get(name) or default

@@ -1,0 +1,270 @@
+"""The asyncio transport of the sends (``tools/http_async.py``) and the client's asynchronous
+choke point (``CloudApiClient._request_async``), against a raw socket server answering bytes."""
+
+import asyncio
+import socket
+import threading
+
+import pytest
+from wa_tools import cloud_api, http_async, sender
+from wa_tools.cloud_api import CloudApiClient, OutcomeUnknownError, PermanentError, RetryableError
+
+SENT = (
+    b'{"messaging_product":"whatsapp","contacts":[{"input":"1","wa_id":"1"}],'
+    b'"messages":[{"id":"wamid.A"}]}'
+)
+
+
+def _answer(body=SENT, status="200 OK", extra=b""):
+    head = f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\n".encode()
+    return head + extra + b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
+class RawServer:
+    """Answers each request read on a connection with the next of ``answers`` (bytes, or None:
+    say nothing and keep the connection open); records the requests and connections."""
+
+    def __init__(self, answers):
+        self.answers = list(answers)
+        self.requests = []
+        self.connections = 0
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                conn, _addr = self.sock.accept()
+            except OSError:
+                return
+            with self.lock:
+                self.connections += 1
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn):
+        buffer = b""
+        with conn:
+            while True:
+                while b"\r\n\r\n" not in buffer:
+                    data = conn.recv(65536)
+                    if not data:
+                        return
+                    buffer += data
+                head, _, buffer = buffer.partition(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n")[1:]:
+                    name, _, value = line.partition(b":")
+                    if name.strip().lower() == b"content-length":
+                        length = int(value)
+                while len(buffer) < length:
+                    buffer += conn.recv(65536)
+                body, buffer = buffer[:length], buffer[length:]
+                with self.lock:
+                    self.requests.append((head.decode("latin-1"), body))
+                    answer = self.answers.pop(0) if self.answers else _answer()
+                if answer is None:
+                    threading.Event().wait(5)
+                    return
+                conn.sendall(answer)
+                if b"Connection: close" in answer:
+                    return
+
+    def close(self):
+        self.sock.close()
+
+
+@pytest.fixture
+def server_of():
+    servers = []
+
+    def make(*answers):
+        servers.append(RawServer(answers))
+        return servers[-1]
+
+    yield make
+    for server in servers:
+        server.close()
+
+
+def _request(pool, url, body=b"{}", headers=None, read_timeout=2.0):
+    return sender.run(
+        pool.request(
+            "POST",
+            f"{url}/v23.0/1/messages",
+            body,
+            headers or {"Content-Type": "application/json"},
+            connect_timeout=1.0,
+            read_timeout=read_timeout,
+        )
+    )
+
+
+def test_keeps_the_connection_alive(server_of):
+    server = server_of()
+    pool = http_async.AsyncPool(4)
+    for _ in range(3):
+        answer = _request(pool, server.url, b'{"a":1}')
+        assert (answer.status, answer.body) == (200, SENT)
+    assert server.connections == 1 and pool.connections == 1 and pool.requests == 3
+    head, body = server.requests[0]
+    assert head.startswith("POST /v23.0/1/messages HTTP/1.1\r\nHost: 127.0.0.1:")
+    assert "Content-Length: 7" in head and body == b'{"a":1}'
+
+
+def test_chunked_answer_and_connection_close(server_of):
+    chunked = (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\n\r\n"
+    )
+    closing = _answer(b"{}", extra=b"Connection: close\r\n")
+    server = server_of(chunked, closing, _answer())
+    pool = http_async.AsyncPool(1)
+    assert _request(pool, server.url).body == b"hello world"
+    assert _request(pool, server.url).body == b"{}"
+    assert _request(pool, server.url).body == SENT
+    assert server.connections == 2  # the answer saying close was not reused
+
+
+def test_read_timeout_and_refused_connection(server_of):
+    server = server_of(None)
+    pool = http_async.AsyncPool(2)
+    with pytest.raises(http_async.ReadTimeout):
+        _request(pool, server.url, read_timeout=0.2)
+    free = socket.create_server(("127.0.0.1", 0))
+    port = free.getsockname()[1]
+    free.close()
+    with pytest.raises(http_async.ConnectError):
+        _request(pool, f"http://127.0.0.1:{port}")
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        b"garbage\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 99999999999\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nno colon here\r\n\r\n",
+    ],
+)
+def test_unreadable_answers_are_protocol_errors(server_of, answer):
+    server = server_of(answer)
+    with pytest.raises(http_async.ProtocolError):
+        _request(http_async.AsyncPool(1), server.url)
+
+
+@pytest.mark.parametrize(
+    "headers", [{"X-Evil": "a\r\nInjected: 1"}, {"X-Name": "caf\u00e9\u2603"}, {"A:B": "c"}]
+)
+def test_headers_that_could_split_the_request_are_refused(server_of, headers):
+    server = server_of()
+    with pytest.raises(ValueError):
+        _request(http_async.AsyncPool(1), server.url, headers=headers)
+    assert server.requests == []
+
+
+def test_requests_beyond_the_pool_wait_for_a_connection(server_of):
+    server = server_of()
+    pool = http_async.AsyncPool(2)
+
+    async def many():
+        return await asyncio.gather(
+            *(
+                pool.request(
+                    "POST",
+                    f"{server.url}/x",
+                    b"{}",
+                    {},
+                    connect_timeout=5,
+                    read_timeout=5,
+                )
+                for _ in range(10)
+            )
+        )
+
+    assert {answer.status for answer in sender.run(many())} == {200}
+    assert server.connections <= 2 and pool.requests == 10
+
+
+# -- the client's asynchronous choke point
+
+
+def _client(url, **options):
+    return CloudApiClient(
+        token="T",
+        phone_number_id="1",
+        base_url=url,
+        async_pool=http_async.AsyncPool(2),
+        timeout=options.pop("timeout", (1, 2)),
+        **options,
+    )
+
+
+def _send(client, to="+55 11 97000-0001"):
+    payload = {"to": to, "type": "text", "text": {"body": "hi"}}
+    return sender.run(client.send_message_async(payload))
+
+
+def test_send_message_async_builds_the_same_request_as_send_message(server_of):
+    server = server_of()
+    client = _client(server.url)
+    result = _send(client)
+    assert result.wamid == "wamid.A"
+    head, body = server.requests[0]
+    assert "Authorization: Bearer T" in head and "Content-Type: application/json" in head
+    assert cloud_api.json.loads(body) == {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": "5511970000001",
+        "type": "text",
+        "text": {"body": "hi"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("answer", "error_class", "failure_type"),
+    [
+        (None, OutcomeUnknownError, "timeout"),  # sent, no answer: never resent
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}", OutcomeUnknownError, "bad_response"),
+        (_answer(b"<html>oops</html>", "502 Bad Gateway"), OutcomeUnknownError, "timeout"),
+        (
+            _answer(b'{"error":{"code":130429,"message":"rate"}}', "429 Too Many"),
+            RetryableError,
+            "throttled",
+        ),
+        (
+            _answer(b'{"error":{"code":131026,"message":"undeliverable"}}', "400 Bad Request"),
+            PermanentError,
+            None,
+        ),
+    ],
+)
+def test_async_errors_are_typed_as_the_synchronous_ones(
+    server_of, answer, error_class, failure_type
+):
+    server = server_of(answer)
+    client = _client(server.url, timeout=(1, 0.3))
+    with pytest.raises(error_class) as caught:
+        _send(client)
+    if failure_type:
+        assert caught.value.failure_type == failure_type
+
+
+def test_unreachable_graph_is_retryable_and_bad_recipient_permanent():
+    free = socket.create_server(("127.0.0.1", 0))
+    port = free.getsockname()[1]
+    free.close()
+    client = _client(f"http://127.0.0.1:{port}")
+    with pytest.raises(RetryableError) as caught:
+        _send(client)
+    assert caught.value.failure_type == "network"
+    with pytest.raises(PermanentError) as caught:
+        _send(client, to="not a number")
+    assert caught.value.failure_type == "invalid_recipient"
+
+
+def test_a_client_without_async_pool_refuses_async_sends():
+    client = CloudApiClient(token="T", phone_number_id="1", base_url="http://127.0.0.1:9")
+    with pytest.raises(ValueError):
+        _send(client)
