@@ -1,9 +1,11 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.osv import expression
+from odoo.tools.sql import column_exists, create_column, table_exists
 
 from ..tools import language as wa_language
 from ..tools import phone as wa_phone
+from .whatsapp_optin import refresh_consent
 
 
 class ResPartner(models.Model):
@@ -59,6 +61,17 @@ class ResPartner(models.Model):
             raise AccessError(
                 self.env._("A contact's WhatsApp consent follows its opt-ins; it is not edited.")
             )
+
+    def _auto_init(self):
+        # A new column is filled by SQL from the opt-ins (an upgrade with a million contacts
+        # would otherwise compute it record by record).
+        if not column_exists(self.env.cr, "res_partner", "whatsapp_consent"):
+            create_column(self.env.cr, "res_partner", "whatsapp_consent", "varchar")
+            if table_exists(self.env.cr, "whatsapp_optin") and column_exists(
+                self.env.cr, "res_partner", "whatsapp_e164"
+            ):
+                refresh_consent(self.env.cr)
+        return super()._auto_init()
 
     def init(self):
         # A segment's count (number, company, consent, then the tags' rel table) reads this

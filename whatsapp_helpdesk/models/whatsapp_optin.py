@@ -12,6 +12,35 @@ DEFAULT_OPTOUT_KEYWORDS = (
 DEFAULT_OPTIN_KEYWORDS = "START, SUBSCRIBE, 订阅, ALTA, SUSCRIBIR, ASSINAR, MULAI"
 
 
+def refresh_consent(cr):
+    """Every partner's stored consent (see tools/audience) from the opt-ins, set-wise, by SQL:
+    after an import by SQL, and when the column is created; returns how many partners changed."""
+    cr.execute(
+        """
+        UPDATE res_partner p SET whatsapp_consent = c.consent
+          FROM (SELECT phone_e164,
+                       ',' || string_agg(DISTINCT mark, ',' ORDER BY mark) || ',' AS consent
+                  FROM (SELECT phone_e164,
+                               (company_id || ':' || category || ':'
+                                || CASE state WHEN 'opted_in' THEN 'in' ELSE 'out' END)
+                               COLLATE "C" AS mark
+                          FROM whatsapp_optin) marks
+                 GROUP BY phone_e164) c
+         WHERE p.whatsapp_e164 = c.phone_e164 AND p.whatsapp_consent IS DISTINCT FROM c.consent
+        """
+    )
+    changed = cr.rowcount
+    cr.execute(
+        """
+        UPDATE res_partner p SET whatsapp_consent = NULL
+         WHERE p.whatsapp_consent IS NOT NULL AND NOT EXISTS (
+               SELECT 1 FROM whatsapp_optin o WHERE o.phone_e164 = p.whatsapp_e164)
+        """
+    )
+    changed += cr.rowcount
+    return changed
+
+
 class WhatsappOptin(models.Model):
     """Whether a customer's number agreed to WhatsApp messages of a category from a company, and
     how. Consent is given to a company: a STOP to one company's number leaves the others'."""
@@ -97,29 +126,7 @@ class WhatsappOptin(models.Model):
         which the ORM did not see); returns how many partners changed."""
         self.env["res.partner"].flush_model(["whatsapp_e164", "whatsapp_consent"])
         self.flush_model(["phone_e164", "company_id", "category", "state"])
-        self.env.cr.execute(
-            """
-            UPDATE res_partner p SET whatsapp_consent = c.consent
-              FROM (SELECT phone_e164,
-                           ',' || string_agg(DISTINCT mark, ',' ORDER BY mark) || ',' AS consent
-                      FROM (SELECT phone_e164,
-                                   (company_id || ':' || category || ':'
-                                    || CASE state WHEN 'opted_in' THEN 'in' ELSE 'out' END)
-                                   COLLATE "C" AS mark
-                              FROM whatsapp_optin) marks
-                     GROUP BY phone_e164) c
-             WHERE p.whatsapp_e164 = c.phone_e164 AND p.whatsapp_consent IS DISTINCT FROM c.consent
-            """
-        )
-        changed = self.env.cr.rowcount
-        self.env.cr.execute(
-            """
-            UPDATE res_partner p SET whatsapp_consent = NULL
-             WHERE p.whatsapp_consent IS NOT NULL AND NOT EXISTS (
-                   SELECT 1 FROM whatsapp_optin o WHERE o.phone_e164 = p.whatsapp_e164)
-            """
-        )
-        changed += self.env.cr.rowcount
+        changed = refresh_consent(self.env.cr)
         self.env["res.partner"].invalidate_model(["whatsapp_consent"])
         return changed
 
