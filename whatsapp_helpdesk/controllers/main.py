@@ -116,7 +116,7 @@ class WhatsappClickController(Controller):
         "/whatsapp/click/<string:token>",
         type="http",
         auth="public",
-        methods=["GET", "HEAD"],
+        methods=["GET"],
         csrf=False,
         save_session=False,
     )
