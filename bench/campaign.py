@@ -123,6 +123,14 @@ if created or refreshed:
 cr.execute("UPDATE whatsapp_message SET state = 'canceled' WHERE state IN ('queued', 'sending')"
            " AND campaign_id IS NOT NULL")
 cr.execute("UPDATE whatsapp_campaign SET state = 'canceled' WHERE state IN ('running', 'paused')")
+# one cron worker drains the queue: the crons that never ran (a fresh database runs them all at
+# its first start, some reaching for the network) wait a day, except the outbox and the release
+cr.execute(
+    "UPDATE ir_cron SET nextcall = now() AT TIME ZONE 'UTC' + interval '1 day'"
+    " WHERE active AND lastcall IS NULL AND id NOT IN %s",
+    [tuple(env.ref(f"whatsapp_helpdesk.{xmlid}").id for xmlid in (
+        "ir_cron_whatsapp_send", "ir_cron_whatsapp_campaign_release"))],
+)
 # frequency cap and messaging limit count the last 24 hours: earlier runs are moved out of them
 cr.execute("UPDATE whatsapp_message SET create_date = create_date - interval '2 days'"
            " WHERE campaign_id IS NOT NULL AND create_date > now() - interval '2 days'")
