@@ -43,6 +43,7 @@ class HelpdeskTicket(models.Model):
         kind = kind if kind in (returns.RETURN, returns.EXCHANGE) else returns.RETURN
         reason = reason if reason in dict(RETURN_REASONS) else "other"
         kinds = {"return": self.env._("Return"), "exchange": self.env._("Exchange")}
+        reasons = dict(self._fields["whatsapp_return_reason"]._description_selection(self.env))
         items = "\n".join(
             f"- {line.qty_delivered:g} × {line.product_id.display_name or line.name}"
             for line in lines
@@ -52,7 +53,7 @@ class HelpdeskTicket(models.Model):
             for part in (
                 f"{kinds[kind]} {order.name}",
                 items,
-                f"{self.env._('Reason')}: {dict(RETURN_REASONS)[reason]}",
+                self.env._("Reason: %s", reasons[reason]),
                 words,
             )
             if part

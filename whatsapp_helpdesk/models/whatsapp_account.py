@@ -297,7 +297,9 @@ class WhatsappAccount(models.Model):
                 alarm = True
             if event == "ACCOUNT_RESTRICTION" or update.restrictions:
                 lines = [
-                    f"{r.type} ({self.env._('until %s', r.expiration)})" if r.expiration else r.type
+                    self.env._("%(type)s (until %(date)s)", type=r.type, date=r.expiration)
+                    if r.expiration
+                    else r.type
                     for r in update.restrictions
                 ]
                 values["restrictions"] = "\n".join(lines) or False

@@ -15,6 +15,7 @@ from . import (
     test_demo,
     test_end_to_end,
     test_helpdesk,
+    test_i18n,
     test_inbound_text,
     test_inbox,
     test_intake_isolation,

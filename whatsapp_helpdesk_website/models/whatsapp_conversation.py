@@ -27,9 +27,9 @@ class WhatsappConversation(models.Model):
         "product.template", "Asked About", readonly=True, index="btree_not_null", copy=False
     )
     entry_page = fields.Char("Page", readonly=True, copy=False)
-    entry_campaign = fields.Char("Campaign", readonly=True, copy=False)
-    entry_source = fields.Char("Source", readonly=True, copy=False)
-    entry_medium = fields.Char("Medium", readonly=True, copy=False)
+    entry_campaign = fields.Char("UTM Campaign", readonly=True, copy=False)
+    entry_source = fields.Char("UTM Source", readonly=True, copy=False)
+    entry_medium = fields.Char("UTM Medium", readonly=True, copy=False)
 
     @api.model
     def _check_system_fields(self, field_names):

@@ -53,6 +53,17 @@ export class WhatsappDashboard extends Component {
     }
 
     /** Cells of the heat map: the share of the busiest hour, 0 to 1. */
+    get subtitle() {
+        const data = this.state.data;
+        return data.scope === "all"
+            ? _t("Every team, the last %(days)s days compared with the %(days)s days before", {
+                  days: data.period,
+              })
+            : _t("Your own figures, the last %(days)s days compared with the %(days)s days before", {
+                  days: data.period,
+              });
+    }
+
     get heat() {
         const cells = {};
         let max = 0;
