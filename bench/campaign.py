@@ -6,7 +6,8 @@ Steps (timed inside the shells, or by the drain):
   1. copy the addon to a temporary folder and make sure the database has it (as
      ``bench/dispatch.py`` does: installed with demo data once, else updated with -u);
   2. setup in ``odoo-bin shell``: --partners bench contacts (+55 11 96xxx-xxxx) bulk-inserted by
-     SQL when missing (a tag and a marketing opt-in each; reused across runs), the approved
+     SQL when missing (a tag and a marketing opt-in each, the partners' stored consent refreshed
+     set-wise, then VACUUM ANALYZE; reused across runs), the approved
      template ``hello_world`` (the one the sandbox knows) as a MARKETING one, a segment "tag +
      marketing opt-in", the demo account pointed at the sandbox with the tier and the messaging
      limit asked; what earlier runs left queued is canceled;
@@ -105,12 +106,31 @@ while have < P["partners"]:
     have += size
     created += size
     env.cr.commit()
-if created:  # fresh statistics, as autovacuum would give a real database after an import
-    cr.execute("ANALYZE res_partner, res_partner_res_partner_category_rel, whatsapp_optin")
+# the partners' stored consent, which the SQL import above did not keep in step
+refreshed = env["whatsapp.optin"]._refresh_consent()
+env.cr.commit()
+if created or refreshed:
+    # fresh statistics and visibility map, as autovacuum gives a real database after an import
+    # (the segment count reads the partners' index alone then)
+    from odoo.sql_db import db_connect
+    vacuum = db_connect(env.cr.dbname).cursor()
+    vacuum._cnx.autocommit = True
+    vacuum.execute(
+        "VACUUM ANALYZE res_partner, res_partner_res_partner_category_rel, whatsapp_optin"
+    )
+    vacuum.close()
 # what earlier runs left in the outbox or running
 cr.execute("UPDATE whatsapp_message SET state = 'canceled' WHERE state IN ('queued', 'sending')"
            " AND campaign_id IS NOT NULL")
 cr.execute("UPDATE whatsapp_campaign SET state = 'canceled' WHERE state IN ('running', 'paused')")
+# one cron worker drains the queue: the crons that never ran (a fresh database runs them all at
+# its first start, some reaching for the network) wait a day, except the outbox and the release
+cr.execute(
+    "UPDATE ir_cron SET nextcall = now() AT TIME ZONE 'UTC' + interval '1 day'"
+    " WHERE active AND lastcall IS NULL AND id NOT IN %s",
+    [tuple(env.ref(f"whatsapp_helpdesk.{xmlid}").id for xmlid in (
+        "ir_cron_whatsapp_send", "ir_cron_whatsapp_campaign_release"))],
+)
 # frequency cap and messaging limit count the last 24 hours: earlier runs are moved out of them
 cr.execute("UPDATE whatsapp_message SET create_date = create_date - interval '2 days'"
            " WHERE campaign_id IS NOT NULL AND create_date > now() - interval '2 days'")

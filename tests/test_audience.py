@@ -26,16 +26,17 @@ def test_each_rule_kind_gives_its_domain():
                 "language": ["pt_BR"],
                 "marketing_optin": audience.OPTIN_IN,
                 "utility_optin": audience.OPTIN_NOT_OUT,
+                "consent_company": 3,
                 "extra": [("city", "=", "Rio")],
             },
-            {"marketing_optin": SUB, "utility_optin": SUB, "inbound": SUB, "orders": SUB},
+            {"inbound": SUB, "orders": SUB},
         )
     )
     assert parts["company"] == ["|", ("company_id", "=", False), ("company_id", "=", 3)]
     assert parts["tags_all"] == [("category_id", "in", [1]), ("category_id", "in", [2])]
     assert parts["tags_none"] == [("category_id", "not in", [4])]
-    assert parts["marketing_optin"] == [("whatsapp_e164", "in", SUB)]
-    assert parts["utility_optin"] == [("whatsapp_e164", "not in", SUB)]
+    assert parts["marketing_optin"] == [("whatsapp_consent", "like", ",3:marketing:in,")]
+    assert parts["utility_optin"] == [("whatsapp_consent", "not like", ",3:utility:out,")]
     assert parts["orders"] == [("commercial_partner_id", "in", SUB)]
     assert list(parts) == list(audience.RULES)
 
@@ -53,6 +54,18 @@ def test_combine_ands_normalized_rules():
         ("z", "=", 3),
         ("w", "=", 4),
     ]
+
+
+def test_consent_text_marks_each_optin_once_in_order():
+    optins = [(11, "utility", "opted_out"), (1, "marketing", "opted_in")] * 2
+    text = audience.consent_text(optins)
+    assert text == ",11:utility:out,1:marketing:in,"
+    assert audience.consent_token(1, "marketing", "opted_in") in text
+    # company 1 is not company 11, nor a state the other
+    assert audience.consent_token(1, "utility", "opted_out") not in text
+    assert audience.consent_text([]) is None
+    with pytest.raises(KeyError):
+        audience.consent_token(1, "marketing", "maybe")
 
 
 def test_optin_any_adds_nothing():

@@ -2,6 +2,7 @@ import json
 import logging
 
 from odoo.http import Controller, Response, request, route
+from werkzeug.exceptions import NotFound
 
 from ..tools import webhook
 
@@ -105,3 +106,22 @@ class WhatsappWebhookController(Controller):
         _log_unknown_once(batch.events, owners)
         stored, duplicates = Event._intake(batch, owners, signers)
         return _json(200, stored=stored, duplicates=duplicates)
+
+
+class WhatsappClickController(Controller):
+    """The redirect of tracked template buttons: records the click, forwards to the button's
+    own target (never to an address taken from the request)."""
+
+    @route(
+        "/whatsapp/click/<string:token>",
+        type="http",
+        auth="public",
+        methods=["GET"],
+        csrf=False,
+        save_session=False,
+    )
+    def whatsapp_click(self, token, **_params):
+        target = request.env["whatsapp.message"].sudo()._record_click(token)
+        if not target:
+            raise NotFound()
+        return request.redirect(target, code=303, local=False)

@@ -21,17 +21,29 @@ TRANSIENT_ERRORS = (
 )
 
 
-def computed_after_insert(records):
+def computed_after_insert(records, written=(), unchanged=()):
     """Give ``records``, inserted by SQL for speed, what the ORM's create gives them: their
     stored computed and related fields computed (in batch, at the next flush) and the fields of
-    other records that depend on them marked."""
+    other records that depend on them marked.
+
+    ``written``: names of stored computed fields the INSERT already filled with the values their
+    computes give (not computed again). ``unchanged``: fields of other records that rows like
+    these cannot change (a sum of costs when every new row costs nothing): what the insert would
+    mark of them is unmarked, what was marked before stays marked."""
+    env = records.env
     for field in records._fields.values():
-        if field.store and field.compute:
-            records.env.add_to_compute(field, records)
+        if field.store and field.compute and field.name not in written:
+            env.add_to_compute(field, records)
         if field.type == "many2one":  # the one2manys pointing to them (a campaign's messages)
             for inverse in records.pool.field_inverses[field]:
-                records.env[inverse.model_name].invalidate_model([inverse.name])
+                env[inverse.model_name].invalidate_model([inverse.name])
+    marked_before = {field: set(env.transaction.tocompute.get(field, ())) for field in unchanged}
     records.modified(records._fields, create=True)
+    for name in written:
+        env.remove_to_compute(records._fields[name], records)
+    for field, before in marked_before.items():
+        added = set(env.transaction.tocompute.get(field, ())) - before
+        env.remove_to_compute(field, env[field.model_name].browse(added))
 
 
 def is_testing():

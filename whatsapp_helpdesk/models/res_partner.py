@@ -1,9 +1,11 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.osv import expression
+from odoo.tools.sql import column_exists, create_column, table_exists
 
 from ..tools import language as wa_language
 from ..tools import phone as wa_phone
+from .whatsapp_optin import refresh_consent
 
 
 class ResPartner(models.Model):
@@ -16,6 +18,14 @@ class ResPartner(models.Model):
         index=True,
         help="Mobile (else phone) in E.164, with the partner's country or else the company's: "
         "what inbound WhatsApp numbers are matched against.",
+    )
+    whatsapp_consent = fields.Char(
+        "WhatsApp Consent",
+        compute="_compute_whatsapp_consent",
+        store=True,
+        readonly=True,
+        help="The opt-ins of the WhatsApp number, one mark per company and category (kept in step "
+        "by the opt-ins): segments read it here instead of joining the opt-ins.",
     )
     whatsapp_conversation_ids = fields.One2many("whatsapp.conversation", "partner_id")
     whatsapp_conversation_count = fields.Integer(compute="_compute_whatsapp_conversation_count")
@@ -34,6 +44,67 @@ class ResPartner(models.Model):
         search="_search_whatsapp_segment_id",
         help="Search only: the contacts of a segment.",
     )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._check_whatsapp_consent_writer(vals)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._check_whatsapp_consent_writer(vals)
+        return super().write(vals)
+
+    @api.model
+    def _check_whatsapp_consent_writer(self, vals):
+        if "whatsapp_consent" in vals and not self.env.su:
+            raise AccessError(
+                self.env._("A contact's WhatsApp consent follows its opt-ins; it is not edited.")
+            )
+
+    def _auto_init(self):
+        # A new column is filled by SQL from the opt-ins (an upgrade with a million contacts
+        # would otherwise compute it record by record).
+        if not column_exists(self.env.cr, "res_partner", "whatsapp_consent"):
+            create_column(self.env.cr, "res_partner", "whatsapp_consent", "varchar")
+            if table_exists(self.env.cr, "whatsapp_optin") and column_exists(
+                self.env.cr, "res_partner", "whatsapp_e164"
+            ):
+                refresh_consent(self.env.cr)
+        return super()._auto_init()
+
+    def init(self):
+        # A segment's count (number, company, consent, then the tags' rel table) reads this
+        # index alone instead of the whole table.
+        self.env.cr.execute(
+            """
+            CREATE INDEX IF NOT EXISTS res_partner_whatsapp_audience_idx
+                ON res_partner (id) INCLUDE (company_id, whatsapp_consent)
+             WHERE active AND whatsapp_e164 IS NOT NULL AND whatsapp_e164 <> ''
+            """
+        )
+
+    @api.depends("whatsapp_e164")
+    def _compute_whatsapp_consent(self):
+        consents = self.env["whatsapp.optin"]._consent_texts(
+            {partner.whatsapp_e164 for partner in self if partner.whatsapp_e164}
+        )
+        for partner in self:
+            partner.whatsapp_consent = consents.get(partner.whatsapp_e164) or False
+
+    @api.model
+    def _whatsapp_consent_changed(self, numbers):
+        """The opt-ins of ``numbers`` changed: their partners' consent is computed again (at the
+        next flush), for every partner with one of these numbers, active or not."""
+        numbers = [number for number in numbers if number]
+        if not numbers:
+            return
+        self.flush_model(["whatsapp_e164"])
+        self.env.cr.execute(
+            "SELECT id FROM res_partner WHERE whatsapp_e164 = ANY(%s)", [list(set(numbers))]
+        )
+        partners = self.browse([row[0] for row in self.env.cr.fetchall()])
+        self.env.add_to_compute(self._fields["whatsapp_consent"], partners)
 
     @api.depends("whatsapp_message_ids.cost")
     def _compute_whatsapp_cost(self):

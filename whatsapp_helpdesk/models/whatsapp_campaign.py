@@ -142,6 +142,11 @@ class WhatsappCampaign(models.Model):
         "now (131049): not a failure of the campaign.",
     )
     replied_count = fields.Integer("Replied", compute="_compute_funnel")
+    clicked_count = fields.Integer(
+        "Clicked",
+        compute="_compute_funnel",
+        help="Customers who opened a tracked URL button of the campaign's template.",
+    )
     opted_out_count = fields.Integer("Opted Out After", compute="_compute_funnel")
     progress = fields.Float(compute="_compute_funnel", help="Share of recipients handled.")
     funnel_details = fields.Html(compute="_compute_funnel", sanitize=False)
@@ -695,6 +700,13 @@ class WhatsappCampaign(models.Model):
             [("campaign_id", "in", self.ids)], ["campaign_id", "state", "failure_type"], ["__count"]
         )
         replied, opted_out = self._replied_and_opted_out()
+        clicked = dict(
+            Message._read_group(
+                [("campaign_id", "in", self.ids), ("clicked_at", "!=", False)],
+                ["campaign_id"],
+                ["__count"],
+            )
+        )
         skip_labels = dict(Recipient._fields["skip_reason"]._description_selection(self.env))
         failure_labels = dict(Message._fields["failure_type"]._description_selection(self.env))
         for campaign in self:
@@ -729,6 +741,7 @@ class WhatsappCampaign(models.Model):
                     "failed_count": sum(failures.values()) - not_receiving,
                     "not_receiving_count": not_receiving,
                     "replied_count": replied.get(campaign.id, 0),
+                    "clicked_count": clicked.get(campaign, 0),
                     "opted_out_count": opted_out.get(campaign.id, 0),
                     "progress": campaign_plan.progress(finished, eligible),
                     "funnel_details": campaign._details_html(

@@ -9,7 +9,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, split_every
 
-from ..tools import click_to_chat, cloud_api, media_limits, pricing
+from ..tools import click_to_chat, click_tracking, cloud_api, media_limits, pricing
 from ..tools import status as wa_status
 from .common import computed_after_insert, trigger_cron_now
 
@@ -70,6 +70,11 @@ FAILURE_TYPES = [
     ("unknown_error", "Unknown error"),
 ]
 FAILURE_TYPE_KEYS = {key for key, _label in FAILURE_TYPES}
+
+
+# The stored computed fields _insert_outbound writes itself: the conversation's account and
+# company, and the cost of a message Meta has not billed yet.
+INSERTED_COMPUTED_FIELDS = frozenset({"account_id", "company_id", "cost"})
 
 
 class WhatsappMessage(models.Model):
@@ -172,6 +177,9 @@ class WhatsappMessage(models.Model):
     sent_at = fields.Datetime(copy=False)
     delivered_at = fields.Datetime(copy=False)
     read_at = fields.Datetime(copy=False)
+    clicked_at = fields.Datetime(
+        copy=False, readonly=True, help="When the customer first opened a tracked URL button."
+    )
     received_at = fields.Datetime(copy=False)
     # Meta's pricing block of the status webhooks: the cost ledger is built on it.
     billable = fields.Boolean(copy=False)
@@ -259,6 +267,18 @@ class WhatsappMessage(models.Model):
             )
 
     @api.model
+    def _cost_rollup_fields(self):
+        """The stored fields of other models that only add up messages' costs: a message that
+        costs nothing leaves them as they are."""
+        cost = self._fields["cost"]
+        return [
+            field
+            for field in self.pool.get_dependent_fields(cost)
+            if field.model_name != self._name
+            and all(dep.endswith(".cost") for dep in self.pool.field_depends[field])
+        ]
+
+    @api.model
     def _cost_by(self, field, ids, domain=None):
         """{id: cost} of the messages whose ``field`` is in ``ids`` (the stored roll-ups)."""
         ids = [i for i in ids if isinstance(i, int)]
@@ -316,13 +336,19 @@ class WhatsappMessage(models.Model):
     def _insert_outbound(self, vals_list):
         """Queue the outbound rows of a batch the conversation's send methods checked (a
         campaign's), by one INSERT per thousand rows instead of the ORM's create (milliseconds a
-        row); the stored computed fields follow as after a create, the dispatcher is woken once.
-        Returns the rows in the order of ``vals_list``."""
+        row). The INSERT writes the stored computed fields (:data:`INSERTED_COMPUTED_FIELDS`) and
+        leaves the cost roll-ups alone (an unsent row costs nothing); what else depends on the
+        rows is marked as after a create. The dispatcher is woken once. Returns the rows in the
+        order of ``vals_list``."""
         self._check_outbox_writer()
         if not vals_list:
             return self.browse()
         now = fields.Datetime.now()
         defaults = self.default_get([name for name, field in self._fields.items() if field.store])
+        conversations = self.env["whatsapp.conversation"].browse(
+            {vals["conversation_id"] for vals in vals_list}
+        )
+        owners = {c.id: (c.account_id.id, c.company_id.id) for c in conversations}
         rows = [
             {
                 **defaults,
@@ -332,10 +358,16 @@ class WhatsappMessage(models.Model):
                 "create_date": now,
                 "write_date": now,
                 "uuid": uuid.uuid4().hex,
+                # the stored computed fields, as their computes give them to an unsent row
+                "account_id": owners[vals["conversation_id"]][0],
+                "company_id": owners[vals["conversation_id"]][1],
+                "cost": 0.0,
                 **vals,
             }
             for vals in vals_list
         ]
+        if any(row.get("billable") for row in rows):
+            raise ValueError("outbound rows are queued unbilled: Meta's status bills them")
         names = sorted({name for row in rows for name in row})
         ids = []
         for chunk in split_every(1000, rows):
@@ -354,7 +386,9 @@ class WhatsappMessage(models.Model):
             )
             ids.extend(row[0] for row in self.env.cr.fetchall())
         messages = self.browse(ids)
-        computed_after_insert(messages)
+        computed_after_insert(
+            messages, written=INSERTED_COMPUTED_FIELDS, unchanged=self._cost_rollup_fields()
+        )
         self._trigger_send()
         messages._notify_changed()
         return messages
@@ -366,6 +400,38 @@ class WhatsappMessage(models.Model):
         if "state" in vals or "customer_reaction" in vals:
             self._notify_changed()
         return res
+
+    @api.model
+    def _record_click(self, token):
+        """A customer opened the tracked URL button of the message whose token is ``token``:
+        the first click is recorded (a second changes nothing); returns where the button
+        forwards, or None for a token that is unknown, malformed or of a message without a
+        tracked button. Runs as superuser for the public redirect: the token is the right."""
+        if not click_tracking.is_token(token):
+            return None
+        message = self.sudo().search(
+            [("uuid", "=", token), ("direction", "=", "out"), ("message_type", "=", "template")],
+            limit=1,
+        )
+        keys = set(message.template_values or {}) if message else set()
+        buttons = message.template_id.button_ids.sorted("sequence")
+        target = next(
+            (
+                button.click_target_url
+                for index, button in enumerate(buttons)
+                if button.click_target_url and f"button_{index}" in keys
+            ),
+            None,
+        )
+        if not target:
+            return None
+        self.env.cr.execute(
+            "UPDATE whatsapp_message SET clicked_at = now() AT TIME ZONE 'UTC'"
+            " WHERE id = %s AND clicked_at IS NULL",
+            [message.id],
+        )
+        message.invalidate_recordset(["clicked_at"])
+        return target
 
     @api.model
     def _check_outbox_writer(self):

@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 
-from ..tools import template_spec, text
+from ..tools import audience, template_spec, text
 
 CATEGORIES = [("utility", "Utility (orders, payments, deliveries)"), ("marketing", "Marketing")]
 # Meta's template categories and the opt-in they need (authentication codes are asked for: none)
@@ -10,6 +10,35 @@ DEFAULT_OPTOUT_KEYWORDS = (
     "PARAR, SAIR, DESCADASTRAR, BERHENTI"
 )
 DEFAULT_OPTIN_KEYWORDS = "START, SUBSCRIBE, 订阅, ALTA, SUSCRIBIR, ASSINAR, MULAI"
+
+
+def refresh_consent(cr):
+    """Every partner's stored consent (see tools/audience) from the opt-ins, set-wise, by SQL:
+    after an import by SQL, and when the column is created; returns how many partners changed."""
+    cr.execute(
+        """
+        UPDATE res_partner p SET whatsapp_consent = c.consent
+          FROM (SELECT phone_e164,
+                       ',' || string_agg(DISTINCT mark, ',' ORDER BY mark) || ',' AS consent
+                  FROM (SELECT phone_e164,
+                               (company_id || ':' || category || ':'
+                                || CASE state WHEN 'opted_in' THEN 'in' ELSE 'out' END)
+                               COLLATE "C" AS mark
+                          FROM whatsapp_optin) marks
+                 GROUP BY phone_e164) c
+         WHERE p.whatsapp_e164 = c.phone_e164 AND p.whatsapp_consent IS DISTINCT FROM c.consent
+        """
+    )
+    changed = cr.rowcount
+    cr.execute(
+        """
+        UPDATE res_partner p SET whatsapp_consent = NULL
+         WHERE p.whatsapp_consent IS NOT NULL AND NOT EXISTS (
+               SELECT 1 FROM whatsapp_optin o WHERE o.phone_e164 = p.whatsapp_e164)
+        """
+    )
+    changed += cr.rowcount
+    return changed
 
 
 class WhatsappOptin(models.Model):
@@ -54,6 +83,52 @@ class WhatsappOptin(models.Model):
             "One opt-in per company, number and category.",
         ),
     ]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        optins = super().create(vals_list)
+        self.env["res.partner"]._whatsapp_consent_changed(optins.mapped("phone_e164"))
+        return optins
+
+    def write(self, vals):
+        before = set(self.mapped("phone_e164"))
+        res = super().write(vals)
+        if {"phone_e164", "company_id", "category", "state"} & set(vals):
+            after = set(self.mapped("phone_e164"))
+            self.env["res.partner"]._whatsapp_consent_changed(before | after)
+        return res
+
+    def unlink(self):
+        numbers = set(self.mapped("phone_e164"))
+        res = super().unlink()
+        self.env["res.partner"]._whatsapp_consent_changed(numbers)
+        return res
+
+    @api.model
+    def _consent_texts(self, numbers):
+        """{number: the consent its partners store} for ``numbers`` (see tools/audience)."""
+        if not numbers:
+            return {}
+        self.flush_model(["phone_e164", "company_id", "category", "state"])
+        self.env.cr.execute(
+            "SELECT phone_e164, company_id, category, state FROM whatsapp_optin"
+            " WHERE phone_e164 = ANY(%s)",
+            [list(numbers)],
+        )
+        optins = {}
+        for number, company_id, category, state in self.env.cr.fetchall():
+            optins.setdefault(number, []).append((company_id, category, state))
+        return {number: audience.consent_text(marks) for number, marks in optins.items()}
+
+    @api.model
+    def _refresh_consent(self):
+        """Every partner's stored consent from the opt-ins, set-wise (after an import by SQL,
+        which the ORM did not see); returns how many partners changed."""
+        self.env["res.partner"].flush_model(["whatsapp_e164", "whatsapp_consent"])
+        self.flush_model(["phone_e164", "company_id", "category", "state"])
+        changed = refresh_consent(self.env.cr)
+        self.env["res.partner"].invalidate_model(["whatsapp_consent"])
+        return changed
 
     @api.model
     def _states(self, numbers, category, company=None):

@@ -117,21 +117,10 @@ class WhatsappSegment(models.Model):
         """[(rule key, domain)] of this segment's rules (see tools/audience)."""
         self.ensure_one()
         # the subqueries read these tables directly: pending ORM writes go first
-        self.env["whatsapp.optin"].flush_model(["phone_e164", "company_id", "category", "state"])
         self.env["whatsapp.conversation"].flush_model(["phone_e164", "last_inbound_at"])
         self.env["sale.order"].flush_model(["partner_id", "state", "date_order", "amount_total"])
         company = self.company_id.id
         subqueries = {}
-        for key, mode in (("marketing", self.marketing_optin), ("utility", self.utility_optin)):
-            if mode != audience.OPTIN_ANY:
-                state = "opted_in" if mode == audience.OPTIN_IN else "opted_out"
-                subqueries[f"{key}_optin"] = SQL(
-                    "(SELECT phone_e164 FROM whatsapp_optin"
-                    " WHERE company_id = %s AND category = %s AND state = %s)",
-                    company,
-                    key,
-                    state,
-                )
         now = fields.Datetime.now()
         if self.inbound_days:
             subqueries["inbound"] = SQL(
@@ -163,6 +152,7 @@ class WhatsappSegment(models.Model):
             "language": self.lang_ids.mapped("code"),
             "marketing_optin": self.marketing_optin,
             "utility_optin": self.utility_optin,
+            "consent_company": company,
             "extra": audience.check_extra_domain(self.extra_domain),
         }
         return audience.rule_domains(rules, subqueries)

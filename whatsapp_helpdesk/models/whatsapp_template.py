@@ -527,14 +527,15 @@ class WhatsappTemplate(models.Model):
         )
         return variants.filtered(lambda t: t.language == chosen)[:1] or self
 
-    def _render_values(self, record, partner, lang=None):
+    def _render_values(self, record, partner, lang=None, click_token=None):
         """{location: {placeholder: text}} for ``record``, formatted in the customer's language
-        ``lang`` (default: the partner's), whichever variant carries them."""
+        ``lang`` (default: the partner's), whichever variant carries them; ``click_token``: the
+        message's, the suffix of a tracked URL button."""
         self.ensure_one()
         values = {}
         for variable in self.variable_ids:
             # Meta refuses empty parameters (131008): an empty field shows as a dash
-            value = variable._value_for(record, partner, lang or partner.lang) or "-"
+            value = variable._value_for(record, partner, lang or partner.lang, click_token) or "-"
             values.setdefault(variable.location_key, {})[variable.name] = value
         return values
 
@@ -565,9 +566,11 @@ class WhatsappTemplate(models.Model):
             strict=False,
         )
 
-    def _preview_for(self, values):
+    def _preview_for(self, values, spec=None):
+        """The text a customer reads, with ``values``; ``spec``: this template's
+        :meth:`_to_spec`, when the caller renders many messages of it."""
         self.ensure_one()
-        return self._render_text(template_payloads.render(self._to_spec(), values))
+        return self._render_text(template_payloads.render(spec or self._to_spec(), values))
 
     # ------------------------------------------------------------------
     # Import from Meta

@@ -1,4 +1,7 @@
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+from ..tools import click_tracking
 
 
 class WhatsappTemplateButton(models.Model):
@@ -25,8 +28,44 @@ class WhatsappTemplateButton(models.Model):
     url = fields.Char(
         "URL", help="May end with one variable, e.g. https://shop.example/track/{{1}}"
     )
+    click_target_url = fields.Char(
+        "Track Clicks To",
+        help="Count who clicks: the button then opens Odoo's redirect with a token per message "
+        "(its URL is set for you), which records the click and forwards here.",
+    )
     phone_number = fields.Char(help="In international format, e.g. +5511987654321.")
     example = fields.Char(help="The offer code of a copy-code button.")
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        buttons = super().create(vals_list)
+        buttons._point_to_tracker()
+        return buttons
+
+    def write(self, vals):
+        res = super().write(vals)
+        if {"click_target_url", "button_type", "url"} & set(vals):
+            self._point_to_tracker()
+        return res
+
+    def _point_to_tracker(self):
+        """A tracked button's URL is the redirect (its variable: the message's token)."""
+        for button in self.filtered("click_target_url"):
+            tracker = click_tracking.tracker_url(button.get_base_url())
+            if button.url != tracker:
+                button.url = tracker
+
+    @api.constrains("click_target_url", "button_type")
+    def _check_click_target_url(self):
+        for button in self.filtered("click_target_url"):
+            if button.button_type != "URL":
+                raise ValidationError(self.env._("Only a URL button tracks clicks."))
+            try:
+                click_tracking.check_target(button.click_target_url)
+            except ValueError as error:
+                raise ValidationError(
+                    self.env._("The click target is not valid: %(error)s", error=error)
+                ) from None
 
     def _to_spec(self):
         self.ensure_one()

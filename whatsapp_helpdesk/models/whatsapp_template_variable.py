@@ -60,10 +60,13 @@ class WhatsappTemplateVariable(models.Model):
     # Values
     # ------------------------------------------------------------------
 
-    def _value_for(self, record, partner, lang=None):
+    def _value_for(self, record, partner, lang=None, click_token=None):
         """The text of this variable for ``record``, formatted in ``lang`` (default: the
-        partner's language)."""
+        partner's language); the suffix of a tracked URL button is the message's
+        ``click_token`` (its sample in a preview)."""
         self.ensure_one()
+        if self.location == "button" and self.button_id.click_target_url:
+            return click_token or self.sample or ""
         lang = lang or partner.lang or self.env.lang or "en_US"
         if self.source == "free_text":
             return self.free_text or ""

@@ -7,6 +7,7 @@ from . import (
     test_auto_tags,
     test_automation,
     test_campaigns,
+    test_click_tracking,
     test_composer_language,
     test_controller,
     test_cost_ledger,

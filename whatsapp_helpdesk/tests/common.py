@@ -218,6 +218,23 @@ class WhatsappCase:
         return template
 
     @classmethod
+    def tracked_template(cls, name="offers", target="https://shop.example/offers"):
+        """An approved marketing template whose URL button tracks clicks and forwards to
+        ``target``."""
+        template = cls.approved_template(
+            name,
+            body="New offers this week!",
+            category="MARKETING",
+            button_ids=[
+                Command.create(
+                    {"button_type": "URL", "text": "See offers", "click_target_url": target}
+                )
+            ],
+        )
+        template.variable_ids.write({"sample": "0" * 32})
+        return template
+
+    @classmethod
     def make_campaign(cls, partners, template, **values):
         """A draft campaign of ``template`` to ``partners`` (a list; None: ``values``' segment)."""
         return cls.env["whatsapp.campaign"].create(

@@ -284,7 +284,11 @@ class TestCampaigns(TemplateCase, TransactionCase):
                 kind: self.make_customer(f"Twin {kind}", f"+55 61 9{prefix}{index:03d}-0000")
                 for index, kind in enumerate(("fresh", "known", "blacklisted", "opted_out"))
             }
-            self.opt_in(made["fresh"] | made["known"] | made["blacklisted"])
+            # no language of its own: the conversation's comes from the number's country
+            made["no_language"] = self.make_customer(
+                "Twin no_language", f"+55 61 9{prefix}004-0000", lang=False
+            )
+            self.opt_in(made["fresh"] | made["known"] | made["blacklisted"] | made["no_language"])
             self.opt_in(made["opted_out"], state="opted_out")
             self.env["phone.blacklist"].sudo()._add([made["blacklisted"].whatsapp_e164])
             self.account._get_conversation(made["known"])
@@ -345,5 +349,19 @@ class TestCampaigns(TemplateCase, TransactionCase):
             self.assertEqual(result.mail_message_id.res_id, conversation.id)
         self.assertEqual(
             [(single_problems[k] or (None,))[0] for k in one],
-            [None, None, "opted_out", "opted_out"],
+            [None, None, "opted_out", "opted_out", None],
+        )
+        # the fields the INSERTs write themselves, as their computes give them
+        fresh = conversations[many["fresh"].whatsapp_e164]
+        unknown = conversations[many["no_language"].whatsapp_e164]
+        self.assertRecordValues(
+            fresh | unknown,
+            [
+                {"language": "en_US", "language_source": "profile", "inbox_state": "new"},
+                {"language": "pt_BR", "language_source": "country", "inbox_state": "new"},
+            ],
+        )
+        sent = results[fresh.id]
+        self.assertRecordValues(
+            sent, [{"account_id": self.account.id, "company_id": fresh.company_id.id, "cost": 0}]
         )

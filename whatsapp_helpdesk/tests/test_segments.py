@@ -103,6 +103,76 @@ class TestSegments(TemplateCase, TransactionCase):
         )
         self.assertNotIn(self.bruno, self.members(self.segment(marketing_optin="opted_in")))
 
+    def test_stored_consent_follows_optins_numbers_and_stop(self):
+        """The consent segments read on the partner follows the opt-ins of its number: given,
+        withdrawn (a STOP, which also blacklists), deleted, another company's; and the number
+        changing; the opt-in rule counts by it."""
+        company = self.account.company_id
+        marketing_in = self.segment(marketing_optin="opted_in", only_company_contacts=False)
+        not_out = self.segment(marketing_optin="not_opted_out", only_company_contacts=False)
+        self.assertFalse(self.bruno.whatsapp_consent)
+        self.opt_in(self.bruno)
+        self.assertEqual(self.bruno.whatsapp_consent, f",{company.id}:marketing:in,")
+        self.assertIn(self.bruno, self.members(marketing_in))
+        # a twin contact with the same number shares the number's consent
+        twin = self.make_customer("Bruno (work)", "+55 21 99876-5432")
+        self.assertEqual(twin.whatsapp_consent, self.bruno.whatsapp_consent)
+        # STOP from the customer: opted out of everything, blacklisted
+        self.env["whatsapp.optin"]._record(self.bruno.whatsapp_e164, "opted_out", source="keyword")
+        self.assertTrue(
+            self.env["phone.blacklist"].sudo().search([("number", "=", self.bruno.whatsapp_e164)])
+        )
+        self.assertEqual(
+            self.bruno.whatsapp_consent,
+            f",{company.id}:marketing:out,{company.id}:utility:out,",
+        )
+        self.assertNotIn(self.bruno, self.members(marketing_in))
+        self.assertNotIn(self.bruno, self.members(not_out))
+        self.assertNotIn(twin, self.members(not_out, twin))
+        # another company's opt-in is another mark: this company's rule still says out
+        other, _account = self.make_company_account()
+        self.env["whatsapp.optin"]._record(
+            self.bruno.whatsapp_e164, "opted_in", categories=["marketing"], company=other
+        )
+        self.assertIn(f",{other.id}:marketing:in,", self.bruno.whatsapp_consent)
+        self.assertNotIn(self.bruno, self.members(marketing_in))
+        # the number changes: the new number's consent (none), then back
+        self.bruno.mobile = "+55 21 99876-0000"
+        self.assertFalse(self.bruno.whatsapp_consent)
+        self.assertIn(self.bruno, self.members(not_out))
+        self.bruno.mobile = "+55 21 99876-5432"
+        self.assertIn(f",{company.id}:marketing:out,", self.bruno.whatsapp_consent)
+        # the opt-ins deleted: no mark left
+        self.env["whatsapp.optin"].sudo().search(
+            [("phone_e164", "=", self.bruno.whatsapp_e164)]
+        ).unlink()
+        self.assertFalse(self.bruno.whatsapp_consent)
+        self.assertFalse(twin.whatsapp_consent)
+        self.assertIn(self.bruno, self.members(not_out))
+        # the set-wise refresh (after an import by SQL) finds the same
+        self.opt_in(self.carla)
+        expected = self.carla.whatsapp_consent
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE res_partner SET whatsapp_consent = NULL WHERE id = %s", [self.carla.id]
+        )
+        self.env.cr.execute(
+            "UPDATE res_partner SET whatsapp_consent = ',1:utility:in,' WHERE id = %s",
+            [self.bruno.id],
+        )
+        self.env["whatsapp.optin"]._refresh_consent()
+        self.assertEqual(self.carla.whatsapp_consent, expected)
+        self.assertFalse(self.bruno.whatsapp_consent)
+
+    def test_consent_is_kept_by_the_system(self):
+        """Nobody writes the stored consent (an RPC write would put a customer in a segment)."""
+        for values in ({"whatsapp_consent": ",1:marketing:in,"}, {"whatsapp_consent": False}):
+            with self.assertRaises(AccessError):
+                self.bruno.with_user(self.manager).write(values)
+            with self.assertRaises(AccessError):
+                self.env["res.partner"].with_user(self.manager).create({"name": "X", **values})
+        self.assertFalse(self.bruno.whatsapp_consent)
+
     def test_recent_inbound_and_orders(self):
         self.open_window()
         conversation = self.env["whatsapp.conversation"].search(

@@ -1,9 +1,13 @@
 """Segment rules as Odoo domains on ``res.partner`` (plain Python, no Odoo import).
 
 A segment is a set of rules; each rule is one domain, and a partner is in the segment when every
-rule holds. Keeping one domain per rule lets the preview say which rule left a partner out. The
-rules that need another table (opt-ins, conversations, orders) take a ready subquery from the
-model (an ``odoo.tools.SQL`` there, any object here): this module only decides the shape.
+rule holds. Keeping one domain per rule lets the preview say which rule left a partner out.
+
+Consent is a stored fact of the partner (``whatsapp_consent``, kept in step by the opt-ins: see
+:func:`consent_text`), so that the usual segment (number, tags, opt-in) reads one table and the
+rel table of its tags. The rules that need another table (conversations, orders) take a ready
+subquery from the model (an ``odoo.tools.SQL`` there, any object here): this module only decides
+the shape.
 """
 
 import ast
@@ -28,6 +32,20 @@ RULES = {
 OPTIN_ANY, OPTIN_IN, OPTIN_NOT_OUT = "any", "opted_in", "not_opted_out"
 MAX_DAYS = 36500
 MAX_EXTRA_DOMAIN = 4000
+CONSENT_STATES = {"opted_in": "in", "opted_out": "out"}
+
+
+def consent_token(company_id, category, state):
+    """The mark of one opt-in in a partner's consent text: ``",1:marketing:in,"`` (no LIKE
+    wildcard in it, delimited on both sides so that company 1 never matches company 11)."""
+    return f",{int(company_id)}:{category}:{CONSENT_STATES[state]},"
+
+
+def consent_text(optins):
+    """A partner's stored consent from the opt-ins of its number, [(company id, category,
+    state)]: every mark once, in a fixed order; None without any."""
+    marks = sorted({consent_token(*optin).strip(",") for optin in optins})
+    return f",{','.join(marks)}," if marks else None
 
 
 def since(now, days):
@@ -41,10 +59,10 @@ def rule_domains(rules, subqueries):
 
     ``rules``: {key: value} with ``company`` (company id or None), ``whatsapp`` (bool),
     ``tags_all`` / ``tags_any`` / ``tags_none`` (tag ids), ``country`` (country ids), ``language``
-    (language codes), ``marketing_optin`` / ``utility_optin`` (``OPTIN_*``), ``extra`` (a domain
-    list). ``subqueries``: {key: subquery} for the rules that need one: ``marketing_optin`` and
-    ``utility_optin`` (numbers opted in, or opted out for ``OPTIN_NOT_OUT``), ``inbound``
-    (numbers that wrote recently), ``orders`` (commercial partners with enough orders).
+    (language codes), ``marketing_optin`` / ``utility_optin`` (``OPTIN_*``, for the consent given
+    to ``consent_company``, a company id), ``extra`` (a domain list). ``subqueries``: {key:
+    subquery} for the rules that need one: ``inbound`` (numbers that wrote recently), ``orders``
+    (commercial partners with enough orders).
     """
     parts = []
     company = rules.get("company")
@@ -63,12 +81,14 @@ def rule_domains(rules, subqueries):
         parts.append(("country", [("country_id", "in", list(rules["country"]))]))
     if rules.get("language"):
         parts.append(("language", [("lang", "in", list(rules["language"]))]))
-    for key in ("marketing_optin", "utility_optin"):
+    for key, category in (("marketing_optin", "marketing"), ("utility_optin", "utility")):
         mode = rules.get(key) or OPTIN_ANY
         if mode == OPTIN_IN:
-            parts.append((key, [("whatsapp_e164", "in", subqueries[key])]))
+            token = consent_token(rules["consent_company"], category, "opted_in")
+            parts.append((key, [("whatsapp_consent", "like", token)]))
         elif mode == OPTIN_NOT_OUT:
-            parts.append((key, [("whatsapp_e164", "not in", subqueries[key])]))
+            token = consent_token(rules["consent_company"], category, "opted_out")
+            parts.append((key, [("whatsapp_consent", "not like", token)]))
     if "inbound" in subqueries:
         parts.append(("inbound", [("whatsapp_e164", "in", subqueries["inbound"])]))
     if "orders" in subqueries:
