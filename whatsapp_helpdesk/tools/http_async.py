@@ -15,6 +15,7 @@ means, from the type of :class:`TransportError` raised:
 """
 
 import asyncio
+import functools
 import ssl
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -83,23 +84,18 @@ class AsyncPool:
         loop: a forked child's)."""
         loop = asyncio.get_running_loop()
         if self._session is None or self._loop is not loop or self._session.closed:
-            trace = aiohttp.TraceConfig()
-            trace.on_connection_create_end.append(self._count_connection)
-            connector = aiohttp.TCPConnector(
+            connector = _CountingConnector(
+                self,
                 limit=0,  # no limit over all origins: ``maxsize`` per origin
                 limit_per_host=self.maxsize,
             )
             self._session = aiohttp.ClientSession(
                 connector=connector,
                 cookie_jar=aiohttp.DummyCookieJar(),
-                trace_configs=[trace],
                 skip_auto_headers=("Content-Type",),
             )
             self._loop = loop
         return self._session
-
-    async def _count_connection(self, _session, _context, _params):
-        self.connections += 1
 
     async def request(self, method, url, body, headers, *, connect_timeout, read_timeout):
         """Send one request (``body``: bytes or None, ``headers``: a dict) and read its answer.
@@ -117,9 +113,7 @@ class AsyncPool:
         if scheme == "https":
             context = self._ssl_context = self._ssl_context or _ssl_context()
         headers = _checked_headers(headers)
-        timeout = aiohttp.ClientTimeout(
-            total=connect_timeout + read_timeout, connect=connect_timeout, sock_read=read_timeout
-        )
+        timeout = _timeout(connect_timeout, read_timeout)
         session = self._client_session()
         try:
             async with session.request(
@@ -173,12 +167,37 @@ class AsyncPool:
             asyncio.run_coroutine_threadsafe(self.aclose(), loop)
 
 
+class _CountingConnector(aiohttp.TCPConnector):
+    """aiohttp's connector, counting the connections it opens in its pool's ``connections``."""
+
+    def __init__(self, pool, **options):
+        super().__init__(**options)
+        self._pool = pool
+
+    async def _create_connection(self, *args, **kwargs):
+        protocol = await super()._create_connection(*args, **kwargs)
+        self._pool.connections += 1
+        return protocol
+
+
+@functools.lru_cache(maxsize=32)
+def _timeout(connect_timeout, read_timeout):
+    """The ``ClientTimeout``: ``connect`` for a connection (free or new), ``sock_read`` for each
+    read of the answer, ``total`` for the whole (a trickling answer ends all the same)."""
+    return aiohttp.ClientTimeout(
+        total=connect_timeout + read_timeout, connect=connect_timeout, sock_read=read_timeout
+    )
+
+
 async def _read_body(response):
     """The body of ``response``, refused beyond :data:`MAX_BODY_BYTES`."""
     length = response.headers.get("Content-Length")
-    if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-        response.close()
-        raise ProtocolError(f"unusable Content-Length {length[:20]!r}")
+    if length is not None:
+        if not length.isdigit() or int(length) > MAX_BODY_BYTES:
+            response.close()
+            raise ProtocolError(f"unusable Content-Length {length[:20]!r}")
+        if "Content-Encoding" not in response.headers:
+            return await response.read()  # as long as it says, no longer
     body = b""
     while chunk := await response.content.read(MAX_BODY_BYTES + 1 - len(body)):
         body += chunk
