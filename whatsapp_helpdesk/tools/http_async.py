@@ -130,6 +130,8 @@ class AsyncPool:
                     {name.lower(): value for name, value in response.headers.items()},
                     await _read_body(response),
                 )
+        except aiohttp.InvalidURL:  # a ValueError: refused before anything left
+            raise
         except aiohttp.ClientConnectorError as exc:  # refused, DNS, TLS handshake or certificate
             raise ConnectError(f"could not connect: {exc!r}") from exc
         except aiohttp.ConnectionTimeoutError as exc:  # no connection (free or new) in time
