@@ -72,6 +72,13 @@ def parse_args(argv=None):
         default=REPO / ADDON,
         help=f"the whatsapp_helpdesk folder whose tools are measured ({REPO / ADDON})",
     )
+    parser.add_argument(
+        "--transport",
+        choices=("async", "threads"),
+        default="async",
+        help="the sends' transport: the event loop's pool (sender.async_pool, as the outbox "
+        "sends) or send_message in threads over the pooled session (async)",
+    )
     parser.add_argument("--json", action="store_true", help="print the whole report as JSON")
     args = parser.parse_args(argv)
     if args.messages < 1 or args.workers < 1 or not 1 <= args.recipients <= 10_000_000:
@@ -175,12 +182,14 @@ def run(args):
     log(f"starting the sandbox of {args.addon_dir} (latency {args.latency_ms} ms)...")
     sandbox = SandboxProcess(args.addon_dir.parent, args.latency_ms, identity)
     session = sender.pooled_session(args.workers)
+    pool = sender.async_pool(args.workers) if args.transport == "async" else None
     try:
         client = cloud_api.CloudApiClient(
             token=token,
             phone_number_id=PHONE_NUMBER_ID,
             base_url=sandbox.base_url,
             session=session,
+            **({"async_pool": pool} if pool is not None else {}),
         )
         pacer = pacing.get_pacer(("bench", args.tier), args.tier, args.gap)
         run_id = uuid.uuid4().hex[:12]
@@ -199,6 +208,11 @@ def run(args):
         report = analyse(jobs, outcomes, sandbox.accepted(), run_id, elapsed)
     finally:
         close_session(session)
+        if pool is not None:
+            if hasattr(pool, "aclose"):
+                sender.run(pool.aclose())
+            else:  # the hand-written pool of an older checkout
+                pool.close()
         sandbox.stop()
     n = args.messages
     report.update(
@@ -207,6 +221,7 @@ def run(args):
             "kind": args.kind,
             "tier": args.tier,
             "workers": args.workers,
+            "transport": args.transport,
             "latency_ms": args.latency_ms,
             "warmup": args.warmup,
             "addon_dir": str(args.addon_dir),
@@ -224,7 +239,7 @@ def summary(report):
     cpu = report["cpu_ms_per_message"]
     return (
         f"{report['messages']} {report['kind']} messages, tier {report['tier']}, "
-        f"{report['workers']} workers: {report['messages_per_s']} msg/s, "
+        f"{report['workers']} workers, {report['transport']}: {report['messages_per_s']} msg/s, "
         f"CPU {cpu['sender']} ms/msg sender, {cpu['sandbox']} ms/msg sandbox, "
         f"outcomes {report['outcomes']}, lost {report['lost']}, "
         f"duplicated {report['duplicated']}"

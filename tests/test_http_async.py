@@ -1,8 +1,12 @@
-"""The asyncio transport of the sends (``tools/http_async.py``) and the client's asynchronous
-choke point (``CloudApiClient._request_async``), against a raw socket server answering bytes."""
+"""The asyncio transport of the sends (``tools/http_async.py``, on aiohttp) and the client's
+asynchronous choke point (``CloudApiClient._request_async``), against a raw socket server
+answering bytes."""
 
 import asyncio
+import shutil
 import socket
+import ssl
+import subprocess
 import threading
 
 import pytest
@@ -21,8 +25,9 @@ def _answer(body=SENT, status="200 OK", extra=b""):
 
 
 class RawServer:
-    """Answers each request read on a connection with the next of ``answers`` (bytes, or None:
-    say nothing and keep the connection open); records the requests and connections."""
+    """Answers each request read on a connection with the next of ``answers`` (bytes; None: say
+    nothing and keep the connection open; b"": close it without a word); records the requests
+    and connections."""
 
     def __init__(self, answers):
         self.answers = list(answers)
@@ -68,12 +73,30 @@ class RawServer:
                 if answer is None:
                     threading.Event().wait(5)
                     return
+                if answer == b"":
+                    return
                 conn.sendall(answer)
                 if b"Connection: close" in answer:
                     return
 
     def close(self):
         self.sock.close()
+
+
+@pytest.fixture(autouse=True)
+def _pools_closed(monkeypatch):
+    """Every pool a test makes is closed at its end (its connections, on the sends' loop)."""
+    made = []
+
+    class Pool(http_async.AsyncPool):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(http_async, "AsyncPool", Pool)
+    yield
+    for pool in made:
+        sender.run(pool.aclose())
 
 
 @pytest.fixture
@@ -89,17 +112,26 @@ def server_of():
         server.close()
 
 
-def _request(pool, url, body=b"{}", headers=None, read_timeout=2.0):
-    return sender.run(
-        pool.request(
-            "POST",
-            f"{url}/v23.0/1/messages",
-            body,
-            headers or {"Content-Type": "application/json"},
-            connect_timeout=1.0,
-            read_timeout=read_timeout,
-        )
+def _request(pool, url, body=b"{}", headers=None, read_timeout=2.0, connect_timeout=1.0):
+    return sender.run(_coroutine(pool, url, body, headers, read_timeout, connect_timeout))
+
+
+def _coroutine(pool, url, body=b"{}", headers=None, read_timeout=2.0, connect_timeout=1.0):
+    return pool.request(
+        "POST",
+        f"{url}/v23.0/1/messages",
+        body,
+        headers or {"Content-Type": "application/json"},
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
     )
+
+
+def _free_port():
+    free = socket.create_server(("127.0.0.1", 0))
+    port = free.getsockname()[1]
+    free.close()
+    return port
 
 
 def test_keeps_the_connection_alive(server_of):
@@ -133,11 +165,124 @@ def test_read_timeout_and_refused_connection(server_of):
     pool = http_async.AsyncPool(2)
     with pytest.raises(http_async.ReadTimeout):
         _request(pool, server.url, read_timeout=0.2)
-    free = socket.create_server(("127.0.0.1", 0))
-    port = free.getsockname()[1]
-    free.close()
     with pytest.raises(http_async.ConnectError):
-        _request(pool, f"http://127.0.0.1:{port}")
+        _request(pool, f"http://127.0.0.1:{_free_port()}")
+
+
+def test_a_slow_trickle_is_a_read_timeout_for_the_whole_answer(server_of):
+    """Each read comes in time, the whole answer does not: bounded all the same."""
+    server = server_of(None)
+    server.answers = []
+
+    def trickle(conn):
+        conn.recv(65536)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\n")
+        for _ in range(50):
+            threading.Event().wait(0.1)
+            try:
+                conn.sendall(b"x")
+            except OSError:
+                return
+        conn.close()
+
+    server._serve = trickle  # noqa: SLF001
+    with pytest.raises(http_async.ReadTimeout):
+        _request(http_async.AsyncPool(1), server.url, read_timeout=0.5, connect_timeout=0.5)
+
+
+@pytest.mark.parametrize(
+    ("answer", "error_class"),
+    [
+        (b"", http_async.ConnectionLost),  # closed without a word
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: 50\r\nConnection: close\r\n\r\nshort",
+            http_async.ProtocolError,  # closed in the middle of the body
+        ),
+    ],
+)
+def test_a_connection_closed_before_the_whole_answer_may_have_sent(server_of, answer, error_class):
+    server = server_of(answer)
+    with pytest.raises(error_class):
+        _request(http_async.AsyncPool(1), server.url)
+    assert len(server.requests) == 1  # it did leave
+
+
+def test_no_redirect_is_followed(server_of):
+    moved = b"HTTP/1.1 302 Found\r\nLocation: /elsewhere\r\nContent-Length: 0\r\n\r\n"
+    server = server_of(moved)
+    answer = _request(http_async.AsyncPool(1), server.url)
+    assert (answer.status, answer.headers["location"]) == (302, "/elsewhere")
+    assert len(server.requests) == 1
+
+
+def test_an_answer_beyond_the_size_cap_is_refused(server_of, monkeypatch):
+    monkeypatch.setattr(http_async, "MAX_BODY_BYTES", 8)
+    chunked = (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"5\r\nhello\r\n5\r\nworld\r\n0\r\n\r\n"
+    )
+    server = server_of(chunked, _answer(b"12345678"))
+    pool = http_async.AsyncPool(1)
+    with pytest.raises(http_async.ProtocolError):
+        _request(pool, server.url)
+    assert _request(pool, server.url).body == b"12345678"
+
+
+def test_no_free_connection_within_the_connect_timeout_never_left(server_of):
+    server = server_of(None)
+    pool = http_async.AsyncPool(1)
+
+    async def both():
+        hanging = asyncio.ensure_future(_coroutine(pool, server.url, read_timeout=1.0))
+        await asyncio.sleep(0.1)
+        waiting = _coroutine(pool, server.url, connect_timeout=0.2)
+        return await asyncio.gather(hanging, waiting, return_exceptions=True)
+
+    hanging, waiting = sender.run(both())
+    assert isinstance(hanging, http_async.ReadTimeout)
+    assert isinstance(waiting, http_async.ConnectError)
+    assert len(server.requests) == 1
+
+
+@pytest.mark.skipif(not shutil.which("openssl"), reason="needs the openssl command")
+def test_tls_is_verified_against_certifi(tmp_path):
+    """A self-signed certificate is refused before anything is sent: ConnectError."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
+        + ["-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    listener = socket.create_server(("127.0.0.1", 0))
+    received = []
+
+    def serve():
+        conn, _addr = listener.accept()
+        try:
+            with context.wrap_socket(conn, server_side=True) as tls:
+                received.append(tls.recv(65536))
+        except (OSError, ssl.SSLError):
+            pass
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        with pytest.raises(http_async.ConnectError):
+            _request(http_async.AsyncPool(1), f"https://127.0.0.1:{listener.getsockname()[1]}")
+    finally:
+        listener.close()
+    assert received == []
+
+
+def test_a_pool_follows_its_caller_to_another_event_loop(server_of):
+    """A forked child runs a new loop (``sender.run``): the pool opens new connections there."""
+    server = server_of()
+    pool = http_async.AsyncPool(1)
+    assert _request(pool, server.url).status == 200
+    assert asyncio.run(_coroutine(pool, server.url)).status == 200
+    assert pool.connections == 2 and pool.requests == 2
 
 
 @pytest.mark.parametrize(
@@ -226,6 +371,7 @@ def test_send_message_async_builds_the_same_request_as_send_message(server_of):
     ("answer", "error_class", "failure_type"),
     [
         (None, OutcomeUnknownError, "timeout"),  # sent, no answer: never resent
+        (b"", OutcomeUnknownError, "timeout"),  # sent, connection closed: never resent
         (b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}", OutcomeUnknownError, "bad_response"),
         (_answer(b"<html>oops</html>", "502 Bad Gateway"), OutcomeUnknownError, "timeout"),
         (
@@ -252,10 +398,7 @@ def test_async_errors_are_typed_as_the_synchronous_ones(
 
 
 def test_unreachable_graph_is_retryable_and_bad_recipient_permanent():
-    free = socket.create_server(("127.0.0.1", 0))
-    port = free.getsockname()[1]
-    free.close()
-    client = _client(f"http://127.0.0.1:{port}")
+    client = _client(f"http://127.0.0.1:{_free_port()}")
     with pytest.raises(RetryableError) as caught:
         _send(client)
     assert caught.value.failure_type == "network"

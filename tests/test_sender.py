@@ -31,12 +31,13 @@ def sb():
 def make_client(sb, request):
     """Clients of the sandbox sending through the event loop (``async_pool``, as the outbox
     does), or through ``send_message`` in threads (a client without one)."""
-    sessions = []
+    sessions, pools = [], []
 
     def make(max_workers=64, **options):
         sessions.append(sender.pooled_session(max_workers))
         if request.param == "async":
-            options["async_pool"] = sender.async_pool(max_workers)
+            pools.append(sender.async_pool(max_workers))
+            options["async_pool"] = pools[-1]
         return cloud_api.CloudApiClient(
             token=sb.config.token,
             phone_number_id=sb.config.phone_number_id,
@@ -48,6 +49,8 @@ def make_client(sb, request):
     yield make
     for session in sessions:
         session.clear()
+    for pool in pools:
+        sender.run(pool.aclose())
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@
         "sale_stock",
         "stock_delivery",
     ],
-    "external_dependencies": {"python": ["requests", "phonenumbers", "babel"]},
+    "external_dependencies": {"python": ["requests", "aiohttp", "phonenumbers", "babel"]},
     "data": [
         "security/whatsapp_security.xml",
         "security/ir.model.access.csv",

@@ -1,28 +1,29 @@
-"""A small HTTP/1.1 client on ``asyncio``: the transport of the outbox's sends. No Odoo import.
+"""The asynchronous HTTP transport of the outbox's sends, on ``aiohttp``. No Odoo import.
 
 One thread and one event loop carry hundreds of sends in flight at once over connections kept
-alive, instead of a thread per send: at 1,000 messages/s the threads of a ``urllib3`` pool cost
-about 0.8 ms of CPU per send (most of it handing the interpreter lock around), this about 0.2 ms.
-
-It speaks only what a Graph API answer needs: a request with a body of known length, an answer
-with ``Content-Length`` or chunked, keep-alive unless either side says ``close``, TLS verified
-against ``certifi``'s bundle. No proxy, no redirect, no retry: :class:`.cloud_api.CloudApiClient`
-decides what a failure means, from the type of :class:`TransportError` raised:
+alive, instead of a thread per send (see :mod:`.sender`). ``aiohttp`` speaks HTTP/1.1 (keep-alive,
+chunked answers, compression); this module is the one place where the sends' requests go out, and
+it pins what the Graph API calls need: no proxy from the environment, no redirect, no cookie, no
+retry, at most ``maxsize`` connections per origin, an answer of at most :data:`MAX_BODY_BYTES`, TLS
+verified against ``certifi``'s bundle. :class:`.cloud_api.CloudApiClient` decides what a failure
+means, from the type of :class:`TransportError` raised:
 
 * :class:`ConnectError`: nothing left this machine (no free connection in time, DNS, refused,
-  TLS handshake, connect timeout);
-* :class:`ReadTimeout`, :class:`ConnectionLost`, :class:`ProtocolError`: the request was written,
-  its answer did not come or could not be read, so it may have taken effect.
+  TLS handshake or certificate, connect timeout);
+* :class:`ReadTimeout`, :class:`ConnectionLost`, :class:`ProtocolError`: the request was written
+  (or may have been), its answer did not come or could not be read, so it may have taken effect.
 """
 
 import asyncio
+import functools
 import ssl
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import aiohttp
 import certifi
+from yarl import URL
 
-MAX_HEAD_BYTES = 64 * 1024  # status line and headers of an answer
 MAX_BODY_BYTES = 1024 * 1024  # an answer to a send is a few hundred bytes
 
 
@@ -62,182 +63,163 @@ def _ssl_context():
     return context
 
 
-class _Origin:
-    """The connections to one ``(scheme, host, port)``: idle ones kept, at most ``maxsize`` used
-    at once (a request beyond waits for one, counted in its connect timeout)."""
-
-    def __init__(self, scheme, host, port, maxsize):
-        self.scheme, self.host, self.port = scheme, host, port
-        self.host_header = host if port in (80, 443) else f"{host}:{port}"
-        self.slots = asyncio.Semaphore(maxsize)
-        self.idle = []  # [(reader, writer)], most recently used last
-
-
 class AsyncPool:
     """Connections kept alive per origin, for one event loop (the thread that runs it).
 
-    ``maxsize``: requests in flight at once per origin, hence connections kept. Counters
-    ``connections`` (opened) and ``requests`` (answered) tell tests and benchmarks how well
-    connections are reused.
+    ``maxsize``: requests in flight at once per origin, hence connections kept; a request beyond
+    waits for a free one, within its connect timeout. Counters ``connections`` (opened) and
+    ``requests`` (answered) tell tests and benchmarks how well connections are reused.
     """
 
     def __init__(self, maxsize=10, *, ssl_context=None):
         self.maxsize = max(1, int(maxsize))
         self._ssl_context = ssl_context
-        self._origins = {}
+        self._session = None
+        self._loop = None
         self.connections = 0
         self.requests = 0
 
-    def _origin(self, scheme, host, port):
-        key = (scheme, host, port)
-        origin = self._origins.get(key)
-        if origin is None:
-            origin = self._origins[key] = _Origin(scheme, host, port, self.maxsize)
-        return origin
+    def _client_session(self):
+        """The ``aiohttp`` session of the running loop (made on first use, and again on another
+        loop: a forked child's)."""
+        loop = asyncio.get_running_loop()
+        if self._session is None or self._loop is not loop or self._session.closed:
+            connector = _CountingConnector(
+                self,
+                limit=0,  # no limit over all origins: ``maxsize`` per origin
+                limit_per_host=self.maxsize,
+            )
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                cookie_jar=aiohttp.DummyCookieJar(),
+                skip_auto_headers=("Content-Type",),
+            )
+            self._loop = loop
+        return self._session
 
     async def request(self, method, url, body, headers, *, connect_timeout, read_timeout):
         """Send one request (``body``: bytes or None, ``headers``: a dict) and read its answer.
 
-        Raises :class:`TransportError` subclasses only, and ``ValueError`` for a URL this client
-        cannot use (before anything leaves).
+        ``connect_timeout`` bounds the wait for a connection (a free one of the pool, or a new
+        one); ``read_timeout`` the wait for each read of the answer, and the whole exchange
+        after the connection is had. Raises :class:`TransportError` subclasses only, and
+        ``ValueError`` for a URL or a header this client refuses (before anything leaves).
         """
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
         if scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"Unsupported URL scheme or host: {scheme!r}")
-        port = parts.port or (443 if scheme == "https" else 80)
-        origin = self._origin(scheme, parts.hostname, port)
-        target = parts.path or "/"
-        if parts.query:
-            target = f"{target}?{parts.query}"
-        head = _request_head(method, target, origin.host_header, headers, body)
-        try:
-            await asyncio.wait_for(origin.slots.acquire(), connect_timeout)
-        except TimeoutError as exc:
-            raise ConnectError("no free connection within the connect timeout") from exc
-        try:
-            reader, writer = await self._connection(origin, connect_timeout)
-            try:
-                answer, reusable = await asyncio.wait_for(
-                    self._exchange(reader, writer, head + (body or b""), method), read_timeout
-                )
-            except TimeoutError as exc:
-                writer.close()
-                raise ReadTimeout(f"no answer within {read_timeout} s") from exc
-            except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError) as exc:
-                writer.close()
-                raise ConnectionLost(f"connection lost: {exc!r}") from exc
-            except ProtocolError:
-                writer.close()
-                raise
-            if reusable:
-                origin.idle.append((reader, writer))
-            else:
-                writer.close()
-            self.requests += 1
-            return answer
-        finally:
-            origin.slots.release()
-
-    async def _connection(self, origin, connect_timeout):
-        """An idle connection still open, else a new one."""
-        while origin.idle:
-            reader, writer = origin.idle.pop()
-            if not (reader.at_eof() or writer.is_closing() or reader._buffer):  # noqa: SLF001
-                return reader, writer
-            writer.close()
-        context = None
-        if origin.scheme == "https":
+        context = None  # made on the first https request (loading the bundle takes a while)
+        if scheme == "https":
             context = self._ssl_context = self._ssl_context or _ssl_context()
+        headers = _checked_headers(headers)
+        timeout = _timeout(connect_timeout, read_timeout)
+        session = self._client_session()
         try:
-            connection = await asyncio.wait_for(
-                asyncio.open_connection(
-                    origin.host, origin.port, ssl=context, limit=MAX_HEAD_BYTES
-                ),
-                connect_timeout,
-            )
-        except (TimeoutError, OSError) as exc:  # refused, DNS, TLS handshake (ssl.SSLError)
-            raise ConnectError(f"could not connect to {origin.host}: {exc!r}") from exc
-        self.connections += 1
-        return connection
+            async with session.request(
+                method,
+                URL(url, encoded=True),  # as the client quoted it
+                data=body,
+                headers=headers,
+                timeout=timeout,
+                allow_redirects=False,
+                ssl=context,
+            ) as response:
+                answer = Answer(
+                    response.status,
+                    {name.lower(): value for name, value in response.headers.items()},
+                    await _read_body(response),
+                )
+        except aiohttp.InvalidURL:  # a ValueError: refused before anything left
+            raise
+        except aiohttp.ClientConnectorError as exc:  # refused, DNS, TLS handshake or certificate
+            raise ConnectError(f"could not connect: {exc!r}") from exc
+        except aiohttp.ConnectionTimeoutError as exc:  # no connection (free or new) in time
+            raise ConnectError(f"no connection within {connect_timeout} s") from exc
+        except TimeoutError as exc:  # a read (ServerTimeoutError), or the whole exchange
+            raise ReadTimeout(f"no answer within {read_timeout} s") from exc
+        except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
+            raise ConnectionLost(f"connection lost: {exc!r}") from exc
+        except (aiohttp.ClientPayloadError, aiohttp.ClientResponseError) as exc:
+            raise ProtocolError(f"unreadable answer: {exc!r}") from exc
+        except aiohttp.ClientError as exc:  # anything else of aiohttp, after the request began
+            raise ConnectionLost(f"no usable answer: {exc!r}") from exc
+        self.requests += 1
+        return answer
 
-    async def _exchange(self, reader, writer, data, method):
-        """Write ``data``, read the answer; return (Answer, whether the connection is reusable)."""
-        writer.write(data)
-        head = await reader.readuntil(b"\r\n\r\n")
-        lines = head[:-4].decode("latin-1").split("\r\n")
-        version, _, rest = lines[0].partition(" ")
-        status_text = rest.partition(" ")[0]
-        if not version.startswith("HTTP/1.") or not status_text.isdigit():
-            raise ProtocolError(f"not an HTTP/1.x status line: {lines[0][:80]!r}")
-        status = int(status_text)
-        headers = {}
-        for line in lines[1:]:
-            name, colon, value = line.partition(":")
-            if not colon:
-                raise ProtocolError("a header line without a colon")
-            headers[name.strip().lower()] = value.strip()
-        keep_alive = version == "HTTP/1.1" and headers.get("connection", "").lower() != "close"
-        if method == "HEAD" or status in (204, 304) or 100 <= status < 200:
-            return Answer(status, headers, b""), keep_alive
-        if "chunked" in headers.get("transfer-encoding", "").lower():
-            return Answer(status, headers, await _read_chunked(reader)), keep_alive
-        length = headers.get("content-length")
-        if length is not None:
-            if not length.isdigit() or int(length) > MAX_BODY_BYTES:
-                raise ProtocolError(f"unusable Content-Length {length[:20]!r}")
-            return Answer(status, headers, await reader.readexactly(int(length))), keep_alive
-        # no length: the body runs to the end of the connection
-        body = await reader.read(MAX_BODY_BYTES + 1)
-        while body and len(body) <= MAX_BODY_BYTES and not reader.at_eof():
-            more = await reader.read(MAX_BODY_BYTES + 1 - len(body))
-            if not more:
-                break
-            body += more
-        if len(body) > MAX_BODY_BYTES:
-            raise ProtocolError("answer body too large")
-        return Answer(status, headers, body), False
+    async def aclose(self):
+        """Close the connections (on the pool's loop); the next request opens new ones."""
+        session, self._session, self._loop = self._session, None, None
+        if session is not None:
+            await session.close()
 
     def close(self):
-        """Close the idle connections (from the loop's thread, or once it has stopped)."""
-        for origin in self._origins.values():
-            for _reader, writer in origin.idle:
-                writer.close()
-            origin.idle.clear()
+        """:meth:`aclose` from any thread: scheduled on the pool's loop if it still runs."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            self._session = self._loop = None
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            loop.create_task(self.aclose())
+        elif loop.is_running():
+            asyncio.run_coroutine_threadsafe(self.aclose(), loop)
 
 
-def _request_head(method, target, host, headers, body):
-    """The bytes of the request line and headers; refuses a header that could split them."""
-    lines = [f"{method} {target} HTTP/1.1", f"Host: {host}"]
+class _CountingConnector(aiohttp.TCPConnector):
+    """aiohttp's connector, counting the connections it opens in its pool's ``connections``."""
+
+    def __init__(self, pool, **options):
+        super().__init__(**options)
+        self._pool = pool
+
+    async def _create_connection(self, *args, **kwargs):
+        protocol = await super()._create_connection(*args, **kwargs)
+        self._pool.connections += 1
+        return protocol
+
+
+@functools.lru_cache(maxsize=32)
+def _timeout(connect_timeout, read_timeout):
+    """The ``ClientTimeout``: ``connect`` for a connection (free or new), ``sock_read`` for each
+    read of the answer, ``total`` for the whole (a trickling answer ends all the same)."""
+    return aiohttp.ClientTimeout(
+        total=connect_timeout + read_timeout, connect=connect_timeout, sock_read=read_timeout
+    )
+
+
+async def _read_body(response):
+    """The body of ``response``, refused beyond :data:`MAX_BODY_BYTES`."""
+    length = response.headers.get("Content-Length")
+    if length is not None:
+        if not length.isdigit() or int(length) > MAX_BODY_BYTES:
+            response.close()
+            raise ProtocolError(f"unusable Content-Length {length[:20]!r}")
+        if "Content-Encoding" not in response.headers:
+            return await response.read()  # as long as it says, no longer
+    body = b""
+    while chunk := await response.content.read(MAX_BODY_BYTES + 1 - len(body)):
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            response.close()
+            raise ProtocolError("answer body too large")
+    return body
+
+
+def _checked_headers(headers):
+    """``headers`` as strings; refuses a header that could split the request or is not
+    Latin-1 (``aiohttp`` would send it as UTF-8)."""
+    checked = {}
     for name, value in headers.items():
         value = str(value)
         if any(char in value for char in "\r\n\0") or any(c in name for c in "\r\n\0:"):
             raise ValueError("a header name or value holds a line break")
-        lines.append(f"{name}: {value}")
-    if body is not None:
-        lines.append(f"Content-Length: {len(body)}")
-    try:
-        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-    except UnicodeEncodeError as exc:
-        raise ValueError("a header value is not Latin-1") from exc
-
-
-async def _read_chunked(reader):
-    chunks, total = [], 0
-    while True:
-        size_line = await reader.readuntil(b"\r\n")
-        size_text = size_line.split(b";", 1)[0].strip()
         try:
-            size = int(size_text, 16)
-        except ValueError as exc:
-            raise ProtocolError("a garbled chunk size") from exc
-        if size == 0:
-            while (await reader.readuntil(b"\r\n")) != b"\r\n":  # trailers
-                pass
-            return b"".join(chunks)
-        total += size
-        if total > MAX_BODY_BYTES:
-            raise ProtocolError("answer body too large")
-        chunks.append(await reader.readexactly(size))
-        if await reader.readexactly(2) != b"\r\n":
-            raise ProtocolError("a chunk without its line break")
+            (name + value).encode("latin-1")
+        except UnicodeEncodeError as exc:
+            raise ValueError("a header value is not Latin-1") from exc
+        checked[name] = value
+    return checked
