@@ -5,7 +5,7 @@ from odoo.tools.sql import column_exists, create_column, table_exists
 
 from ..tools import language as wa_language
 from ..tools import phone as wa_phone
-from .whatsapp_optin import refresh_consent
+from .common import refresh_consent
 
 
 class ResPartner(models.Model):

@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 
 from ..tools import audience, template_spec, text
+from .common import refresh_consent
 
 CATEGORIES = [("utility", "Utility (orders, payments, deliveries)"), ("marketing", "Marketing")]
 # Meta's template categories and the opt-in they need (authentication codes are asked for: none)
@@ -10,35 +11,6 @@ DEFAULT_OPTOUT_KEYWORDS = (
     "PARAR, SAIR, DESCADASTRAR, BERHENTI"
 )
 DEFAULT_OPTIN_KEYWORDS = "START, SUBSCRIBE, 订阅, ALTA, SUSCRIBIR, ASSINAR, MULAI"
-
-
-def refresh_consent(cr):
-    """Every partner's stored consent (see tools/audience) from the opt-ins, set-wise, by SQL:
-    after an import by SQL, and when the column is created; returns how many partners changed."""
-    cr.execute(
-        """
-        UPDATE res_partner p SET whatsapp_consent = c.consent
-          FROM (SELECT phone_e164,
-                       ',' || string_agg(DISTINCT mark, ',' ORDER BY mark) || ',' AS consent
-                  FROM (SELECT phone_e164,
-                               (company_id || ':' || category || ':'
-                                || CASE state WHEN 'opted_in' THEN 'in' ELSE 'out' END)
-                               COLLATE "C" AS mark
-                          FROM whatsapp_optin) marks
-                 GROUP BY phone_e164) c
-         WHERE p.whatsapp_e164 = c.phone_e164 AND p.whatsapp_consent IS DISTINCT FROM c.consent
-        """
-    )
-    changed = cr.rowcount
-    cr.execute(
-        """
-        UPDATE res_partner p SET whatsapp_consent = NULL
-         WHERE p.whatsapp_consent IS NOT NULL AND NOT EXISTS (
-               SELECT 1 FROM whatsapp_optin o WHERE o.phone_e164 = p.whatsapp_e164)
-        """
-    )
-    changed += cr.rowcount
-    return changed
 
 
 class WhatsappOptin(models.Model):
