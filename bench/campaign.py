@@ -33,22 +33,15 @@ import tempfile
 from pathlib import Path
 
 import psycopg2
-from common import BenchError, Odoo, ensure_database, log, pg_connect, read_demo_account, start_odoo
+from common import BenchError, Odoo, ensure_database, log, read_demo_account
 from dispatch import (
-    OUTBOX_LOGGER,
     SandboxProcess,
-    analyse,
     clean_up,
-    cron_queries,
-    fetch_rows,
-    id_ranges,
+    drain,
     odoo_shell,
     other_odoo_connections,
-    run_filter,
     script,
     snapshot_addon,
-    stop_odoo,
-    watch_drain,
 )
 
 LIMITS = ("250", "1000", "2000", "10000", "100000", "unlimited")
@@ -223,7 +216,7 @@ def parse_args(argv=None):
 
 
 def run(args):
-    sandbox = process = conn = None
+    sandbox = None
     addons_dir = Path(tempfile.mkdtemp(prefix="wa-bench-campaign-"))
     report = {"load": {k: v for k, v in vars(args).items() if k != "no_wake"}}
     try:
@@ -261,31 +254,11 @@ def run(args):
         report["messaging_limit_held"] = limit is None or len(ids) <= limit
         if not args.send or not ids:
             return report
-        where = run_filter(id_ranges(ids))
-        conn = pg_connect(args.db)
-        cr = conn.cursor()
-        odoo_log = addons_dir / "odoo.log"
-        process, port, started = start_odoo(
-            odoo, args.workers, log_path=odoo_log, info_loggers=[OUTBOX_LOGGER]
-        )
-        watched = watch_drain(process, started, port, where, cr, args, sandbox, len(ids))
-        stop_odoo(process)
-        rows = fetch_rows(cr, where)
-        accepted_all = sandbox.accepted()
-        report.update(drained=watched["drained"], drain_seconds=watched["drain_seconds"])
-        report.update(
-            analyse(
-                rows, accepted_all, len(ids), args.tier, started, setup["account"]["recipient_gap"]
-            )
-        )
-        report["customers_reached"] = len({m.get("to") for m in accepted_all})
+        gap_floor = setup["account"]["recipient_gap"]
+        report.update(drain(odoo, args, sandbox, ids, len(ids), gap_floor, addons_dir))
         report["messaging_limit_held"] = limit is None or report["customers_reached"] <= limit
-        report["cpu_ms_per_message"] = watched["watch"].cpu_report(report["sandbox_accepted"])
-        messages, queries = cron_queries(odoo_log)
-        report["cron_sql_queries_per_message"] = round(queries / messages, 2) if messages else None
-        report["peak_rss_mb"] = watched["watch"].memory_report()
     finally:
-        clean_up(process, conn, sandbox, addons_dir)
+        clean_up(sandbox, addons_dir)
     return report
 
 

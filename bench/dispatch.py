@@ -599,7 +599,7 @@ def _terminate(signum, _frame):
 
 
 def run(args):
-    sandbox = process = conn = None
+    sandbox = None
     addons_dir = Path(tempfile.mkdtemp(prefix="wa-bench-dispatch-"))
     report = {
         "load": {
@@ -664,10 +664,22 @@ def run(args):
         report["enqueue_rows_per_s"] = round(len(ids) / enqueue["seconds"], 1)
         report["enqueue_shell_wall_seconds"] = round(enqueue_wall, 2)
         ranges = id_ranges(ids)
-        where = run_filter(ranges)
         report["run_ids"] = {"count": len(ids), "ranges": len(ranges)}
         report["sandbox_accepted_before_odoo_start"] = sandbox.sent_count()
 
+        gap_floor = setup["account"].get("recipient_gap")
+        report.update(drain(odoo, args, sandbox, ids, args.messages, gap_floor, addons_dir))
+    finally:
+        clean_up(sandbox, addons_dir)
+    return report
+
+
+def drain(odoo, args, sandbox, ids, expected, gap_floor, addons_dir):
+    """Start Odoo (one cron worker), let it empty the queue of ``ids`` against ``sandbox``, stop
+    it, and report what was sent: rate, states, losses, duplicates, CPU, queries, memory."""
+    conn = process = None
+    where = run_filter(id_ranges(ids))
+    try:
         conn = pg_connect(args.db)
         cr = conn.cursor()
         log(f"starting Odoo ({args.workers} workers, 1 cron worker), timeout {args.timeout:.0f} s")
@@ -676,7 +688,7 @@ def run(args):
             odoo, args.workers, log_path=odoo_log, info_loggers=[OUTBOX_LOGGER]
         )
         watched = watch_drain(process, started, port, where, cr, args, sandbox, len(ids))
-        report["odoo_exit_code_during_run"] = process.poll()
+        report = {"odoo_exit_code_during_run": process.poll()}
         stop_odoo(process)
         rows = fetch_rows(cr, where)
         accepted_all = sandbox.accepted()
@@ -686,27 +698,25 @@ def run(args):
             odoo_ready_seconds=watched["odoo_ready_seconds"],
             cron_wake=watched["cron_wake"],
         )
-        gap_floor = setup["account"].get("recipient_gap")
-        report.update(analyse(rows, accepted_all, args.messages, args.tier, started, gap_floor))
-        sent = report["sandbox_accepted"]
-        report["cpu_ms_per_message"] = watched["watch"].cpu_report(sent)
+        report.update(analyse(rows, accepted_all, expected, args.tier, started, gap_floor))
+        report["customers_reached"] = len({m.get("to") for m in accepted_all})
+        report["cpu_ms_per_message"] = watched["watch"].cpu_report(report["sandbox_accepted"])
         messages, queries = cron_queries(odoo_log)
         report["cron_sql_queries_per_message"] = round(queries / messages, 2) if messages else None
         report["peak_rss_mb"] = watched["watch"].memory_report()
+        return report
     finally:
-        clean_up(process, conn, sandbox, addons_dir)
-    return report
-
-
-def clean_up(process, conn, sandbox, addons_dir):
-    """Stop what a run started (any of them may be None) and remove its snapshot."""
-    try:
         stop_odoo(process)
-    finally:
         if conn is not None:
             conn.close()
+
+
+def clean_up(sandbox, addons_dir):
+    """Stop the run's sandbox (when it started one) and remove its snapshot."""
+    try:
         if sandbox is not None:
             sandbox.stop()
+    finally:
         shutil.rmtree(addons_dir, ignore_errors=True)
 
 
