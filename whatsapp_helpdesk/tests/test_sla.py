@@ -283,6 +283,7 @@ class TestServiceLevels(WhatsappCase, TransactionCase):
             (conversation, {"whatsapp_sla_first_response_breached": False}),
             (conversation, {"whatsapp_sla_deadline": "2099-01-01 00:00:00"}),
             (conversation, {"service_started_at": "2099-01-01 00:00:00"}),
+            (conversation, {"person_since": "2099-01-01 00:00:00"}),  # would restart the clock
             (ticket, {"whatsapp_sla_resolution_breached": False}),
             (ticket, {"whatsapp_sla_first_response_due": False}),
         ]:
