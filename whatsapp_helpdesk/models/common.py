@@ -202,3 +202,30 @@ def refresh_consent(cr):
     )
     changed += cr.rowcount
     return changed
+
+
+def refresh_tags(cr):
+    """Every partner's stored tags (see tools/audience) from the tags' rel table, set-wise, by
+    SQL: after a change of tags by SQL, and when the column is created; returns how many partners
+    changed."""
+    cr.execute(
+        """
+        UPDATE res_partner p SET whatsapp_tags = t.tags
+          FROM (SELECT partner_id,
+                       ',' || string_agg(category_id::text, ',' ORDER BY category_id) || ','
+                       AS tags
+                  FROM res_partner_res_partner_category_rel
+                 GROUP BY partner_id) t
+         WHERE p.id = t.partner_id AND p.whatsapp_tags IS DISTINCT FROM t.tags
+        """
+    )
+    changed = cr.rowcount
+    cr.execute(
+        """
+        UPDATE res_partner p SET whatsapp_tags = NULL
+         WHERE p.whatsapp_tags IS NOT NULL AND NOT EXISTS (
+               SELECT 1 FROM res_partner_res_partner_category_rel r WHERE r.partner_id = p.id)
+        """
+    )
+    changed += cr.rowcount
+    return changed
