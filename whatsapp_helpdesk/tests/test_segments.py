@@ -1,5 +1,6 @@
 from datetime import timedelta
 from itertools import product
+from unittest.mock import patch
 
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -338,6 +339,36 @@ class TestSegments(TemplateCase, TransactionCase):
             self.assertEqual(segment.partner_count, len(expected), f"{tag_key} + {other_key}")
             checked += bool(expected)
         self.assertGreater(checked, 20)  # most combinations have members to compare
+
+    def planner_settings(self):
+        self.env.cr.execute("SELECT current_setting('random_page_cost'), current_setting('jit')")
+        return self.env.cr.fetchone()
+
+    def test_count_planner_settings_stay_inside_the_count(self):
+        """The count prices index pages as cached ones, and only the count: the transaction's
+        settings come back after it, after a refused extra filter too."""
+        before = self.planner_settings()
+        Partner = self.registry["res.partner"]
+        search_count = Partner.search_count
+        seen = []
+
+        def spy(records, domain, *args, **kwargs):
+            seen.append(self.planner_settings())
+            return search_count(records, domain, *args, **kwargs)
+
+        segment = self.segment(tag_any_ids=[(6, 0, self.vip.ids)])
+        with patch.object(Partner, "search_count", spy):
+            self.assertEqual(segment.partner_count, 2)
+        self.assertEqual(seen, [("1.1", "off")])
+        self.assertEqual(self.planner_settings(), before)
+        # a stored filter that no longer parses (a field gone): no count, settings back
+        self.env.cr.execute(
+            "UPDATE whatsapp_segment SET extra_domain = %s WHERE id = %s",
+            ["[('no_such_field', '=', 1)]", segment.id],
+        )
+        segment.invalidate_recordset()
+        self.assertEqual(segment.partner_count, 0)
+        self.assertEqual(self.planner_settings(), before)
 
     def test_recent_inbound_and_orders(self):
         self.open_window()
