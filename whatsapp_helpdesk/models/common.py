@@ -213,57 +213,66 @@ def trigger_cron_now(cron, unless_pending=False):
     return True
 
 
-def refresh_consent(cr):
-    """Every partner's stored consent (see tools/audience) from the opt-ins, set-wise, by SQL:
-    after an import by SQL, and when the column is created; returns how many partners changed."""
+def _refresh_partner_text(cr, column, texts, matches, sources):
+    """Set-wise, by SQL: each partner's ``column`` := the ``text`` of its row of ``texts`` (a
+    subquery, alias t, joined by ``matches``), and NULL for the partners without a row of
+    ``sources`` (a subquery on alias p); returns how many partners changed."""
+    column = SQL.identifier(column)
     cr.execute(
-        """
-        UPDATE res_partner p SET whatsapp_consent = c.consent
-          FROM (SELECT phone_e164,
-                       ',' || string_agg(DISTINCT mark, ',' ORDER BY mark) || ',' AS consent
-                  FROM (SELECT phone_e164,
-                               (company_id || ':' || category || ':'
-                                || CASE state WHEN 'opted_in' THEN 'in' ELSE 'out' END)
-                               COLLATE "C" AS mark
-                          FROM whatsapp_optin) marks
-                 GROUP BY phone_e164) c
-         WHERE p.whatsapp_e164 = c.phone_e164 AND p.whatsapp_consent IS DISTINCT FROM c.consent
-        """
+        SQL(
+            "UPDATE res_partner p SET %(column)s = t.text FROM (%(texts)s) t"
+            " WHERE %(matches)s AND p.%(column)s IS DISTINCT FROM t.text",
+            column=column,
+            texts=texts,
+            matches=matches,
+        )
     )
     changed = cr.rowcount
     cr.execute(
-        """
-        UPDATE res_partner p SET whatsapp_consent = NULL
-         WHERE p.whatsapp_consent IS NOT NULL AND NOT EXISTS (
-               SELECT 1 FROM whatsapp_optin o WHERE o.phone_e164 = p.whatsapp_e164)
-        """
+        SQL(
+            "UPDATE res_partner p SET %(column)s = NULL"
+            " WHERE p.%(column)s IS NOT NULL AND NOT EXISTS (%(sources)s)",
+            column=column,
+            sources=sources,
+        )
     )
-    changed += cr.rowcount
-    return changed
+    return changed + cr.rowcount
+
+
+def refresh_consent(cr):
+    """Every partner's stored consent (see tools/audience) from the opt-ins, set-wise, by SQL:
+    after an import by SQL, and when the column is created; returns how many partners changed."""
+    return _refresh_partner_text(
+        cr,
+        "whatsapp_consent",
+        SQL(
+            """SELECT phone_e164,
+                      ',' || string_agg(DISTINCT mark, ',' ORDER BY mark) || ',' AS text
+                 FROM (SELECT phone_e164,
+                              (company_id || ':' || category || ':'
+                               || CASE state WHEN 'opted_in' THEN 'in' ELSE 'out' END)
+                              COLLATE "C" AS mark
+                         FROM whatsapp_optin) marks
+                GROUP BY phone_e164"""
+        ),
+        SQL("p.whatsapp_e164 = t.phone_e164"),
+        SQL("SELECT 1 FROM whatsapp_optin o WHERE o.phone_e164 = p.whatsapp_e164"),
+    )
 
 
 def refresh_tags(cr):
     """Every partner's stored tags (see tools/audience) from the tags' rel table, set-wise, by
     SQL: after a change of tags by SQL, and when the column is created; returns how many partners
     changed."""
-    cr.execute(
-        """
-        UPDATE res_partner p SET whatsapp_tags = t.tags
-          FROM (SELECT partner_id,
-                       ',' || string_agg(category_id::text, ',' ORDER BY category_id) || ','
-                       AS tags
-                  FROM res_partner_res_partner_category_rel
-                 GROUP BY partner_id) t
-         WHERE p.id = t.partner_id AND p.whatsapp_tags IS DISTINCT FROM t.tags
-        """
+    return _refresh_partner_text(
+        cr,
+        "whatsapp_tags",
+        SQL(
+            """SELECT partner_id,
+                      ',' || string_agg(category_id::text, ',' ORDER BY category_id) || ',' AS text
+                 FROM res_partner_res_partner_category_rel
+                GROUP BY partner_id"""
+        ),
+        SQL("p.id = t.partner_id"),
+        SQL("SELECT 1 FROM res_partner_res_partner_category_rel r WHERE r.partner_id = p.id"),
     )
-    changed = cr.rowcount
-    cr.execute(
-        """
-        UPDATE res_partner p SET whatsapp_tags = NULL
-         WHERE p.whatsapp_tags IS NOT NULL AND NOT EXISTS (
-               SELECT 1 FROM res_partner_res_partner_category_rel r WHERE r.partner_id = p.id)
-        """
-    )
-    changed += cr.rowcount
-    return changed

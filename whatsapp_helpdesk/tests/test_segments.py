@@ -260,6 +260,37 @@ class TestSegments(TemplateCase, TransactionCase):
             for category in ("marketing", "utility")
         }
         extra = audience.check_extra_domain(segment.extra_domain)
+        now = fields.Datetime.now()
+
+        def wrote(partner):
+            conversations = (
+                self.env["whatsapp.conversation"]
+                .sudo()
+                .search(
+                    [("company_id", "=", company.id), ("phone_e164", "=", partner.whatsapp_e164)]
+                )
+            )
+            since = now - timedelta(days=segment.inbound_days)
+            return any(c.last_inbound_at and c.last_inbound_at >= since for c in conversations)
+
+        def ordered(partner):
+            orders = (
+                self.env["sale.order"]
+                .sudo()
+                .search(
+                    [
+                        ("state", "=", "sale"),
+                        ("company_id", "=", company.id),
+                        ("partner_id.commercial_partner_id", "=", partner.commercial_partner_id.id),
+                    ]
+                )
+            )
+            if segment.order_days:
+                since = now - timedelta(days=segment.order_days)
+                orders = orders.filtered(lambda order: order.date_order >= since)
+            return len(orders) >= max(segment.order_min_count, 1) and sum(
+                orders.mapped("amount_total")
+            ) >= (segment.order_min_amount or 0)
 
         def optin_holds(mode, partner, category):
             state = optins[category].get(partner.whatsapp_e164)
@@ -281,6 +312,8 @@ class TestSegments(TemplateCase, TransactionCase):
                     not segment.lang_ids or partner.lang in segment.lang_ids.mapped("code"),
                     optin_holds(segment.marketing_optin, partner, "marketing"),
                     optin_holds(segment.utility_optin, partner, "utility"),
+                    not segment.inbound_days or (partner.whatsapp_e164 and wrote(partner)),
+                    not (segment.order_min_count or segment.order_min_amount) or ordered(partner),
                     not extra or partner.filtered_domain(extra),
                 )
             )
@@ -302,6 +335,8 @@ class TestSegments(TemplateCase, TransactionCase):
         self.opt_in(self.bruno, state="opted_out")
         self.opt_in(self.carla, category="utility")
         self.opt_in(foreign, company=other)
+        self.open_window()
+        self.open_window(extra)
         tags = {
             "none": {},
             "all": {"tag_all_ids": [(6, 0, (self.vip | self.member).ids)]},
@@ -322,6 +357,9 @@ class TestSegments(TemplateCase, TransactionCase):
             "not_out": {"marketing_optin": "not_opted_out", "utility_optin": "not_opted_out"},
             "utility": {"utility_optin": "opted_in", "require_whatsapp": False},
             "extra": {"extra_domain": "['|', ('name', 'ilike', 'a'), ('lang', '=', 'es_MX')]"},
+            "inbound": {"inbound_days": 7},
+            "orders": {"order_min_count": 1, "order_days": 365},
+            "amount": {"order_min_amount": 1000, "require_whatsapp": False},
         }
         Segment = self.env["whatsapp.segment"].with_user(self.manager)
         visible = self.env["res.partner"].with_user(self.manager).search([])
