@@ -8,5 +8,5 @@ class BasePartnerMergeAutomaticWizard(models.TransientModel):
     def _update_foreign_keys(self, src_partners, dst_partner):
         # the merge moves the tags of the merged contacts to the kept one by SQL
         result = super()._update_foreign_keys(src_partners, dst_partner)
-        dst_partner._whatsapp_tags_changed()
+        self.env["res.partner"]._whatsapp_refresh_tags(dst_partner.ids)
         return result

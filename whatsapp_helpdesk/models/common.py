@@ -213,27 +213,30 @@ def trigger_cron_now(cron, unless_pending=False):
     return True
 
 
-def _refresh_partner_text(cr, column, texts, matches, sources):
+def _refresh_partner_text(cr, column, texts, matches, sources, scope):
     """Set-wise, by SQL: each partner's ``column`` := the ``text`` of its row of ``texts`` (a
     subquery, alias t, joined by ``matches``), and NULL for the partners without a row of
-    ``sources`` (a subquery on alias p); returns how many partners changed."""
+    ``sources`` (a subquery on alias p); only the partners ``scope`` (a condition on alias p)
+    holds for. Returns how many partners changed."""
     column = SQL.identifier(column)
     cr.execute(
         SQL(
             "UPDATE res_partner p SET %(column)s = t.text FROM (%(texts)s) t"
-            " WHERE %(matches)s AND p.%(column)s IS DISTINCT FROM t.text",
+            " WHERE %(matches)s AND %(scope)s AND p.%(column)s IS DISTINCT FROM t.text",
             column=column,
             texts=texts,
             matches=matches,
+            scope=scope,
         )
     )
     changed = cr.rowcount
     cr.execute(
         SQL(
             "UPDATE res_partner p SET %(column)s = NULL"
-            " WHERE p.%(column)s IS NOT NULL AND NOT EXISTS (%(sources)s)",
+            " WHERE p.%(column)s IS NOT NULL AND %(scope)s AND NOT EXISTS (%(sources)s)",
             column=column,
             sources=sources,
+            scope=scope,
         )
     )
     return changed + cr.rowcount
@@ -257,13 +260,17 @@ def refresh_consent(cr):
         ),
         SQL("p.whatsapp_e164 = t.phone_e164"),
         SQL("SELECT 1 FROM whatsapp_optin o WHERE o.phone_e164 = p.whatsapp_e164"),
+        SQL("TRUE"),
     )
 
 
-def refresh_tags(cr):
-    """Every partner's stored tags (see tools/audience) from the tags' rel table, set-wise, by
-    SQL: after a change of tags by SQL, and when the column is created; returns how many partners
-    changed."""
+def refresh_tags(cr, partner_ids=None):
+    """The stored tags (see tools/audience) of every partner, or of ``partner_ids`` only, from
+    the tags' rel table, set-wise, by SQL: after a change of tags by SQL (an import, a tag
+    deleted, a merge), and when the column is created; returns how many partners changed."""
+    if partner_ids is not None and not partner_ids:
+        return 0
+    which = SQL("TRUE") if partner_ids is None else SQL("partner_id = ANY(%s)", list(partner_ids))
     return _refresh_partner_text(
         cr,
         "whatsapp_tags",
@@ -271,8 +278,11 @@ def refresh_tags(cr):
             """SELECT partner_id,
                       ',' || string_agg(category_id::text, ',' ORDER BY category_id) || ',' AS text
                  FROM res_partner_res_partner_category_rel
-                GROUP BY partner_id"""
+                WHERE %s
+                GROUP BY partner_id""",
+            which,
         ),
         SQL("p.id = t.partner_id"),
         SQL("SELECT 1 FROM res_partner_res_partner_category_rel r WHERE r.partner_id = p.id"),
+        SQL("TRUE") if partner_ids is None else SQL("p.id = ANY(%s)", list(partner_ids)),
     )

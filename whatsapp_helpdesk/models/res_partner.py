@@ -8,9 +8,6 @@ from ..tools import language as wa_language
 from ..tools import phone as wa_phone
 from .common import refresh_consent, refresh_tags
 
-# Facts of the partner that follow other records (the opt-ins, the tags): never written by users.
-SYSTEM_FIELDS = ("whatsapp_consent", "whatsapp_tags")
-
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
@@ -115,21 +112,16 @@ class ResPartner(models.Model):
             partner.whatsapp_tags = audience.tags_text(partner.category_id.ids) or False
 
     @api.model
-    def _whatsapp_refresh_tags(self):
-        """Every partner's stored tags from the tags' rel table, set-wise (after a change of tags
-        by SQL, which the ORM did not see); returns how many partners changed."""
+    def _whatsapp_refresh_tags(self, partner_ids=None):
+        """The stored tags of every partner, or of ``partner_ids`` only, from the tags' rel
+        table, set-wise (after a change of tags by SQL, which the ORM did not see: an import, a
+        tag deleted, a merge); returns how many partners changed."""
         self.flush_model(["category_id", "whatsapp_tags"])
         self.env["res.partner.category"].flush_model(["partner_ids"])
-        changed = refresh_tags(self.env.cr)
+        changed = refresh_tags(self.env.cr, partner_ids)
         self.invalidate_model(["category_id", "whatsapp_tags"])
         self.env["res.partner.category"].invalidate_model(["partner_ids"])
         return changed
-
-    def _whatsapp_tags_changed(self):
-        """The tags of these partners changed by SQL: their stored tags are computed again (at
-        the next flush)."""
-        self.invalidate_recordset(["category_id"])
-        self.env.add_to_compute(self._fields["whatsapp_tags"], self)
 
     @api.depends("whatsapp_e164")
     def _compute_whatsapp_consent(self):

@@ -6,8 +6,8 @@ class ResPartnerCategory(models.Model):
 
     def unlink(self):
         # the database deletes the tags' rel rows (ON DELETE CASCADE), which the ORM does not
-        # tell the contacts' stored tags
-        partners = self.env["res.partner"]
+        # tell the contacts' stored tags: they are refreshed by SQL (a tag may have a million)
+        partner_ids = []
         if self.ids:
             self.flush_model(["partner_ids"])
             self.env.cr.execute(
@@ -15,7 +15,7 @@ class ResPartnerCategory(models.Model):
                 " WHERE category_id = ANY(%s)",
                 [self.ids],
             )
-            partners = partners.browse([row[0] for row in self.env.cr.fetchall()])
+            partner_ids = [row[0] for row in self.env.cr.fetchall()]
         result = super().unlink()
-        partners._whatsapp_tags_changed()
+        self.env["res.partner"]._whatsapp_refresh_tags(partner_ids)
         return result

@@ -234,7 +234,12 @@ class TestSegments(TemplateCase, TransactionCase):
             "DELETE FROM res_partner_res_partner_category_rel WHERE partner_id = %s",
             [self.nonum.id],
         )
-        self.assertGreaterEqual(Partner._whatsapp_refresh_tags(), 2)
+        # only the partners asked, then every one
+        self.assertEqual(Partner._whatsapp_refresh_tags([self.carla.id]), 1)
+        self.assertTagsInStep(self.carla)
+        self.assertEqual(self.nonum.whatsapp_tags, ",1,")
+        self.assertEqual(Partner._whatsapp_refresh_tags([]), 0)
+        self.assertEqual(Partner._whatsapp_refresh_tags(), 1)
         self.assertTagsInStep(dora | self.everyone)
         self.assertEqual(Partner._whatsapp_refresh_tags(), 0)
 
