@@ -33,8 +33,9 @@ def test_each_rule_kind_gives_its_domain():
         )
     )
     assert parts["company"] == ["|", ("company_id", "=", False), ("company_id", "=", 3)]
-    assert parts["tags_all"] == [("category_id", "in", [1]), ("category_id", "in", [2])]
-    assert parts["tags_none"] == [("category_id", "not in", [4])]
+    assert parts["tags_all"] == [("whatsapp_tags", "like", ",1,"), ("whatsapp_tags", "like", ",2,")]
+    assert parts["tags_any"] == [("whatsapp_tags", "like", ",3,")]
+    assert parts["tags_none"] == [("whatsapp_tags", "not like", ",4,")]
     assert parts["marketing_optin"] == [("whatsapp_consent", "like", ",3:marketing:in,")]
     assert parts["utility_optin"] == [("whatsapp_consent", "not like", ",3:utility:out,")]
     assert parts["orders"] == [("commercial_partner_id", "in", SUB)]
@@ -54,6 +55,31 @@ def test_combine_ands_normalized_rules():
         ("z", "=", 3),
         ("w", "=", 4),
     ]
+
+
+def test_tag_rules_read_the_stored_tags_text():
+    parts = dict(audience.tag_domains({"tags_all": [2, 1, 2], "tags_any": [3, 30, 300]}))
+    assert parts["tags_all"] == [("whatsapp_tags", "like", ",1,"), ("whatsapp_tags", "like", ",2,")]
+    token = [("whatsapp_tags", "like", f",{tag},") for tag in (3, 30, 300)]
+    assert parts["tags_any"] == ["|", "|", *token]
+    assert audience.normalize(parts["tags_any"]) == parts["tags_any"]
+    assert audience.tag_domains({"tags_all": [], "tags_any": None}) == []
+
+
+def test_tags_text_marks_each_tag_once_in_order_and_tokens_never_overlap():
+    text = audience.tags_text([18, 8, 8, 108])
+    assert text == ",8,18,108,"
+    assert audience.tags_text([]) is None
+    assert audience.tag_token(8) in text
+    assert audience.tag_token(1) not in text
+    assert audience.tag_token(10) not in text
+    assert audience.tag_token(18) in ",18,"
+
+
+@pytest.mark.parametrize("hostile", ["8", "%", 8.0, True, None, [8]])
+def test_tag_token_takes_integers_only(hostile):
+    with pytest.raises(TypeError):
+        audience.tag_token(hostile)
 
 
 def test_consent_text_marks_each_optin_once_in_order():

@@ -26,6 +26,8 @@ from . import whatsapp_assistant_answers
 from . import whatsapp_assistant_provider
 from . import whatsapp_assistant_usage
 from . import res_partner
+from . import base_partner_merge
+from . import res_partner_category
 from . import account_move
 from . import stock_picking
 from . import sale_order

@@ -81,6 +81,44 @@ def without_jit(cr):
     cr.execute("SET LOCAL jit = off")
 
 
+# Planner settings of a segment's count (see :func:`index_friendly_planner`).
+COUNT_SETTINGS = {"random_page_cost": "1.1", "jit": "off"}
+
+
+@contextmanager
+def index_friendly_planner(cr):
+    """Inside the block, PostgreSQL's planner prices an index page as the cached page it is
+    (``random_page_cost`` 1.1, as for SSDs, instead of 4) and does not JIT-compile; the previous
+    values come back after it, whatever the block did (only this transaction's settings).
+
+    A segment's count reads a partial index of the partners alone: once that index has grown
+    (an upgrade that filled a column, updates), the default cost makes a scan of the whole table
+    look cheaper, which is twice as slow; JIT compilation costs more than such a count."""
+    cr.execute(
+        SQL(
+            "SELECT %s",
+            SQL(", ").join(SQL("current_setting(%s)", name) for name in COUNT_SETTINGS),
+        )
+    )
+    before = dict(zip(COUNT_SETTINGS, cr.fetchone(), strict=True))
+
+    def apply(values):
+        cr.execute(
+            SQL(
+                "SELECT %s",
+                SQL(", ").join(
+                    SQL("set_config(%s, %s, true)", name, value) for name, value in values.items()
+                ),
+            )
+        )
+
+    apply(COUNT_SETTINGS)
+    try:
+        yield
+    finally:
+        apply(before)
+
+
 @contextmanager
 def cron_report(logger, what):
     """Log what a cron run did: ``report["items"]`` items, its seconds and SQL queries (the
@@ -175,30 +213,76 @@ def trigger_cron_now(cron, unless_pending=False):
     return True
 
 
-def refresh_consent(cr):
-    """Every partner's stored consent (see tools/audience) from the opt-ins, set-wise, by SQL:
-    after an import by SQL, and when the column is created; returns how many partners changed."""
+def _refresh_partner_text(cr, column, texts, matches, sources, scope):
+    """Set-wise, by SQL: each partner's ``column`` := the ``text`` of its row of ``texts`` (a
+    subquery, alias t, joined by ``matches``), and NULL for the partners without a row of
+    ``sources`` (a subquery on alias p); only the partners ``scope`` (a condition on alias p)
+    holds for. Returns how many partners changed."""
+    column = SQL.identifier(column)
     cr.execute(
-        """
-        UPDATE res_partner p SET whatsapp_consent = c.consent
-          FROM (SELECT phone_e164,
-                       ',' || string_agg(DISTINCT mark, ',' ORDER BY mark) || ',' AS consent
-                  FROM (SELECT phone_e164,
-                               (company_id || ':' || category || ':'
-                                || CASE state WHEN 'opted_in' THEN 'in' ELSE 'out' END)
-                               COLLATE "C" AS mark
-                          FROM whatsapp_optin) marks
-                 GROUP BY phone_e164) c
-         WHERE p.whatsapp_e164 = c.phone_e164 AND p.whatsapp_consent IS DISTINCT FROM c.consent
-        """
+        SQL(
+            "UPDATE res_partner p SET %(column)s = t.text FROM (%(texts)s) t"
+            " WHERE %(matches)s AND %(scope)s AND p.%(column)s IS DISTINCT FROM t.text",
+            column=column,
+            texts=texts,
+            matches=matches,
+            scope=scope,
+        )
     )
     changed = cr.rowcount
     cr.execute(
-        """
-        UPDATE res_partner p SET whatsapp_consent = NULL
-         WHERE p.whatsapp_consent IS NOT NULL AND NOT EXISTS (
-               SELECT 1 FROM whatsapp_optin o WHERE o.phone_e164 = p.whatsapp_e164)
-        """
+        SQL(
+            "UPDATE res_partner p SET %(column)s = NULL"
+            " WHERE p.%(column)s IS NOT NULL AND %(scope)s AND NOT EXISTS (%(sources)s)",
+            column=column,
+            sources=sources,
+            scope=scope,
+        )
     )
-    changed += cr.rowcount
-    return changed
+    return changed + cr.rowcount
+
+
+def refresh_consent(cr):
+    """Every partner's stored consent (see tools/audience) from the opt-ins, set-wise, by SQL:
+    after an import by SQL, and when the column is created; returns how many partners changed."""
+    return _refresh_partner_text(
+        cr,
+        "whatsapp_consent",
+        SQL(
+            """SELECT phone_e164,
+                      ',' || string_agg(DISTINCT mark, ',' ORDER BY mark) || ',' AS text
+                 FROM (SELECT phone_e164,
+                              (company_id || ':' || category || ':'
+                               || CASE state WHEN 'opted_in' THEN 'in' ELSE 'out' END)
+                              COLLATE "C" AS mark
+                         FROM whatsapp_optin) marks
+                GROUP BY phone_e164"""
+        ),
+        SQL("p.whatsapp_e164 = t.phone_e164"),
+        SQL("SELECT 1 FROM whatsapp_optin o WHERE o.phone_e164 = p.whatsapp_e164"),
+        SQL("TRUE"),
+    )
+
+
+def refresh_tags(cr, partner_ids=None):
+    """The stored tags (see tools/audience) of every partner, or of ``partner_ids`` only, from
+    the tags' rel table, set-wise, by SQL: after a change of tags by SQL (an import, a tag
+    deleted, a merge), and when the column is created; returns how many partners changed."""
+    if partner_ids is not None and not partner_ids:
+        return 0
+    which = SQL("TRUE") if partner_ids is None else SQL("partner_id = ANY(%s)", list(partner_ids))
+    return _refresh_partner_text(
+        cr,
+        "whatsapp_tags",
+        SQL(
+            """SELECT partner_id,
+                      ',' || string_agg(category_id::text, ',' ORDER BY category_id) || ',' AS text
+                 FROM res_partner_res_partner_category_rel
+                WHERE %s
+                GROUP BY partner_id""",
+            which,
+        ),
+        SQL("p.id = t.partner_id"),
+        SQL("SELECT 1 FROM res_partner_res_partner_category_rel r WHERE r.partner_id = p.id"),
+        SQL("TRUE") if partner_ids is None else SQL("p.id = ANY(%s)", list(partner_ids)),
+    )

@@ -3,9 +3,10 @@ from odoo.exceptions import AccessError, UserError
 from odoo.osv import expression
 from odoo.tools.sql import column_exists, create_column, table_exists
 
+from ..tools import audience
 from ..tools import language as wa_language
 from ..tools import phone as wa_phone
-from .common import refresh_consent
+from .common import refresh_consent, refresh_tags
 
 
 class ResPartner(models.Model):
@@ -26,6 +27,14 @@ class ResPartner(models.Model):
         readonly=True,
         help="The opt-ins of the WhatsApp number, one mark per company and category (kept in step "
         "by the opt-ins): segments read it here instead of joining the opt-ins.",
+    )
+    whatsapp_tags = fields.Char(
+        "WhatsApp Segment Tags",
+        compute="_compute_whatsapp_tags",
+        store=True,
+        readonly=True,
+        help="The ids of the contact's tags (kept in step by its tags): segments read them here, "
+        "next to the number and the consent, instead of joining the tags.",
     )
     whatsapp_conversation_ids = fields.One2many("whatsapp.conversation", "partner_id")
     whatsapp_conversation_count = fields.Integer(compute="_compute_whatsapp_conversation_count")
@@ -57,32 +66,62 @@ class ResPartner(models.Model):
 
     @api.model
     def _check_whatsapp_consent_writer(self, vals):
-        if "whatsapp_consent" in vals and not self.env.su:
+        if not self.env.su and "whatsapp_consent" in vals:
             raise AccessError(
                 self.env._("A contact's WhatsApp consent follows its opt-ins; it is not edited.")
             )
+        if not self.env.su and "whatsapp_tags" in vals:
+            raise AccessError(
+                self.env._(
+                    "A contact's WhatsApp segment tags follow its tags; they are not edited."
+                )
+            )
 
     def _auto_init(self):
-        # A new column is filled by SQL from the opt-ins (an upgrade with a million contacts
-        # would otherwise compute it record by record).
-        if not column_exists(self.env.cr, "res_partner", "whatsapp_consent"):
-            create_column(self.env.cr, "res_partner", "whatsapp_consent", "varchar")
-            if table_exists(self.env.cr, "whatsapp_optin") and column_exists(
-                self.env.cr, "res_partner", "whatsapp_e164"
+        # A new column is filled by SQL (an upgrade with a million contacts would otherwise
+        # compute it record by record).
+        cr = self.env.cr
+        if not column_exists(cr, "res_partner", "whatsapp_consent"):
+            create_column(cr, "res_partner", "whatsapp_consent", "varchar")
+            if table_exists(cr, "whatsapp_optin") and column_exists(
+                cr, "res_partner", "whatsapp_e164"
             ):
-                refresh_consent(self.env.cr)
+                refresh_consent(cr)
+        if not column_exists(cr, "res_partner", "whatsapp_tags"):
+            create_column(cr, "res_partner", "whatsapp_tags", "varchar")
+            if table_exists(cr, "res_partner_res_partner_category_rel"):
+                refresh_tags(cr)
         return super()._auto_init()
 
     def init(self):
-        # A segment's count (number, company, consent, then the tags' rel table) reads this
-        # index alone instead of the whole table.
+        # A segment's count (number, company, consent, tags) reads this index alone, without
+        # the table or the tags' rel table (the earlier index lacked the tags).
+        self.env.cr.execute("DROP INDEX IF EXISTS res_partner_whatsapp_audience_idx")
         self.env.cr.execute(
             """
-            CREATE INDEX IF NOT EXISTS res_partner_whatsapp_audience_idx
-                ON res_partner (id) INCLUDE (company_id, whatsapp_consent)
+            CREATE INDEX IF NOT EXISTS res_partner_whatsapp_segment_idx
+                ON res_partner (id) INCLUDE (company_id, whatsapp_consent, whatsapp_tags)
              WHERE active AND whatsapp_e164 IS NOT NULL AND whatsapp_e164 <> ''
             """
         )
+
+    @api.depends("category_id")
+    def _compute_whatsapp_tags(self):
+        # every tag of the rel table, archived ones too, as the segment's tags are
+        for partner in self.with_context(active_test=False):
+            partner.whatsapp_tags = audience.tags_text(partner.category_id.ids) or False
+
+    @api.model
+    def _whatsapp_refresh_tags(self, partner_ids=None):
+        """The stored tags of every partner, or of ``partner_ids`` only, from the tags' rel
+        table, set-wise (after a change of tags by SQL, which the ORM did not see: an import, a
+        tag deleted, a merge); returns how many partners changed."""
+        self.flush_model(["category_id", "whatsapp_tags"])
+        self.env["res.partner.category"].flush_model(["partner_ids"])
+        changed = refresh_tags(self.env.cr, partner_ids)
+        self.invalidate_model(["category_id", "whatsapp_tags"])
+        self.env["res.partner.category"].invalidate_model(["partner_ids"])
+        return changed
 
     @api.depends("whatsapp_e164")
     def _compute_whatsapp_consent(self):

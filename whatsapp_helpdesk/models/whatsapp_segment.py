@@ -5,6 +5,7 @@ from odoo.osv import expression
 from odoo.tools import SQL
 
 from ..tools import audience
+from .common import index_friendly_planner
 
 OPTIN_MODES = [
     (audience.OPTIN_ANY, "Any"),
@@ -172,7 +173,8 @@ class WhatsappSegment(models.Model):
         Partner = self.env["res.partner"]
         for segment in self:
             try:
-                segment.partner_count = Partner.search_count(segment._partner_domain())
+                with index_friendly_planner(self.env.cr):
+                    segment.partner_count = Partner.search_count(segment._partner_domain())
             except ValueError:
                 segment.partner_count = 0
 

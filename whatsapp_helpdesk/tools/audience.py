@@ -3,11 +3,13 @@
 A segment is a set of rules; each rule is one domain, and a partner is in the segment when every
 rule holds. Keeping one domain per rule lets the preview say which rule left a partner out.
 
-Consent is a stored fact of the partner (``whatsapp_consent``, kept in step by the opt-ins: see
-:func:`consent_text`), so that the usual segment (number, tags, opt-in) reads one table and the
-rel table of its tags. The rules that need another table (conversations, orders) take a ready
-subquery from the model (an ``odoo.tools.SQL`` there, any object here): this module only decides
-the shape.
+Consent and tags are stored facts of the partner (``whatsapp_consent``, kept in step by the
+opt-ins: see :func:`consent_text`; ``whatsapp_tags``, kept in step by the tags: see
+:func:`tags_text`), both in one partial index of the partners with a number, so that the usual
+segment (number, tags, opt-in) is counted from that index alone, without a join: at a million
+contacts the join on the tags' rel table costs seconds. The rules that need another table
+(conversations, orders) take a ready subquery from the model (an ``odoo.tools.SQL`` there, any
+object here): this module only decides the shape.
 """
 
 import ast
@@ -48,6 +50,40 @@ def consent_text(optins):
     return f",{','.join(marks)}," if marks else None
 
 
+def tag_token(tag_id):
+    """The mark of one tag in a partner's tags text: ``",8,"`` (digits only, so no LIKE
+    wildcard; delimited on both sides so that tag 8 never matches tag 18)."""
+    if isinstance(tag_id, bool) or not isinstance(tag_id, int):
+        raise TypeError(f"a tag id is an integer, not {tag_id!r}")
+    return f",{tag_id},"
+
+
+def tags_text(tag_ids):
+    """A partner's stored tags from its tag ids: each once, in order; None without any."""
+    ids = sorted({int(tag_id) for tag_id in tag_ids})
+    return f",{','.join(map(str, ids))}," if ids else None
+
+
+def tag_domains(rules):
+    """[(rule key, domain)] of the tag rules: all of (each tag), any of (one tag at least),
+    none of (no tag), read on the partner's stored tags text."""
+    parts = []
+    tags_all = sorted(set(rules.get("tags_all") or ()))
+    if tags_all:
+        parts.append(("tags_all", [("whatsapp_tags", "like", tag_token(tag)) for tag in tags_all]))
+    tags_any = sorted(set(rules.get("tags_any") or ()))
+    if tags_any:
+        terms = [("whatsapp_tags", "like", tag_token(tag)) for tag in tags_any]
+        parts.append(("tags_any", ["|"] * (len(terms) - 1) + terms))
+    tags_none = sorted(set(rules.get("tags_none") or ()))
+    if tags_none:
+        # "not like" holds for a partner without any tag (NULL) too
+        parts.append(
+            ("tags_none", [("whatsapp_tags", "not like", tag_token(tag)) for tag in tags_none])
+        )
+    return parts
+
+
 def since(now, days):
     """The moment ``days`` days before ``now`` (bounded: a hostile count never overflows)."""
     days = max(0, min(int(days or 0), MAX_DAYS))
@@ -70,13 +106,7 @@ def rule_domains(rules, subqueries):
         parts.append(("company", ["|", ("company_id", "=", False), ("company_id", "=", company)]))
     if rules.get("whatsapp"):
         parts.append(("whatsapp", [("whatsapp_e164", "!=", False)]))
-    tags_all = list(rules.get("tags_all") or [])
-    if tags_all:
-        parts.append(("tags_all", [("category_id", "in", [tag]) for tag in tags_all]))
-    if rules.get("tags_any"):
-        parts.append(("tags_any", [("category_id", "in", list(rules["tags_any"]))]))
-    if rules.get("tags_none"):
-        parts.append(("tags_none", [("category_id", "not in", list(rules["tags_none"]))]))
+    parts += tag_domains(rules)
     if rules.get("country"):
         parts.append(("country", [("country_id", "in", list(rules["country"]))]))
     if rules.get("language"):
