@@ -81,12 +81,17 @@ class TestAutoTags(TemplateCase, TransactionCase):
         self.assertNotIn(self.interested, self.customer.category_id)
 
     def test_agent_keeps_tags_and_notes_from_the_conversation(self):
+        former = self.env["res.partner.category"].create({"name": "Former campaign"})
+        self.customer.category_id |= former
+        former.active = False
         conversation = self.open_window()
         form = Form(conversation.with_user(self.wa_user))
         form.customer_tag_ids.add(self.vip)
         form.customer_notes = "<p>Prefers mornings</p>"
         form.save()
         self.assertEqual(self.customer.category_id, self.cold | self.vip)
+        # an archived tag, not shown in the conversation, stays on the contact
+        self.assertIn(former, self.customer.with_context(active_test=False).category_id)
         self.assertIn("Prefers mornings", self.customer.comment)
         # only through a conversation the agent may work on
         outsider = new_test_user(self.env, login="wa_tag_outsider", groups="base.group_user")
