@@ -79,6 +79,7 @@ class WhatsappWebhookEvent(models.Model):
     state = fields.Selection(
         [
             ("pending", "Pending"),
+            ("stored", "Stored, Reactions Pending"),
             ("done", "Done"),
             ("ignored", "Ignored"),
             ("error", "Error"),
@@ -102,6 +103,12 @@ class WhatsappWebhookEvent(models.Model):
             """
             CREATE INDEX IF NOT EXISTS whatsapp_webhook_event_pending_idx
                 ON whatsapp_webhook_event (id) WHERE state = 'pending'
+            """
+        )
+        self.env.cr.execute(
+            """
+            CREATE INDEX IF NOT EXISTS whatsapp_webhook_event_stored_idx
+                ON whatsapp_webhook_event (id) WHERE state = 'stored'
             """
         )
 
@@ -237,14 +244,27 @@ class WhatsappWebhookEvent(models.Model):
         done = 0
         with cron_report(_logger, "WhatsApp intake: events processed") as report:
             while time.monotonic() - started < CRON_TIME_BUDGET:
+                # the customers' messages first, committed (visible), then the reactions to
+                # them: a worker dying in between leaves the events 'stored', and the next run
+                # reacts to them, once
                 events = self._claim_pending(batch_size)
-                if not events:
+                if events:
+                    events._process()
+                    done += len(events)
+                    report["items"] = done
+                    if auto_commit:
+                        self.env.cr.commit()  # pylint: disable=invalid-commit
+                stored = self._claim_pending(batch_size, state="stored")
+                if stored:
+                    self._isolated(
+                        lambda events: self.browse([e.id for e in events])._react(),
+                        list(stored),
+                        on_error=lambda event, error: event._finish("done", _summary(error)),
+                    )
+                    if auto_commit:
+                        self.env.cr.commit()  # pylint: disable=invalid-commit
+                if not events and not stored:
                     break
-                events._process()
-                done += len(events)
-                report["items"] = done
-                if auto_commit:
-                    self.env.cr.commit()  # pylint: disable=invalid-commit
         # what follows intake must never stop intake: each step stands alone
         for step in (
             self.env["whatsapp.message"]._fetch_pending_media,
@@ -255,7 +275,9 @@ class WhatsappWebhookEvent(models.Model):
                     step()
             except Exception:  # pylint: disable=broad-except
                 _logger.exception("WhatsApp: %s failed; intake goes on", step.__name__)
-        remaining = self.search_count(self._claimable_domain())
+        remaining = self.search_count(self._claimable_domain()) + self.search_count(
+            [("state", "=", "stored")]
+        )
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         return done
 
@@ -268,17 +290,20 @@ class WhatsappWebhookEvent(models.Model):
         ]
 
     @api.model
-    def _claim_pending(self, limit):
+    def _claim_pending(self, limit, state="pending"):
+        """Up to ``limit`` events in ``state`` (pending: to store; stored: to react to), oldest
+        first, locked for this transaction; those another worker holds are skipped."""
         self.env.flush_all()
         self.env.cr.execute(
             SQL(
                 """
                 SELECT id FROM whatsapp_webhook_event
-                 WHERE state = 'pending' AND (retry_at IS NULL OR retry_at <= %s)
+                 WHERE state = %s AND (retry_at IS NULL OR retry_at <= %s)
                  ORDER BY id
                  LIMIT %s
                  FOR UPDATE SKIP LOCKED
                 """,
+                state,
                 fields.Datetime.now(),
                 limit,
             )
@@ -392,17 +417,31 @@ class WhatsappWebhookEvent(models.Model):
                 fresh.append((event, message))
         if not fresh:
             return
-        created = Message._store_inbound([(event.account_id, message) for event, message in fresh])
-        self.browse([event.id for event, _m in fresh])._finish("done")
-        # the messages are stored: what follows them never costs them
+        Message._store_inbound([(event.account_id, message) for event, message in fresh])
+        # visible once committed; the reactions follow in the next step (see _react)
+        self.browse([event.id for event, _m in fresh])._finish("stored")
+
+    def _react(self):
+        """The reactions to the customer messages these 'stored' events brought (routing, live
+        notices, the inbound hooks: tickets, automatic answers, the assistant), then done.
+
+        Run after the messages were committed, so that a customer's message is visible before
+        everything that answers it; the events stay 'stored' until the reactions commit with
+        their 'done', so each message is reacted to once. A failing reaction costs only its
+        message: it is logged and the others go on (the message itself is kept).
+        """
+        Message = self.env["whatsapp.message"].sudo()
+        wamids = [wamid for wamid in self.mapped("wamid") if wamid]
+        messages = Message.search([("wamid", "in", wamids), ("direction", "=", "in")], order="id")
         Conversation = self.env["whatsapp.conversation"].sudo()
         self._isolated(
-            lambda messages: Conversation._on_inbound(Message.browse([m.id for m in messages])),
-            list(created),
+            lambda items: Conversation._on_inbound(Message.browse([m.id for m in items])),
+            list(messages),
             on_error=lambda message, error: _logger.error(
                 "WhatsApp: reactions to message %s failed: %s", message.id, _summary(error)
             ),
         )
+        self.write({"state": "done"})  # processed_at stays when the messages became visible
 
     @api.model
     def _process_statuses(self, pairs):

@@ -99,6 +99,42 @@ class TestIntakeIsolation(WhatsappCase, TransactionCase):
         event = self.env["whatsapp.webhook.event"].search([("wamid", "=", message.wamid)])
         self.assertEqual(event.state, "done")
 
+    def test_a_worker_dying_between_visible_and_reacted_reacts_once_later(self):
+        Hook = type(self.env["whatsapp.auto.reply"])
+        original, reacted = Hook._whatsapp_on_inbound, []
+
+        def counting(hook, messages):
+            reacted.extend(messages.mapped("wamid"))
+            return original(hook, messages)
+
+        Event = self.env["whatsapp.webhook.event"]
+        self.intake(
+            self.inbound(None, payloads.text_message(self.customer_wa_id, "hi", wamid="wamid.ONCE"))
+        )
+        with patch.object(Hook, "_whatsapp_on_inbound", counting):
+            # the first step of a run, committed; then the worker dies
+            Event._claim_pending(10)._process()
+            message = self.env["whatsapp.message"].search([("wamid", "=", "wamid.ONCE")])
+            self.assertTrue(message.mail_message_id, "visible in the thread before any reaction")
+            event = self.events_of("wamid.ONCE")
+            self.assertEqual(event.state, "stored")
+            self.assertFalse(reacted)
+            self.assertEqual(self.intake(self.inbound(None, message.payload)), (0, 1))
+            Event._cron_process()
+            Event._cron_process()
+        self.assertEqual(reacted, ["wamid.ONCE"])
+        self.assertEqual(event.state, "done")
+
+    @mute_logger("odoo.addons.whatsapp_helpdesk.models.whatsapp_webhook_event")
+    def test_a_failing_reaction_step_never_blocks_the_next_messages(self):
+        with patch.object(self.Event, "_react", side_effect=RuntimeError("bug")):
+            self.deliver(self.inbound(None, payloads.text_message(self.customer_wa_id, "a")))
+        first = self.env["whatsapp.webhook.event"].search([("kind", "=", "message")], limit=1)
+        self.assertEqual(first.state, "done")
+        self.assertIn("RuntimeError: bug", first.note)
+        self.deliver(self.inbound(None, payloads.text_message(self.customer_wa_id, "b")))
+        self.assertEqual(self.env["whatsapp.message"].search_count([("body", "in", ["a", "b"])]), 2)
+
     def test_media_downloads_fail_one_by_one(self):
         self.deliver(
             self.inbound(
