@@ -18,6 +18,12 @@ BATCH_SIZE = 500
 MAX_ATTEMPTS = 5
 UNREADABLE_BODY_KEPT = 64 * 1024  # characters of an unreadable body kept for a human
 CRON_TIME_BUDGET = 50  # seconds per cron run; the progress API re-runs it when rows remain
+# Customers' messages are made visible before the reactions to them (see _cron_process): while
+# the intake is behind (a claim of at least BACKLOG events), the reactions only get a small batch
+# every REACTIONS_AT_LEAST_EVERY seconds, so that they follow, late, but never stop.
+BACKLOG = 50
+REACTIONS_UNDER_BACKLOG = 100
+REACTIONS_AT_LEAST_EVERY = 2.0  # seconds
 # A status can overtake the commit of the wamid it refers to (the send and its webhook race);
 # such a status is kept and retried for this long before it is set aside.
 ORPHAN_RETRY_FOR = timedelta(hours=1)
@@ -239,14 +245,15 @@ class WhatsappWebhookEvent(models.Model):
 
     @api.model
     def _cron_process(self, batch_size=BATCH_SIZE):
+        """Store the pending events in batches, each committed (the customers' messages are
+        visible then), and react to the stored ones in a second step: a worker dying between
+        the two leaves events 'stored', which the next run reacts to, once. While the intake is
+        behind, storing goes first and the reactions follow in small batches."""
         auto_commit = not is_testing()
-        started = time.monotonic()
+        started = last_reactions = time.monotonic()
         done = 0
         with cron_report(_logger, "WhatsApp intake: events processed") as report:
             while time.monotonic() - started < CRON_TIME_BUDGET:
-                # the customers' messages first, committed (visible), then the reactions to
-                # them: a worker dying in between leaves the events 'stored', and the next run
-                # reacts to them, once
                 events = self._claim_pending(batch_size)
                 if events:
                     events._process()
@@ -254,10 +261,16 @@ class WhatsappWebhookEvent(models.Model):
                     report["items"] = done
                     if auto_commit:
                         self.env.cr.commit()  # pylint: disable=invalid-commit
-                stored = self._claim_pending(batch_size, state="stored")
+                reactions = batch_size
+                if len(events) >= min(BACKLOG, batch_size):
+                    if time.monotonic() - last_reactions < REACTIONS_AT_LEAST_EVERY:
+                        continue
+                    reactions = min(REACTIONS_UNDER_BACKLOG, batch_size)
+                last_reactions = time.monotonic()
+                stored = self._claim_pending(reactions, state="stored")
                 if stored:
                     self._isolated(
-                        lambda events: self.browse([e.id for e in events])._react(),
+                        lambda items: self.browse([e.id for e in items])._react(),
                         list(stored),
                         on_error=lambda event, error: event._finish("done", _summary(error)),
                     )

@@ -125,6 +125,32 @@ class TestIntakeIsolation(WhatsappCase, TransactionCase):
         self.assertEqual(reacted, ["wamid.ONCE"])
         self.assertEqual(event.state, "done")
 
+    def test_behind_the_intake_messages_are_made_visible_before_the_reactions(self):
+        Hook = type(self.env["whatsapp.auto.reply"])
+        original, visible_then = Hook._whatsapp_on_inbound, []
+
+        def counting(hook, messages):
+            visible_then.append(
+                self.env["whatsapp.message"].search_count([("body", "=like", "b%")])
+            )
+            return original(hook, messages)
+
+        wa_id = self.customer_wa_id
+        texts = [payloads.text_message(wa_id, f"b{i}", wamid=f"wamid.B{i}") for i in range(7)]
+        self.intake(self.inbound(None, *texts))
+        module = "odoo.addons.whatsapp_helpdesk.models.whatsapp_webhook_event"
+        with (
+            patch(f"{module}.BACKLOG", 2),
+            patch(f"{module}.REACTIONS_UNDER_BACKLOG", 1),
+            patch.object(Hook, "_whatsapp_on_inbound", counting),
+        ):
+            self.env["whatsapp.webhook.event"]._cron_process(batch_size=3)
+        self.assertEqual(visible_then[0], 7, "all stored (3 + 3 + 1) before the first reaction")
+        self.assertEqual(
+            set(self.events_of(*[f"wamid.B{i}" for i in range(7)]).mapped("state")), {"done"}
+        )
+        self.assertEqual(len(visible_then), 3, "then the reactions, a batch (3 + 3 + 1) at a time")
+
     @mute_logger("odoo.addons.whatsapp_helpdesk.models.whatsapp_webhook_event")
     def test_a_failing_reaction_step_never_blocks_the_next_messages(self):
         with patch.object(self.Event, "_react", side_effect=RuntimeError("bug")):
