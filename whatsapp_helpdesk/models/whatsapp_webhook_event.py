@@ -18,11 +18,12 @@ BATCH_SIZE = 500
 MAX_ATTEMPTS = 5
 UNREADABLE_BODY_KEPT = 64 * 1024  # characters of an unreadable body kept for a human
 CRON_TIME_BUDGET = 50  # seconds per cron run; the progress API re-runs it when rows remain
-# Customers' messages are made visible before the reactions to them (see _cron_process): while
-# the intake is behind (a claim of at least BACKLOG events), the reactions only get a small batch
-# every REACTIONS_AT_LEAST_EVERY seconds, so that they follow, late, but never stop.
+# Customers' messages are made visible before the reactions to them (see _cron_process): the
+# reactions go in small batches between two claims of pending events, and while the intake is
+# behind (a claim of at least BACKLOG events) only every REACTIONS_AT_LEAST_EVERY seconds, so
+# that they follow, late, but never stop.
 BACKLOG = 50
-REACTIONS_UNDER_BACKLOG = 100
+REACTIONS_BATCH = 100
 REACTIONS_AT_LEAST_EVERY = 2.0  # seconds
 # A status can overtake the commit of the wamid it refers to (the send and its webhook race);
 # such a status is kept and retried for this long before it is set aside.
@@ -261,13 +262,11 @@ class WhatsappWebhookEvent(models.Model):
                     report["items"] = done
                     if auto_commit:
                         self.env.cr.commit()  # pylint: disable=invalid-commit
-                reactions = batch_size
-                if len(events) >= min(BACKLOG, batch_size):
-                    if time.monotonic() - last_reactions < REACTIONS_AT_LEAST_EVERY:
-                        continue
-                    reactions = min(REACTIONS_UNDER_BACKLOG, batch_size)
+                behind = len(events) >= min(BACKLOG, batch_size)
+                if behind and time.monotonic() - last_reactions < REACTIONS_AT_LEAST_EVERY:
+                    continue
                 last_reactions = time.monotonic()
-                stored = self._claim_pending(reactions, state="stored")
+                stored = self._claim_pending(min(REACTIONS_BATCH, batch_size), state="stored")
                 if stored:
                     self._isolated(
                         lambda items: self.browse([e.id for e in items])._react(),

@@ -141,7 +141,7 @@ class TestIntakeIsolation(WhatsappCase, TransactionCase):
         module = "odoo.addons.whatsapp_helpdesk.models.whatsapp_webhook_event"
         with (
             patch(f"{module}.BACKLOG", 2),
-            patch(f"{module}.REACTIONS_UNDER_BACKLOG", 1),
+            patch(f"{module}.REACTIONS_BATCH", 2),
             patch.object(Hook, "_whatsapp_on_inbound", counting),
         ):
             self.env["whatsapp.webhook.event"]._cron_process(batch_size=3)
@@ -149,7 +149,7 @@ class TestIntakeIsolation(WhatsappCase, TransactionCase):
         self.assertEqual(
             set(self.events_of(*[f"wamid.B{i}" for i in range(7)]).mapped("state")), {"done"}
         )
-        self.assertEqual(len(visible_then), 3, "then the reactions, a batch (3 + 3 + 1) at a time")
+        self.assertEqual(len(visible_then), 4, "then the reactions, a small batch (2) at a time")
 
     @mute_logger("odoo.addons.whatsapp_helpdesk.models.whatsapp_webhook_event")
     def test_a_failing_reaction_step_never_blocks_the_next_messages(self):
