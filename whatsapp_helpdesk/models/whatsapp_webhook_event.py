@@ -24,7 +24,7 @@ CRON_TIME_BUDGET = 50  # seconds per cron run; the progress API re-runs it when 
 # that they follow, late, but never stop.
 BACKLOG = 50
 REACTIONS_BATCH = 100
-REACTIONS_AT_LEAST_EVERY = 2.0  # seconds
+REACTIONS_AT_LEAST_EVERY = 5.0  # seconds
 # A status can overtake the commit of the wamid it refers to (the send and its webhook race);
 # such a status is kept and retried for this long before it is set aside.
 ORPHAN_RETRY_FOR = timedelta(hours=1)
