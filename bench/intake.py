@@ -7,6 +7,7 @@ the database back and prints:
 
   * events/s acknowledged (HTTP 200 and stored in the durable inbox),
   * events/s visible in conversations (whatsapp.message rows with their chatter message),
+  * events/s reacted to (routing, automatic answers, the assistant: the event is done),
   * acknowledgement latency p50/p95/p99,
   * lost, doubled and misattributed events, and conversations per phone,
   * when it started Odoo itself: CPU milliseconds per event by process (Odoo's HTTP workers, its
@@ -248,6 +249,16 @@ def count_run(cr, run_id):
     return stored, visible
 
 
+def count_reacted(cr, run_id):
+    """Events of the run whose processing is over, reactions included (not pending or stored)."""
+    cr.execute(
+        "SELECT count(*) FROM whatsapp_webhook_event WHERE wamid LIKE %s"
+        " AND state NOT IN ('pending', 'stored')",
+        (f"wamid.bench{run_id}x%",),
+    )
+    return cr.fetchone()[0]
+
+
 def audit(cr, run_id, truth, phones):
     like = f"wamid.bench{run_id}x%"
     cr.execute(
@@ -341,6 +352,14 @@ def main(argv=None):
             time.sleep(0.2)
             stored, visible = count_run(cr, run_id)
         visible_seconds = time.perf_counter() - load_started
+        # the reactions (routing, automatic answers, the assistant) follow the visible message:
+        # the CPU figures count them too
+        reacted = count_reacted(cr, run_id)
+        while reacted < stored and time.perf_counter() - load_started < args.visible_timeout:
+            time.sleep(0.2)
+            reacted = count_reacted(cr, run_id)
+        reacted_seconds = time.perf_counter() - load_started
+        time.sleep(1)  # the cron run logs its queries as it ends
         result = audit(cr, run_id, truth, phones)
         if sampler:
             sampler.stop()
@@ -361,6 +380,8 @@ def main(argv=None):
         "stored_events": stored,
         "visible_events_per_s": round(visible / visible_seconds, 1),
         "visible_events": visible,
+        "reacted_events_per_s": round(reacted / reacted_seconds, 1),
+        "reacted_events": reacted,
         "ack_ms": {
             "p50": round(1000 * percentile(latencies, 0.50, 0.0), 1),
             "p95": round(1000 * percentile(latencies, 0.95, 0.0), 1),

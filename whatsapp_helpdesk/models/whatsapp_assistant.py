@@ -391,7 +391,7 @@ class WhatsappAssistant(models.Model):
         conversation._send_bot_text(text)
         note = self._handoff_note(conversation, reason)
         bot = self.env.ref("base.partner_root").id
-        conversation.message_post(body=note, subtype_xmlid="mail.mt_note", author_id=bot)
+        conversation._post_automatic(note, "mail.mt_note", bot, message_type="notification")
         if ticket:
             ticket.message_post(body=note, subtype_xmlid="mail.mt_note", author_id=bot)
 

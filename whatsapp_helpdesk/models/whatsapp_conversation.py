@@ -1,10 +1,11 @@
 import logging
 import time
 import uuid
+from collections import defaultdict
 from datetime import timedelta
 
 import psycopg2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, html2plaintext
@@ -423,10 +424,13 @@ class WhatsappConversation(models.Model):
 
     def _learn_language(self, messages):
         """Remember the language the customer's newest telling message is written in."""
+        # grouped in one pass: a batch holds hundreds of conversations
+        texts_of = defaultdict(list)
+        for message in messages.sorted("id", reverse=True):
+            if message.direction == "in":
+                texts_of[message.conversation_id.id].append(message)
         for conversation in self:
-            texts = messages.filtered(
-                lambda m, c=conversation: m.conversation_id == c and m.direction == "in"
-            ).sorted("id", reverse=True)
+            texts = texts_of[conversation.id]
             spoken = next(filter(None, (wa_language.detect(m.body) for m in texts)), None)
             if spoken and spoken != conversation.language_detected:
                 conversation.sudo().language_detected = spoken
@@ -1107,9 +1111,7 @@ class WhatsappConversation(models.Model):
             buttons = [("wa_human", labels.get("person") or self.env._("Talk to a person"))]
         self.ensure_one()
         bot = self.env.ref("base.partner_root")
-        mail_message = self.with_context(whatsapp_no_send=True).message_post(
-            body=body, message_type="comment", subtype_xmlid="mail.mt_comment", author_id=bot.id
-        )
+        mail_message = self._post_automatic(body, "mail.mt_comment", bot.id)
         values = {"message_type": "text", "body": body, "mail_message_id": mail_message.id}
         # the interactive object is kept on the row as Meta takes it: the outbox sends it later
         if list_options:
@@ -1124,6 +1126,44 @@ class WhatsappConversation(models.Model):
             interactive = wa_messages.reply_buttons(body, buttons)
             values.update(message_type="interactive", payload=interactive)
         return self._queue(values)
+
+    def _post_automatic(self, body, subtype_xmlid, author_id, message_type="comment"):
+        """Post ``body`` (text, or Markup kept as is) in this thread as ``author_id``, without
+        sending it to the customer: what the bot and the assistant write.
+
+        message_post's reply-to, alias and notification work costs milliseconds a message and
+        only matters to followers; a conversation without any (the usual case: they are made
+        without) gets the chatter message directly, as the customer's own messages do.
+        """
+        self.ensure_one()
+        if self.message_follower_ids:
+            return self.with_context(whatsapp_no_send=True).message_post(
+                body=body,
+                message_type=message_type,
+                subtype_xmlid=subtype_xmlid,
+                author_id=author_id,
+            )
+        values = self._chatter_values(escape(body), author_id, subtype_xmlid)
+        return self.env["mail.message"].sudo().create({**values, "message_type": message_type})
+
+    def _chatter_values(self, body, author_id, subtype_xmlid="mail.mt_comment", date=None):
+        """The values of a comment in this thread created directly, without message_post."""
+        self.ensure_one()
+        values = {
+            "model": self._name,
+            "res_id": self.id,
+            "record_name": self.name,
+            # set here: Odoo's per-message e-mail routing lookups dominate a batch
+            "email_from": False,
+            "reply_to": False,
+            "body": body,
+            "author_id": author_id,
+            "message_type": "comment",
+            "subtype_id": self.env["ir.model.data"]._xmlid_to_res_id(subtype_xmlid),
+        }
+        if date:
+            values["date"] = date
+        return values
 
     def _hand_to_person(self, reason="asked"):
         """Hand this conversation to a person (``reason``: asked, negative, misses): the bot goes

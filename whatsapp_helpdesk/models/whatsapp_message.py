@@ -705,24 +705,15 @@ class WhatsappMessage(models.Model):
         Conversation = self.env["whatsapp.conversation"].sudo()
         conversations = Conversation._for_senders(received)
         mail_values, wa_values = [], []
-        subtype_id = self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_comment")
         for account, message in received:
             conversation = conversations[(account.id, message.sender)]
             moment = datetime.utcfromtimestamp(message.timestamp)
             mail_values.append(
-                {
-                    "model": "whatsapp.conversation",
-                    "res_id": conversation.id,
-                    "record_name": conversation.name,
-                    # set here: Odoo's per-message e-mail routing lookups dominate a batch
-                    "email_from": False,
-                    "reply_to": False,
-                    "body": Markup("<p>%s</p>") % escape(message.text or ""),
-                    "author_id": conversation.partner_id.id,
-                    "message_type": "comment",
-                    "subtype_id": subtype_id,
-                    "date": moment,
-                }
+                conversation._chatter_values(
+                    Markup("<p>%s</p>") % escape(message.text or ""),
+                    conversation.partner_id.id,
+                    date=moment,
+                )
             )
             wa_values.append(self._inbound_values(conversation, message, moment))
         mail_messages = self.env["mail.message"].sudo().create(mail_values)

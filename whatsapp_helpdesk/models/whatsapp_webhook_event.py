@@ -18,6 +18,13 @@ BATCH_SIZE = 500
 MAX_ATTEMPTS = 5
 UNREADABLE_BODY_KEPT = 64 * 1024  # characters of an unreadable body kept for a human
 CRON_TIME_BUDGET = 50  # seconds per cron run; the progress API re-runs it when rows remain
+# Customers' messages are made visible before the reactions to them (see _cron_process): the
+# reactions go in small batches between two claims of pending events, and while the intake is
+# behind (a claim of at least BACKLOG events) only every REACTIONS_AT_LEAST_EVERY seconds, so
+# that they follow, late, but never stop.
+BACKLOG = 50
+REACTIONS_BATCH = 100
+REACTIONS_AT_LEAST_EVERY = 5.0  # seconds
 # A status can overtake the commit of the wamid it refers to (the send and its webhook race);
 # such a status is kept and retried for this long before it is set aside.
 ORPHAN_RETRY_FOR = timedelta(hours=1)
@@ -79,6 +86,7 @@ class WhatsappWebhookEvent(models.Model):
     state = fields.Selection(
         [
             ("pending", "Pending"),
+            ("stored", "Stored, Reactions Pending"),
             ("done", "Done"),
             ("ignored", "Ignored"),
             ("error", "Error"),
@@ -102,6 +110,12 @@ class WhatsappWebhookEvent(models.Model):
             """
             CREATE INDEX IF NOT EXISTS whatsapp_webhook_event_pending_idx
                 ON whatsapp_webhook_event (id) WHERE state = 'pending'
+            """
+        )
+        self.env.cr.execute(
+            """
+            CREATE INDEX IF NOT EXISTS whatsapp_webhook_event_stored_idx
+                ON whatsapp_webhook_event (id) WHERE state = 'stored'
             """
         )
 
@@ -232,19 +246,37 @@ class WhatsappWebhookEvent(models.Model):
 
     @api.model
     def _cron_process(self, batch_size=BATCH_SIZE):
+        """Store the pending events in batches, each committed (the customers' messages are
+        visible then), and react to the stored ones in a second step: a worker dying between
+        the two leaves events 'stored', which the next run reacts to, once. While the intake is
+        behind, storing goes first and the reactions follow in small batches."""
         auto_commit = not is_testing()
-        started = time.monotonic()
+        started = last_reactions = time.monotonic()
         done = 0
         with cron_report(_logger, "WhatsApp intake: events processed") as report:
             while time.monotonic() - started < CRON_TIME_BUDGET:
                 events = self._claim_pending(batch_size)
-                if not events:
+                if events:
+                    events._process()
+                    done += len(events)
+                    report["items"] = done
+                    if auto_commit:
+                        self.env.cr.commit()  # pylint: disable=invalid-commit
+                behind = len(events) >= min(BACKLOG, batch_size)
+                if behind and time.monotonic() - last_reactions < REACTIONS_AT_LEAST_EVERY:
+                    continue
+                last_reactions = time.monotonic()
+                stored = self._claim_pending(min(REACTIONS_BATCH, batch_size), state="stored")
+                if stored:
+                    self._isolated(
+                        lambda items: self.browse([e.id for e in items])._react(),
+                        list(stored),
+                        on_error=lambda event, error: event._finish("done", _summary(error)),
+                    )
+                    if auto_commit:
+                        self.env.cr.commit()  # pylint: disable=invalid-commit
+                if not events and not stored:
                     break
-                events._process()
-                done += len(events)
-                report["items"] = done
-                if auto_commit:
-                    self.env.cr.commit()  # pylint: disable=invalid-commit
         # what follows intake must never stop intake: each step stands alone
         for step in (
             self.env["whatsapp.message"]._fetch_pending_media,
@@ -255,7 +287,9 @@ class WhatsappWebhookEvent(models.Model):
                     step()
             except Exception:  # pylint: disable=broad-except
                 _logger.exception("WhatsApp: %s failed; intake goes on", step.__name__)
-        remaining = self.search_count(self._claimable_domain())
+        remaining = self.search_count(self._claimable_domain()) + self.search_count(
+            [("state", "=", "stored")]
+        )
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         return done
 
@@ -268,17 +302,20 @@ class WhatsappWebhookEvent(models.Model):
         ]
 
     @api.model
-    def _claim_pending(self, limit):
+    def _claim_pending(self, limit, state="pending"):
+        """Up to ``limit`` events in ``state`` (pending: to store; stored: to react to), oldest
+        first, locked for this transaction; those another worker holds are skipped."""
         self.env.flush_all()
         self.env.cr.execute(
             SQL(
                 """
                 SELECT id FROM whatsapp_webhook_event
-                 WHERE state = 'pending' AND (retry_at IS NULL OR retry_at <= %s)
+                 WHERE state = %s AND (retry_at IS NULL OR retry_at <= %s)
                  ORDER BY id
                  LIMIT %s
                  FOR UPDATE SKIP LOCKED
                 """,
+                state,
                 fields.Datetime.now(),
                 limit,
             )
@@ -392,17 +429,31 @@ class WhatsappWebhookEvent(models.Model):
                 fresh.append((event, message))
         if not fresh:
             return
-        created = Message._store_inbound([(event.account_id, message) for event, message in fresh])
-        self.browse([event.id for event, _m in fresh])._finish("done")
-        # the messages are stored: what follows them never costs them
+        Message._store_inbound([(event.account_id, message) for event, message in fresh])
+        # visible once committed; the reactions follow in the next step (see _react)
+        self.browse([event.id for event, _m in fresh])._finish("stored")
+
+    def _react(self):
+        """The reactions to the customer messages these 'stored' events brought (routing, live
+        notices, the inbound hooks: tickets, automatic answers, the assistant), then done.
+
+        Run after the messages were committed, so that a customer's message is visible before
+        everything that answers it; the events stay 'stored' until the reactions commit with
+        their 'done', so each message is reacted to once. A failing reaction costs only its
+        message: it is logged and the others go on (the message itself is kept).
+        """
+        Message = self.env["whatsapp.message"].sudo()
+        wamids = [wamid for wamid in self.mapped("wamid") if wamid]
+        messages = Message.search([("wamid", "in", wamids), ("direction", "=", "in")], order="id")
         Conversation = self.env["whatsapp.conversation"].sudo()
         self._isolated(
-            lambda messages: Conversation._on_inbound(Message.browse([m.id for m in messages])),
-            list(created),
+            lambda items: Conversation._on_inbound(Message.browse([m.id for m in items])),
+            list(messages),
             on_error=lambda message, error: _logger.error(
                 "WhatsApp: reactions to message %s failed: %s", message.id, _summary(error)
             ),
         )
+        self.write({"state": "done"})  # processed_at stays when the messages became visible
 
     @api.model
     def _process_statuses(self, pairs):

@@ -99,6 +99,68 @@ class TestIntakeIsolation(WhatsappCase, TransactionCase):
         event = self.env["whatsapp.webhook.event"].search([("wamid", "=", message.wamid)])
         self.assertEqual(event.state, "done")
 
+    def test_a_worker_dying_between_visible_and_reacted_reacts_once_later(self):
+        Hook = type(self.env["whatsapp.auto.reply"])
+        original, reacted = Hook._whatsapp_on_inbound, []
+
+        def counting(hook, messages):
+            reacted.extend(messages.mapped("wamid"))
+            return original(hook, messages)
+
+        Event = self.env["whatsapp.webhook.event"]
+        self.intake(
+            self.inbound(None, payloads.text_message(self.customer_wa_id, "hi", wamid="wamid.ONCE"))
+        )
+        with patch.object(Hook, "_whatsapp_on_inbound", counting):
+            # the first step of a run, committed; then the worker dies
+            Event._claim_pending(10)._process()
+            message = self.env["whatsapp.message"].search([("wamid", "=", "wamid.ONCE")])
+            self.assertTrue(message.mail_message_id, "visible in the thread before any reaction")
+            event = self.events_of("wamid.ONCE")
+            self.assertEqual(event.state, "stored")
+            self.assertFalse(reacted)
+            self.assertEqual(self.intake(self.inbound(None, message.payload)), (0, 1))
+            Event._cron_process()
+            Event._cron_process()
+        self.assertEqual(reacted, ["wamid.ONCE"])
+        self.assertEqual(event.state, "done")
+
+    def test_behind_the_intake_messages_are_made_visible_before_the_reactions(self):
+        Hook = type(self.env["whatsapp.auto.reply"])
+        original, visible_then = Hook._whatsapp_on_inbound, []
+
+        def counting(hook, messages):
+            visible_then.append(
+                self.env["whatsapp.message"].search_count([("body", "=like", "b%")])
+            )
+            return original(hook, messages)
+
+        wa_id = self.customer_wa_id
+        texts = [payloads.text_message(wa_id, f"b{i}", wamid=f"wamid.B{i}") for i in range(7)]
+        self.intake(self.inbound(None, *texts))
+        module = "odoo.addons.whatsapp_helpdesk.models.whatsapp_webhook_event"
+        with (
+            patch(f"{module}.BACKLOG", 2),
+            patch(f"{module}.REACTIONS_BATCH", 2),
+            patch.object(Hook, "_whatsapp_on_inbound", counting),
+        ):
+            self.env["whatsapp.webhook.event"]._cron_process(batch_size=3)
+        self.assertEqual(visible_then[0], 7, "all stored (3 + 3 + 1) before the first reaction")
+        self.assertEqual(
+            set(self.events_of(*[f"wamid.B{i}" for i in range(7)]).mapped("state")), {"done"}
+        )
+        self.assertEqual(len(visible_then), 4, "then the reactions, a small batch (2) at a time")
+
+    @mute_logger("odoo.addons.whatsapp_helpdesk.models.whatsapp_webhook_event")
+    def test_a_failing_reaction_step_never_blocks_the_next_messages(self):
+        with patch.object(self.Event, "_react", side_effect=RuntimeError("bug")):
+            self.deliver(self.inbound(None, payloads.text_message(self.customer_wa_id, "a")))
+        first = self.env["whatsapp.webhook.event"].search([("kind", "=", "message")], limit=1)
+        self.assertEqual(first.state, "done")
+        self.assertIn("RuntimeError: bug", first.note)
+        self.deliver(self.inbound(None, payloads.text_message(self.customer_wa_id, "b")))
+        self.assertEqual(self.env["whatsapp.message"].search_count([("body", "in", ["a", "b"])]), 2)
+
     def test_media_downloads_fail_one_by_one(self):
         self.deliver(
             self.inbound(

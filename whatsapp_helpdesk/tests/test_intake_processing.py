@@ -82,6 +82,43 @@ class TestInboundProcessing(WhatsappCase, TransactionCase):
         partners = self.env["res.partner"].search([("whatsapp_e164", "=", f"+{wa_id}")])
         self.assertEqual(len(partners), 1)
 
+    def store_step_queries(self, customers, per_customer, first_digit):
+        """Queries of the step that makes ``customers`` new customers' ``per_customer`` messages
+        each visible (stored with their chatter messages), in one batch."""
+        for c in range(customers):
+            wa_id = f"62812{first_digit}{c:07d}"
+            texts = [
+                payloads.text_message(wa_id, f"q{i}", wamid=f"wamid.Q{wa_id}x{i}")
+                for i in range(per_customer)
+            ]
+            self.intake(self.inbound(wa_id, *texts, profile_name=f"Q {c}"))
+        Event = self.env["whatsapp.webhook.event"]
+        events = Event._claim_pending(1000)
+        self.assertEqual(len(events), customers * per_customer)
+        before = self.env.cr.sql_log_count
+        events._process()
+        self.env.flush_all()
+        queries = self.env.cr.sql_log_count - before
+        self.assertEqual(set(events.mapped("state")), {"stored"})
+        self.assertEqual(
+            len(
+                self.env["whatsapp.message"].search(
+                    [("wamid", "=like", f"wamid.Q62812{first_digit}%")]
+                )
+            ),
+            customers * per_customer,
+        )
+        return queries
+
+    def test_a_batch_costs_queries_by_the_batch_not_by_its_events(self):
+        self.store_step_queries(2, 1, 0)  # the caches a first batch fills
+        few_messages = self.store_step_queries(3, 2, 1)
+        many_messages = self.store_step_queries(3, 12, 2)
+        many_customers = self.store_step_queries(12, 3, 3)
+        self.assertEqual(many_messages, few_messages, "messages of known senders cost no query")
+        # Odoo's account module counts the invoice reports once per new partner: that alone
+        self.assertLessEqual(many_customers - few_messages, 12 - 3)
+
     def test_every_message_type_is_kept(self):
         wa_id = self.customer_wa_id
         messages = [
