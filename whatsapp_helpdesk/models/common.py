@@ -32,6 +32,13 @@ def computed_after_insert(records, written=(), unchanged=(), rows=None):
     mark of them is unmarked, what was marked before stays marked. ``rows``: the inserted values
     of each record (complete), which spares reading back what marking the dependents reads."""
     env = records.env
+    for field in records._fields.values():
+        if field.store and field.compute and field.name not in written:
+            env.add_to_compute(field, records)
+        if field.type == "many2one":  # the one2manys pointing to them (a campaign's messages)
+            for inverse in records.pool.field_inverses[field]:
+                env[inverse.model_name].invalidate_model([inverse.name])
+    # (after the one2manys' invalidation, which also drops their many2ones from the cache)
     # marking the dependents reads the records the new rows point to: taken from ``rows``, or
     # fetched by one query of these columns (not of every column, in batches of a thousand)
     references = [
@@ -56,12 +63,6 @@ def computed_after_insert(records, written=(), unchanged=(), rows=None):
                     for row in rows
                 ],
             )
-    for field in records._fields.values():
-        if field.store and field.compute and field.name not in written:
-            env.add_to_compute(field, records)
-        if field.type == "many2one":  # the one2manys pointing to them (a campaign's messages)
-            for inverse in records.pool.field_inverses[field]:
-                env[inverse.model_name].invalidate_model([inverse.name])
     marked_before = {field: set(env.transaction.tocompute.get(field, ())) for field in unchanged}
     records.modified(records._fields, create=True)
     for name in written:
