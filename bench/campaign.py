@@ -13,7 +13,8 @@ Steps (timed inside the shells, or by the drain):
      messaging limit asked; what earlier runs left queued is canceled;
   3. the segment's count over every contact, timed (--count-repeat runs, the median printed);
   4. a campaign of --recipients of those contacts: launch (recipients fixed once, skip reasons)
-     and release to the outbox (the messaging limit's headroom), timed, with the shell's peak RSS
+     and release to the outbox (the messaging limit's headroom), timed (wall, the shell's own CPU
+     time and its queries; ``enqueue_*`` counts from the launch), with the shell's peak RSS
      before and after (flat memory: the release works in steps of RELEASE_CHUNK recipients);
   5. with --send: the sandbox (latency --latency-ms, no status webhooks) and Odoo with one cron
      worker drain the queue as in ``bench/dispatch.py``; the report tells the rate against the
@@ -156,15 +157,18 @@ campaign = env["whatsapp.campaign"].create({
 })
 env.cr.commit()
 rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-started = time.perf_counter()
+started, cpu_started = time.perf_counter(), time.process_time()
+queries_started = cr.sql_log_count
 campaign.action_launch()
 env.cr.commit()
-launched = time.perf_counter() - started
+launched, launch_cpu = time.perf_counter() - started, time.process_time() - cpu_started
+launch_queries = cr.sql_log_count - queries_started
 steps = 0
 while campaign._release_step():
     steps += 1
     env.cr.commit()
-enqueued = time.perf_counter() - started
+enqueued, enqueue_cpu = time.perf_counter() - started, time.process_time() - cpu_started
+enqueue_queries = cr.sql_log_count - queries_started
 cr.execute("SELECT id FROM whatsapp_message WHERE campaign_id = %s", [campaign.id])
 message_ids = [row[0] for row in cr.fetchall()]
 cr.execute("SELECT state, count(*) FROM whatsapp_campaign_recipient WHERE campaign_id = %s"
@@ -177,6 +181,8 @@ print(MARKER + json.dumps({
     "segment_count_runs": [round(c, 4) for c in counts],
     "recipients": recipient_states, "launch_seconds": launched,
     "enqueue_seconds": enqueued, "release_steps": steps, "ids": message_ids,
+    "launch_python_cpu_seconds": launch_cpu, "enqueue_python_cpu_seconds": enqueue_cpu,
+    "launch_queries": launch_queries, "enqueue_queries": enqueue_queries,
     "peak_rss_before_launch_mb": rss_before / 1024,
     "peak_rss_after_release_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     "account": {"id": account.id, "recipient_gap": account.recipient_gap,

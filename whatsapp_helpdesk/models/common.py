@@ -21,7 +21,7 @@ TRANSIENT_ERRORS = (
 )
 
 
-def computed_after_insert(records, written=(), unchanged=()):
+def computed_after_insert(records, written=(), unchanged=(), rows=None):
     """Give ``records``, inserted by SQL for speed, what the ORM's create gives them: their
     stored computed and related fields computed (in batch, at the next flush) and the fields of
     other records that depend on them marked.
@@ -29,7 +29,8 @@ def computed_after_insert(records, written=(), unchanged=()):
     ``written``: names of stored computed fields the INSERT already filled with the values their
     computes give (not computed again). ``unchanged``: fields of other records that rows like
     these cannot change (a sum of costs when every new row costs nothing): what the insert would
-    mark of them is unmarked, what was marked before stays marked."""
+    mark of them is unmarked, what was marked before stays marked. ``rows``: the inserted values
+    of each record (complete), which spares reading back what marking the dependents reads."""
     env = records.env
     for field in records._fields.values():
         if field.store and field.compute and field.name not in written:
@@ -37,6 +38,31 @@ def computed_after_insert(records, written=(), unchanged=()):
         if field.type == "many2one":  # the one2manys pointing to them (a campaign's messages)
             for inverse in records.pool.field_inverses[field]:
                 env[inverse.model_name].invalidate_model([inverse.name])
+    # (after the one2manys' invalidation, which also drops their many2ones from the cache)
+    # marking the dependents reads the records the new rows point to: taken from ``rows``, or
+    # fetched by one query of these columns (not of every column, in batches of a thousand)
+    references = [
+        field
+        for field in records._fields.values()
+        if field.store and field.type in ("many2one", "many2one_reference")
+    ]
+    references += [
+        records._fields[field.model_field]
+        for field in references
+        if field.type == "many2one_reference"
+    ]
+    if rows is None:
+        records.fetch([field.name for field in references])
+    else:
+        for field in references:
+            env.cache.update(
+                records,
+                field,
+                [
+                    field.convert_to_cache(row.get(field.name), records, validate=False)
+                    for row in rows
+                ],
+            )
     marked_before = {field: set(env.transaction.tocompute.get(field, ())) for field in unchanged}
     records.modified(records._fields, create=True)
     for name in written:

@@ -23,6 +23,13 @@ DEFAULT_FREQUENCY_CAP_HOURS = 24
 MAX_HOURS = 24 * 366
 
 
+def id_range(ids):
+    """(lowest, highest) of ``ids``: bounds an UPDATE joined to an unnest of ids to the ids' range
+    of the primary key, else PostgreSQL hashes the whole table (every campaign's recipients)."""
+    ids = list(ids)
+    return min(ids), max(ids)
+
+
 def _default_frequency_cap(env):
     param = (
         env["ir.config_parameter"]
@@ -539,25 +546,27 @@ class WhatsappCampaign(models.Model):
         how many were queued."""
         self.ensure_one()
         recipients = recipients.sudo()
-        partners = {r.phone_e164: r.partner_id for r in recipients}
+        recipients.fetch(["phone_e164", "partner_id"])  # these two, not every column
+        rows = [(r.id, r.phone_e164, r.partner_id) for r in recipients]
         conversations = self.env["whatsapp.conversation"]._get_or_create_many(
-            self.account_id, partners
+            self.account_id, {number: partner for _id, number, partner in rows}
         )
-        batch = self.env["whatsapp.conversation"].browse(
-            [conversations[r.phone_e164].id for r in recipients]
-        )
+        conversation_ids = [conversations[number].id for _id, number, _partner in rows]
+        batch = self.env["whatsapp.conversation"].browse(conversation_ids)
         try:
             results = batch._send_template_many(self.template_id, values={"campaign_id": self.id})
         except UserError as error:  # Meta paused or disabled the template meanwhile
             self._pause_and_tell("template", str(error), withdraw=False)
             return 0
         released, refused = [], []
-        for recipient in recipients:
-            result = results.get(conversations[recipient.phone_e164].id)
+        for (recipient_id, _number, _partner), conversation_id in zip(
+            rows, conversation_ids, strict=True
+        ):
+            result = results.get(conversation_id)
             if isinstance(result, tuple) or result is None:
-                refused.append((recipient.id, (result or ("refused", ""))[1]))
+                refused.append((recipient_id, (result or ("refused", ""))[1]))
             else:
-                released.append((recipient.id, result.id))
+                released.append((recipient_id, result.id))
         if released:
             self.env.cr.execute(
                 SQL(
@@ -566,10 +575,11 @@ class WhatsappCampaign(models.Model):
                        SET state = 'released', message_id = v.message_id,
                            write_date = now() AT TIME ZONE 'UTC'
                       FROM unnest(%s::int[], %s::int[]) AS v(id, message_id)
-                     WHERE r.id = v.id
+                     WHERE r.id = v.id AND r.id BETWEEN %s AND %s
                     """,
                     [rid for rid, _m in released],
                     [mid for _r, mid in released],
+                    *id_range(rid for rid, _m in released),
                 )
             )
         if refused:
@@ -580,10 +590,11 @@ class WhatsappCampaign(models.Model):
                        SET state = 'skipped', skip_reason = 'refused', note = v.note,
                            write_date = now() AT TIME ZONE 'UTC'
                       FROM unnest(%s::int[], %s::varchar[]) AS v(id, note)
-                     WHERE r.id = v.id
+                     WHERE r.id = v.id AND r.id BETWEEN %s AND %s
                     """,
                     [rid for rid, _s in refused],
                     [(sentence or "")[:255] for _r, sentence in refused],
+                    *id_range(rid for rid, _s in refused),
                 )
             )
         recipients.invalidate_recordset()

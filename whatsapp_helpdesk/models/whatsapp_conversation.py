@@ -531,25 +531,27 @@ class WhatsappConversation(models.Model):
         return watchers
 
     def _watchers_each(self):
-        """{conversation: its watchers (see _watchers)}: the WhatsApp users of a company read
-        once for all these conversations, not once per conversation."""
+        """{conversation: its watchers (see _watchers)}: worked out once per assignee, team and
+        company, not once per conversation (a campaign's batch holds thousands)."""
         group_users = None
-        by_company = {}
+        by_key = {}
         watchers = {}
         for conversation in self:
-            users = conversation.user_id | conversation.team_id.user_ids
-            if not conversation.team_id:
-                company = conversation.company_id
-                if company not in by_company:
+            team = conversation.team_id
+            key = (conversation.user_id.id, team.id, not team and conversation.company_id.id)
+            users = by_key.get(key)
+            if users is None:
+                users = conversation.user_id | team.user_ids
+                if not team:
                     if group_users is None:
                         group_users = (
                             self.env.ref("whatsapp_helpdesk.group_whatsapp_user").sudo().users
                         )
-                    by_company[company] = group_users.filtered(
-                        lambda user, company=company: user.company_ids & company
+                    users |= group_users.filtered(
+                        lambda user, company=conversation.company_id: user.company_ids & company
                     )
-                users |= by_company[company]
-            watchers[conversation] = users.sudo()
+                users = by_key[key] = users.sudo()
+            watchers[conversation] = users
         return watchers
 
     def _notify_agents(self):
@@ -944,6 +946,7 @@ class WhatsappConversation(models.Model):
             now = fields.Datetime.now()
             installed = [code for code, _name in self.env["res.lang"].get_installed()]
             partners = [partners_by_number[number] for number in missing]
+            self.env["res.partner"].concat(*partners).fetch(["name", "lang"])
             languages = [
                 _language_of(installed, agent=None, spoken=None, profile=p.lang, number=number)
                 for number, p in zip(missing, partners, strict=True)
@@ -994,6 +997,9 @@ class WhatsappConversation(models.Model):
         customer). ``values``: extra values of every outbound row (a campaign). Returns
         {conversation id: message or (failure type, sentence)}.
         """
+        # what the rule and the rows read, fetched for the batch (not every column)
+        self.fetch(["account_id", "company_id", "phone_e164", "name", "language", "partner_id"])
+        self.partner_id.fetch(["lang"])
         variants = template._variants() or template
         chosen = {}  # (customer language) -> variant, picked once per batch
         checked = self.env["whatsapp.template"]

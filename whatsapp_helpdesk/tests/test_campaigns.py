@@ -365,3 +365,47 @@ class TestCampaigns(TemplateCase, TransactionCase):
         self.assertRecordValues(
             sent, [{"account_id": self.account.id, "company_id": fresh.company_id.id, "cost": 0}]
         )
+
+    def test_release_queries_do_not_grow_with_the_batch(self):
+        """The release is set-wise: a batch of twenty recipients costs no more queries than a
+        batch of one (a chunk of five thousand neither)."""
+
+        def released(count, prefix):
+            partners = self.env["res.partner"].concat(
+                *(
+                    self.make_customer(f"Many {prefix}{i}", f"+55 62 9{prefix}{i:03d}-0000")
+                    for i in range(count)
+                )
+            )
+            self.opt_in(partners)
+            campaign = self.make_campaign(partners, self.template, frequency_cap_hours=0)
+            campaign.action_launch()
+            self.env.flush_all()
+            before = self.env.cr.sql_log_count
+            self.assertEqual(campaign._release_step(), count)
+            self.env.flush_all()
+            self.env.cr.precommit.run()  # the live notices of the batch
+            return self.env.cr.sql_log_count - before, campaign
+
+        one, _campaign = released(1, "1")
+        twenty, campaign = released(20, "2")
+        self.assertLessEqual(twenty, one)
+        self.assertEqual(campaign.queued_count, 20)
+        self.assertEqual(len(campaign.whatsapp_message_ids.conversation_id), 20)
+
+    def test_campaign_message_shows_in_the_conversation_before_the_reply(self):
+        """What the agent sees when a customer answers a campaign: the campaign's message, then
+        the answer, in the workspace's thread and in the conversation's chatter."""
+        campaign = self.launch()
+        campaign._release_step()
+        message = self.campaign_messages(campaign).filtered(lambda m: m.partner_id == self.customer)
+        conversation = message.conversation_id
+        self.deliver(
+            self.inbound(self.customer_wa_id, payloads.text_message(self.customer_wa_id, "Quero!"))
+        )
+        thread = self.env["whatsapp.workspace"].with_user(self.manager).load_thread(conversation.id)
+        bubbles = [(b["direction"], b["body"]) for b in thread["messages"]][-2:]
+        self.assertEqual(bubbles, [("out", "Oi Ana Souza, 20% off today!"), ("in", "Quero!")])
+        self.assertIn("Oi Ana Souza, 20% off today!", message.mail_message_id.body)
+        self.assertEqual(message.mail_message_id.res_id, conversation.id)
+        self.assertIn(message.mail_message_id, conversation.message_ids)
