@@ -356,14 +356,31 @@ def test_claim_send_memory_stays_bounded():
 def test_send_window_lets_no_second_hold_more_than_its_limit():
     now = [0.0]
     window = pacing.SendWindow(3, clock=lambda: now[0])
+    slack = pacing.WINDOW_SLACK  # a send counts a hair longer than the window (see SendWindow)
     assert [window.claim() for _ in range(3)] == [0.0, 0.0, 0.0]
-    assert window.claim() == pytest.approx(1.0)  # a fourth waits for the first to be 1 s old
+    assert window.claim() == pytest.approx(1.0 + slack)  # a fourth waits for the first to go
     now[0] = 0.4
-    assert window.claim() == pytest.approx(0.6)
-    now[0] = 1.0  # the first three are 1 s old: out of the window
+    assert window.claim() == pytest.approx(0.6 + slack)
+    now[0] = 1.0
+    assert window.claim() == pytest.approx(slack)  # not quite out of the window yet
+    now[0] = 1.0 + slack  # the first three are out of the window
     assert [window.claim() for _ in range(3)] == [0.0, 0.0, 0.0]
     now[0] = 1.01
-    assert window.claim() == pytest.approx(0.99)
+    assert window.claim() == pytest.approx(2 * (1.0 + slack) - 1.01)  # the three at 1 + slack
+
+
+def test_send_window_limit_holds_on_any_clock_reading_after_a_stall():
+    """After a stall, the sends let through at once are exactly the room left in the window;
+    the rest wait their turn, one more for each send leaving the window."""
+    now = [0.0]
+    window = pacing.SendWindow(10, clock=lambda: now[0])
+    left = []
+    for step in range(300):  # 100 ms ticks, each with 5 sends asking; stalls of 0.5 s at times
+        now[0] = step * 0.1 + (0.5 if step % 50 == 49 else 0.0) + step // 50 * 0.5
+        for _ in range(5):
+            if window.claim() == 0.0:
+                left.append(now[0])
+    assert max(sum(1 for t in left if start <= t < start + 1.0) for start in left) <= 10
 
 
 def test_a_pacer_window_is_the_rate_plus_the_burst():

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 # from a schedule, not from wake-up times, so neither this nor a late wake-up accumulates.
 MIN_SLEEP = 0.0005
 _EPSILON = 1e-9  # float noise tolerated when comparing instants
+WINDOW_SLACK = 0.001  # seconds a send stays counted by a SendWindow beyond its window
 
 
 def _positive(name, value):
@@ -273,12 +274,15 @@ class SendWindow:
     interpreter busy elsewhere) can still let the slots of the stall leave together, later. This
     remembers the instants the last ``limit`` sends left and makes one more wait until the oldest
     of them is ``seconds`` old, so that no one-second window ever holds more than the bucket's
-    rate plus its burst.
+    rate plus its burst. It is asked right before the bytes of a request are written (see
+    ``sender.hold_departure``), so the instant it records is the instant the send leaves, a few
+    microseconds early: a send is counted for :data:`WINDOW_SLACK` more than ``seconds``, so that
+    those microseconds never let one more into a window measured on the wire.
     """
 
     def __init__(self, limit, seconds=1.0, clock=time.monotonic):
         self.limit = max(1, int(limit))
-        self.seconds = seconds
+        self.seconds = seconds + WINDOW_SLACK
         self._clock = clock
         self._lock = threading.Lock()
         self._left = deque()
