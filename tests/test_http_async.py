@@ -452,7 +452,10 @@ def test_nothing_leaves_before_before_write_returns(server_of):
 
     count, answer = sender.run(held())
     assert count == 1 and seen_while_held == [1]  # only the first request had arrived
-    assert answer.status == 200 and server.requests[-1][1] == b'{"held":1}'
+    head, body = server.requests[-1]
+    assert answer.status == 200 and body == b'{"held":1}'
+    assert "Content-Type: application/json" in head and "octet-stream" not in head
+    assert "Content-Length: 10" in head
     assert pool.connections == 1  # the held request used the connection kept alive
 
 
