@@ -333,24 +333,42 @@ def test_registry_is_thread_safe(key):
     assert len({id(pacer) for pacer in found}) == 1
 
 
-def test_claim_send_keeps_the_gap_between_real_sends():
+def test_the_gap_counts_from_the_sends_that_really_left():
     clock = [100.0]
     gaps = pacing.RecipientGap(1.0, clock=lambda: clock[0])
-    assert gaps.claim_send("a") == 0
+    assert gaps.until_send("a") == 0
+    gaps.sent("a")
     clock[0] += 0.3
-    assert gaps.claim_send("a") == pytest.approx(0.7)
-    assert gaps.claim_send("b") == 0
+    assert gaps.until_send("a") == pytest.approx(0.7)
+    assert gaps.until_send("a") == pytest.approx(0.7)  # asking records nothing
+    assert gaps.until_send("b") == 0
     clock[0] += 5
-    assert gaps.claim_send("a") == 0
+    assert gaps.until_send("a") == 0
 
 
-def test_claim_send_memory_stays_bounded():
+def test_sent_memory_stays_bounded():
     clock = [0.0]
     gaps = pacing.RecipientGap(0.5, clock=lambda: clock[0], max_entries=10)
     for index in range(1000):
         clock[0] += 0.001
-        gaps.claim_send(f"r{index}")
+        gaps.sent(f"r{index}")
     assert len(gaps._sent) <= 10
+
+
+def test_depart_records_a_send_only_when_both_the_gap_and_the_window_let_it_go():
+    now = [0.0]
+    pacer = pacing.Pacer(
+        pacing.TokenBucket(1000, clock=lambda: now[0]),
+        pacing.RecipientGap(1.0, clock=lambda: now[0]),
+        pacing.SendWindow(2, clock=lambda: now[0]),
+    )
+    assert pacer.depart("a") == 0.0
+    assert pacer.depart("a") == pytest.approx(1.0)  # its gap: the window not asked
+    assert pacer.depart("b") == 0.0
+    assert pacer.depart("c") == pytest.approx(1.0 + pacing.WINDOW_SLACK)  # the window is full
+    assert pacer.gaps.until_send("c") == 0.0  # ...and nothing was recorded for c
+    now[0] = 1.0 + pacing.WINDOW_SLACK
+    assert pacer.depart("c") == 0.0 and pacer.depart("a") == 0.0
 
 
 def test_send_window_lets_no_second_hold_more_than_its_limit():

@@ -187,15 +187,19 @@ class RecipientGap:
         with self._lock:
             return len(self._next)
 
-    def claim_send(self, recipient):
-        """Right before a send to ``recipient``: the seconds to wait so that it leaves at least
-        ``gap`` after the previous send that really left (a slot booked in advance can drift
-        closer when the earlier message waited for a bucket token); records the send."""
+    def until_send(self, recipient):
+        """Seconds until a send to ``recipient`` may leave: ``gap`` after the previous one that
+        really left (see :meth:`sent`; a slot booked in advance can drift closer when the
+        earlier message waited for a token or for the window); nothing is recorded."""
+        with self._lock:
+            last = self._sent.get(recipient)
+            return 0.0 if last is None else max(last + self.gap - self._clock(), 0.0)
+
+    def sent(self, recipient):
+        """Record a send to ``recipient`` leaving now; forget the sends older than ``gap``."""
         with self._lock:
             now = self._clock()
-            last = self._sent.get(recipient)
-            at = now if last is None else max(now, last + self.gap)
-            self._sent[recipient] = at
+            self._sent[recipient] = now
             self._sent.move_to_end(recipient)
             horizon = now - self.gap
             while self._sent:
@@ -203,7 +207,6 @@ class RecipientGap:
                 if instant >= horizon and len(self._sent) <= self.max_entries:
                     break
                 del self._sent[oldest]
-            return at - now
 
     def set_gap(self, gap_seconds):
         """Change the gap for the slots booked from now on."""
@@ -296,12 +299,23 @@ class SendWindow:
         recorded: ask again after them)."""
         with self._lock:
             now = self._clock()
-            while self._left and self._left[0] <= now - self.seconds:
-                self._left.popleft()
-            if len(self._left) >= self.limit:
-                return max(self._left[len(self._left) - self.limit] + self.seconds - now, 1e-4)
-            self._left.append(now)
-            return 0.0
+            wait = self._wait(now)
+            if not wait:
+                self._left.append(now)
+            return wait
+
+    def until_room(self):
+        """Seconds until one more send may leave (0.0: now); nothing recorded."""
+        with self._lock:
+            return self._wait(self._clock())
+
+    def _wait(self, now):
+        """Under the lock: forget the sends out of the window; the seconds until room."""
+        while self._left and self._left[0] <= now - self.seconds:
+            self._left.popleft()
+        if len(self._left) >= self.limit:
+            return max(self._left[len(self._left) - self.limit] + self.seconds - now, 1e-4)
+        return 0.0
 
 
 def window_limit(bucket):
@@ -321,6 +335,18 @@ class Pacer:
     def __post_init__(self):
         if self.window is None:
             self.window = SendWindow(window_limit(self.bucket), clock=self.bucket.clock)
+
+    def depart(self, recipient):
+        """Right before the bytes of a send to ``recipient`` are written: 0.0 when both its gap
+        and the window let it leave, recorded as leaving now by both; else the seconds to wait
+        (nothing recorded). The caller writes at once, nothing awaited in between."""
+        spacing = self.gaps.until_send(recipient)
+        if spacing:
+            return spacing
+        wait = self.window.claim()
+        if not wait:
+            self.gaps.sent(recipient)
+        return wait
 
 
 _PACERS = {}

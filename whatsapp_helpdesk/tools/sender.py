@@ -162,7 +162,7 @@ async def _send_scheduled(send, jobs, schedule, pacer, workers, deadline, outcom
     once, filling ``outcomes``."""
     slots = asyncio.Semaphore(workers)
     # the sends held by the window wait their turn in line, not all woken at each free place
-    departure = functools.partial(hold_departure, pacer.window, asyncio.Lock())
+    departure = functools.partial(hold_departure, pacer, asyncio.Lock())
 
     async def one(index, due):
         job = jobs[index]
@@ -184,11 +184,8 @@ async def _send_one(send, job, pacer, due, deadline, slots, departure):
     async with slots:
         if not await _take_token(pacer, deadline):
             return Outcome(job.key, RETRY)
-        spacing = pacer.gaps.claim_send(job.recipient)
-        if spacing > 0:
-            await asyncio.sleep(spacing)
         try:
-            result = await send(job.payload, departure)
+            result = await send(job.payload, functools.partial(departure, job.recipient))
         except CloudApiError as exc:
             return error_outcome(job, exc, pacer)
         except Exception as exc:
@@ -197,20 +194,30 @@ async def _send_one(send, job, pacer, due, deadline, slots, departure):
     return Outcome(job.key, SENT, wamid=result.wamid)
 
 
-async def hold_departure(window, line):
-    """Wait until ``window`` lets one more send leave, and record it as leaving now; the
-    waiting sends queue on ``line`` (an ``asyncio.Lock``), one at a time asking the window.
+async def hold_departure(pacer, line, recipient):
+    """Wait until ``pacer`` lets a send to ``recipient`` leave (its gap, then the window), and
+    record it as leaving now. The sends held by the window queue on ``line`` (an
+    ``asyncio.Lock``), one at a time asking it; a send waiting for its customer's gap waits
+    apart, holding nobody up.
 
     Awaited by the transport right before the request's bytes go to the socket (see
     :meth:`.http_async.AsyncPool.request`), not when the send's coroutine starts: between the two,
     a busy event loop (new connections, hundreds of answers at once, the process starved of
-    CPU) delays each request by a different amount, and sends paced at their start can leave
-    bunched, more than the rate plus the burst in one second."""
-    if not line.locked() and not window.claim():
-        return
-    async with line:
-        while wait := window.claim():
-            await asyncio.sleep(wait)
+    CPU) delays each request by a different amount, and sends paced at their start leave
+    bunched, more than the rate plus the burst in one second, or closer than the gap to one
+    customer."""
+    while True:
+        spacing = pacer.gaps.until_send(recipient)
+        if spacing:
+            await asyncio.sleep(spacing)
+            continue
+        if not line.locked() and not pacer.depart(recipient):
+            return
+        async with line:
+            while wait := pacer.window.until_room():
+                await asyncio.sleep(wait)
+            if not pacer.depart(recipient):
+                return
 
 
 async def _take_token(pacer, deadline):
