@@ -371,6 +371,22 @@ def test_depart_records_a_send_only_when_both_the_gap_and_the_window_let_it_go()
     assert pacer.depart("c") == 0.0 and pacer.depart("a") == 0.0
 
 
+def test_a_send_counts_from_the_instant_it_really_left():
+    """Let go at 0, written only at 0.3 (the process starved of CPU in between): the window and
+    the customer's gap count it from 0.3."""
+    now = [0.0]
+    pacer = pacing.Pacer(
+        pacing.TokenBucket(1000, clock=lambda: now[0]),
+        pacing.RecipientGap(1.0, clock=lambda: now[0]),
+        pacing.SendWindow(1, clock=lambda: now[0]),
+    )
+    assert pacer.depart("a") == 0.0
+    now[0] = 0.3
+    pacer.departed("a")
+    assert pacer.gaps.until_send("a") == pytest.approx(1.0)
+    assert pacer.depart("b") == pytest.approx(1.0 + pacing.WINDOW_SLACK)
+
+
 def test_send_window_lets_no_second_hold_more_than_its_limit():
     now = [0.0]
     window = pacing.SendWindow(3, clock=lambda: now[0])

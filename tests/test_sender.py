@@ -335,10 +335,11 @@ class _WindingClient:
         if self.calls % 25 == 0:
             time.sleep(0.03)  # the loop stalls: every coroutine due meanwhile runs late
         await asyncio.sleep((self.calls * 7919 % 40) / 1000)  # 0-39 ms to the socket
-        if before_write is not None:
-            await before_write()
+        written = None if before_write is None else await before_write()
         self.departures.append(time.monotonic())  # nothing awaited between: it leaves now
         self.to.append(payload["to"])
+        if written is not None:
+            written()
         return cloud_api.SendResult(f"wamid.{payload['to']}", payload["to"], payload["to"], {})
 
 

@@ -117,7 +117,8 @@ class AsyncPool:
 
         ``before_write`` (a coroutine function, for a request with a body): awaited once the
         connection is had, right before the request's bytes are handed to the socket, nothing
-        awaited in between; the pacing of what really leaves (see :mod:`.sender`).
+        awaited in between; the pacing of what really leaves (see :mod:`.sender`). What it
+        returns, if not None, is called right after the bytes are handed over.
         """
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
@@ -194,12 +195,13 @@ class _HeldBody(aiohttp.BytesPayload):
         self._before_write = before_write
 
     async def write(self, writer):  # aiohttp before 3.12
-        await self._before_write()
-        await writer.write(self._value)
+        await self.write_with_length(writer, None)
 
     async def write_with_length(self, writer, content_length):
-        await self._before_write()
+        written = await self._before_write()
         await writer.write(self._value if content_length is None else self._value[:content_length])
+        if written is not None:
+            written()
 
 
 class _CountingConnector(aiohttp.TCPConnector):

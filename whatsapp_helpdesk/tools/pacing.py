@@ -277,10 +277,11 @@ class SendWindow:
     interpreter busy elsewhere) can still let the slots of the stall leave together, later. This
     remembers the instants the last ``limit`` sends left and makes one more wait until the oldest
     of them is ``seconds`` old, so that no one-second window ever holds more than the bucket's
-    rate plus its burst. It is asked right before the bytes of a request are written (see
-    ``sender.hold_departure``), so the instant it records is the instant the send leaves, a few
-    microseconds early: a send is counted for :data:`WINDOW_SLACK` more than ``seconds``, so that
-    those microseconds never let one more into a window measured on the wire.
+    rate plus its burst. It is asked right before the bytes of a request are written and told
+    right after (:meth:`left`, see ``sender.hold_departure``), so the instants it keeps are the
+    instants the sends left; a send is counted for :data:`WINDOW_SLACK` more than ``seconds``, so
+    that the microseconds between the write and the clock reading never let one more into a
+    window measured on the wire.
     """
 
     def __init__(self, limit, seconds=1.0, clock=time.monotonic):
@@ -303,6 +304,14 @@ class SendWindow:
             if not wait:
                 self._left.append(now)
             return wait
+
+    def left(self):
+        """The send :meth:`claim` just let through left only now (right after its bytes were
+        written): count it from now. Call it from the thread that claimed, nothing claimed in
+        between (as the sender's event loop does)."""
+        with self._lock:
+            if self._left:
+                self._left[-1] = max(self._left[-1], self._clock())
 
     def until_room(self):
         """Seconds until one more send may leave (0.0: now); nothing recorded."""
@@ -347,6 +356,13 @@ class Pacer:
         if not wait:
             self.gaps.sent(recipient)
         return wait
+
+    def departed(self, recipient):
+        """The send to ``recipient`` that :meth:`depart` let go has left, right now: the
+        window and the gap count it from this instant, not the instant it was let go (a
+        process starved of CPU between the two would otherwise let the next ones go early)."""
+        self.window.left()
+        self.gaps.sent(recipient)
 
 
 _PACERS = {}

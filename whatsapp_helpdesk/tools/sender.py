@@ -131,7 +131,7 @@ def send_all(client, jobs, pacer, *, max_workers=64, deadline=None):
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wa-send") as threads:
 
                 async def send(payload, before_write):
-                    await before_write()  # a thread's request leaves a moment later: near enough
+                    (await before_write())()  # a thread's request leaves a moment later
                     loop = asyncio.get_running_loop()
                     return await loop.run_in_executor(threads, client.send_message, payload)
 
@@ -196,7 +196,8 @@ async def _send_one(send, job, pacer, due, deadline, slots, departure):
 
 async def hold_departure(pacer, line, recipient):
     """Wait until ``pacer`` lets a send to ``recipient`` leave (its gap, then the window), and
-    record it as leaving now. The sends held by the window queue on ``line`` (an
+    record it as leaving now; return the function to call once its bytes are written (which
+    counts it from then on). The sends held by the window queue on ``line`` (an
     ``asyncio.Lock``), one at a time asking it; a send waiting for its customer's gap waits
     apart, holding nobody up.
 
@@ -212,12 +213,13 @@ async def hold_departure(pacer, line, recipient):
             await asyncio.sleep(spacing)
             continue
         if not line.locked() and not pacer.depart(recipient):
-            return
+            break
         async with line:
             while wait := pacer.window.until_room():
                 await asyncio.sleep(wait)
             if not pacer.depart(recipient):
-                return
+                break
+    return functools.partial(pacer.departed, recipient)
 
 
 async def _take_token(pacer, deadline):
