@@ -184,7 +184,7 @@ class _StampingReader(asyncio.StreamReader):
 
     def feed_data(self, data):
         self.received_at = time.time()
-        super().feed_data(data)
+        return super().feed_data(data)
 
 
 class _BadRequest(Exception):
