@@ -355,13 +355,19 @@ def test_sent_memory_stays_bounded():
     assert len(gaps._sent) <= 10
 
 
-def test_depart_records_a_send_only_when_both_the_gap_and_the_window_let_it_go():
-    now = [0.0]
-    pacer = pacing.Pacer(
+def _fake_clock_pacer(now, window_limit):
+    """A pacer at 1,000/s, a gap of 1 s per customer and a window of ``window_limit`` sends,
+    all on the clock ``now[0]``."""
+    return pacing.Pacer(
         pacing.TokenBucket(1000, clock=lambda: now[0]),
         pacing.RecipientGap(1.0, clock=lambda: now[0]),
-        pacing.SendWindow(2, clock=lambda: now[0]),
+        pacing.SendWindow(window_limit, clock=lambda: now[0]),
     )
+
+
+def test_depart_records_a_send_only_when_both_the_gap_and_the_window_let_it_go():
+    now = [0.0]
+    pacer = _fake_clock_pacer(now, window_limit=2)
     assert pacer.depart("a") == 0.0
     assert pacer.depart("a") == pytest.approx(1.0)  # its gap: the window not asked
     assert pacer.depart("b") == 0.0
@@ -375,11 +381,7 @@ def test_a_send_counts_from_the_instant_it_really_left():
     """Let go at 0, written only at 0.3 (the process starved of CPU in between): the window and
     the customer's gap count it from 0.3."""
     now = [0.0]
-    pacer = pacing.Pacer(
-        pacing.TokenBucket(1000, clock=lambda: now[0]),
-        pacing.RecipientGap(1.0, clock=lambda: now[0]),
-        pacing.SendWindow(1, clock=lambda: now[0]),
-    )
+    pacer = _fake_clock_pacer(now, window_limit=1)
     assert pacer.depart("a") == 0.0
     now[0] = 0.3
     pacer.departed("a")
