@@ -134,13 +134,15 @@ def ensure_database(odoo):
     return action, round(time.perf_counter() - started, 1)
 
 
-def start_odoo(odoo, workers, log_path=None, info_loggers=(), *, cron_threads=1, port=None):
+def start_odoo(
+    odoo, workers, log_path=None, info_loggers=(), *, cron_threads=1, port=None, env=None, extra=()
+):
     """Start Odoo on ``port`` (a free one) of 127.0.0.1 with ``workers`` HTTP workers (0: one
     threaded process) and ``cron_threads`` cron workers, in its own process group, its log in
-    ``log_path`` (else this process's) with ``info_loggers`` at INFO; return (process, port,
-    start time)."""
+    ``log_path`` (else this process's) with ``info_loggers`` at INFO, ``extra`` options, ``env``
+    added to its environment; return (process, port, start time)."""
     port = port or free_port()
-    extra = [f"--log-handler={name}:INFO" for name in info_loggers]
+    extra = [*(f"--log-handler={name}:INFO" for name in info_loggers), *extra]
     if log_path:
         extra.append(f"--logfile={log_path}")
     command = odoo.server(
@@ -155,7 +157,8 @@ def start_odoo(odoo, workers, log_path=None, info_loggers=(), *, cron_threads=1,
         "--limit-memory-hard=6442450944",
     )
     started = time.time()
-    return subprocess.Popen(command, start_new_session=True), port, started
+    environment = dict(os.environ, **env) if env else None
+    return subprocess.Popen(command, start_new_session=True, env=environment), port, started
 
 
 def wait_for_odoo(port, seconds=120):

@@ -29,6 +29,19 @@ Steps (only step 4 and the drain are timed):
      (same biz_opaque_callback_data accepted twice), lost messages, CPU milliseconds per message
      by process and SQL queries per message of the cron worker (from its log lines), peak RSS.
 
+The pacing ("max_sends_in_any_1s", against "pacing"."limit_in_any_1s", the rate plus the burst)
+is counted on the instants the sends left the cron worker's socket, which Odoo's cron worker
+notes for this run (WA_BENCH_DEPARTURE_LOG, see tools/http_async.py): that is what Meta would
+see, give or take the network. "pacing" also gives the busiest second as the sandbox stamped the
+arrivals and how late its stamps came (departure_to_sandbox_stamp_ms): the sandbox shares the
+two cores with Odoo and PostgreSQL, and a sandbox starved of CPU stamps late and in bunches
+(--sandbox-nice lets it run first).
+
+"cron_sql_queries_per_message" is every query of the cron worker's process, in any thread,
+during its runs of the sending cron (its own log line), over the messages claimed: a batch of
+5 s of the tier (5,000 at tier 1,000) costs a few dozen queries, one claim and one UPDATE of
+the outcomes among them. --log-sql cross-checks it against Odoo's SQL debug log.
+
 Exit code: 0 when nothing was lost or duplicated, 1 otherwise, 2 when the benchmark itself could
 not run (setup failure, Odoo did not start...).
 """
@@ -48,6 +61,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import psutil
 import psycopg2
 import requests
 from common import (
@@ -59,6 +73,7 @@ from common import (
     ensure_database,
     free_port,
     log,
+    percentile,
     pg_connect,
     read_demo_account,
     start_odoo,
@@ -71,6 +86,15 @@ MARKER = "DISPATCH_BENCH_JSON "
 OUTBOX_LOGGER = "odoo.addons.whatsapp_helpdesk.models.whatsapp_message_outbox"
 CRON_LINE = re.compile(
     r"WhatsApp outbox: messages sent: (?P<items>\d+) in [\d.]+ s, (?P<queries>\d+) queries"
+)
+# Odoo's cron worker, run with this variable, notes the instant each send leaves its socket
+# (whatsapp_helpdesk/tools/http_async.py, DEPARTURE_LOG_ENV): what Meta would see, unlike the
+# sandbox's stamps, taken by a process that shares the machine's two cores.
+DEPARTURE_LOG_ENV = "WA_BENCH_DEPARTURE_LOG"
+SQL_LINE = re.compile(r"^\S+ \S+ (?P<pid>\d+) DEBUG \S+ odoo\.sql_db: \[")
+CRON_JOB_LINE = re.compile(
+    r"^\S+ \S+ (?P<pid>\d+) INFO \S+ odoo\.addons\.base\.models\.ir_cron: Job "
+    r"'WhatsApp: send queued messages' \(\d+\) (?P<what>starting|done)"
 )
 NOT_FINAL = ("queued", "sending")
 SENT_STATES = ("sent", "delivered", "read")
@@ -116,6 +140,19 @@ def parse_args(argv=None):
         help="seconds to wait for the queue to drain after Odoo starts (N / tier * 3 + 120)",
     )
     parser.add_argument(
+        "--sandbox-nice",
+        type=int,
+        default=None,
+        help="run the sandbox at this niceness (e.g. -5, as root): a sandbox starved of CPU "
+        "stamps its arrivals late and in bunches (default: the bench's own)",
+    )
+    parser.add_argument(
+        "--log-sql",
+        action="store_true",
+        help="also count the cron worker's queries from Odoo's SQL debug log (a cross-check of "
+        "the count its own log line gives; slower)",
+    )
+    parser.add_argument(
         "--no-wake",
         action="store_true",
         help="do not notify the cron worker once Odoo is up (it then first runs 60-69 s later)",
@@ -129,6 +166,8 @@ def parse_args(argv=None):
         parser.error("--workers must be at least 1 (the cron worker needs prefork mode)")
     if args.latency_ms < 0:
         parser.error("--latency-ms must be >= 0")
+    if args.sandbox_nice is not None and not -20 <= args.sandbox_nice <= 19:
+        parser.error("--sandbox-nice must be between -20 and 19")
     if args.timeout is None:
         args.timeout = args.messages / args.tier * 3 + 120
     return args
@@ -166,7 +205,7 @@ class SandboxProcess:
     """The sandbox of the snapshot in its own process, as the demo account's Meta, with the
     latency asked, the 24-hour window off, no status webhooks and a quiet log."""
 
-    def __init__(self, addons_dir, latency_ms, identity):
+    def __init__(self, addons_dir, latency_ms, identity, nice=None):
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.token = secrets.token_urlsafe(24)
@@ -183,6 +222,9 @@ class SandboxProcess:
             "--no-statuses",
             "--log-level=WARNING",
         ]
+        self.nice = None
+        if nice is not None:
+            command = ["nice", "-n", str(nice), *command]  # every thread of it, from its start
         self.process = subprocess.Popen(
             command, cwd=addons_dir / ADDON, env=env, start_new_session=True
         )
@@ -193,6 +235,7 @@ class SandboxProcess:
         while time.monotonic() < deadline:
             try:
                 if self.session.get(f"{self.base_url}/_sandbox/health", timeout=1).ok:
+                    self.nice = psutil.Process(self.pid).nice()
                     return
             except requests.RequestException:
                 time.sleep(0.2)
@@ -499,25 +542,115 @@ def watch_drain(process, started, port, where, cr, args, sandbox, total):
 
 
 def cron_queries(log_path):
-    """(messages, SQL queries) the cron worker reported in Odoo's log (see cron_report)."""
-    messages = queries = 0
+    """What Odoo's log says of the sending cron's SQL: ``{"messages", "queries"}`` from its own
+    lines (see cron_report: every query the cron worker's process ran, in any thread, between
+    the start and the end of a run of the sending cron), plus, when the log holds the SQL debug
+    lines (--log-sql), ``"queries_in_sql_log"``: the ``odoo.sql_db`` lines of the cron worker
+    between the ``starting`` and ``done`` lines of the sending cron's jobs."""
+    messages = queries = logged = 0
+    inside = set()  # pids of cron workers running the sending cron
+    sql_logged = False
     with open(log_path, encoding="utf-8", errors="replace") as lines:
         for line in lines:
-            found = CRON_LINE.search(line)
-            if found:
+            if found := SQL_LINE.match(line):
+                sql_logged = True
+                logged += found["pid"] in inside
+            elif found := CRON_JOB_LINE.match(line):
+                (inside.add if found["what"] == "starting" else inside.discard)(found["pid"])
+            elif found := CRON_LINE.search(line):
                 messages += int(found["items"])
                 queries += int(found["queries"])
-    return messages, queries
+    report = {"messages": messages, "queries": queries}
+    if sql_logged:
+        report["queries_in_sql_log"] = logged
+    return report
+
+
+def read_departures(path):
+    """``{callback data: (time.time(), time.monotonic())}`` of the sends that left the cron
+    worker's socket, from the file it wrote (see DEPARTURE_LOG_ENV); empty without one."""
+    departures = {}
+    try:
+        with open(path, encoding="ascii", errors="replace") as lines:
+            for line in lines:
+                parts = line.split()
+                if len(parts) == 3:
+                    departures[parts[2]] = (float(parts[0]), float(parts[1]))
+    except FileNotFoundError:
+        pass
+    return departures
 
 
 # -- analysis ------------------------------------------------------------------------------------
 
 
-def analyse(rows, accepted_all, n, tier, odoo_started_at, gap_floor=None):
+def busiest_second(instants):
+    """The most of ``instants`` (seconds) that any window shorter than one second holds."""
+    instants = sorted(instants)
+    busiest = low = 0
+    for high, moment in enumerate(instants):
+        while moment - instants[low] >= 1.0:
+            low += 1
+        busiest = max(busiest, high - low + 1)
+    return busiest
+
+
+def least_gaps(sends, gap_floor):
+    """(least gap between two sends to one customer, how many gaps are below ``gap_floor``) of
+    ``sends``: (customer, instant) pairs."""
+    last_to = {}
+    least = None
+    below = 0
+    for customer, moment in sorted(sends, key=lambda item: item[1]):
+        previous = last_to.get(customer)
+        if previous is not None:
+            gap = moment - previous
+            least = gap if least is None else min(least, gap)
+            below += bool(gap_floor) and gap < gap_floor
+        last_to[customer] = moment
+    return least, below
+
+
+def pacing_report(accepted, departures, tier, latency_s, gap_floor):
+    """The pacing as it left the cron worker (``departures``, see read_departures) and as the
+    sandbox stamped it; ``accepted``: the sandbox's entries of the run."""
+    arrivals = [entry["time"] - latency_s for entry in accepted]
+    left = [
+        (entry["to"], departures[key][1], departures[key][0], arrival)
+        for entry, arrival in zip(accepted, arrivals, strict=True)
+        if (key := entry["payload"].get("biz_opaque_callback_data")) in departures
+    ]
+    lags = sorted(1000 * (arrival - wall) for _to, _mono, wall, arrival in left)
+    first = min((mono for _to, mono, _w, _a in left), default=0.0)
+    per_second = Counter(int(mono - first) for _to, mono, _w, _a in left)
+    least, below = least_gaps([(to, mono) for to, mono, _wall, _arrival in left], gap_floor)
+    return {
+        "limit_in_any_1s": int(tier + max(1.0, tier / 10)),  # rate + burst (tools/pacing.py)
+        "busiest_1s_at_departure": busiest_second(mono for _to, mono, _w, _a in left),
+        "busiest_1s_at_sandbox_arrival": busiest_second(arrivals),
+        "departures_recorded": len(left),
+        "departures_per_second": [per_second[second] for second in range(max(per_second) + 1)]
+        if per_second
+        else [],
+        "departure_to_sandbox_stamp_ms": {
+            "p50": round(percentile(lags, 0.5), 1) if lags else None,
+            "p99": round(percentile(lags, 0.99), 1) if lags else None,
+            "max": round(lags[-1], 1) if lags else None,
+        },
+        "min_gap_same_recipient_at_departure_s": round(least, 3) if least is not None else None,
+        "same_recipient_gaps_at_departure_below_account_gap": below if gap_floor else None,
+    }
+
+
+def analyse(
+    rows, accepted_all, n, tier, odoo_started_at, gap_floor=None, departures=None, latency_s=0.0
+):
     """The figures of the report from the run's rows and the sandbox's accepted sends.
 
     ``gap_floor``: the account's least gap between two sends to one customer, if it has one;
     the gaps seen below it are counted (sandbox times: arrival + latency, jitter included).
+    ``departures`` (see read_departures): the busiest second is counted as the sends left the
+    cron worker, what Meta would see, when the run recorded them.
     """
     by_uuid = {row[1]: row for row in rows}
     accepted = [
@@ -535,22 +668,12 @@ def analyse(rows, accepted_all, n, tier, odoo_started_at, gap_floor=None):
     times = sorted(entry["time"] for entry in accepted)
     dispatch = times[-1] - times[0] if len(times) > 1 else None
     rate = len(times) / dispatch if dispatch else None
-    max_1s = 0
-    low = 0
-    for high, moment in enumerate(times):
-        while moment - times[low] >= 1.0:
-            low += 1
-        max_1s = max(max_1s, high - low + 1)
-    last_to = {}
-    min_gap = None
-    below_floor = 0
-    for entry in sorted(accepted, key=lambda item: item["time"]):
-        previous = last_to.get(entry["to"])
-        if previous is not None:
-            gap = entry["time"] - previous
-            min_gap = gap if min_gap is None else min(min_gap, gap)
-            below_floor += bool(gap_floor) and gap < gap_floor
-        last_to[entry["to"]] = entry["time"]
+    min_gap, below_floor = least_gaps([(e["to"], e["time"]) for e in accepted], gap_floor)
+    pacing = pacing_report(accepted, departures or {}, tier, latency_s, gap_floor)
+    if pacing["departures_recorded"] == len(accepted):
+        max_1s, measured_at = pacing["busiest_1s_at_departure"], "departure from the cron worker"
+    else:
+        max_1s, measured_at = busiest_second(times), "sandbox arrival"
     failures = Counter(
         f"{row[2]}:{row[4] or '-'}" for row in rows if row[2] in ("failed", "unknown", "skipped")
     )
@@ -563,6 +686,8 @@ def analyse(rows, accepted_all, n, tier, odoo_started_at, gap_floor=None):
             round(times[0] - odoo_started_at, 2) if times else None
         ),
         "max_sends_in_any_1s": max_1s,
+        "max_sends_in_any_1s_measured_at": measured_at,
+        "pacing": pacing,
         "min_gap_same_recipient_s": round(min_gap, 3) if min_gap is not None else None,
         "same_recipient_gaps_below_account_gap": below_floor if gap_floor else None,
         "states": {
@@ -624,10 +749,11 @@ def run(args):
             raise BenchError(f"other Odoo processes use {args.db}: {', '.join(others)}")
 
         identity = read_demo_account(args.db)
-        sandbox = SandboxProcess(addons_dir, args.latency_ms, identity)
+        sandbox = SandboxProcess(addons_dir, args.latency_ms, identity, args.sandbox_nice)
         report["sandbox"] = {
             "url": sandbox.base_url,
             "in_process": False,
+            "nice": sandbox.nice,
             "status_webhooks": "off (--no-statuses)",
             "enforce_window": False,
         }
@@ -684,8 +810,17 @@ def drain(odoo, args, sandbox, ids, expected, gap_floor, addons_dir):
         cr = conn.cursor()
         log(f"starting Odoo ({args.workers} workers, 1 cron worker), timeout {args.timeout:.0f} s")
         odoo_log = addons_dir / "odoo.log"
+        departures_log = addons_dir / "departures.log"
+        loggers = [OUTBOX_LOGGER]
+        if getattr(args, "log_sql", False):
+            loggers.append("odoo.addons.base.models.ir_cron")  # the cron job's start and end
         process, port, started = start_odoo(
-            odoo, args.workers, log_path=odoo_log, info_loggers=[OUTBOX_LOGGER]
+            odoo,
+            args.workers,
+            log_path=odoo_log,
+            info_loggers=loggers,
+            env={DEPARTURE_LOG_ENV: str(departures_log)},
+            extra=["--log-handler=odoo.sql_db:DEBUG"] if getattr(args, "log_sql", False) else (),
         )
         watched = watch_drain(process, started, port, where, cr, args, sandbox, len(ids))
         report = {"odoo_exit_code_during_run": process.poll()}
@@ -698,11 +833,25 @@ def drain(odoo, args, sandbox, ids, expected, gap_floor, addons_dir):
             odoo_ready_seconds=watched["odoo_ready_seconds"],
             cron_wake=watched["cron_wake"],
         )
-        report.update(analyse(rows, accepted_all, expected, args.tier, started, gap_floor))
+        report.update(
+            analyse(
+                rows,
+                accepted_all,
+                expected,
+                args.tier,
+                started,
+                gap_floor,
+                read_departures(departures_log),
+                args.latency_ms / 1000,
+            )
+        )
         report["customers_reached"] = len({m.get("to") for m in accepted_all})
         report["cpu_ms_per_message"] = watched["watch"].cpu_report(report["sandbox_accepted"])
-        messages, queries = cron_queries(odoo_log)
-        report["cron_sql_queries_per_message"] = round(queries / messages, 2) if messages else None
+        queries = cron_queries(odoo_log)
+        report["cron_sql"] = queries
+        report["cron_sql_queries_per_message"] = (
+            round(queries["queries"] / queries["messages"], 4) if queries["messages"] else None
+        )
         report["peak_rss_mb"] = watched["watch"].memory_report()
         return report
     finally:

@@ -88,7 +88,7 @@ def test_async_sends_only_use_the_async_choke_point():
         (
             "POST",
             f"{PHONE_ID}/messages",
-            {"json": {**messages.envelope(payload), "to": "33612"}},
+            {"json": {**messages.envelope(payload), "to": "33612"}, "before_write": None},
         )
     ]
     pool.request.assert_not_called()

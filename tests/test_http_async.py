@@ -8,6 +8,7 @@ import socket
 import ssl
 import subprocess
 import threading
+import time
 
 import pytest
 from wa_tools import cloud_api, http_async, sender
@@ -411,3 +412,64 @@ def test_a_client_without_async_pool_refuses_async_sends():
     client = CloudApiClient(token="T", phone_number_id="1", base_url="http://127.0.0.1:9")
     with pytest.raises(ValueError):
         _send(client)
+
+
+def test_nothing_leaves_before_before_write_returns(server_of):
+    """The window of the sends is asked right before the bytes go: the connection is had, but
+    not a byte of the request (head or body) reaches the server until it answers."""
+    server = server_of()
+    pool = http_async.AsyncPool(1)
+    _request(pool, server.url)  # a connection kept alive, ready
+    opened = threading.Event()
+    release = None
+    seen_while_held = []
+
+    async def before_write():
+        nonlocal release
+        release = asyncio.get_running_loop().create_future()
+        opened.set()
+        await release
+        seen_while_held.append(len(server.requests))
+
+    async def held():
+        task = asyncio.ensure_future(
+            pool.request(
+                "POST",
+                f"{server.url}/v23.0/1/messages",
+                b'{"held":1}',
+                {"Content-Type": "application/json"},
+                connect_timeout=1.0,
+                read_timeout=2.0,
+                before_write=before_write,
+            )
+        )
+        while not opened.is_set():
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.2)  # time enough for anything written to arrive
+        count = len(server.requests)
+        release.set_result(None)
+        return count, await task
+
+    count, answer = sender.run(held())
+    assert count == 1 and seen_while_held == [1]  # only the first request had arrived
+    head, body = server.requests[-1]
+    assert answer.status == 200 and body == b'{"held":1}'
+    assert "Content-Type: application/json" in head and "octet-stream" not in head
+    assert "Content-Length: 10" in head
+    assert pool.connections == 1  # the held request used the connection kept alive
+
+
+def test_departures_are_noted_only_when_a_benchmark_asks(server_of, tmp_path, monkeypatch):
+    server = server_of()
+    monkeypatch.delenv(http_async.DEPARTURE_LOG_ENV, raising=False)
+    assert http_async._departure_traces() is None  # noqa: SLF001 (production: no trace at all)
+    log = tmp_path / "departures.log"
+    monkeypatch.setenv(http_async.DEPARTURE_LOG_ENV, str(log))
+    pool = http_async.AsyncPool(2)
+    before = time.time()
+    _request(pool, server.url, b'{"to":"1","biz_opaque_callback_data":"uuid-1"}')
+    _request(pool, server.url, b'{"to":"2"}')
+    lines = [line.split() for line in log.read_text().splitlines()]
+    assert [line[2] for line in lines] == ["uuid-1", "-"]
+    assert before <= float(lines[0][0]) <= float(lines[1][0]) <= time.time()
+    assert float(lines[0][1]) <= float(lines[1][1]) <= time.monotonic()

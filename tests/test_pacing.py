@@ -333,37 +333,90 @@ def test_registry_is_thread_safe(key):
     assert len({id(pacer) for pacer in found}) == 1
 
 
-def test_claim_send_keeps_the_gap_between_real_sends():
+def test_the_gap_counts_from_the_sends_that_really_left():
     clock = [100.0]
     gaps = pacing.RecipientGap(1.0, clock=lambda: clock[0])
-    assert gaps.claim_send("a") == 0
+    assert gaps.until_send("a") == 0
+    gaps.sent("a")
     clock[0] += 0.3
-    assert gaps.claim_send("a") == pytest.approx(0.7)
-    assert gaps.claim_send("b") == 0
+    assert gaps.until_send("a") == pytest.approx(0.7)
+    assert gaps.until_send("a") == pytest.approx(0.7)  # asking records nothing
+    assert gaps.until_send("b") == 0
     clock[0] += 5
-    assert gaps.claim_send("a") == 0
+    assert gaps.until_send("a") == 0
 
 
-def test_claim_send_memory_stays_bounded():
+def test_sent_memory_stays_bounded():
     clock = [0.0]
     gaps = pacing.RecipientGap(0.5, clock=lambda: clock[0], max_entries=10)
     for index in range(1000):
         clock[0] += 0.001
-        gaps.claim_send(f"r{index}")
+        gaps.sent(f"r{index}")
     assert len(gaps._sent) <= 10
+
+
+def _fake_clock_pacer(now, window_limit):
+    """A pacer at 1,000/s, a gap of 1 s per customer and a window of ``window_limit`` sends,
+    all on the clock ``now[0]``."""
+    return pacing.Pacer(
+        pacing.TokenBucket(1000, clock=lambda: now[0]),
+        pacing.RecipientGap(1.0, clock=lambda: now[0]),
+        pacing.SendWindow(window_limit, clock=lambda: now[0]),
+    )
+
+
+def test_depart_records_a_send_only_when_both_the_gap_and_the_window_let_it_go():
+    now = [0.0]
+    pacer = _fake_clock_pacer(now, window_limit=2)
+    assert pacer.depart("a") == 0.0
+    assert pacer.depart("a") == pytest.approx(1.0)  # its gap: the window not asked
+    assert pacer.depart("b") == 0.0
+    assert pacer.depart("c") == pytest.approx(1.0 + pacing.WINDOW_SLACK)  # the window is full
+    assert pacer.gaps.until_send("c") == 0.0  # ...and nothing was recorded for c
+    now[0] = 1.0 + pacing.WINDOW_SLACK
+    assert pacer.depart("c") == 0.0 and pacer.depart("a") == 0.0
+
+
+def test_a_send_counts_from_the_instant_it_really_left():
+    """Let go at 0, written only at 0.3 (the process starved of CPU in between): the window and
+    the customer's gap count it from 0.3."""
+    now = [0.0]
+    pacer = _fake_clock_pacer(now, window_limit=1)
+    assert pacer.depart("a") == 0.0
+    now[0] = 0.3
+    pacer.departed("a")
+    assert pacer.gaps.until_send("a") == pytest.approx(1.0)
+    assert pacer.depart("b") == pytest.approx(1.0 + pacing.WINDOW_SLACK)
 
 
 def test_send_window_lets_no_second_hold_more_than_its_limit():
     now = [0.0]
     window = pacing.SendWindow(3, clock=lambda: now[0])
+    slack = pacing.WINDOW_SLACK  # a send counts a hair longer than the window (see SendWindow)
     assert [window.claim() for _ in range(3)] == [0.0, 0.0, 0.0]
-    assert window.claim() == pytest.approx(1.0)  # a fourth waits for the first to be 1 s old
+    assert window.claim() == pytest.approx(1.0 + slack)  # a fourth waits for the first to go
     now[0] = 0.4
-    assert window.claim() == pytest.approx(0.6)
-    now[0] = 1.0  # the first three are 1 s old: out of the window
+    assert window.claim() == pytest.approx(0.6 + slack)
+    now[0] = 1.0
+    assert window.claim() == pytest.approx(slack)  # not quite out of the window yet
+    now[0] = 1.0 + slack  # the first three are out of the window
     assert [window.claim() for _ in range(3)] == [0.0, 0.0, 0.0]
     now[0] = 1.01
-    assert window.claim() == pytest.approx(0.99)
+    assert window.claim() == pytest.approx(2 * (1.0 + slack) - 1.01)  # the three at 1 + slack
+
+
+def test_send_window_limit_holds_on_any_clock_reading_after_a_stall():
+    """After a stall, the sends let through at once are exactly the room left in the window;
+    the rest wait their turn, one more for each send leaving the window."""
+    now = [0.0]
+    window = pacing.SendWindow(10, clock=lambda: now[0])
+    left = []
+    for step in range(300):  # 100 ms ticks, each with 5 sends asking; stalls of 0.5 s at times
+        now[0] = step * 0.1 + (0.5 if step % 50 == 49 else 0.0) + step // 50 * 0.5
+        for _ in range(5):
+            if window.claim() == 0.0:
+                left.append(now[0])
+    assert max(sum(1 for t in left if start <= t < start + 1.0) for start in left) <= 10
 
 
 def test_a_pacer_window_is_the_rate_plus_the_burst():

@@ -2,6 +2,7 @@
 ``Connection: close`` honoured, unreadable requests answered 400, the latency knob applied
 without holding other requests up."""
 
+import asyncio
 import json
 import socket
 import threading
@@ -9,6 +10,7 @@ import time
 
 import pytest
 from sandbox_support import TOKEN, make_sandbox
+from wa_tools.sandbox import server
 
 
 @pytest.fixture
@@ -108,3 +110,41 @@ def test_latency_is_waited_concurrently(sb):
     assert len(results) == 20 and all("200 OK" in head for head in results)
     assert elapsed >= 0.3  # each waited the latency...
     assert elapsed < 0.3 * 20  # ...at the same time, not one after the other
+
+
+class _Writer:
+    """The writing end of a connection, keeping what the server answers."""
+
+    def __init__(self):
+        self.data = b""
+
+    def write(self, data):
+        self.data += data
+
+    async def drain(self):
+        pass
+
+    def close(self):
+        pass
+
+    def get_extra_info(self, _name):
+        return None
+
+
+def test_a_send_is_stamped_when_its_bytes_came_in_not_when_it_is_read(sb):
+    """A loop with hundreds of requests ready gets to each a while after the bytes came in:
+    the send is recorded at the instant they did (what a sender's pacing is measured on)."""
+
+    async def scenario():
+        reader = server._StampingReader(limit=server.MAX_HEAD_BYTES)  # noqa: SLF001
+        reader.feed_data(_send_request(sb))
+        came_in = time.time()
+        reader.feed_eof()
+        time.sleep(0.3)  # the loop busy with other requests before this one's task runs
+        writer = _Writer()
+        await sb._serve_connection(reader, writer)  # noqa: SLF001
+        return came_in, writer.data
+
+    came_in, answer = asyncio.run(scenario())
+    assert answer.startswith(b"HTTP/1.1 200 OK")
+    assert came_in - 0.05 <= sb.sent[-1]["time"] <= came_in  # not 0.3 s later

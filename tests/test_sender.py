@@ -1,5 +1,6 @@
 """Concurrent paced sending (``tools/sender.py``) against the local Cloud API sandbox."""
 
+import asyncio
 import logging
 import threading
 import time
@@ -117,12 +118,12 @@ class _CountingClient:
             with self.lock:
                 self.in_flight -= 1
 
-    async def send_message_async(self, payload):
+    async def send_message_async(self, payload, before_write=None):
         with self.lock:
             self.in_flight += 1
             self.peak = max(self.peak, self.in_flight)
         try:
-            return await self.client.send_message_async(payload)
+            return await self.client.send_message_async(payload, before_write)
         finally:
             with self.lock:
                 self.in_flight -= 1
@@ -315,3 +316,71 @@ def test_connections_are_kept_alive_across_batches(sb, make_client):
         connections, requests = pool.num_connections, pool.num_requests
     assert connections <= 4  # 24 sends, at most one connection per send in flight
     assert requests == 24
+
+
+class _WindingClient:
+    """A client whose requests take a different time, each, from their start to the socket (a
+    new connection, a busy event loop, the process starved of CPU; sometimes the whole loop
+    stalls), as aiohttp's do under load; records the instant each request leaves."""
+
+    async_pool = object()  # sends go through send_message_async, as the outbox's do
+
+    def __init__(self):
+        self.departures = []
+        self.to = []
+        self.calls = 0
+
+    async def send_message_async(self, payload, before_write=None):
+        self.calls += 1
+        if self.calls % 25 == 0:
+            time.sleep(0.03)  # the loop stalls: every coroutine due meanwhile runs late
+        await asyncio.sleep((self.calls * 7919 % 40) / 1000)  # 0-39 ms to the socket
+        written = None if before_write is None else await before_write()
+        self.departures.append(time.monotonic())  # nothing awaited between: it leaves now
+        self.to.append(payload["to"])
+        if written is not None:
+            written()
+        return cloud_api.SendResult(f"wamid.{payload['to']}", payload["to"], payload["to"], {})
+
+
+def _most_in_any(instants, seconds):
+    instants = sorted(instants)
+    most = low = 0
+    for high, moment in enumerate(instants):
+        while moment - instants[low] >= seconds:
+            low += 1
+        most = max(most, high - low + 1)
+    return most
+
+
+def test_the_window_holds_what_leaves_not_what_starts():
+    """Sends paced when their coroutines start can leave bunched when the way to the socket
+    takes each a different time: the window is asked right before the bytes go, so no window of
+    its length ever sees more than its limit leave."""
+    client = _WindingClient()
+    window = pacing.SendWindow(12, seconds=0.1)
+    pacer = pacing.Pacer(pacing.TokenBucket(100, burst=10), pacing.RecipientGap(0.0), window)
+    outcomes = send_all(client, _jobs(150), pacer, max_workers=64)
+    assert _statuses(outcomes) == ["sent"] * 150
+    assert len(client.departures) == 150
+    assert _most_in_any(client.departures, 0.1) <= 12
+
+
+def test_the_gap_to_one_customer_holds_at_departure():
+    """A send held by the window leaves later than planned: the next one to the same customer
+    still leaves at least the gap after it, not after the instant it was planned for."""
+    client = _WindingClient()
+    window = pacing.SendWindow(6, seconds=0.05)
+    pacer = pacing.Pacer(pacing.TokenBucket(400, burst=40), pacing.RecipientGap(0.05), window)
+    outcomes = send_all(
+        client, [_job(i, f"1555000{i % 4}") for i in range(120)], pacer, max_workers=64
+    )
+    assert _statuses(outcomes) == ["sent"] * 120
+    last = {}
+    least = 1.0
+    for to, moment in zip(client.to, client.departures, strict=True):
+        if to in last:
+            least = min(least, moment - last[to])
+        last[to] = moment
+    assert least >= 0.05 - 1e-3
+    assert _most_in_any(client.departures, 0.05) <= 6

@@ -357,7 +357,9 @@ class WhatsappCase:
                 raise answer
             return json.loads(json.dumps(answer))
 
-        async def fake_request_async(client, method, path, **kwargs):
+        async def fake_request_async(client, method, path, before_write=None, **kwargs):
+            if before_write is not None and (written := await before_write()) is not None:
+                written()  # the sender's window, asked and told as the transport does
             return fake_request(client, method, path, **kwargs)
 
         with (

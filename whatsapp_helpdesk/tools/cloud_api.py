@@ -658,10 +658,11 @@ class CloudApiClient:
             headers["Content-Type"] = content_type
         return method, url, log_target, body, headers, idempotent
 
-    async def _request_async(self, method, path, *, json=None, idempotent=None):
+    async def _request_async(self, method, path, *, json=None, idempotent=None, before_write=None):
         """The asynchronous choke point: one JSON request over ``self.async_pool`` (an
         :class:`.http_async.AsyncPool`), from the thread of its event loop. Same URL, token,
-        timeout and error typing as :meth:`_request`; returns the JSON object of the answer."""
+        timeout and error typing as :meth:`_request`; returns the JSON object of the answer.
+        ``before_write``: see :meth:`.http_async.AsyncPool.request`."""
         if self.async_pool is None:
             raise ValueError("This client has no asynchronous pool (async_pool=)")
         method, url, log_target, body, headers, idempotent = self._prepare(
@@ -675,6 +676,7 @@ class CloudApiClient:
                 headers,
                 connect_timeout=self._http_timeout.connect_timeout,
                 read_timeout=self._http_timeout.read_timeout,
+                before_write=before_write,
             )
         except (http_async.TransportError, ValueError) as exc:
             error = _async_transport_error(exc, idempotent=idempotent)
@@ -715,10 +717,13 @@ class CloudApiClient:
         data = self._request("POST", self._phone_path("messages"), json=body)
         return self._send_result(data)
 
-    async def send_message_async(self, payload: dict) -> SendResult:
-        """:meth:`send_message` through :meth:`_request_async` (the outbox's many sends)."""
+    async def send_message_async(self, payload: dict, before_write=None) -> SendResult:
+        """:meth:`send_message` through :meth:`_request_async` (the outbox's many sends);
+        ``before_write`` is awaited right before the request leaves (the sender's pacing)."""
         body = self._message_body(payload)
-        data = await self._request_async("POST", self._phone_path("messages"), json=body)
+        data = await self._request_async(
+            "POST", self._phone_path("messages"), json=body, before_write=before_write
+        )
         return self._send_result(data)
 
     @staticmethod

@@ -16,7 +16,9 @@ means, from the type of :class:`TransportError` raised:
 
 import asyncio
 import functools
+import os
 import ssl
+import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -25,6 +27,11 @@ import certifi
 from yarl import URL
 
 MAX_BODY_BYTES = 1024 * 1024  # an answer to a send is a few hundred bytes
+# Benchmarks only: with this variable naming a file, every request's departure (the instant its
+# body is handed to the socket) is appended to it, see :func:`_departure_traces`. Unset (always
+# in production), the sessions carry no trace at all.
+DEPARTURE_LOG_ENV = "WA_BENCH_DEPARTURE_LOG"
+_CALLBACK_KEY = b'"biz_opaque_callback_data":'
 
 
 class TransportError(Exception):
@@ -93,17 +100,25 @@ class AsyncPool:
                 connector=connector,
                 cookie_jar=aiohttp.DummyCookieJar(),
                 skip_auto_headers=("Content-Type",),
+                trace_configs=_departure_traces(),
             )
             self._loop = loop
         return self._session
 
-    async def request(self, method, url, body, headers, *, connect_timeout, read_timeout):
+    async def request(
+        self, method, url, body, headers, *, connect_timeout, read_timeout, before_write=None
+    ):
         """Send one request (``body``: bytes or None, ``headers``: a dict) and read its answer.
 
         ``connect_timeout`` bounds the wait for a connection (a free one of the pool, or a new
         one); ``read_timeout`` the wait for each read of the answer, and the whole exchange
         after the connection is had. Raises :class:`TransportError` subclasses only, and
         ``ValueError`` for a URL or a header this client refuses (before anything leaves).
+
+        ``before_write`` (a coroutine function, for a request with a body): awaited once the
+        connection is had, right before the request's bytes are handed to the socket, nothing
+        awaited in between; the pacing of what really leaves (see :mod:`.sender`). What it
+        returns, if not None, is called right after the bytes are handed over.
         """
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
@@ -115,6 +130,8 @@ class AsyncPool:
         headers = _checked_headers(headers)
         timeout = _timeout(connect_timeout, read_timeout)
         session = self._client_session()
+        if before_write is not None and body:
+            body = _HeldBody(body, before_write)
         try:
             async with session.request(
                 method,
@@ -169,6 +186,24 @@ class AsyncPool:
             asyncio.run_coroutine_threadsafe(self.aclose(), loop)
 
 
+class _HeldBody(aiohttp.BytesPayload):
+    """A request body whose write first awaits ``before_write``: aiohttp writes the request's
+    head together with its body, so nothing of the request leaves before that returns."""
+
+    def __init__(self, body, before_write):
+        super().__init__(body, content_type=None)
+        self._before_write = before_write
+
+    async def write(self, writer):  # aiohttp before 3.12
+        await self.write_with_length(writer, None)
+
+    async def write_with_length(self, writer, content_length):
+        written = await self._before_write()
+        await writer.write(self._value if content_length is None else self._value[:content_length])
+        if written is not None:
+            written()
+
+
 class _CountingConnector(aiohttp.TCPConnector):
     """aiohttp's connector, counting the connections it opens in its pool's ``connections``."""
 
@@ -180,6 +215,33 @@ class _CountingConnector(aiohttp.TCPConnector):
         protocol = await super()._create_connection(*args, **kwargs)
         self._pool.connections += 1
         return protocol
+
+
+def _departure_traces():
+    """The ``trace_configs`` of a new session: none, unless :data:`DEPARTURE_LOG_ENV` names a
+    file; then one noting, per request body written, ``<time.time()> <time.monotonic()>
+    <callback data>`` in it.
+
+    aiohttp awaits this callback right before it hands the body (with the headers it held back)
+    to the transport, which writes it to the socket at once when nothing is queued: the line is
+    the instant the request left, not when the coroutine asking for it started. The callback
+    data (the outbox row's uuid) ties the line to the sandbox's record of the same send."""
+    path = os.environ.get(DEPARTURE_LOG_ENV)
+    if not path:
+        return None
+    log = open(path, "a", buffering=1, encoding="ascii")  # noqa: SIM115 (lives with the process)
+
+    async def departed(_session, _context, params):
+        chunk = bytes(params.chunk)
+        start = chunk.find(_CALLBACK_KEY)
+        key = "-"
+        if start >= 0:
+            key = chunk[start + len(_CALLBACK_KEY) :].split(b'"', 2)[1].decode("ascii", "replace")
+        log.write(f"{time.time():.6f} {time.monotonic():.6f} {key}\n")
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_chunk_sent.append(departed)
+    return [trace]
 
 
 @functools.lru_cache(maxsize=32)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 # from a schedule, not from wake-up times, so neither this nor a late wake-up accumulates.
 MIN_SLEEP = 0.0005
 _EPSILON = 1e-9  # float noise tolerated when comparing instants
+WINDOW_SLACK = 0.001  # seconds a send stays counted by a SendWindow beyond its window
 
 
 def _positive(name, value):
@@ -186,15 +187,19 @@ class RecipientGap:
         with self._lock:
             return len(self._next)
 
-    def claim_send(self, recipient):
-        """Right before a send to ``recipient``: the seconds to wait so that it leaves at least
-        ``gap`` after the previous send that really left (a slot booked in advance can drift
-        closer when the earlier message waited for a bucket token); records the send."""
+    def until_send(self, recipient):
+        """Seconds until a send to ``recipient`` may leave: ``gap`` after the previous one that
+        really left (see :meth:`sent`; a slot booked in advance can drift closer when the
+        earlier message waited for a token or for the window); nothing is recorded."""
+        with self._lock:
+            last = self._sent.get(recipient)
+            return 0.0 if last is None else max(last + self.gap - self._clock(), 0.0)
+
+    def sent(self, recipient):
+        """Record a send to ``recipient`` leaving now; forget the sends older than ``gap``."""
         with self._lock:
             now = self._clock()
-            last = self._sent.get(recipient)
-            at = now if last is None else max(now, last + self.gap)
-            self._sent[recipient] = at
+            self._sent[recipient] = now
             self._sent.move_to_end(recipient)
             horizon = now - self.gap
             while self._sent:
@@ -202,7 +207,6 @@ class RecipientGap:
                 if instant >= horizon and len(self._sent) <= self.max_entries:
                     break
                 del self._sent[oldest]
-            return at - now
 
     def set_gap(self, gap_seconds):
         """Change the gap for the slots booked from now on."""
@@ -273,12 +277,16 @@ class SendWindow:
     interpreter busy elsewhere) can still let the slots of the stall leave together, later. This
     remembers the instants the last ``limit`` sends left and makes one more wait until the oldest
     of them is ``seconds`` old, so that no one-second window ever holds more than the bucket's
-    rate plus its burst.
+    rate plus its burst. It is asked right before the bytes of a request are written and told
+    right after (:meth:`left`, see ``sender.hold_departure``), so the instants it keeps are the
+    instants the sends left; a send is counted for :data:`WINDOW_SLACK` more than ``seconds``, so
+    that the microseconds between the write and the clock reading never let one more into a
+    window measured on the wire.
     """
 
     def __init__(self, limit, seconds=1.0, clock=time.monotonic):
         self.limit = max(1, int(limit))
-        self.seconds = seconds
+        self.seconds = seconds + WINDOW_SLACK
         self._clock = clock
         self._lock = threading.Lock()
         self._left = deque()
@@ -292,12 +300,31 @@ class SendWindow:
         recorded: ask again after them)."""
         with self._lock:
             now = self._clock()
-            while self._left and self._left[0] <= now - self.seconds:
-                self._left.popleft()
-            if len(self._left) >= self.limit:
-                return max(self._left[len(self._left) - self.limit] + self.seconds - now, 1e-4)
-            self._left.append(now)
-            return 0.0
+            wait = self._wait(now)
+            if not wait:
+                self._left.append(now)
+            return wait
+
+    def left(self):
+        """The send :meth:`claim` just let through left only now (right after its bytes were
+        written): count it from now. Call it from the thread that claimed, nothing claimed in
+        between (as the sender's event loop does)."""
+        with self._lock:
+            if self._left:
+                self._left[-1] = max(self._left[-1], self._clock())
+
+    def until_room(self):
+        """Seconds until one more send may leave (0.0: now); nothing recorded."""
+        with self._lock:
+            return self._wait(self._clock())
+
+    def _wait(self, now):
+        """Under the lock: forget the sends out of the window; the seconds until room."""
+        while self._left and self._left[0] <= now - self.seconds:
+            self._left.popleft()
+        if len(self._left) >= self.limit:
+            return max(self._left[len(self._left) - self.limit] + self.seconds - now, 1e-4)
+        return 0.0
 
 
 def window_limit(bucket):
@@ -317,6 +344,25 @@ class Pacer:
     def __post_init__(self):
         if self.window is None:
             self.window = SendWindow(window_limit(self.bucket), clock=self.bucket.clock)
+
+    def depart(self, recipient):
+        """Right before the bytes of a send to ``recipient`` are written: 0.0 when both its gap
+        and the window let it leave, recorded as leaving now by both; else the seconds to wait
+        (nothing recorded). The caller writes at once, nothing awaited in between."""
+        spacing = self.gaps.until_send(recipient)
+        if spacing:
+            return spacing
+        wait = self.window.claim()
+        if not wait:
+            self.gaps.sent(recipient)
+        return wait
+
+    def departed(self, recipient):
+        """The send to ``recipient`` that :meth:`depart` let go has left, right now: the
+        window and the gap count it from this instant, not the instant it was let go (a
+        process starved of CPU between the two would otherwise let the next ones go early)."""
+        self.window.left()
+        self.gaps.sent(recipient)
 
 
 _PACERS = {}

@@ -12,6 +12,7 @@ and fire them together. Nothing is retried here: the cron requeues the ``retry``
 """
 
 import asyncio
+import functools
 import logging
 import os
 import threading
@@ -129,7 +130,8 @@ def send_all(client, jobs, pacer, *, max_workers=64, deadline=None):
         else:
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wa-send") as threads:
 
-                async def send(payload):
+                async def send(payload, before_write):
+                    (await before_write())()  # a thread's request leaves a moment later
                     loop = asyncio.get_running_loop()
                     return await loop.run_in_executor(threads, client.send_message, payload)
 
@@ -159,11 +161,13 @@ async def _send_scheduled(send, jobs, schedule, pacer, workers, deadline, outcom
     """Send the ``schedule``'s jobs (``[(due, index)]``) concurrently, at most ``workers`` at
     once, filling ``outcomes``."""
     slots = asyncio.Semaphore(workers)
+    # the sends held by the window wait their turn in line, not all woken at each free place
+    departure = functools.partial(hold_departure, pacer, asyncio.Lock())
 
     async def one(index, due):
         job = jobs[index]
         try:
-            outcomes[index] = await _send_one(send, job, pacer, due, deadline, slots)
+            outcomes[index] = await _send_one(send, job, pacer, due, deadline, slots, departure)
         except Exception as exc:  # _send_one catches everything: only a bug gets here
             _logger.exception("Sending WhatsApp message %r crashed", job.key)
             outcomes[index] = Outcome(job.key, FAILED, error=exc)
@@ -171,28 +175,51 @@ async def _send_scheduled(send, jobs, schedule, pacer, workers, deadline, outcom
     await asyncio.gather(*(one(index, due) for due, index in schedule))
 
 
-async def _send_one(send, job, pacer, due, deadline, slots):
+async def _send_one(send, job, pacer, due, deadline, slots, departure):
     """Wait for the recipient slot ``due``, a free place among the sends in flight and a token,
-    then send ``job``."""
+    then send ``job``, its request held by ``departure`` until the window lets it leave."""
     delay = due - time.monotonic()
     if delay > 0:
         await asyncio.sleep(delay)
     async with slots:
         if not await _take_token(pacer, deadline):
             return Outcome(job.key, RETRY)
-        spacing = pacer.gaps.claim_send(job.recipient)
-        if spacing > 0:
-            await asyncio.sleep(spacing)
-        while wait := pacer.window.claim():  # what the stalls of a loaded machine bunched up
-            await asyncio.sleep(wait)
         try:
-            result = await send(job.payload)
+            result = await send(job.payload, functools.partial(departure, job.recipient))
         except CloudApiError as exc:
             return error_outcome(job, exc, pacer)
         except Exception as exc:
             _logger.warning("Sending WhatsApp message %r failed: %r", job.key, exc)
             return Outcome(job.key, FAILED, error=exc)
     return Outcome(job.key, SENT, wamid=result.wamid)
+
+
+async def hold_departure(pacer, line, recipient):
+    """Wait until ``pacer`` lets a send to ``recipient`` leave (its gap, then the window), and
+    record it as leaving now; return the function to call once its bytes are written (which
+    counts it from then on). The sends held by the window queue on ``line`` (an
+    ``asyncio.Lock``), one at a time asking it; a send waiting for its customer's gap waits
+    apart, holding nobody up.
+
+    Awaited by the transport right before the request's bytes go to the socket (see
+    :meth:`.http_async.AsyncPool.request`), not when the send's coroutine starts: between the two,
+    a busy event loop (new connections, hundreds of answers at once, the process starved of
+    CPU) delays each request by a different amount, and sends paced at their start leave
+    bunched, more than the rate plus the burst in one second, or closer than the gap to one
+    customer."""
+    while True:
+        spacing = pacer.gaps.until_send(recipient)
+        if spacing:
+            await asyncio.sleep(spacing)
+            continue
+        if not line.locked() and not pacer.depart(recipient):
+            break
+        async with line:
+            while wait := pacer.window.until_room():
+                await asyncio.sleep(wait)
+            if not pacer.depart(recipient):
+                break
+    return functools.partial(pacer.departed, recipient)
 
 
 async def _take_token(pacer, deadline):

@@ -54,15 +54,14 @@ class Sandbox(SandboxState):
         if not self.config.control_token:
             self.config.control_token = secrets.token_urlsafe(24)
         loop = asyncio.new_event_loop()
+
+        def protocol():  # asyncio.start_server's, with a reader noting when bytes come in
+            reader = _StampingReader(limit=MAX_HEAD_BYTES, loop=loop)
+            return asyncio.StreamReaderProtocol(reader, self._serve_connection, loop=loop)
+
         try:
             self._server = loop.run_until_complete(
-                asyncio.start_server(
-                    self._serve_connection,
-                    self.config.host,
-                    self.config.port,
-                    backlog=BACKLOG,
-                    limit=MAX_HEAD_BYTES,
-                )
+                loop.create_server(protocol, self.config.host, self.config.port, backlog=BACKLOG)
             )
         except BaseException:
             loop.close()
@@ -142,7 +141,7 @@ class Sandbox(SandboxState):
                 parsed = await _read_request(reader)
                 if parsed is None:
                     break
-                arrived = time.time()
+                arrived = getattr(reader, "received_at", None) or time.time()
                 method, target, version, headers, body = parsed
                 url = urlsplit(target)
                 query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
@@ -173,6 +172,19 @@ class Sandbox(SandboxState):
         # the request line of the control page carries its token: keep it out of the log
         line = _TOKEN_IN_QUERY.sub(r"\1***", f'"{method} {target} HTTP/1.1" {status} -')
         _logger.info("%s %s", peer, line)
+
+
+class _StampingReader(asyncio.StreamReader):
+    """A stream reader noting the instant (``time.time()``) bytes last came in: when the loop
+    took them off the socket, not when the request's task got to read them (with hundreds of
+    requests ready at once, later). A client sends a request once it has the previous answer,
+    so the last bytes of a connection read before a request is whole are that request's."""
+
+    received_at = None
+
+    def feed_data(self, data):
+        self.received_at = time.time()
+        return super().feed_data(data)
 
 
 class _BadRequest(Exception):
