@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import sys
 import threading
 import time
 
@@ -384,3 +385,22 @@ def test_the_gap_to_one_customer_holds_at_departure():
         last[to] = moment
     assert least >= 0.05 - 1e-3
     assert _most_in_any(client.departures, 0.05) <= 6
+
+
+def test_sends_first_shortens_the_switch_interval_and_restores_it():
+    before = sys.getswitchinterval()
+    try:
+        sys.setswitchinterval(0.005)
+        with sender.sends_first():
+            assert sys.getswitchinterval() == pytest.approx(
+                sender.SENDING_SWITCH_INTERVAL, abs=2e-6
+            )
+        assert sys.getswitchinterval() == pytest.approx(0.005, abs=2e-6)
+        # never longer than what the process already had, and restored after an error
+        sys.setswitchinterval(0.0001)
+        with pytest.raises(RuntimeError), sender.sends_first():
+            assert sys.getswitchinterval() == pytest.approx(0.0001, abs=2e-6)
+            raise RuntimeError("boom")
+        assert sys.getswitchinterval() == pytest.approx(0.0001, abs=2e-6)
+    finally:
+        sys.setswitchinterval(before)

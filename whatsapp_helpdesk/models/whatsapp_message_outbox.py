@@ -80,7 +80,10 @@ class WhatsappMessage(models.Model):
         started = time.monotonic()
         done = 0
         in_flight = None
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="wa-batch") as stage:
+        with (
+            sender.sends_first(),
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="wa-batch") as stage,
+        ):
             while True:
                 batch = self.browse()
                 if time.monotonic() - started < CRON_TIME_BUDGET:

@@ -12,9 +12,11 @@ and fire them together. Nothing is retried here: the cron requeues the ``retry``
 """
 
 import asyncio
+import contextlib
 import functools
 import logging
 import os
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -96,6 +98,24 @@ class _LoopThread:
                 threading.Thread(target=loop.run_forever, name="wa-send-loop", daemon=True).start()
                 cls._loop, cls._pid = loop, os.getpid()
             return cls._loop
+
+
+# While the sends' loop shares the process with a thread planning the next batch, a short GIL
+# switch interval lets the loop write its requests on time (the default 5 ms makes it wait).
+SENDING_SWITCH_INTERVAL = 0.0005
+
+
+@contextlib.contextmanager
+def sends_first():
+    """Within the block, Python hands the interpreter over between threads every
+    :data:`SENDING_SWITCH_INTERVAL` seconds at most, so the sends' loop is not held back by the
+    thread preparing the next batch; the interval before is restored after."""
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(min(before, SENDING_SWITCH_INTERVAL))
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(before)
 
 
 def run(coroutine):
