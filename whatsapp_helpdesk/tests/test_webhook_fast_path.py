@@ -5,6 +5,7 @@ which answers it as always. Over real HTTP, as Meta posts."""
 import http.client
 import io
 import json
+from types import SimpleNamespace
 from unittest.mock import patch
 from urllib.parse import urlsplit
 
@@ -13,7 +14,7 @@ from odoo.tools import mute_logger
 
 from ..controllers import fast_path
 from ..tools import payloads, webhook
-from .common import APP_SECRET, PHONE_NUMBER_ID, WABA_ID, WhatsappCase
+from .common import APP_SECRET, WhatsappCase
 
 URL = "/whatsapp/webhook"
 OTHER_SECRET = "fast-path-other-secret"
@@ -26,18 +27,11 @@ class TestWebhookFastPath(WhatsappCase, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        other_company = cls.env["res.company"].create({"name": "Fast Path Other Shop"})
-        cls.other_account = cls.env["whatsapp.account"].create(
-            {
-                "name": "Other company's number",
-                "phone_number_id": OTHER_PHONE_NUMBER_ID,
-                "waba_id": OTHER_WABA_ID,
-                "display_phone_number": "15550006666",
-                "token": "other-token",
-                "app_secret": OTHER_SECRET,
-                "api_base_url": "http://127.0.0.1:9",
-                "company_id": other_company.id,
-            }
+        _company, cls.other_account = cls.make_company_account(
+            "Fast Path Other Shop",
+            OTHER_PHONE_NUMBER_ID,
+            waba_id=OTHER_WABA_ID,
+            app_secret=OTHER_SECRET,
         )
 
     def setUp(self):
@@ -62,15 +56,9 @@ class TestWebhookFastPath(WhatsappCase, HttpCase):
         self.env.invalidate_all()
         return self.env["whatsapp.webhook.event"].search([]) - self.known_events
 
-    def message(self, text="Hello", wamid=None, phone_number_id=PHONE_NUMBER_ID, waba_id=WABA_ID):
-        return payloads.inbound_payload(
-            waba_id=waba_id,
-            phone_number_id=phone_number_id,
-            display_phone_number="15550000000",
-            wa_id=self.customer_wa_id,
-            profile_name="Ana",
-            messages=[payloads.text_message(self.customer_wa_id, text, wamid=wamid)],
-        )
+    def message(self, text="Hello", wamid=None, account=None):
+        message = payloads.text_message(self.customer_wa_id, text, wamid=wamid)
+        return self.inbound(None, message, account=account)
 
     def post(self, payload, secret=APP_SECRET, url=URL, headers=None):
         body = payload if isinstance(payload, bytes) else payloads.encode(payload)
@@ -152,15 +140,17 @@ class TestWebhookFastPath(WhatsappCase, HttpCase):
         self.assertFalse(self.events())
 
     def test_a_secret_opens_only_its_own_account(self):
-        foreign = self.message("injected", phone_number_id=OTHER_PHONE_NUMBER_ID)
-        foreign["entry"][0]["id"] = OTHER_WABA_ID
+        foreign = self.message("injected", account=self.other_account)
         self.assertAnswered(self.post(foreign), 403, fast=False)
         self.assertFalse(self.events())
         self.assertAnswered(self.post(foreign, secret=OTHER_SECRET), 200, fast=True)
         self.assertEqual(self.events().account_id, self.other_account)
 
     def test_an_unknown_account_falls_through_and_is_kept_as_ignored(self):
-        response = self.post(self.message(phone_number_id="123456789", waba_id="987654321"))
+        nobody = SimpleNamespace(
+            waba_id="987654321", phone_number_id="123456789", display_phone_number="15550000000"
+        )
+        response = self.post(self.message(account=nobody))
         self.assertAnswered(response, 200, fast=False)
         self.assertEqual(self.events().state, "ignored")
 
