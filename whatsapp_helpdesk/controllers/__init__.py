@@ -1,1 +1,3 @@
-from . import main
+from . import fast_path, main
+
+fast_path.install()

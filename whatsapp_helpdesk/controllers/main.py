@@ -1,5 +1,6 @@
 import json
 import logging
+from typing import NamedTuple
 
 from odoo.http import Controller, Response, request, route
 from werkzeug.exceptions import NotFound
@@ -30,6 +31,60 @@ def _read_body(httprequest, limit):
     data = wrapped.stream.read(limit + 1)
     wrapped._cached_data = data
     return data
+
+
+class Verdict(NamedTuple):
+    """What a webhook body is, once checked against the accounts' secrets and routes."""
+
+    signers: frozenset  # accounts whose app secret signed the body (none: forged)
+    error: webhook.WebhookError | None = None  # signed, but not a notification
+    batch: webhook.WebhookBatch | None = None
+    owners: list | None = None  # per event, the accounts it names
+    foreign: bool = False  # an event names an account whose secret did not sign the body
+
+    @property
+    def plain(self):
+        """Signed, readable, and every event names an account that signed it."""
+        return (
+            self.batch is not None
+            and not self.foreign
+            and all(accounts & self.signers for accounts in self.owners)
+        )
+
+
+def verify_webhook(env, raw, signature):
+    """The :class:`Verdict` on the raw body ``raw`` signed ``signature`` (X-Hub-Signature-256).
+
+    A body is checked with the app secrets of the active accounts, in constant time; one
+    account's secret opens only that account. No query while the accounts' cache is warm.
+    """
+    credentials = env["whatsapp.account"].sudo()._webhook_credentials()
+    signers = frozenset().union(
+        *(
+            credentials.accounts_by_secret[secret]
+            for secret in webhook.signing_secrets(raw, signature, credentials.app_secrets)
+        )
+    )
+    if not signers:
+        return Verdict(signers)
+    try:
+        batch = webhook.parse(raw)
+    except webhook.WebhookError as error:
+        return Verdict(signers, error=error)
+    owners = [webhook.owners(event, credentials.routes) for event in batch.events]
+    foreign = any(accounts and not accounts & signers for accounts in owners)
+    return Verdict(signers, batch=batch, owners=owners, foreign=foreign)
+
+
+def store_verified(env, verdict, registry=None):
+    """Store the events of a readable, signed body in the durable inbox (one statement,
+    redeliveries skipped) and return the acknowledgement Meta gets; with ``registry``, None when
+    the registry is no longer current (see ``whatsapp.webhook.event._insert``)."""
+    Event = env["whatsapp.webhook.event"].sudo()
+    counts = Event._intake(verdict.batch, verdict.owners, verdict.signers, registry=registry)
+    if counts is None:
+        return None
+    return _json(200, stored=counts[0], duplicates=counts[1])
 
 
 def _log_unknown_once(events, owners):
@@ -79,33 +134,22 @@ class WhatsappWebhookController(Controller):
         raw = _read_body(httprequest, webhook.MAX_BODY_BYTES)
         if len(raw) > webhook.MAX_BODY_BYTES:
             return _json(413, error="payload too large")
-        credentials = request.env["whatsapp.account"].sudo()._webhook_credentials()
-        signature = httprequest.headers.get("X-Hub-Signature-256")
-        signers = frozenset().union(
-            *(
-                credentials.accounts_by_secret[secret]
-                for secret in webhook.signing_secrets(raw, signature, credentials.app_secrets)
-            )
-        )
-        if not signers:
+        verdict = verify_webhook(request.env, raw, httprequest.headers.get("X-Hub-Signature-256"))
+        if not verdict.signers:
             _logger.warning("WhatsApp webhook refused: missing or invalid X-Hub-Signature-256")
             return _json(403, error="invalid signature")
         Event = request.env["whatsapp.webhook.event"].sudo()
-        try:
-            batch = webhook.parse(raw)
-        except webhook.WebhookError as error:
+        if (error := verdict.error) is not None:
             _logger.warning("WhatsApp webhook: signed body is not a notification: %s", error)
-            stored, duplicates = Event._intake_unreadable(raw, str(error), signers)
+            stored, duplicates = Event._intake_unreadable(raw, str(error), verdict.signers)
             return _json(200, stored=stored, duplicates=duplicates, unreadable=1)
-        owners = [webhook.owners(event, credentials.routes) for event in batch.events]
-        if any(accounts and not accounts & signers for accounts in owners):
+        if verdict.foreign:
             _logger.warning(
                 "WhatsApp webhook refused: it names an account whose secret did not sign it"
             )
             return _json(403, error="signature does not match the account")
-        _log_unknown_once(batch.events, owners)
-        stored, duplicates = Event._intake(batch, owners, signers)
-        return _json(200, stored=stored, duplicates=duplicates)
+        _log_unknown_once(verdict.batch.events, verdict.owners)
+        return store_verified(request.env, verdict)
 
 
 class WhatsappClickController(Controller):

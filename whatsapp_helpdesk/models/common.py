@@ -210,33 +210,43 @@ def trigger_cron_now(cron, unless_pending=False):
     ``unless_pending``: make no trigger while one is already pending for this cron (its run will
     see what this transaction commits). Returns whether a trigger was made.
     """
-    cr = cron.env.cr
+    cron.env.cr.execute(cron_trigger_sql(cron, unless_pending))
+    if not cron.env.cr.fetchone():
+        return False  # already pending, or an inactive cron (which ignores triggers due now)
+    wake_crons_after_commit(cron.env.cr)
+    return True
+
+
+def cron_trigger_sql(cron, unless_pending=False, only_if=None):
+    """The statement of :func:`trigger_cron_now` (``INSERT ... RETURNING id``: a row when a
+    trigger was made), to run alone or inside a larger one; ``only_if``: an SQL condition more.
+    Call :func:`wake_crons_after_commit` when it made a trigger."""
     cron.env["ir.cron"].flush_model(["active"])
     now = fields.Datetime.now()
     pending = SQL("AND NOT EXISTS (SELECT 1 FROM ir_cron_trigger WHERE cron_id = %s)", cron.id)
-    cr.execute(
-        SQL(
-            """
-            INSERT INTO ir_cron_trigger (cron_id, call_at, create_uid, create_date,
-                                         write_uid, write_date)
-            SELECT id, %(now)s, %(uid)s, %(now)s, %(uid)s, %(now)s
-              FROM ir_cron
-             WHERE id = %(cron)s AND active %(pending)s
-            RETURNING id
-            """,
-            now=now,
-            uid=cron.env.uid,
-            cron=cron.id,
-            pending=pending if unless_pending else SQL(),
-        )
+    return SQL(
+        """
+        INSERT INTO ir_cron_trigger (cron_id, call_at, create_uid, create_date,
+                                     write_uid, write_date)
+        SELECT id, %(now)s, %(uid)s, %(now)s, %(uid)s, %(now)s
+          FROM ir_cron
+         WHERE id = %(cron)s AND active %(pending)s %(only_if)s
+        RETURNING id
+        """,
+        now=now,
+        uid=cron.env.uid,
+        cron=cron.id,
+        pending=pending if unless_pending else SQL(),
+        only_if=SQL("AND (%s)", only_if) if only_if else SQL(),
     )
-    if not cr.fetchone():
-        return False  # already pending, or an inactive cron (which ignores triggers due now)
+
+
+def wake_crons_after_commit(cr):
+    """Wake the cron workers once ``cr`` commits (once per transaction)."""
     if not cr.postcommit.data.get("whatsapp.cron_notify"):
         cr.postcommit.data["whatsapp.cron_notify"] = True
         dbname = cr.dbname
         cr.postcommit.add(lambda: _CronNotifier.notify(dbname))
-    return True
 
 
 def _refresh_partner_text(cr, column, texts, matches, sources, scope):

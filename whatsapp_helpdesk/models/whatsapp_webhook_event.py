@@ -10,7 +10,14 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..tools import webhook
-from .common import TRANSIENT_ERRORS, cron_report, is_testing, trigger_cron_now
+from .common import (
+    TRANSIENT_ERRORS,
+    cron_report,
+    cron_trigger_sql,
+    is_testing,
+    trigger_cron_now,
+    wake_crons_after_commit,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -124,14 +131,16 @@ class WhatsappWebhookEvent(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _intake(self, batch, owners=None, signers=None):
+    def _intake(self, batch, owners=None, signers=None, registry=None):
         """Store the events of a parsed, verified webhook; redeliveries are skipped by key.
 
         ``owners`` holds, per event of ``batch.events``, the accounts it names (see
         ``tools.webhook.owners``) and ``signers`` the accounts whose secret signed the body; by
         default both are resolved from the configured accounts. An event naming no configured
-        account is stored as ignored; an unreadable part as an error, with its reason. One INSERT
-        for the whole request. Returns (stored, duplicates).
+        account is stored as ignored; an unreadable part as an error, with its reason. One
+        statement for the whole request (the processing cron's trigger included). Returns
+        (stored, duplicates); with ``registry``, None (and nothing stored) when another process
+        changed the registry or its caches since ``registry`` last checked (see ``_insert``).
         """
         events = batch.events
         if not events:
@@ -156,10 +165,8 @@ class WhatsappWebhookEvent(models.Model):
             rows.append(
                 self._row(event.key, kind, account_id, event, payload, state, note, now, uid)
             )
-        stored = self._insert(rows)
-        if stored:
-            self._wake_processing_cron()
-        return stored, len(events) - stored
+        stored = self._insert(rows, registry)
+        return None if stored is None else (stored, len(events) - stored)
 
     @api.model
     def _intake_unreadable(self, raw, reason, signers):
@@ -191,7 +198,8 @@ class WhatsappWebhookEvent(models.Model):
                 or getattr(event, "recipient_user_id", None)
             )
         return SQL(
-            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 0)",
+            "(%s::varchar, %s::varchar, %s::int4, %s::varchar, %s::varchar, %s::jsonb,"
+            " %s::varchar, %s::varchar, %s::timestamp, %s::timestamp, %s::timestamp, %s::int4, 0)",
             key,
             kind,
             account_id,
@@ -207,22 +215,76 @@ class WhatsappWebhookEvent(models.Model):
         )
 
     @api.model
-    def _insert(self, rows):
-        """One INSERT of ``rows``; returns how many were new."""
+    def _insert(self, rows, registry=None):
+        """One statement: ``rows`` inserted (redeliveries skipped by key) and, when a new one waits
+        for processing, the processing cron triggered unless a trigger is pending; returns how
+        many were new.
+
+        With ``registry``, the rows are inserted only while the database's signaling sequences
+        are still those ``registry`` holds (what ``Registry.check_signaling`` compares: no module
+        change, no cache invalidation by another process since); else nothing is written and None
+        is returned, for the caller to go through Odoo's dispatch, which reloads.
+        """
+        cron_id = self._processing_cron_id()
+        current = SQL("SELECT TRUE AS ok")
+        if registry is not None:
+            current = self._signaling_unchanged(registry)
+        trigger = cron_trigger_sql(
+            self.env["ir.cron"].browse(cron_id),
+            unless_pending=True,
+            only_if=SQL("EXISTS (SELECT 1 FROM stored WHERE state = 'pending')"),
+        )
         self.env.cr.execute(
             SQL(
                 """
-                INSERT INTO whatsapp_webhook_event
-                    (key, kind, account_id, wamid, wa_id, payload, state, note,
-                     received_at, create_date, write_date, create_uid, attempts)
-                VALUES %s
-                ON CONFLICT (key) DO NOTHING
-                RETURNING id
+                WITH current AS (%(current)s),
+                stored AS (
+                    INSERT INTO whatsapp_webhook_event
+                        (key, kind, account_id, wamid, wa_id, payload, state, note,
+                         received_at, create_date, write_date, create_uid, attempts)
+                    SELECT * FROM (VALUES %(rows)s) AS row
+                     WHERE (SELECT ok FROM current)
+                    ON CONFLICT (key) DO NOTHING
+                    RETURNING id, state
+                ),
+                woken AS (%(trigger)s)
+                SELECT (SELECT ok FROM current),
+                       (SELECT count(*) FROM stored),
+                       (SELECT count(*) FROM woken)
                 """,
-                SQL(", ").join(rows),
+                current=current,
+                rows=SQL(", ").join(rows),
+                trigger=trigger,
             )
         )
-        return len(self.env.cr.fetchall())
+        ok, stored, woken = self.env.cr.fetchone()
+        if not ok:
+            return None
+        if woken:
+            wake_crons_after_commit(self.env.cr)
+        return stored
+
+    @api.model
+    def _signaling_unchanged(self, registry):
+        """SQL: whether the signaling sequences of the database are those ``registry`` holds."""
+        sequences = {"base_registry_signaling": registry.registry_sequence}
+        for name, value in registry.cache_sequences.items():
+            sequences[f"base_cache_signaling_{name}"] = value
+        return SQL(
+            "SELECT %s AS ok FROM %s",
+            SQL(" AND ").join(
+                SQL("%s.last_value = %s", SQL.identifier(name), value)
+                for name, value in sequences.items()
+            ),
+            SQL(", ").join(SQL.identifier(name) for name in sequences),
+        )
+
+    @api.model
+    def _processing_cron_id(self):
+        # the id from the cached xmlid lookup: env.ref() would also query that the cron exists
+        return self.env["ir.model.data"]._xmlid_to_res_id(
+            "whatsapp_helpdesk.ir_cron_whatsapp_process_events"
+        )
 
     @api.model
     def _wake_processing_cron(self):
@@ -232,13 +294,11 @@ class WhatsappWebhookEvent(models.Model):
         one pending trigger is enough, since a run keeps claiming until the inbox is empty. An
         event committed in the instant between a run's last claim and the deletion of its
         trigger waits for the next webhook or the cron's one-minute interval, as with Odoo's own
-        triggers. One statement (see common.trigger_cron_now).
+        triggers. One statement (see common.trigger_cron_now); the intake makes it within its
+        INSERT (see ``_insert``).
         """
-        # the id from the cached xmlid lookup: env.ref() would also query that the cron exists
-        cron_id = self.env["ir.model.data"]._xmlid_to_res_id(
-            "whatsapp_helpdesk.ir_cron_whatsapp_process_events"
-        )
-        trigger_cron_now(self.env["ir.cron"].browse(cron_id), unless_pending=True)
+        cron = self.env["ir.cron"].browse(self._processing_cron_id())
+        trigger_cron_now(cron, unless_pending=True)
 
     # ------------------------------------------------------------------
     # Processing (cron)

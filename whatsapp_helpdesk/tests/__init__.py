@@ -39,6 +39,7 @@ from . import (
     test_template_tour,
     test_templates,
     test_tour,
+    test_webhook_fast_path,
     test_webhook_hardening,
     test_workspace,
     test_workspace_tour,

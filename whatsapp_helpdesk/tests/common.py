@@ -66,8 +66,9 @@ class WhatsappCase:
         )
 
     @classmethod
-    def make_company_account(cls, name="Other Co", phone_number_id="300000000000001"):
-        """A second company with its own WhatsApp number: (company, account)."""
+    def make_company_account(cls, name="Other Co", phone_number_id="300000000000001", **values):
+        """A second company with its own WhatsApp number: (company, account); ``values`` override
+        the account's (e.g. its own ``app_secret``)."""
         company = cls.env["res.company"].create({"name": name})
         account = cls.env["whatsapp.account"].create(
             {
@@ -80,6 +81,7 @@ class WhatsappCase:
                 "app_secret": APP_SECRET,
                 "api_base_url": "http://127.0.0.1:9",
                 "recipient_gap": 0.0,
+                **values,
             }
         )
         return company, account
