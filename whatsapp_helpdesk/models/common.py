@@ -207,8 +207,9 @@ def trigger_cron_now(cron, unless_pending=False):
     statement, and the cron workers woken once per transaction, however many triggers it makes,
     over a connection this process keeps (see :class:`_CronNotifier`).
 
-    ``unless_pending``: make no trigger while one is already pending for this cron (its run will
-    see what this transaction commits). Returns whether a trigger was made.
+    ``unless_pending``: make no trigger while one is already due for this cron (its run will see
+    what this transaction commits; the run counts what remains at its end and Odoo runs it again
+    at once when something does). Returns whether a trigger was made.
     """
     cron.env.cr.execute(cron_trigger_sql(cron, unless_pending))
     if not cron.env.cr.fetchone():
@@ -223,7 +224,12 @@ def cron_trigger_sql(cron, unless_pending=False, only_if=None):
     Call :func:`wake_crons_after_commit` when it made a trigger."""
     cron.env["ir.cron"].flush_model(["active"])
     now = fields.Datetime.now()
-    pending = SQL("AND NOT EXISTS (SELECT 1 FROM ir_cron_trigger WHERE cron_id = %s)", cron.id)
+    # a trigger already due makes the cron run soon enough; one set for later (a retry) does not
+    pending = SQL(
+        "AND NOT EXISTS (SELECT 1 FROM ir_cron_trigger WHERE cron_id = %s AND call_at <= %s)",
+        cron.id,
+        now,
+    )
     return SQL(
         """
         INSERT INTO ir_cron_trigger (cron_id, call_at, create_uid, create_date,

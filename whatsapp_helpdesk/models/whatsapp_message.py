@@ -557,7 +557,7 @@ class WhatsappMessage(models.Model):
         cron_id = self.env["ir.model.data"]._xmlid_to_res_id(
             "whatsapp_helpdesk.ir_cron_whatsapp_send"
         )
-        trigger_cron_now(self.env["ir.cron"].browse(cron_id))
+        trigger_cron_now(self.env["ir.cron"].browse(cron_id), unless_pending=True)
 
     def _record_failure(self, failure_type, reason, code=None):
         self.write(
