@@ -469,10 +469,12 @@ class WhatsappWebhookEvent(models.Model):
         self.write({"state": state, "note": note, "processed_at": fields.Datetime.now()})
 
     def action_retry(self):
-        """Process these events again (after a fix): the person decides."""
-        self.filtered(lambda e: e.state in ("error", "ignored") and e.kind != "invalid").write(
-            {"state": "pending", "retry_at": False, "attempts": 0, "note": False}
-        )
+        """Process these events again (after a fix): the person decides. Events are written
+        only by the system (a state written over RPC could run an event's reactions twice):
+        whoever may read them may ask for this, and only this."""
+        self.check_access("read")
+        retried = self.filtered(lambda e: e.state in ("error", "ignored") and e.kind != "invalid")
+        retried.sudo().write({"state": "pending", "retry_at": False, "attempts": 0, "note": False})
         self._wake_processing_cron()
 
     @api.model

@@ -19,6 +19,25 @@ class TestSecurity(WhatsappCase, TransactionCase):
         with self.assertRaises(AccessError):
             self.env["whatsapp.webhook.event"].with_user(self.wa_user).search([]).read(["payload"])
 
+    def test_managers_retry_webhook_events_but_never_write_them(self):
+        self.intake(self.inbound())
+        event = self.env["whatsapp.webhook.event"].search([], order="id desc", limit=1)
+        event.write({"state": "error", "note": "broken"})
+        manager = new_test_user(
+            self.env,
+            login="wa_event_manager",
+            groups="base.group_user,whatsapp_helpdesk.group_whatsapp_manager",
+        )
+        mine = event.with_user(manager)
+        # a state written over RPC could run the reactions to a message a second time
+        for values in ({"state": "stored"}, {"state": "pending"}, {"payload": {"x": "\x00"}}):
+            with self.assertRaises(AccessError):
+                mine.write(values)
+        mine.action_retry()
+        self.assertEqual((event.state, event.note), ("pending", False))
+        with self.assertRaises(AccessError):
+            event.with_user(self.wa_user).action_retry()
+
     def test_conversations_are_kept_per_company(self):
         other_company, other_account = self.make_company_account()
         conversation = other_account._get_conversation(self.customer)
