@@ -349,6 +349,8 @@ class WhatsappWebhookEvent(models.Model):
         started = last_reactions = time.monotonic()
         done = 0
         failures = 0  # concurrency failures in a row (see PROCESSING_CRONS)
+        # a part sees its share of the arrivals: behind at its share of the backlog
+        backlog = min(BACKLOG // (1 if part is None else len(PROCESSING_CRONS)), batch_size)
         with cron_report(_logger, "WhatsApp intake: events processed") as report:
             while time.monotonic() - started < CRON_TIME_BUDGET:
                 # with auto-commit, a concurrency failure rolls back and the batch is taken anew
@@ -363,7 +365,7 @@ class WhatsappWebhookEvent(models.Model):
                             self.env.cr.commit()  # pylint: disable=invalid-commit
                         done += len(events)
                         report["items"] = done
-                    behind = len(events) >= min(BACKLOG, batch_size)
+                    behind = len(events) >= backlog
                     if behind and time.monotonic() - last_reactions < REACTIONS_AT_LEAST_EVERY:
                         failures = 0
                         continue
