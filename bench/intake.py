@@ -14,9 +14,17 @@ the database back and prints:
     cron worker, the PostgreSQL backends of the database, this load generator) and SQL queries
     per event of the webhook requests and of the processing cron (from Odoo's log lines).
 
-By default it starts its own Odoo (database ``wa_bench`` with demo data, ``--workers``) and stops
-it afterwards; ``--url`` and ``--db`` point it at one already running instead. The events are for
-the demo account, signed with the app secret its demo data drew at install (read from ``--db``).
+By default it starts its own Odoo (database ``wa_bench`` with demo data, ``--workers``, and
+``--cron-threads`` cron workers: 2 by default, Odoo's own default and what scripts/run.sh gives,
+so the two processing jobs, one per half of the customers, run in parallel; the "odoo cron
+worker" CPU figure is the sum of them all) and stops it afterwards. After installing or updating
+the addon it runs ANALYZE on the database, as autovacuum does on any installation within minutes,
+so that the first run after a build is planned on statistics like every later one. The job
+that sends the replies the reactions queue is paused while the run lasts (unless ``--send``):
+nothing answers for Meta here (bench/dispatch.py measures sending against the sandbox), and
+failing sends would take a cron worker from the intake measured. ``--url``
+and ``--db`` point it at one already running instead. The events are for the demo account,
+signed with the app secret its demo data drew at install (read from ``--db``).
 """
 
 import argparse
@@ -76,6 +84,18 @@ def parse_args(argv=None):
     parser.add_argument(
         "--workers", type=int, default=4, help="Odoo HTTP workers when started here (4)"
     )
+    parser.add_argument(
+        "--cron-threads",
+        type=int,
+        default=2,
+        help="Odoo cron workers when started here (2: Odoo's default, as scripts/run.sh runs it)",
+    )
+    parser.add_argument(
+        "--send",
+        action="store_true",
+        help="keep the send job active during the run (default: paused; nothing answers the\n"
+        "sends here, and they would share the cron workers with the intake measured)",
+    )
     parser.add_argument("--url", help="webhook URL of a running Odoo (then --db is needed)")
     parser.add_argument("--db", default="wa_bench", help="database to read back (wa_bench)")
     parser.add_argument("--visible-timeout", type=float, default=300, help="seconds to wait (300)")
@@ -99,17 +119,44 @@ def start_server(args, log_path):
     queries; return (process, webhook URL)."""
     odoo = Odoo(args.db)
     ensure_database(odoo)
+    analyze(args.db)
+    pause_sending(args.db, not args.send)
     process, port, _started = start_odoo(
         odoo,
         args.workers,
         log_path=log_path,
         info_loggers=["werkzeug", EVENTS_LOGGER],
-        cron_threads=0 if args.intake_only else 1,
+        cron_threads=0 if args.intake_only else args.cron_threads,
     )
     if not wait_for_odoo(port):
         stop_odoo(process)
+        pause_sending(args.db, False)
         raise SystemExit("Odoo did not start")
     return process, f"http://127.0.0.1:{port}/whatsapp/webhook"
+
+
+def analyze(db):
+    """Statistics for the planner on every table, as autovacuum gathers them on any installation
+    soon after it is built (a freshly built database has none yet)."""
+    conn = pg_connect(db)
+    with conn.cursor() as cr:
+        cr.execute("ANALYZE")
+    conn.close()
+
+
+def pause_sending(db, paused):
+    """Deactivate (``paused``) or reactivate the job that sends queued messages."""
+    conn = pg_connect(db)
+    with conn.cursor() as cr:
+        cr.execute(
+            """
+            UPDATE ir_cron SET active = %s
+             WHERE id = (SELECT res_id FROM ir_model_data
+                          WHERE module = 'whatsapp_helpdesk' AND name = 'ir_cron_whatsapp_send')
+            """,
+            (not paused,),
+        )
+    conn.close()
 
 
 class Sampler(threading.Thread):
@@ -397,6 +444,8 @@ def main(argv=None):
             result = audit(cr, run_id, truth, phones)
     finally:
         stop_odoo(process)
+        if process:
+            pause_sending(args.db, False)
     ok = sum(1 for status in statuses if status == 200)
     report = {
         "load": {
@@ -407,6 +456,10 @@ def main(argv=None):
             "redelivery": args.redeliver,
             "requests": len(bodies),
             "odoo_workers": args.workers if process else "external",
+            "odoo_cron_threads": (0 if args.intake_only else args.cron_threads)
+            if process
+            else "external",
+            "send_job": "active" if args.send or not process else "paused",
         },
         "acknowledged_events_per_s": round(sent_events / load_seconds, 1),
         "stored_events": stored,

@@ -32,6 +32,16 @@ CRON_TIME_BUDGET = 50  # seconds per cron run; the progress API re-runs it when 
 BACKLOG = 50
 REACTIONS_BATCH = 100
 REACTIONS_AT_LEAST_EVERY = 5.0  # seconds
+# Processing is split over PROCESSING_CRONS, one per part of the customers (by their number,
+# see _part_sql): each job stores and reacts to its own customers' events, in order, so two cron
+# workers (Odoo's default) work in parallel without writing the same conversation. A concurrency
+# failure (another transaction wrote a row this one writes) rolls the batch back and takes it
+# again with fresh data, up to TRANSIENT_RETRIES times in a row, then event by event as before.
+PROCESSING_CRONS = (
+    "whatsapp_helpdesk.ir_cron_whatsapp_process_events",
+    "whatsapp_helpdesk.ir_cron_whatsapp_process_events_2",
+)
+TRANSIENT_RETRIES = 3
 # A status can overtake the commit of the wamid it refers to (the send and its webhook race);
 # such a status is kept and retried for this long before it is set aside.
 ORPHAN_RETRY_FOR = timedelta(hours=1)
@@ -225,15 +235,22 @@ class WhatsappWebhookEvent(models.Model):
         change, no cache invalidation by another process since); else nothing is written and None
         is returned, for the caller to go through Odoo's dispatch, which reloads.
         """
-        cron_id = self._processing_cron_id()
         current = SQL("SELECT TRUE AS ok")
         if registry is not None:
             current = self._signaling_unchanged(registry)
-        trigger = cron_trigger_sql(
-            self.env["ir.cron"].browse(cron_id),
-            unless_pending=True,
-            only_if=SQL("EXISTS (SELECT 1 FROM stored WHERE state = 'pending')"),
-        )
+        # the job of each part that got an event to process is woken, unless a wake-up is due
+        triggers = [
+            cron_trigger_sql(
+                cron,
+                unless_pending=True,
+                only_if=SQL(
+                    "EXISTS (SELECT 1 FROM stored WHERE state = 'pending' AND %s = %s)",
+                    self._part_sql(SQL("stored.wa_id")),
+                    part,
+                ),
+            )
+            for part, cron in enumerate(self._processing_crons())
+        ]
         self.env.cr.execute(
             SQL(
                 """
@@ -245,16 +262,23 @@ class WhatsappWebhookEvent(models.Model):
                     SELECT * FROM (VALUES %(rows)s) AS row
                      WHERE (SELECT ok FROM current)
                     ON CONFLICT (key) DO NOTHING
-                    RETURNING id, state
+                    RETURNING id, state, wa_id
                 ),
-                woken AS (%(trigger)s)
+                %(woken)s
                 SELECT (SELECT ok FROM current),
                        (SELECT count(*) FROM stored),
-                       (SELECT count(*) FROM woken)
+                       %(count_woken)s
                 """,
                 current=current,
                 rows=SQL(", ").join(rows),
-                trigger=trigger,
+                woken=SQL(", ").join(
+                    SQL("%s AS (%s)", SQL.identifier(f"woken_{i}"), trigger)
+                    for i, trigger in enumerate(triggers)
+                ),
+                count_woken=SQL(" + ").join(
+                    SQL("(SELECT count(*) FROM %s)", SQL.identifier(f"woken_{i}"))
+                    for i in range(len(triggers))
+                ),
             )
         )
         ok, stored, woken = self.env.cr.fetchone()
@@ -280,103 +304,143 @@ class WhatsappWebhookEvent(models.Model):
         )
 
     @api.model
-    def _processing_cron_id(self):
-        # the id from the cached xmlid lookup: env.ref() would also query that the cron exists
-        return self.env["ir.model.data"]._xmlid_to_res_id(
-            "whatsapp_helpdesk.ir_cron_whatsapp_process_events"
-        )
+    def _processing_crons(self):
+        """The processing jobs, one per part of the customers (see PROCESSING_CRONS)."""
+        # ids from the cached xmlid lookup: env.ref() would also query that each cron exists
+        IrData = self.env["ir.model.data"]
+        return self.env["ir.cron"].browse([IrData._xmlid_to_res_id(x) for x in PROCESSING_CRONS])
+
+    @api.model
+    def _part_sql(self, wa_id=None):
+        """SQL: the part (0 or 1, see PROCESSING_CRONS) of the event whose customer number is
+        ``wa_id`` (default: the column of ``whatsapp_webhook_event``): every event of a customer
+        is in one part, events without a number (templates, accounts) in part 0."""
+        wa_id = wa_id or SQL.identifier("whatsapp_webhook_event", "wa_id")
+        return SQL("mod(ascii(right(coalesce(%s, ''), 1)), %s)", wa_id, len(PROCESSING_CRONS))
 
     @api.model
     def _wake_processing_cron(self):
-        """Trigger the processing cron unless a wake-up is already pending.
+        """Trigger the processing jobs unless a wake-up is already pending.
 
         Under load a trigger (and a cron run) per request costs more than the request itself;
         one pending trigger is enough, since a run keeps claiming until the inbox is empty. An
         event committed in the instant between a run's last claim and the deletion of its
         trigger waits for the next webhook or the cron's one-minute interval, as with Odoo's own
-        triggers. One statement (see common.trigger_cron_now); the intake makes it within its
-        INSERT (see ``_insert``).
+        triggers. One statement per job (see common.trigger_cron_now); the intake makes it
+        within its INSERT (see ``_insert``).
         """
-        cron = self.env["ir.cron"].browse(self._processing_cron_id())
-        trigger_cron_now(cron, unless_pending=True)
+        for cron in self._processing_crons():
+            trigger_cron_now(cron, unless_pending=True)
 
     # ------------------------------------------------------------------
     # Processing (cron)
     # ------------------------------------------------------------------
 
     @api.model
-    def _cron_process(self, batch_size=BATCH_SIZE):
+    def _cron_process(self, batch_size=BATCH_SIZE, part=None):
         """Store the pending events in batches, each committed (the customers' messages are
         visible then), and react to the stored ones in a second step: a worker dying between
         the two leaves events 'stored', which the next run reacts to, once. While the intake is
-        behind, storing goes first and the reactions follow in small batches."""
+        behind, storing goes first and the reactions follow in small batches.
+
+        ``part``: only the events of that part of the customers (see PROCESSING_CRONS: each job
+        takes one, the jobs run in parallel); None: every event."""
         auto_commit = not is_testing()
         started = last_reactions = time.monotonic()
         done = 0
+        failures = 0  # concurrency failures in a row (see PROCESSING_CRONS)
+        # a part sees its share of the arrivals: behind at its share of the backlog
+        backlog = min(BACKLOG // (1 if part is None else len(PROCESSING_CRONS)), batch_size)
         with cron_report(_logger, "WhatsApp intake: events processed") as report:
             while time.monotonic() - started < CRON_TIME_BUDGET:
-                events = self._claim_pending(batch_size)
-                if events:
-                    events._process()
-                    done += len(events)
-                    report["items"] = done
-                    if auto_commit:
-                        self.env.cr.commit()  # pylint: disable=invalid-commit
-                behind = len(events) >= min(BACKLOG, batch_size)
-                if behind and time.monotonic() - last_reactions < REACTIONS_AT_LEAST_EVERY:
-                    continue
-                last_reactions = time.monotonic()
-                stored = self._claim_pending(min(REACTIONS_BATCH, batch_size), state="stored")
-                if stored:
-                    self._isolated(
-                        lambda items: self.browse([e.id for e in items])._react(),
-                        list(stored),
-                        on_error=lambda event, error: event._finish("done", _summary(error)),
+                # with auto-commit, a concurrency failure rolls back and the batch is taken anew
+                self_ = self.with_context(
+                    whatsapp_retry_transient=auto_commit and failures < TRANSIENT_RETRIES
+                )
+                try:
+                    events = self_._claim_pending(batch_size, part=part)
+                    if events:
+                        events._process()
+                        if auto_commit:
+                            self.env.cr.commit()  # pylint: disable=invalid-commit
+                        done += len(events)
+                        report["items"] = done
+                    behind = len(events) >= backlog
+                    if behind and time.monotonic() - last_reactions < REACTIONS_AT_LEAST_EVERY:
+                        failures = 0
+                        continue
+                    last_reactions = time.monotonic()
+                    stored = self_._claim_pending(
+                        min(REACTIONS_BATCH, batch_size), state="stored", part=part
                     )
-                    if auto_commit:
-                        self.env.cr.commit()  # pylint: disable=invalid-commit
+                    if stored:
+                        self_._isolated(
+                            lambda items, model=self_: model.browse([e.id for e in items])._react(),
+                            list(stored),
+                            on_error=lambda event, error: event._finish("done", _summary(error)),
+                        )
+                        if auto_commit:
+                            self.env.cr.commit()  # pylint: disable=invalid-commit
+                except TRANSIENT_ERRORS as error:
+                    if not self_.env.context.get("whatsapp_retry_transient"):
+                        raise
+                    failures += 1
+                    _logger.info("WhatsApp: %s; the batch is taken again", _summary(error))
+                    self.env.cr.rollback()
+                    continue
+                failures = 0
                 if not events and not stored:
                     break
-        # what follows intake must never stop intake: each step stands alone
+        # what follows intake must never stop intake: each step stands alone (in one job)
         for step in (
             self.env["whatsapp.message"]._fetch_pending_media,
             self.env["helpdesk.ticket.team"]._whatsapp_serve_backlog,
         ):
+            if part:
+                break
             try:
                 with self.env.cr.savepoint():
                     step()
             except Exception:  # pylint: disable=broad-except
                 _logger.exception("WhatsApp: %s failed; intake goes on", step.__name__)
-        remaining = self.search_count(self._claimable_domain()) + self.search_count(
-            [("state", "=", "stored")]
-        )
-        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        self.env["ir.cron"]._notify_progress(done=done, remaining=self._count_left(part))
         return done
 
-    def _claimable_domain(self):
-        return [
-            ("state", "=", "pending"),
-            "|",
-            ("retry_at", "=", False),
-            ("retry_at", "<=", fields.Datetime.now()),
-        ]
+    @api.model
+    def _count_left(self, part=None):
+        """How many events of ``part`` (None: all) wait to be stored or reacted to."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT count(*) FROM whatsapp_webhook_event
+                 WHERE (state = 'stored' OR (state = 'pending'
+                        AND (retry_at IS NULL OR retry_at <= %s))) %s
+                """,
+                fields.Datetime.now(),
+                SQL("AND %s = %s", self._part_sql(), part) if part is not None else SQL(),
+            )
+        )
+        return self.env.cr.fetchone()[0]
 
     @api.model
-    def _claim_pending(self, limit, state="pending"):
+    def _claim_pending(self, limit, state="pending", part=None):
         """Up to ``limit`` events in ``state`` (pending: to store; stored: to react to), oldest
-        first, locked for this transaction; those another worker holds are skipped."""
+        first, of ``part`` of the customers (None: all), locked for this transaction; those
+        another worker holds are skipped."""
         self.env.flush_all()
         self.env.cr.execute(
             SQL(
                 """
                 SELECT id FROM whatsapp_webhook_event
-                 WHERE state = %s AND (retry_at IS NULL OR retry_at <= %s)
+                 WHERE state = %s AND (retry_at IS NULL OR retry_at <= %s) %s
                  ORDER BY id
                  LIMIT %s
                  FOR UPDATE SKIP LOCKED
                 """,
                 state,
                 fields.Datetime.now(),
+                SQL("AND %s = %s", self._part_sql(), part) if part is not None else SQL(),
                 limit,
             )
         )
@@ -424,6 +488,7 @@ class WhatsappWebhookEvent(models.Model):
                 handler(items)
             return
         except Exception as error:  # pylint: disable=broad-except
+            self._raise_if_retried(error)
             if len(items) == 1:
                 on_error(items[0], error)
                 return
@@ -433,7 +498,15 @@ class WhatsappWebhookEvent(models.Model):
                 with self.env.cr.savepoint():
                     handler([item])
             except Exception as error:  # pylint: disable=broad-except
+                self._raise_if_retried(error)
                 on_error(item, error)
+
+    @api.model
+    def _raise_if_retried(self, error):
+        """A concurrency failure goes up to the processing loop when it takes the whole batch
+        again (see PROCESSING_CRONS): in this transaction's snapshot, the row stays stale."""
+        if isinstance(error, TRANSIENT_ERRORS) and self.env.context.get("whatsapp_retry_transient"):
+            raise error
 
     def _fail(self, error):
         """This event could not be processed: retried later when another transaction won the

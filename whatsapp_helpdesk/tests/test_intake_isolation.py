@@ -277,3 +277,125 @@ class TestIntakeIsolation(WhatsappCase, TransactionCase):
         ):
             self.env["whatsapp.message"]._cron_send()
         self.assertEqual((message.state, message.wamid), ("sent", "wamid.RACE"))
+
+
+@tagged("post_install", "-at_install")
+class TestIntakeInParallel(WhatsappCase, TransactionCase):
+    """Two processing jobs, one per part of the customers, and what a concurrent transaction
+    costs when the jobs commit (as in a cron worker, not in tests)."""
+
+    MODULE = "odoo.addons.whatsapp_helpdesk.models.whatsapp_webhook_event"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.Event = type(cls.env["whatsapp.webhook.event"])
+        cls.Hook = type(cls.env["whatsapp.auto.reply"])
+
+    def deliver_from(self, numbers, per_number=2):
+        texts = [
+            payloads.text_message(number, f"{number} {i}", wamid=f"wamid.P{number}x{i}")
+            for i in range(per_number)
+            for number in numbers
+        ]
+        self.intake(self.inbound(None, *texts))
+
+    def test_each_customer_is_in_one_part_and_each_event_processed_once(self):
+        numbers = [f"55119876543{d:02d}" for d in range(10)]
+        self.deliver_from(numbers)
+        Event = self.env["whatsapp.webhook.event"]
+        parts = [Event._claim_pending(100, part=part) for part in (0, 1)]
+        self.assertFalse(parts[0] & parts[1])
+        self.assertEqual(len(parts[0] | parts[1]), 20)
+        for events in parts:
+            self.assertEqual(len(events), 10, "an even split of numbers ending in 0 to 9")
+        wa_ids = [set(events.mapped("wa_id")) for events in parts]
+        self.assertFalse(wa_ids[0] & wa_ids[1], "a customer's events are all in one part")
+        # each job processes its own part, in order, and only that
+        self.assertEqual(Event._cron_process(part=1), 10)
+        self.assertEqual(set(parts[1].mapped("state")), {"done"})
+        self.assertEqual(set(parts[0].mapped("state")), {"pending"})
+        self.assertEqual(Event._cron_process(part=0), 10)
+        self.assertEqual(set((parts[0] | parts[1]).mapped("state")), {"done"})
+        stored = self.env["whatsapp.message"].search([("wamid", "like", "wamid.P%")])
+        self.assertEqual(len(stored), 20)
+        for conversation in stored.conversation_id:
+            mine = stored.filtered(lambda m, c=conversation: m.conversation_id == c)
+            self.assertEqual(mine.sorted("id").mapped("body"), sorted(mine.mapped("body")))
+
+    def test_the_job_of_the_customers_part_is_woken(self):
+        crons = self.env["whatsapp.webhook.event"]._processing_crons()
+        self.assertEqual(len(crons), 2)
+        Trigger = self.env["ir.cron.trigger"]
+        Trigger.search([("cron_id", "in", crons.ids)]).unlink()
+        self.deliver_from(["5511987654300"], per_number=1)  # "0": part 0
+        self.assertEqual(Trigger.search([("cron_id", "in", crons.ids)]).cron_id, crons[0])
+        self.deliver_from(["5511987654301"], per_number=1)  # "1": part 1
+        self.assertEqual(Trigger.search([("cron_id", "in", crons.ids)]).cron_id, crons)
+
+    def committing(self):
+        """The cron as a worker runs it: commits (here without effect) and rolls back (here only
+        what the savepoints already undid)."""
+        cr = self.env.cr
+        return (
+            patch(f"{self.MODULE}.is_testing", return_value=False),
+            patch.object(cr, "commit"),
+            patch.object(cr, "rollback"),
+        )
+
+    def test_a_concurrency_failure_in_storing_takes_the_batch_again_at_once(self):
+        self.deliver_from(["5511987654300", "5511987654302"])
+        original = self.Event._process_messages
+        calls = []
+
+        def once_stale(event_model, pairs):
+            calls.append(len(pairs))
+            if len(calls) == 1:
+                raise _serialization_failure()
+            return original(event_model, pairs)
+
+        no_test, commit, rollback = self.committing()
+        with no_test, commit, rollback as rolled_back:
+            with patch.object(self.Event, "_process_messages", once_stale):
+                self.env["whatsapp.webhook.event"]._cron_process(part=0)
+        self.assertEqual(calls, [4, 4], "the whole batch again, not event by event")
+        self.assertEqual(rolled_back.call_count, 1)
+        events = self.env["whatsapp.webhook.event"].search([("wamid", "like", "wamid.P%")])
+        self.assertEqual(set(events.mapped("state")), {"done"})
+        self.assertEqual(set(events.mapped("attempts")), {0}, "no retry an hour away")
+        self.assertEqual(
+            self.env["whatsapp.message"].search_count([("wamid", "like", "wamid.P%")]), 4
+        )
+
+    def test_a_concurrency_failure_in_reacting_reacts_once_later(self):
+        self.deliver_from(["5511987654300"], per_number=1)
+        original, reacted = self.Hook._whatsapp_on_inbound, []
+
+        def once_stale(hook, messages):
+            if not reacted:
+                reacted.append(None)
+                raise _serialization_failure()
+            reacted.extend(messages.mapped("wamid"))
+            return original(hook, messages)
+
+        no_test, commit, rollback = self.committing()
+        with no_test, commit, rollback as rolled_back:
+            with patch.object(self.Hook, "_whatsapp_on_inbound", once_stale):
+                self.env["whatsapp.webhook.event"]._cron_process(part=0)
+        self.assertEqual(rolled_back.call_count, 1)
+        self.assertEqual(reacted, [None, "wamid.P5511987654300x0"], "reacted to once, after")
+        event = self.env["whatsapp.webhook.event"].search([("wamid", "like", "wamid.P%")])
+        self.assertEqual((event.state, event.note), ("done", False))
+
+    def test_concurrency_failures_in_a_row_fall_back_to_the_bounded_retry(self):
+        self.deliver_from(["5511987654300"], per_number=1)
+        no_test, commit, rollback = self.committing()
+        with no_test, commit, rollback as rolled_back:
+            with patch.object(
+                self.Event, "_process_messages", side_effect=_serialization_failure()
+            ):
+                self.env["whatsapp.webhook.event"]._cron_process(part=0)
+        self.assertEqual(rolled_back.call_count, 3)
+        event = self.env["whatsapp.webhook.event"].search([("wamid", "like", "wamid.P%")])
+        self.assertEqual((event.state, event.attempts), ("pending", 1))
+        self.assertTrue(event.retry_at, "then the event waits, as any concurrent failure did")
