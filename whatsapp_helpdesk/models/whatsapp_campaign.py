@@ -546,8 +546,15 @@ class WhatsappCampaign(models.Model):
         how many were queued."""
         self.ensure_one()
         recipients = recipients.sudo()
-        recipients.fetch(["phone_e164", "partner_id"])  # these two, not every column
-        rows = [(r.id, r.phone_e164, r.partner_id) for r in recipients]
+        recipients.flush_recordset(["phone_e164", "partner_id"])
+        # these two columns, read as values (thousands of records' fields cost milliseconds)
+        self.env.cr.execute(
+            "SELECT id, phone_e164, partner_id FROM whatsapp_campaign_recipient"
+            " WHERE id = ANY(%s) ORDER BY id",
+            [recipients.ids],
+        )
+        Partner = self.env["res.partner"].sudo()
+        rows = [(rid, number, Partner.browse(pid)) for rid, number, pid in self.env.cr.fetchall()]
         conversations = self.env["whatsapp.conversation"]._get_or_create_many(
             self.account_id, {number: partner for _id, number, partner in rows}
         )
