@@ -12,7 +12,9 @@ Steps (timed inside the shells, or by the drain):
      "tag + marketing opt-in", the demo account pointed at the sandbox with the tier and the
      messaging limit asked; what earlier runs left queued is canceled;
   3. the segment's count over every contact, timed (--count-repeat runs, the median printed);
-  4. a campaign of --recipients of those contacts: launch (recipients fixed once, skip reasons)
+  4. with --new-customers, the conversations earlier runs made with those contacts are deleted
+     (the release then creates every one, the worst case; "conversations_created" tells);
+     a campaign of --recipients of those contacts: launch (recipients fixed once, skip reasons)
      and release to the outbox (the messaging limit's headroom), timed (wall, the shell's own CPU
      time and its queries; ``enqueue_*`` counts from the launch), with the shell's peak RSS
      before and after (flat memory: the release works in steps of RELEASE_CHUNK recipients);
@@ -127,6 +129,17 @@ cr.execute(
 # frequency cap and messaging limit count the last 24 hours: earlier runs are moved out of them
 cr.execute("UPDATE whatsapp_message SET create_date = create_date - interval '2 days'"
            " WHERE campaign_id IS NOT NULL AND create_date > now() - interval '2 days'")
+# --new-customers: the bench contacts' conversations of earlier runs go, so that the release
+# creates every one of them again (the worst case: a campaign to customers never written to)
+if P["new_customers"]:
+    cr.execute('''
+        WITH gone AS (
+            DELETE FROM whatsapp_conversation c USING res_partner p
+             WHERE p.id = c.partner_id AND p.name LIKE 'Campaign bench %%' RETURNING c.id)
+        DELETE FROM mail_message
+         WHERE model = 'whatsapp.conversation' AND res_id IN (SELECT id FROM gone)
+    ''')
+    env.cr.commit()
 env.invalidate_all()
 segment = env["whatsapp.segment"].create({
     "name": "Bench segment", "company_id": company.id, "only_company_contacts": False,
@@ -163,12 +176,19 @@ campaign.action_launch()
 env.cr.commit()
 launched, launch_cpu = time.perf_counter() - started, time.process_time() - cpu_started
 launch_queries = cr.sql_log_count - queries_started
+cr.execute("SELECT count(*) FROM whatsapp_conversation")
+conversations_before = cr.fetchone()[0]
 steps = 0
+rss_first_step = None
 while campaign._release_step():
     steps += 1
     env.cr.commit()
+    if steps == 1:  # flat memory: the peak after one step of RELEASE_CHUNK is the peak after all
+        rss_first_step = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 enqueued, enqueue_cpu = time.perf_counter() - started, time.process_time() - cpu_started
 enqueue_queries = cr.sql_log_count - queries_started
+cr.execute("SELECT count(*) FROM whatsapp_conversation")
+conversations_created = cr.fetchone()[0] - conversations_before
 cr.execute("SELECT id FROM whatsapp_message WHERE campaign_id = %s", [campaign.id])
 message_ids = [row[0] for row in cr.fetchall()]
 cr.execute("SELECT state, count(*) FROM whatsapp_campaign_recipient WHERE campaign_id = %s"
@@ -183,7 +203,9 @@ print(MARKER + json.dumps({
     "enqueue_seconds": enqueued, "release_steps": steps, "ids": message_ids,
     "launch_python_cpu_seconds": launch_cpu, "enqueue_python_cpu_seconds": enqueue_cpu,
     "launch_queries": launch_queries, "enqueue_queries": enqueue_queries,
+    "conversations_created": conversations_created,
     "peak_rss_before_launch_mb": rss_before / 1024,
+    "peak_rss_after_first_step_mb": rss_first_step,
     "peak_rss_after_release_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     "account": {"id": account.id, "recipient_gap": account.recipient_gap,
                 "messaging_limit": account.messaging_limit},
@@ -205,6 +227,11 @@ def parse_args(argv=None):
     )
     parser.add_argument("--tier", type=int, choices=(80, 1000), default=80, help="msg/s (80)")
     parser.add_argument("--send", action="store_true", help="then drain the queue (sandbox)")
+    parser.add_argument(
+        "--new-customers",
+        action="store_true",
+        help="delete the conversations earlier runs made: the release creates them all",
+    )
     parser.add_argument("--latency-ms", type=int, default=100, help="sandbox latency (100)")
     parser.add_argument("--workers", type=int, default=2, help="Odoo HTTP workers (2)")
     parser.add_argument("--db", default="wa_bench_campaign", help="database (wa_bench_campaign)")
@@ -242,6 +269,7 @@ def run(args):
             "partners": args.partners,
             "recipients": args.recipients,
             "count_repeat": args.count_repeat,
+            "new_customers": args.new_customers,
         }
         log(f"setup ({args.partners} contacts), segment count, launch of {args.recipients}...")
         setup, wall = odoo_shell(odoo, script(SETUP_SCRIPT, params), 3600 + args.partners / 100)

@@ -385,10 +385,13 @@ class WhatsappMessage(models.Model):
         }
         if any(vals.get("billable") for vals in vals_list) or shared.get("billable"):
             raise ValueError("outbound rows are queued unbilled: Meta's status bills them")
-        conversations = self.env["whatsapp.conversation"].browse(
-            {vals["conversation_id"] for vals in vals_list}
+        # the conversations' account and company, read as values (not as thousands of records)
+        self.env["whatsapp.conversation"].flush_model(["account_id", "company_id"])
+        self.env.cr.execute(
+            "SELECT id, account_id, company_id FROM whatsapp_conversation WHERE id = ANY(%s)",
+            [list({vals["conversation_id"] for vals in vals_list})],
         )
-        owners = {c.id: (c.account_id.id, c.company_id.id) for c in conversations}
+        owners = {row[0]: row[1:] for row in self.env.cr.fetchall()}
         rows = []
         for vals in vals_list:
             account_id, company_id = owners[vals["conversation_id"]]
