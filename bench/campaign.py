@@ -19,9 +19,10 @@ Steps (timed inside the shells, or by the drain):
      time and its queries; ``enqueue_*`` counts from the launch), with the shell's peak RSS
      before and after (flat memory: the release works in steps of RELEASE_CHUNK recipients);
   5. with --send: the sandbox (latency --latency-ms, no status webhooks) and Odoo with one cron
-     worker drain the queue as in ``bench/dispatch.py``; the report tells the rate against the
-     tier, lost and duplicated sends, and the different customers reached (never more than the
-     messaging limit).
+     worker (--cron-threads) drain the queue (with --release-in-cron, the shell only launches:
+     the crons release the recipients while they send, sharing the cron workers) as in
+     ``bench/dispatch.py``; the report tells the rate against the tier, lost and duplicated
+     sends, and the different customers reached (never more than the messaging limit).
 
 A JSON report is printed. Exit code: 0 when nothing was lost or duplicated and the messaging limit
 held, 1 otherwise, 2 when the benchmark could not run.
@@ -180,7 +181,7 @@ cr.execute("SELECT count(*) FROM whatsapp_conversation")
 conversations_before = cr.fetchone()[0]
 steps = 0
 rss_first_step = None
-while campaign._release_step():
+while not P["release_in_cron"] and campaign._release_step():
     steps += 1
     env.cr.commit()
     if steps == 1:  # flat memory: the peak after one step of RELEASE_CHUNK is the peak after all
@@ -203,7 +204,7 @@ print(MARKER + json.dumps({
     "enqueue_seconds": enqueued, "release_steps": steps, "ids": message_ids,
     "launch_python_cpu_seconds": launch_cpu, "enqueue_python_cpu_seconds": enqueue_cpu,
     "launch_queries": launch_queries, "enqueue_queries": enqueue_queries,
-    "conversations_created": conversations_created,
+    "conversations_created": conversations_created, "campaign_id": campaign.id,
     "peak_rss_before_launch_mb": rss_before / 1024,
     "peak_rss_after_first_step_mb": rss_first_step,
     "peak_rss_after_release_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -227,6 +228,14 @@ def parse_args(argv=None):
     )
     parser.add_argument("--tier", type=int, choices=(80, 1000), default=80, help="msg/s (80)")
     parser.add_argument("--send", action="store_true", help="then drain the queue (sandbox)")
+    parser.add_argument(
+        "--release-in-cron",
+        action="store_true",
+        help="launch only: Odoo's crons release the recipients while they send (with --send)",
+    )
+    parser.add_argument(
+        "--cron-threads", type=int, default=1, help="Odoo cron workers while sending (1)"
+    )
     parser.add_argument(
         "--new-customers",
         action="store_true",
@@ -270,6 +279,7 @@ def run(args):
             "recipients": args.recipients,
             "count_repeat": args.count_repeat,
             "new_customers": args.new_customers,
+            "release_in_cron": args.release_in_cron and args.send,
         }
         log(f"setup ({args.partners} contacts), segment count, launch of {args.recipients}...")
         setup, wall = odoo_shell(odoo, script(SETUP_SCRIPT, params), 3600 + args.partners / 100)
@@ -285,10 +295,16 @@ def run(args):
         report["shell_wall_seconds"] = round(wall, 1)
         limit = None if args.messaging_limit == "unlimited" else int(args.messaging_limit)
         report["messaging_limit_held"] = limit is None or len(ids) <= limit
-        if not args.send or not ids:
-            return report
         gap_floor = setup["account"]["recipient_gap"]
-        report.update(drain(odoo, args, sandbox, ids, len(ids), gap_floor, addons_dir))
+        if args.send and args.release_in_cron:
+            # the recipients the crons release and send, as they come
+            where = ("campaign_id = %s", [setup["campaign_id"]])
+            pending = setup["recipients"].get("pending", 0)
+            report.update(drain(odoo, args, sandbox, None, pending, gap_floor, addons_dir, where))
+        elif args.send and ids:
+            report.update(drain(odoo, args, sandbox, ids, len(ids), gap_floor, addons_dir))
+        else:
+            return report
         report["messaging_limit_held"] = limit is None or report["customers_reached"] <= limit
     finally:
         clean_up(sandbox, addons_dir)
