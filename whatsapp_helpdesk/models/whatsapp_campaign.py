@@ -19,6 +19,10 @@ RELEASE_CHUNK = 5000
 RELEASE_TIME_BUDGET = 40  # seconds per cron run
 # With no headroom left, look again this much later (the rolling 24 hours free up gradually).
 HEADROOM_RETRY = timedelta(minutes=30)
+# Once the outbox holds a step's worth of queued messages, the release cron hands over: the
+# outbox's cron releases the next step while it sends (see _release_for_outbox), so that one
+# cron worker never holds the sends up for a release; the release cron looks again this later.
+FEED_RETRY = timedelta(minutes=1)
 DEFAULT_FREQUENCY_CAP_HOURS = 24
 MAX_HOURS = 24 * 366
 
@@ -428,10 +432,61 @@ class WhatsappCampaign(models.Model):
                 report["items"] += released
                 if not released:
                     break
+                if self._outbox_ahead():
+                    self._trigger_release(fields.Datetime.now() + FEED_RETRY)
+                    break
+
+    @api.model
+    def _outbox_ahead(self):
+        """Whether the outbox holds a release step's worth of queued messages."""
+        self.env["whatsapp.message"].flush_model(["direction", "state"])
+        self.env.cr.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM whatsapp_message"
+            " WHERE direction = 'out' AND state = 'queued' LIMIT %s) AS queued",
+            [RELEASE_CHUNK],
+        )
+        return self.env.cr.fetchone()[0] >= RELEASE_CHUNK
+
+    @api.model
+    def _release_for_outbox(self):
+        """One release step of each running campaign that is due, for the outbox whose queue
+        ran short while a batch is on the wire (the outbox's cron calls it between its claims):
+        returns how many recipients were released."""
+        now = fields.Datetime.now()
+        campaigns = self.sudo().search(
+            [
+                ("state", "=", "running"),
+                "|",
+                ("next_release_at", "=", False),
+                ("next_release_at", "<=", now),
+                "|",
+                ("schedule", "!=", "at"),
+                ("scheduled_at", "<=", now),
+            ],
+            order="id",
+        )
+        released = 0
+        for campaign in campaigns:
+            try:
+                with self.env.cr.savepoint():
+                    released += campaign._release_step()
+            except Exception:  # pylint: disable=broad-except
+                _logger.exception("WhatsApp campaign %s: release failed", campaign.id)
+        return released
 
     def _release_step(self, chunk=RELEASE_CHUNK):
-        """Release the next waiting recipients of this campaign; returns how many."""
+        """Release the next waiting recipients of this campaign; returns how many. Two cron
+        workers (the release's and the outbox's) never release the same campaign at once, and a
+        campaign paused meanwhile releases nothing."""
         self.ensure_one()
+        self.flush_recordset(["state"])
+        self.env.cr.execute(
+            "SELECT state FROM whatsapp_campaign WHERE id = %s FOR NO KEY UPDATE SKIP LOCKED",
+            [self.id],
+        )
+        row = self.env.cr.fetchone()
+        if not row or row[0] != "running":
+            return 0
         now = fields.Datetime.now()
         if self.schedule == "at" and self.scheduled_at and self.scheduled_at > now:
             self._trigger_release(self.scheduled_at)

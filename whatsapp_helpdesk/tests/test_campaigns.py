@@ -152,6 +152,33 @@ class TestCampaigns(TemplateCase, TransactionCase):
         campaign.invalidate_recordset()
         self.assertIn("Refused when queued", campaign.funnel_details)
 
+    def test_the_outbox_releases_the_next_recipients_while_it_sends(self):
+        """One cron worker both releases and sends: when the outbox's queue runs short, its
+        cron releases the running campaigns' next recipients itself (the release cron hands
+        over once a step's worth is queued), through the same release; a paused campaign
+        releases nothing, whoever asks."""
+        paused = self.make_campaign(self.bruno, self.template)
+        paused.action_launch()
+        paused.action_pause()
+        self.assertEqual(paused._release_step(), 0)
+        campaign = self.make_campaign(self.customer, self.template)
+        campaign.action_launch()
+        with self.mock_cloud_api(self.sent_answers()) as calls:
+            self.env["whatsapp.message"]._cron_send()
+        self.assertEqual(len(calls), 2, "Recent's earlier template and the campaign's")
+        self.assertEqual(campaign.recipient_ids.state, "released")
+        self.assertEqual(campaign.sent_count, 1)
+        self.assertEqual(paused.recipient_ids.state, "pending")
+        self.assertFalse(paused.whatsapp_message_ids)
+        paused.action_resume()
+        with (
+            patch.object(type(campaign), "_outbox_ahead", return_value=True),
+            patch.object(type(campaign), "_trigger_release") as trigger,
+        ):
+            self.env["whatsapp.campaign"]._cron_release()
+        self.assertEqual(paused.recipient_ids.state, "released")
+        trigger.assert_called_once()
+
     def test_messaging_limit_spreads_the_campaign_over_days(self):
         self.env.flush_all()  # Recent's template of setUpClass left the rolling 24 hours
         self.env.cr.execute(
