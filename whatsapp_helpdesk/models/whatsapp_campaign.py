@@ -419,16 +419,7 @@ class WhatsappCampaign(models.Model):
             auto_commit = not is_testing()
             while time.monotonic() - started < RELEASE_TIME_BUDGET:
                 campaigns = self.search([("state", "=", "running")], order="id")
-                released = 0
-                for campaign in campaigns:
-                    try:
-                        with self.env.cr.savepoint():
-                            released += campaign._release_step()
-                    except Exception:  # pylint: disable=broad-except
-                        # one campaign's trouble never holds up the others; tried again later
-                        _logger.exception("WhatsApp campaign %s: release failed", campaign.id)
-                    if auto_commit:
-                        self.env.cr.commit()  # pylint: disable=invalid-commit
+                released = campaigns._release_steps(commit=auto_commit)
                 report["items"] += released
                 if not released:
                     break
@@ -465,13 +456,21 @@ class WhatsappCampaign(models.Model):
             ],
             order="id",
         )
+        return campaigns._release_steps()
+
+    def _release_steps(self, commit=False):
+        """One release step of each of these campaigns, committed after each when ``commit``;
+        returns how many recipients were released."""
         released = 0
-        for campaign in campaigns:
+        for campaign in self:
             try:
                 with self.env.cr.savepoint():
                     released += campaign._release_step()
             except Exception:  # pylint: disable=broad-except
+                # one campaign's trouble never holds up the others; tried again later
                 _logger.exception("WhatsApp campaign %s: release failed", campaign.id)
+            if commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
         return released
 
     def _release_step(self, chunk=RELEASE_CHUNK):
