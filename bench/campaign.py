@@ -12,14 +12,17 @@ Steps (timed inside the shells, or by the drain):
      "tag + marketing opt-in", the demo account pointed at the sandbox with the tier and the
      messaging limit asked; what earlier runs left queued is canceled;
   3. the segment's count over every contact, timed (--count-repeat runs, the median printed);
-  4. a campaign of --recipients of those contacts: launch (recipients fixed once, skip reasons)
+  4. with --new-customers, the conversations earlier runs made with those contacts are deleted
+     (the release then creates every one, the worst case; "conversations_created" tells);
+     a campaign of --recipients of those contacts: launch (recipients fixed once, skip reasons)
      and release to the outbox (the messaging limit's headroom), timed (wall, the shell's own CPU
      time and its queries; ``enqueue_*`` counts from the launch), with the shell's peak RSS
      before and after (flat memory: the release works in steps of RELEASE_CHUNK recipients);
   5. with --send: the sandbox (latency --latency-ms, no status webhooks) and Odoo with one cron
-     worker drain the queue as in ``bench/dispatch.py``; the report tells the rate against the
-     tier, lost and duplicated sends, and the different customers reached (never more than the
-     messaging limit).
+     worker (--cron-threads) drain the queue (with --release-in-cron, the shell only launches:
+     the crons release the recipients while they send, sharing the cron workers) as in
+     ``bench/dispatch.py``; the report tells the rate against the tier, lost and duplicated
+     sends, and the different customers reached (never more than the messaging limit).
 
 A JSON report is printed. Exit code: 0 when nothing was lost or duplicated and the messaging limit
 held, 1 otherwise, 2 when the benchmark could not run.
@@ -127,6 +130,17 @@ cr.execute(
 # frequency cap and messaging limit count the last 24 hours: earlier runs are moved out of them
 cr.execute("UPDATE whatsapp_message SET create_date = create_date - interval '2 days'"
            " WHERE campaign_id IS NOT NULL AND create_date > now() - interval '2 days'")
+# --new-customers: the bench contacts' conversations of earlier runs go, so that the release
+# creates every one of them again (the worst case: a campaign to customers never written to)
+if P["new_customers"]:
+    cr.execute('''
+        WITH gone AS (
+            DELETE FROM whatsapp_conversation c USING res_partner p
+             WHERE p.id = c.partner_id AND p.name LIKE 'Campaign bench %%' RETURNING c.id)
+        DELETE FROM mail_message
+         WHERE model = 'whatsapp.conversation' AND res_id IN (SELECT id FROM gone)
+    ''')
+    env.cr.commit()
 env.invalidate_all()
 segment = env["whatsapp.segment"].create({
     "name": "Bench segment", "company_id": company.id, "only_company_contacts": False,
@@ -163,12 +177,19 @@ campaign.action_launch()
 env.cr.commit()
 launched, launch_cpu = time.perf_counter() - started, time.process_time() - cpu_started
 launch_queries = cr.sql_log_count - queries_started
+cr.execute("SELECT count(*) FROM whatsapp_conversation")
+conversations_before = cr.fetchone()[0]
 steps = 0
-while campaign._release_step():
+rss_first_step = None
+while not P["release_in_cron"] and campaign._release_step():
     steps += 1
     env.cr.commit()
+    if steps == 1:  # flat memory: the peak after one step of RELEASE_CHUNK is the peak after all
+        rss_first_step = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 enqueued, enqueue_cpu = time.perf_counter() - started, time.process_time() - cpu_started
 enqueue_queries = cr.sql_log_count - queries_started
+cr.execute("SELECT count(*) FROM whatsapp_conversation")
+conversations_created = cr.fetchone()[0] - conversations_before
 cr.execute("SELECT id FROM whatsapp_message WHERE campaign_id = %s", [campaign.id])
 message_ids = [row[0] for row in cr.fetchall()]
 cr.execute("SELECT state, count(*) FROM whatsapp_campaign_recipient WHERE campaign_id = %s"
@@ -183,7 +204,9 @@ print(MARKER + json.dumps({
     "enqueue_seconds": enqueued, "release_steps": steps, "ids": message_ids,
     "launch_python_cpu_seconds": launch_cpu, "enqueue_python_cpu_seconds": enqueue_cpu,
     "launch_queries": launch_queries, "enqueue_queries": enqueue_queries,
+    "conversations_created": conversations_created, "campaign_id": campaign.id,
     "peak_rss_before_launch_mb": rss_before / 1024,
+    "peak_rss_after_first_step_mb": rss_first_step,
     "peak_rss_after_release_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     "account": {"id": account.id, "recipient_gap": account.recipient_gap,
                 "messaging_limit": account.messaging_limit},
@@ -205,6 +228,19 @@ def parse_args(argv=None):
     )
     parser.add_argument("--tier", type=int, choices=(80, 1000), default=80, help="msg/s (80)")
     parser.add_argument("--send", action="store_true", help="then drain the queue (sandbox)")
+    parser.add_argument(
+        "--release-in-cron",
+        action="store_true",
+        help="launch only: Odoo's crons release the recipients while they send (with --send)",
+    )
+    parser.add_argument(
+        "--cron-threads", type=int, default=1, help="Odoo cron workers while sending (1)"
+    )
+    parser.add_argument(
+        "--new-customers",
+        action="store_true",
+        help="delete the conversations earlier runs made: the release creates them all",
+    )
     parser.add_argument("--latency-ms", type=int, default=100, help="sandbox latency (100)")
     parser.add_argument("--workers", type=int, default=2, help="Odoo HTTP workers (2)")
     parser.add_argument("--db", default="wa_bench_campaign", help="database (wa_bench_campaign)")
@@ -242,6 +278,8 @@ def run(args):
             "partners": args.partners,
             "recipients": args.recipients,
             "count_repeat": args.count_repeat,
+            "new_customers": args.new_customers,
+            "release_in_cron": args.release_in_cron and args.send,
         }
         log(f"setup ({args.partners} contacts), segment count, launch of {args.recipients}...")
         setup, wall = odoo_shell(odoo, script(SETUP_SCRIPT, params), 3600 + args.partners / 100)
@@ -257,10 +295,16 @@ def run(args):
         report["shell_wall_seconds"] = round(wall, 1)
         limit = None if args.messaging_limit == "unlimited" else int(args.messaging_limit)
         report["messaging_limit_held"] = limit is None or len(ids) <= limit
-        if not args.send or not ids:
-            return report
         gap_floor = setup["account"]["recipient_gap"]
-        report.update(drain(odoo, args, sandbox, ids, len(ids), gap_floor, addons_dir))
+        if args.send and args.release_in_cron:
+            # the recipients the crons release and send, as they come
+            where = ("campaign_id = %s", [setup["campaign_id"]])
+            pending = setup["recipients"].get("pending", 0)
+            report.update(drain(odoo, args, sandbox, None, pending, gap_floor, addons_dir, where))
+        elif args.send and ids:
+            report.update(drain(odoo, args, sandbox, ids, len(ids), gap_floor, addons_dir))
+        else:
+            return report
         report["messaging_limit_held"] = limit is None or report["customers_reached"] <= limit
     finally:
         clean_up(sandbox, addons_dir)

@@ -514,13 +514,14 @@ def watch_drain(process, started, port, where, cr, args, sandbox, total):
                     ready_at = time.time()
             except requests.RequestException:
                 pass
-        if not any(states.get(state) for state in NOT_FINAL):
+        # (rows queued while it runs, by a campaign's release, count once they exist)
+        if sum(states.values()) >= total and not any(states.get(state) for state in NOT_FINAL):
             drained = True
             break
         if not counting and sandbox.sent_count():
             watch.rebase()  # the CPU of the drain, not of Odoo's start-up
             counting = True
-        if ready_at is not None and states.get("queued", 0) == total and not counting:
+        if ready_at is not None and states.get("queued", 0) in (0, total) and not counting:
             waker.maybe_notify(started)
         if tick - last_log >= 10:
             last_log = tick
@@ -800,11 +801,13 @@ def run(args):
     return report
 
 
-def drain(odoo, args, sandbox, ids, expected, gap_floor, addons_dir):
-    """Start Odoo (one cron worker), let it empty the queue of ``ids`` against ``sandbox``, stop
-    it, and report what was sent: rate, states, losses, duplicates, CPU, queries, memory."""
+def drain(odoo, args, sandbox, ids, expected, gap_floor, addons_dir, where=None):
+    """Start Odoo (one cron worker, or ``args.cron_threads``), let it empty the queue of ``ids``
+    (or of the rows ``where`` selects, (SQL, params), until ``expected`` of them are final)
+    against ``sandbox``, stop it, and report what was sent: rate, states, losses, duplicates,
+    CPU, queries, memory."""
     conn = process = None
-    where = run_filter(id_ranges(ids))
+    where = where or run_filter(id_ranges(ids))  # ids None: the rows of ``where``
     try:
         conn = pg_connect(args.db)
         cr = conn.cursor()
@@ -820,9 +823,11 @@ def drain(odoo, args, sandbox, ids, expected, gap_floor, addons_dir):
             log_path=odoo_log,
             info_loggers=loggers,
             env={DEPARTURE_LOG_ENV: str(departures_log)},
+            cron_threads=getattr(args, "cron_threads", 1),
             extra=["--log-handler=odoo.sql_db:DEBUG"] if getattr(args, "log_sql", False) else (),
         )
-        watched = watch_drain(process, started, port, where, cr, args, sandbox, len(ids))
+        total = expected if ids is None else len(ids)
+        watched = watch_drain(process, started, port, where, cr, args, sandbox, total)
         report = {"odoo_exit_code_during_run": process.poll()}
         stop_odoo(process)
         rows = fetch_rows(cr, where)

@@ -21,7 +21,7 @@ TRANSIENT_ERRORS = (
 )
 
 
-def computed_after_insert(records, written=(), unchanged=(), rows=None):
+def computed_after_insert(records, written=(), unchanged=(), rows=None, shared=None):
     """Give ``records``, inserted by SQL for speed, what the ORM's create gives them: their
     stored computed and related fields computed (in batch, at the next flush) and the fields of
     other records that depend on them marked.
@@ -30,7 +30,8 @@ def computed_after_insert(records, written=(), unchanged=(), rows=None):
     computes give (not computed again). ``unchanged``: fields of other records that rows like
     these cannot change (a sum of costs when every new row costs nothing): what the insert would
     mark of them is unmarked, what was marked before stays marked. ``rows``: the inserted values
-    of each record (complete), which spares reading back what marking the dependents reads."""
+    of each record (complete with ``shared``, the values of every row a row does not set), which
+    spares reading back what marking the dependents reads."""
     env = records.env
     for field in records._fields.values():
         if field.store and field.compute and field.name not in written:
@@ -54,15 +55,19 @@ def computed_after_insert(records, written=(), unchanged=(), rows=None):
     if rows is None:
         records.fetch([field.name for field in references])
     else:
+        shared = shared or {}
         for field in references:
-            env.cache.update(
-                records,
-                field,
-                [
-                    field.convert_to_cache(row.get(field.name), records, validate=False)
+            name = field.name
+            if any(name in row for row in rows):
+                default = shared.get(name)
+                values = [
+                    field.convert_to_cache(row.get(name, default), records, validate=False)
                     for row in rows
-                ],
-            )
+                ]
+            else:
+                values = [field.convert_to_cache(shared.get(name), records, validate=False)]
+                values *= len(rows)
+            env.cache.update(records, field, values)
     marked_before = {field: set(env.transaction.tocompute.get(field, ())) for field in unchanged}
     records.modified(records._fields, create=True)
     for name in written:

@@ -19,6 +19,10 @@ RELEASE_CHUNK = 5000
 RELEASE_TIME_BUDGET = 40  # seconds per cron run
 # With no headroom left, look again this much later (the rolling 24 hours free up gradually).
 HEADROOM_RETRY = timedelta(minutes=30)
+# Once the outbox holds a step's worth of queued messages, the release cron hands over: the
+# outbox's cron releases the next step while it sends (see _release_for_outbox), so that one
+# cron worker never holds the sends up for a release; the release cron looks again this later.
+FEED_RETRY = timedelta(minutes=1)
 DEFAULT_FREQUENCY_CAP_HOURS = 24
 MAX_HOURS = 24 * 366
 
@@ -415,23 +419,73 @@ class WhatsappCampaign(models.Model):
             auto_commit = not is_testing()
             while time.monotonic() - started < RELEASE_TIME_BUDGET:
                 campaigns = self.search([("state", "=", "running")], order="id")
-                released = 0
-                for campaign in campaigns:
-                    try:
-                        with self.env.cr.savepoint():
-                            released += campaign._release_step()
-                    except Exception:  # pylint: disable=broad-except
-                        # one campaign's trouble never holds up the others; tried again later
-                        _logger.exception("WhatsApp campaign %s: release failed", campaign.id)
-                    if auto_commit:
-                        self.env.cr.commit()  # pylint: disable=invalid-commit
+                released = campaigns._release_steps(commit=auto_commit)
                 report["items"] += released
                 if not released:
                     break
+                if self._outbox_ahead():
+                    self._trigger_release(fields.Datetime.now() + FEED_RETRY)
+                    break
+
+    @api.model
+    def _outbox_ahead(self):
+        """Whether the outbox holds a release step's worth of queued messages."""
+        self.env["whatsapp.message"].flush_model(["direction", "state"])
+        self.env.cr.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM whatsapp_message"
+            " WHERE direction = 'out' AND state = 'queued' LIMIT %s) AS queued",
+            [RELEASE_CHUNK],
+        )
+        return self.env.cr.fetchone()[0] >= RELEASE_CHUNK
+
+    @api.model
+    def _release_for_outbox(self):
+        """One release step of each running campaign that is due, for the outbox whose queue
+        ran short while a batch is on the wire (the outbox's cron calls it between its claims):
+        returns how many recipients were released."""
+        now = fields.Datetime.now()
+        campaigns = self.sudo().search(
+            [
+                ("state", "=", "running"),
+                "|",
+                ("next_release_at", "=", False),
+                ("next_release_at", "<=", now),
+                "|",
+                ("schedule", "!=", "at"),
+                ("scheduled_at", "<=", now),
+            ],
+            order="id",
+        )
+        return campaigns._release_steps()
+
+    def _release_steps(self, commit=False):
+        """One release step of each of these campaigns, committed after each when ``commit``;
+        returns how many recipients were released."""
+        released = 0
+        for campaign in self:
+            try:
+                with self.env.cr.savepoint():
+                    released += campaign._release_step()
+            except Exception:  # pylint: disable=broad-except
+                # one campaign's trouble never holds up the others; tried again later
+                _logger.exception("WhatsApp campaign %s: release failed", campaign.id)
+            if commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+        return released
 
     def _release_step(self, chunk=RELEASE_CHUNK):
-        """Release the next waiting recipients of this campaign; returns how many."""
+        """Release the next waiting recipients of this campaign; returns how many. Two cron
+        workers (the release's and the outbox's) never release the same campaign at once, and a
+        campaign paused meanwhile releases nothing."""
         self.ensure_one()
+        self.flush_recordset(["state"])
+        self.env.cr.execute(
+            "SELECT state FROM whatsapp_campaign WHERE id = %s FOR NO KEY UPDATE SKIP LOCKED",
+            [self.id],
+        )
+        row = self.env.cr.fetchone()
+        if not row or row[0] != "running":
+            return 0
         now = fields.Datetime.now()
         if self.schedule == "at" and self.scheduled_at and self.scheduled_at > now:
             self._trigger_release(self.scheduled_at)
@@ -546,8 +600,15 @@ class WhatsappCampaign(models.Model):
         how many were queued."""
         self.ensure_one()
         recipients = recipients.sudo()
-        recipients.fetch(["phone_e164", "partner_id"])  # these two, not every column
-        rows = [(r.id, r.phone_e164, r.partner_id) for r in recipients]
+        recipients.flush_recordset(["phone_e164", "partner_id"])
+        # these two columns, read as values (thousands of records' fields cost milliseconds)
+        self.env.cr.execute(
+            "SELECT id, phone_e164, partner_id FROM whatsapp_campaign_recipient"
+            " WHERE id = ANY(%s) ORDER BY id",
+            [recipients.ids],
+        )
+        Partner = self.env["res.partner"].sudo()
+        rows = [(rid, number, Partner.browse(pid)) for rid, number, pid in self.env.cr.fetchall()]
         conversations = self.env["whatsapp.conversation"]._get_or_create_many(
             self.account_id, {number: partner for _id, number, partner in rows}
         )

@@ -533,25 +533,34 @@ class WhatsappConversation(models.Model):
     def _watchers_each(self):
         """{conversation: its watchers (see _watchers)}: worked out once per assignee, team and
         company, not once per conversation (a campaign's batch holds thousands)."""
+        keys = {
+            conversation: self._watcher_key(
+                conversation.user_id.id, conversation.team_id.id, conversation.company_id.id
+            )
+            for conversation in self
+        }
+        users = self._watchers_by_key(set(keys.values()))
+        return {conversation: users[key] for conversation, key in keys.items()}
+
+    @api.model
+    def _watcher_key(self, user_id, team_id, company_id):
+        """What the watchers of a conversation depend on: its assignee, its team, and its company
+        when no team holds it."""
+        return (user_id or False, team_id or False, not team_id and (company_id or False))
+
+    @api.model
+    def _watchers_by_key(self, keys):
+        """{key: the watchers of a conversation of that key (see _watcher_key)}."""
         group_users = None
-        by_key = {}
         watchers = {}
-        for conversation in self:
-            team = conversation.team_id
-            key = (conversation.user_id.id, team.id, not team and conversation.company_id.id)
-            users = by_key.get(key)
-            if users is None:
-                users = conversation.user_id | team.user_ids
-                if not team:
-                    if group_users is None:
-                        group_users = (
-                            self.env.ref("whatsapp_helpdesk.group_whatsapp_user").sudo().users
-                        )
-                    users |= group_users.filtered(
-                        lambda user, company=conversation.company_id: user.company_ids & company
-                    )
-                users = by_key[key] = users.sudo()
-            watchers[conversation] = users
+        for user_id, team_id, company_id in keys:
+            team = self.env["helpdesk.ticket.team"].sudo().browse(team_id or ())
+            users = self.env["res.users"].sudo().browse(user_id or ()) | team.user_ids
+            if not team:
+                if group_users is None:
+                    group_users = self.env.ref("whatsapp_helpdesk.group_whatsapp_user").sudo().users
+                users |= group_users.filtered(lambda user, c=company_id: c in user.company_ids.ids)
+            watchers[user_id, team_id, company_id] = users.sudo()
         return watchers
 
     def _notify_agents(self):
@@ -982,7 +991,18 @@ class WhatsappConversation(models.Model):
             )
             created = dict(self.env.cr.fetchall())
             new = Conversation.browse(list(created.values()))
-            computed_after_insert(new, written=INSERTED_COMPUTED_FIELDS)
+            # the references the INSERT wrote (the others are empty), for marking the dependents
+            computed_after_insert(
+                new,
+                written=INSERTED_COMPUTED_FIELDS,
+                rows=[{"partner_id": partners_by_number[number].id} for number in created],
+                shared={
+                    "account_id": account.id,
+                    "company_id": account.company_id.id,
+                    "create_uid": self.env.uid,
+                    "write_uid": self.env.uid,
+                },
+            )
             found.update({number: Conversation.browse(cid) for number, cid in created.items()})
             lost = [number for number in missing if number not in created]
             if lost:

@@ -92,7 +92,8 @@ class WhatsappMessage(models.Model):
     account_id = fields.Many2one(related="conversation_id.account_id", store=True, index=True)
     company_id = fields.Many2one(related="conversation_id.company_id", store=True, index=True)
     partner_id = fields.Many2one("res.partner", index=True, ondelete="set null")
-    direction = fields.Selection([("in", "Received"), ("out", "Sent")], required=True, index=True)
+    # no index of its own: two values, always read with a selective column (see init)
+    direction = fields.Selection([("in", "Received"), ("out", "Sent")], required=True)
     # looked up through the index of its unique constraint
     wamid = fields.Char("WhatsApp Message ID", copy=False, readonly=True)
     uuid = fields.Char(
@@ -110,10 +111,10 @@ class WhatsappMessage(models.Model):
     media_url = fields.Char("Meta Media URL", copy=False, help="Short-lived download link.")
     media_mime_type = fields.Char()
     media_filename = fields.Char()
+    # the download cron reads the pending ones alone: a partial index (see init)
     media_state = fields.Selection(
         [("none", "None"), ("pending", "To Download"), ("done", "Stored"), ("failed", "Failed")],
         default="none",
-        index=True,
     )
     payload = fields.Json(help="What Meta sent for an inbound message.")
     template_id = fields.Many2one("whatsapp.template", index="btree_not_null", ondelete="set null")
@@ -224,9 +225,19 @@ class WhatsappMessage(models.Model):
         # Every outbound row (a campaign's hundred thousand) updates each index: the indexes of
         # earlier versions that a unique constraint's index repeats go, and those that held every
         # empty value are made again without them (by the registry, after init).
+        # The indexes no query reads go as well: the direction's (two values, always asked with
+        # the conversation, the wamid or the state) and the media state's but for the rows
+        # waiting for their download.
         self.env.cr.execute(
             "DROP INDEX IF EXISTS whatsapp_message__wamid_index,"
-            " whatsapp_message__notification_key_index"
+            " whatsapp_message__notification_key_index, whatsapp_message__direction_index,"
+            " whatsapp_message__media_state_index"
+        )
+        self.env.cr.execute(
+            """
+            CREATE INDEX IF NOT EXISTS whatsapp_message_media_pending_idx
+                ON whatsapp_message (id) WHERE media_state = 'pending'
+            """
         )
         self.env.cr.execute(
             """
@@ -362,33 +373,36 @@ class WhatsappMessage(models.Model):
         if not vals_list:
             return self.browse()
         now = fields.Datetime.now()
-        defaults = self.default_get([name for name, field in self._fields.items() if field.store])
-        conversations = self.env["whatsapp.conversation"].browse(
-            {vals["conversation_id"] for vals in vals_list}
-        )
-        owners = {c.id: (c.account_id.id, c.company_id.id) for c in conversations}
-        rows = [
-            {
-                **defaults,
-                "direction": "out",
-                "create_uid": self.env.uid,
-                "write_uid": self.env.uid,
-                "create_date": now,
-                "write_date": now,
-                "uuid": uuid.uuid4().hex,
-                # the stored computed fields, as their computes give them to an unsent row
-                "account_id": owners[vals["conversation_id"]][0],
-                "company_id": owners[vals["conversation_id"]][1],
-                "cost": 0.0,
-                **vals,
-            }
-            for vals in vals_list
-        ]
-        if any(row.get("billable") for row in rows):
+        # what every row shares is kept once, not copied into five thousand dictionaries
+        shared = {
+            **self.default_get([name for name, field in self._fields.items() if field.store]),
+            "direction": "out",
+            "create_uid": self.env.uid,
+            "write_uid": self.env.uid,
+            "create_date": now,
+            "write_date": now,
+            "cost": 0.0,  # a stored computed field, as its compute gives it to an unsent row
+        }
+        if any(vals.get("billable") for vals in vals_list) or shared.get("billable"):
             raise ValueError("outbound rows are queued unbilled: Meta's status bills them")
+        # the conversations' account and company, read as values (not as thousands of records)
+        self.env["whatsapp.conversation"].flush_model(["account_id", "company_id"])
+        self.env.cr.execute(
+            "SELECT id, account_id, company_id FROM whatsapp_conversation WHERE id = ANY(%s)",
+            [list({vals["conversation_id"] for vals in vals_list})],
+        )
+        owners = {row[0]: row[1:] for row in self.env.cr.fetchall()}
+        rows = []
+        for vals in vals_list:
+            account_id, company_id = owners[vals["conversation_id"]]
+            # the stored related fields, as the ORM gives them
+            rows.append(
+                {"uuid": uuid.uuid4().hex, "account_id": account_id, "company_id": company_id}
+                | vals
+            )
         ids = []
         for chunk in split_every(INSERT_CHUNK, rows):
-            self.env.cr.execute(self._insert_query(chunk))
+            self.env.cr.execute(self._insert_query(chunk, shared))
             inserted = dict(self.env.cr.fetchall())
             ids.extend(inserted[row["uuid"]] for row in chunk)
         messages = self.browse(ids)
@@ -397,22 +411,30 @@ class WhatsappMessage(models.Model):
             written=INSERTED_COMPUTED_FIELDS,
             unchanged=self._cost_rollup_fields(),
             rows=rows,
+            shared=shared,
         )
         self._trigger_send()
         messages._notify_changed()
         return messages
 
     @api.model
-    def _insert_query(self, rows):
-        """INSERT ... SELECT of ``rows`` (complete column values, each with its own uuid)
-        returning (uuid, id) of each: a value every row shares is one parameter, the others one
-        array per column unnested together, and a column empty in every row is left out (NULL):
-        a campaign's batch converts and sends a few columns per row instead of all fifty."""
-        names = sorted({name for row in rows for name in row})
+    def _insert_query(self, rows, shared):
+        """INSERT ... SELECT of ``rows`` (their own column values, each with its own uuid) and
+        ``shared`` (the values of every row a row does not set) returning (uuid, id) of each: a
+        value every row shares is one parameter, the others one array per column unnested
+        together, and a column empty in every row is left out (NULL): a campaign's batch
+        converts and sends a few columns per row instead of all fifty."""
+        own = set()
+        for row in rows:
+            own.update(row)
         columns, selects, arrays, aliases = [], [], [], []
-        for name in names:
+        for name in sorted(own | set(shared)):
             field = self._fields[name]
-            values = [row.get(name) for row in rows]
+            if name in own:
+                default = shared.get(name)
+                values = [row.get(name, default) for row in rows]
+            else:
+                values = [shared[name]]
             first = values[0]
             if name != "uuid" and all(value == first for value in values):
                 value = field.convert_to_column_insert(first, self, rows[0])
@@ -526,22 +548,29 @@ class WhatsappMessage(models.Model):
         ids = self.env.cr.precommit.data.pop("whatsapp.message.changed", set())
         if not ids:
             return
-        # read by one query: a campaign's batch holds thousands of messages and conversations
+        # read by one query, with what the watchers depend on: a campaign's batch holds
+        # thousands of messages and conversations
         self.flush_model(["conversation_id", "partner_id", "state"])
+        Conversation = self.env["whatsapp.conversation"].sudo()
+        Conversation.flush_model(["user_id", "team_id", "company_id"])
         self.env.cr.execute(
-            "SELECT id, conversation_id, partner_id, state FROM whatsapp_message"
-            " WHERE id = ANY(%s) ORDER BY id",
+            """
+            SELECT m.id, m.conversation_id, m.partner_id, m.state, c.user_id, c.team_id,
+                   c.company_id
+              FROM whatsapp_message m JOIN whatsapp_conversation c ON c.id = m.conversation_id
+             WHERE m.id = ANY(%s) ORDER BY m.id
+            """,
             [sorted(ids)],
         )
-        by_conversation = defaultdict(list)
+        by_key = defaultdict(list)
         for row in self.env.cr.fetchall():
-            by_conversation[row[1]].append(row)
-        conversations = self.env["whatsapp.conversation"].sudo().browse(list(by_conversation))
+            by_key[Conversation._watcher_key(*row[4:])].append(row[:4])
         by_user = defaultdict(list)
-        for conversation, users in conversations._watchers_each().items():
+        for key, users in Conversation._watchers_by_key(set(by_key)).items():
             for user in users:
-                by_user[user] += by_conversation[conversation.id]
+                by_user[user] += by_key[key]
         for user, rows in by_user.items():
+            rows.sort()
             user._bus_send(
                 "whatsapp_helpdesk/messages",
                 {

@@ -87,7 +87,12 @@ class WhatsappMessage(models.Model):
             while True:
                 batch = self.browse()
                 if time.monotonic() - started < CRON_TIME_BUDGET:
-                    batch = self._claim_queued(batch_size or self._batch_size())
+                    size = batch_size or self._batch_size()
+                    batch = self._claim_queued(size)
+                    # the queue ran short: running campaigns release their next recipients
+                    # now, while the previous batch is on the wire
+                    if len(batch) < size and self.env["whatsapp.campaign"]._release_for_outbox():
+                        batch |= self._claim_queued(size - len(batch))
                     if auto_commit:
                         self.env.cr.commit()  # pylint: disable=invalid-commit
                 planned = batch._plan_sends() if batch else []

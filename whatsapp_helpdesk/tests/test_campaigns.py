@@ -121,6 +121,64 @@ class TestCampaigns(TemplateCase, TransactionCase):
         self.env["whatsapp.campaign"]._cron_release()
         self.assertEqual(campaign.state, "done")
 
+    def test_a_customer_who_opts_out_after_launch_is_refused_at_release(self):
+        """The send rule is applied again per recipient when the release queues it: a customer
+        who opted out since the launch is skipped as refused with the rule's sentence, nothing
+        is queued or posted for them, and the others' chatter trace is the one message_post of
+        the one-by-one path writes (body, author, subtype, thread)."""
+        campaign = self.launch()
+        self.opt_in(self.bruno, state="opted_out")
+        self.assertEqual(campaign._release_step(), 1)
+        bruno, ana = (
+            campaign.recipient_ids.filtered(lambda r, p=partner: r.partner_id == p)
+            for partner in (self.bruno, self.customer)
+        )
+        self.assertRecordValues(
+            bruno, [{"state": "skipped", "skip_reason": "refused", "message_id": False}]
+        )
+        self.assertIn("opted out", bruno.note)
+        bruno_conversation = self.account._get_conversation(self.bruno)
+        self.assertFalse(bruno_conversation.whatsapp_message_ids)
+        self.assertFalse(bruno_conversation.message_ids.filtered(lambda m: m.body))
+        self.assertEqual(ana.state, "released")
+        trace = ana.message_id.mail_message_id
+        single = ana.message_id.conversation_id._send_template(self.template, record=self.customer)
+        expected = single.mail_message_id
+        fields_compared = ["body", "author_id", "subtype_id", "message_type", "model", "res_id"]
+        self.assertEqual(
+            trace.read(fields_compared)[0] | {"id": 0},
+            expected.read(fields_compared)[0] | {"id": 0},
+        )
+        campaign.invalidate_recordset()
+        self.assertIn("Refused when queued", campaign.funnel_details)
+
+    def test_the_outbox_releases_the_next_recipients_while_it_sends(self):
+        """One cron worker both releases and sends: when the outbox's queue runs short, its
+        cron releases the running campaigns' next recipients itself (the release cron hands
+        over once a step's worth is queued), through the same release; a paused campaign
+        releases nothing, whoever asks."""
+        paused = self.make_campaign(self.bruno, self.template)
+        paused.action_launch()
+        paused.action_pause()
+        self.assertEqual(paused._release_step(), 0)
+        campaign = self.make_campaign(self.customer, self.template)
+        campaign.action_launch()
+        with self.mock_cloud_api(self.sent_answers()) as calls:
+            self.env["whatsapp.message"]._cron_send()
+        self.assertEqual(len(calls), 2, "Recent's earlier template and the campaign's")
+        self.assertEqual(campaign.recipient_ids.state, "released")
+        self.assertEqual(campaign.sent_count, 1)
+        self.assertEqual(paused.recipient_ids.state, "pending")
+        self.assertFalse(paused.whatsapp_message_ids)
+        paused.action_resume()
+        with (
+            patch.object(type(campaign), "_outbox_ahead", return_value=True),
+            patch.object(type(campaign), "_trigger_release") as trigger,
+        ):
+            self.env["whatsapp.campaign"]._cron_release()
+        self.assertEqual(paused.recipient_ids.state, "released")
+        trigger.assert_called_once()
+
     def test_messaging_limit_spreads_the_campaign_over_days(self):
         self.env.flush_all()  # Recent's template of setUpClass left the rolling 24 hours
         self.env.cr.execute(

@@ -1,4 +1,6 @@
 import base64
+import json
+from collections import defaultdict
 
 from odoo.addons.mail.tools.discuss import Store
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -204,6 +206,56 @@ class TestWorkspace(WhatsappCase, TransactionCase):
         ]
         self.assertEqual(data["whatsapp_state"], "failed")
         self.assertEqual(data["whatsapp_failure"], "Not on WhatsApp")
+
+    def test_a_batch_reaches_each_conversations_watchers(self):
+        """The live notice of a batch of queued messages (a campaign's, read by one query) goes
+        to the watchers of each message's conversation as _watchers_each tells them: its
+        assignee and team, or every WhatsApp user of its company when no team holds it."""
+        company, account = self.make_company_account()
+        outsider = new_test_user(
+            self.env,
+            login="ws_outsider",
+            groups="base.group_user,whatsapp_helpdesk.group_whatsapp_user",
+            company_id=company.id,
+            company_ids=[(6, 0, company.ids)],
+        )
+        bruno = self.make_customer("Bruno Lima", "+55 11 98123-0001")
+        carla = self.make_customer("Carla Dias", "+55 11 98123-0002")
+        unassigned = self.account._get_conversation(bruno)
+        elsewhere = account._get_conversation(carla)
+        assigned_only = self.account._get_conversation(carla)
+        (unassigned | elsewhere | assigned_only).team_id = False
+        assigned_only.user_id = self.other
+        conversations = self.conversation | unassigned | elsewhere | assigned_only
+        self.env.cr.precommit.run()
+        self.env["bus.bus"].search([]).unlink()
+        messages = (
+            self.env["whatsapp.message"]
+            .sudo()
+            ._insert_outbound(
+                [
+                    {"conversation_id": c.id, "message_type": "text", "body": f"m{c.id}"}
+                    for c in conversations
+                ]
+            )
+        )
+        self.env.cr.precommit.run()
+        received = {}
+        notices = self.env["bus.bus"].search([("message", "like", "whatsapp_helpdesk/messages")])
+        for notice in notices:
+            payload = json.loads(notice.message)["payload"]
+            partner_id = json.loads(notice.channel)[2]
+            self.assertNotIn(partner_id, received, "one notice per watcher")
+            received[partner_id] = [m["id"] for m in payload["messages"]]
+        expected = defaultdict(list)
+        for message in messages:
+            for user in message.conversation_id._watchers_each()[message.conversation_id]:
+                expected[user.partner_id.id].append(message.id)
+        self.assertEqual(received, dict(expected))
+        first, no_team, other_company, assigned = messages.ids
+        self.assertEqual(received[outsider.partner_id.id], [other_company])
+        self.assertEqual(received[self.sofia.partner_id.id], [first, no_team, assigned])
+        self.assertEqual(received[self.other.partner_id.id], [no_team, assigned])
 
     def test_ticks_reach_the_watchers_in_one_notice_per_batch(self):
         messages = self.env["whatsapp.message"]
