@@ -34,6 +34,7 @@ from . import sale_order
 from . import helpdesk_ticket_team
 from . import helpdesk_ticket
 from . import mail_message
+from . import ir_cron
 from . import whatsapp_workspace
 from . import whatsapp_report_mixin
 from . import whatsapp_report_service_measures

@@ -2,6 +2,7 @@
 
 import logging
 import os
+import resource
 import threading
 import time
 from contextlib import contextmanager
@@ -9,7 +10,9 @@ from contextlib import contextmanager
 import psycopg2
 from odoo import fields, sql_db
 from odoo.addons.base.models.ir_cron import ODOO_NOTIFY_FUNCTION
-from odoo.tools import SQL
+from odoo.tools import SQL, config
+
+from ..tools import cron_pass
 
 _logger = logging.getLogger(__name__)
 
@@ -165,6 +168,62 @@ def cron_report(logger, what):
             time.monotonic() - started,
             sql_db.sql_counter - queries,
         )
+
+
+# The pass of the cron worker running this thread (see tools/cron_pass.py), told by ir_cron.py.
+CRON_PASS = cron_pass.PassClock()
+# Time a run takes to stop after its budget (batches in flight answered and recorded), and the
+# least a run gets even when the pass is nearly over (so that each run moves on).
+CRON_STOP_MARGIN = 20.0
+CRON_RUN_FLOOR = 5.0
+
+
+def cron_time_left():
+    """Seconds the current pass of Odoo's cron worker may still run before Odoo's limits stop
+    it (None outside a cron pass, or when no limit applies)."""
+    thread = threading.current_thread()
+    if config["workers"]:
+        real_limit = config["limit_time_real_cron"]
+        if real_limit == -1:
+            real_limit = config["limit_time_real"]
+        elapsed = CRON_PASS.elapsed()
+    else:
+        real_limit = config["limit_time_real_cron"]
+        if not (real_limit and real_limit > 0):
+            real_limit = config["limit_time_real"]
+        start = getattr(thread, "start_time", None)
+        elapsed = None if start is None else time.time() - start  # Odoo stamps the pass
+    soft, _hard = resource.getrlimit(resource.RLIMIT_CPU)
+    cpu_left = None
+    if elapsed is not None and soft != resource.RLIM_INFINITY:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        cpu_left = soft - (usage.ru_utime + usage.ru_stime)
+    return cron_pass.time_left(elapsed, real_limit, cpu_left)
+
+
+def cron_run_budget(own_budget):
+    """A cron run's time budget: ``own_budget`` seconds, within what Odoo's limits leave to the
+    worker's current pass."""
+    return cron_pass.run_budget(own_budget, cron_time_left(), CRON_STOP_MARGIN, CRON_RUN_FLOOR)
+
+
+def report_progress(env, done, remaining, own_budget):
+    """Odoo's progress API (``_notify_progress``), within the cron worker's limits: with records
+    left, Odoo runs the job again in the same pass, so when another run of ``own_budget`` seconds
+    no longer fits, the job reports nothing left and triggers itself for the next pass, which
+    starts at once after the worker's watchdog ping, instead of being killed mid-run."""
+    cron_id = env.context.get("cron_id")
+    if remaining and cron_id:
+        left = cron_time_left()
+        if cron_pass.should_end_pass(left, own_budget, CRON_STOP_MARGIN):
+            _logger.info(
+                "WhatsApp: %s records left; the cron pass ends (%.0f s left), the job comes back",
+                remaining,
+                left,
+            )
+            env["ir.cron"].sudo().browse(cron_id)._trigger()
+            remaining = 0
+    env["ir.cron"]._notify_progress(done=done, remaining=remaining)
 
 
 def notification(message, kind="success", sticky=False, close=False):

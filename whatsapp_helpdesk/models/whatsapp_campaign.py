@@ -8,7 +8,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
 from ..tools import campaign_plan, pricing
-from .common import cron_report, is_testing
+from .common import cron_report, cron_run_budget, is_testing
 from .whatsapp_optin import TEMPLATE_CATEGORIES
 
 _logger = logging.getLogger(__name__)
@@ -416,8 +416,9 @@ class WhatsappCampaign(models.Model):
         limit, the schedule and the customers' local hours; commit after each step."""
         with cron_report(_logger, "WhatsApp campaigns: recipients released") as report:
             started = time.monotonic()
+            budget = cron_run_budget(RELEASE_TIME_BUDGET)
             auto_commit = not is_testing()
-            while time.monotonic() - started < RELEASE_TIME_BUDGET:
+            while time.monotonic() - started < budget:
                 campaigns = self.search([("state", "=", "running")], order="id")
                 released = campaigns._release_steps(commit=auto_commit)
                 report["items"] += released

@@ -11,7 +11,7 @@ from odoo.tools import SQL
 
 from ..tools import cloud_api, pacing, sender
 from ..tools import messages as wa_messages
-from .common import TRANSIENT_ERRORS, cron_report, is_testing
+from .common import TRANSIENT_ERRORS, cron_report, cron_run_budget, is_testing, report_progress
 
 _logger = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ class WhatsappMessage(models.Model):
         with cron_report(_logger, "WhatsApp outbox: messages sent") as report:
             report["items"] = done = self._send_queued(batch_size)
         remaining = self.search_count(self._due_domain())
-        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        report_progress(self.env, done, remaining, CRON_TIME_BUDGET)
         return done
 
     @api.model
@@ -78,6 +78,7 @@ class WhatsappMessage(models.Model):
         self._recover_stale_sending()
         auto_commit = not is_testing()
         started = time.monotonic()
+        budget = cron_run_budget(CRON_TIME_BUDGET)
         done = 0
         in_flight = None
         with (
@@ -86,7 +87,7 @@ class WhatsappMessage(models.Model):
         ):
             while True:
                 batch = self.browse()
-                if time.monotonic() - started < CRON_TIME_BUDGET:
+                if time.monotonic() - started < budget:
                     size = batch_size or self._batch_size()
                     batch = self._claim_queued(size)
                     # the queue ran short: running campaigns release their next recipients

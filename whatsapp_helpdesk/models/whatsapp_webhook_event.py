@@ -13,8 +13,10 @@ from ..tools import webhook
 from .common import (
     TRANSIENT_ERRORS,
     cron_report,
+    cron_run_budget,
     cron_trigger_sql,
     is_testing,
+    report_progress,
     trigger_cron_now,
     wake_crons_after_commit,
 )
@@ -347,12 +349,13 @@ class WhatsappWebhookEvent(models.Model):
         takes one, the jobs run in parallel); None: every event."""
         auto_commit = not is_testing()
         started = last_reactions = time.monotonic()
+        budget = cron_run_budget(CRON_TIME_BUDGET)
         done = 0
         failures = 0  # concurrency failures in a row (see PROCESSING_CRONS)
         # a part sees its share of the arrivals: behind at its share of the backlog
         backlog = min(BACKLOG // (1 if part is None else len(PROCESSING_CRONS)), batch_size)
         with cron_report(_logger, "WhatsApp intake: events processed") as report:
-            while time.monotonic() - started < CRON_TIME_BUDGET:
+            while time.monotonic() - started < budget:
                 # with auto-commit, a concurrency failure rolls back and the batch is taken anew
                 self_ = self.with_context(
                     whatsapp_retry_transient=auto_commit and failures < TRANSIENT_RETRIES
@@ -403,7 +406,7 @@ class WhatsappWebhookEvent(models.Model):
                     step()
             except Exception:  # pylint: disable=broad-except
                 _logger.exception("WhatsApp: %s failed; intake goes on", step.__name__)
-        self.env["ir.cron"]._notify_progress(done=done, remaining=self._count_left(part))
+        report_progress(self.env, done, self._count_left(part), CRON_TIME_BUDGET)
         return done
 
     @api.model

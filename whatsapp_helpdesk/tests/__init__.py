@@ -11,6 +11,7 @@ from . import (
     test_composer_language,
     test_controller,
     test_cost_ledger,
+    test_cron_pass,
     test_dashboard,
     test_demo,
     test_end_to_end,
