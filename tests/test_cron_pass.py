@@ -17,6 +17,15 @@ class PassCursor:
     """Stands for the cursor Odoo opens for one pass over the ready jobs."""
 
 
+def in_a_pass():
+    """A clock on a fake time, in the pass of a new cursor: (fake time, clock, cursor)."""
+    fake = FakeClock()
+    clock = cron_pass.PassClock(fake)
+    cursor = PassCursor()
+    clock.enter(cursor)
+    return fake, clock, cursor
+
+
 def test_outside_a_pass_nothing_is_known():
     clock = cron_pass.PassClock(FakeClock())
     assert clock.elapsed() is None
@@ -25,20 +34,14 @@ def test_outside_a_pass_nothing_is_known():
 
 
 def test_first_pass_counts_the_unseen_sleep_before_it():
-    fake = FakeClock()
-    clock = cron_pass.PassClock(fake)
-    cursor = PassCursor()
-    clock.enter(cursor)
+    fake, clock, _cursor = in_a_pass()
     fake.now += 10
     # the worker pinged its watchdog at most SLEEP_MAX before the pass: assume the worst
     assert clock.elapsed() == 10 + cron_pass.SLEEP_MAX
 
 
 def test_jobs_of_one_pass_share_its_start_and_the_next_pass_starts_anew():
-    fake = FakeClock()
-    clock = cron_pass.PassClock(fake)
-    first = PassCursor()
-    clock.enter(first)
+    fake, clock, first = in_a_pass()
     fake.now += 50
     clock.leave()
     clock.enter(first)  # the next job of the same pass
@@ -53,10 +56,7 @@ def test_jobs_of_one_pass_share_its_start_and_the_next_pass_starts_anew():
 
 
 def test_a_pass_whose_cursor_is_gone_is_over():
-    fake = FakeClock()
-    clock = cron_pass.PassClock(fake)
-    cursor = PassCursor()
-    clock.enter(cursor)
+    _fake, clock, cursor = in_a_pass()
     clock.leave()
     del cursor
     gc.collect()

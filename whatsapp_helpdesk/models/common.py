@@ -221,7 +221,9 @@ def report_progress(env, done, remaining, own_budget):
                 remaining,
                 left,
             )
-            env["ir.cron"].sudo().browse(cron_id)._trigger()
+            # always a new trigger: one already due was made before Odoo took this job, and
+            # Odoo deletes those when the job ends
+            trigger_cron_now(env["ir.cron"].sudo().browse(cron_id))
             remaining = 0
     env["ir.cron"]._notify_progress(done=done, remaining=remaining)
 
