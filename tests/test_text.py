@@ -50,3 +50,33 @@ def test_base_language(code, base):
 
 def test_id_key_orders_mixed_ids():
     assert sorted([3, "b", 1, "a", 2.5], key=text.id_key) == [1, 2.5, 3, "a", "b"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Olá", "<p>Olá</p>"),
+        ("<script>alert(1)</script>", "<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>"),
+        ('<img src=x onerror="alert(1)">', '<p>&lt;img src=x onerror="alert(1)"&gt;</p>'),
+        ("a & b; &amp;", "<p>a &amp; b; &amp;amp;</p>"),
+        ("no-break\xa0space", "<p>no-break&nbsp;space</p>"),
+        ("bell\x07 esc\x1b \ufffe\uffff ok", "<p>bell esc  ok</p>"),
+        ("lines\nand\r\ntabs\t", "<p>lines\nand\r\ntabs\t</p>"),
+        ("", "<p></p>"),
+        (None, "<p></p>"),
+        # what the sanitizer rewrites more than markup: left to it
+        ("nul\x00", None),
+        ("lone \ud800", None),
+        ("quoted\n> reply", None),
+        ("quoted\n\x07> reply", None),
+        ("regards\n-- \nme", None),
+    ],
+)
+def test_paragraph_html(raw, expected):
+    assert text.paragraph_html(raw) == expected
+
+
+def test_paragraph_html_holds_no_markup_of_the_customer():
+    hostile = "<a href='javascript:x' onclick=y>z</a><svg/onload=alert(1)>\"'"
+    html = text.paragraph_html(hostile)
+    assert html.count("<") == 2 and html.startswith("<p>") and html.endswith("</p>")

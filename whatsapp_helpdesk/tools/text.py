@@ -67,3 +67,28 @@ def id_key(value) -> tuple:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return (1, 0, str(value))
     return (0, value, "")
+
+
+# Characters an HTML body cannot hold (XML 1.0 minus what the sanitizer keeps): dropped.
+_NOT_IN_HTML = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# What Odoo's HTML sanitizer does more to text than escaping it: lone surrogates (and NUL: it
+# mangles the text around them), e-mail quotes and signatures (lines starting with ">" or
+# "-- "), which it wraps in quote markers.
+_SANITIZER_REWRITES = re.compile("[\ud800-\udfff]|\n>|--")
+
+
+def paragraph_html(text) -> str | None:
+    """The paragraph of a customer's ``text``, exactly as Odoo's HTML sanitizer stores
+    ``<p>{escaped text}</p>`` in a message body, or None when the sanitizer would rewrite more
+    than markup (the caller then lets it sanitize): ``<``, ``>`` and ``&`` escaped, no-break
+    spaces as ``&nbsp;``, characters HTML cannot hold dropped. The result holds no tag but the
+    paragraph and no attribute: stored as is, it is inert whatever the customer wrote.
+    """
+    text = as_text(text)
+    if "\x00" in text:
+        return None
+    text = _NOT_IN_HTML.sub("", text)  # before the search: dropping them can make a quote
+    if _SANITIZER_REWRITES.search(text):
+        return None
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return f"<p>{escaped.replace(chr(0xA0), '&nbsp;')}</p>"
