@@ -390,7 +390,7 @@ class WhatsappAssistant(models.Model):
             text = phrases.say("handoff.now", language)
         conversation._send_bot_text(text)
         note = self._handoff_note(conversation, reason)
-        bot = self.env.ref("base.partner_root").id
+        bot = self.env["ir.model.data"]._xmlid_to_res_id("base.partner_root")
         conversation._post_automatic(note, "mail.mt_note", bot, message_type="notification")
         if ticket:
             ticket.message_post(body=note, subtype_xmlid="mail.mt_note", author_id=bot)

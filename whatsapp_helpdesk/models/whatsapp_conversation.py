@@ -13,6 +13,7 @@ from odoo.tools import SQL, html2plaintext
 from ..tools import language as wa_language
 from ..tools import media_limits, window
 from ..tools import messages as wa_messages
+from ..tools import text as wa_text
 from .common import computed_after_insert
 
 _logger = logging.getLogger(__name__)
@@ -1136,8 +1137,9 @@ class WhatsappConversation(models.Model):
         if offer_person:
             buttons = [("wa_human", labels.get("person") or self.env._("Talk to a person"))]
         self.ensure_one()
-        bot = self.env.ref("base.partner_root")
-        mail_message = self._post_automatic(body, "mail.mt_comment", bot.id)
+        # the id from the cached xmlid lookup: env.ref() would also query that the partner exists
+        bot_id = self.env["ir.model.data"]._xmlid_to_res_id("base.partner_root")
+        mail_message = self._post_automatic(body, "mail.mt_comment", bot_id)
         values = {"message_type": "text", "body": body, "mail_message_id": mail_message.id}
         # the interactive object is kept on the row as Meta takes it: the outbox sends it later
         if list_options:
@@ -1169,8 +1171,13 @@ class WhatsappConversation(models.Model):
                 subtype_xmlid=subtype_xmlid,
                 author_id=author_id,
             )
-        values = self._chatter_values(escape(body), author_id, subtype_xmlid)
-        return self.env["mail.message"].sudo().create({**values, "message_type": message_type})
+        # text: written as the sanitizer stores it, instead of sanitized twice by the create
+        html = None if isinstance(body, Markup) else wa_text.paragraph_html(body)
+        html = html if html != "<p></p>" else None  # (the sanitizer empties an empty body)
+        values = self._chatter_values("" if html else escape(body), author_id, subtype_xmlid)
+        message = self.env["mail.message"].sudo().create({**values, "message_type": message_type})
+        message._whatsapp_write_bodies([html])
+        return message
 
     def _chatter_values(self, body, author_id, subtype_xmlid="mail.mt_comment", date=None):
         """The values of a comment in this thread created directly, without message_post."""

@@ -358,7 +358,7 @@ class WhatsappMessage(models.Model):
                 vals["partner_id"] = partner_by_conversation.get(vals["conversation_id"])
         messages = super().create(vals_list)
         if any(m.direction == "out" and m.state == "queued" for m in messages):
-            self._trigger_send()
+            self._trigger_send_at_flush()
         messages._notify_changed()
         return messages
 
@@ -582,6 +582,17 @@ class WhatsappMessage(models.Model):
             )
 
     @api.model
+    def _trigger_send_at_flush(self):
+        """Trigger the send job once for all the rows this transaction queues, when it flushes
+        (at its commit, or when a savepoint of it closes): the reactions to a batch of customer
+        messages queue answers one by one, a trigger statement each otherwise. Its run sees
+        nothing before the commit anyway."""
+        precommit = self.env.cr.precommit
+        if not precommit.data.get("whatsapp_send_trigger"):
+            precommit.data["whatsapp_send_trigger"] = True
+            precommit.add(self._trigger_send)
+
+    @api.model
     def _trigger_send(self):
         # the id from the cached xmlid lookup: env.ref() would also query that the cron exists
         cron_id = self.env["ir.model.data"]._xmlid_to_res_id(
@@ -802,33 +813,13 @@ class WhatsappMessage(models.Model):
             )
             wa_values.append(self._inbound_values(conversation, message, moment))
         mail_messages = self.env["mail.message"].sudo().create(mail_values)
-        self._write_bodies(mail_messages, bodies)
+        mail_messages._whatsapp_write_bodies(bodies)
         for values, mail_message in zip(wa_values, mail_messages, strict=True):
             values["mail_message_id"] = mail_message.id
         created = self.sudo().create(wa_values)
         Conversation._record_inbound(received, conversations)
         created._link_reactions()
         return created
-
-    @api.model
-    def _write_bodies(self, mail_messages, bodies):
-        """Give the chatter messages ``mail_messages`` their ``bodies`` (None: kept as created),
-        in one statement. Each body is what Odoo's sanitizer would store for it
-        (``tools.text.paragraph_html``): sanitizing it again on create, twice, costs more than
-        the rest of the message."""
-        written = [(m, Markup(b)) for m, b in zip(mail_messages, bodies, strict=True) if b]
-        if not written:
-            return
-        self.env.cr.execute(
-            SQL(
-                "UPDATE mail_message m SET body = v.body FROM (VALUES %s) AS v(id, body)"
-                " WHERE m.id = v.id",
-                SQL(", ").join(SQL("(%s, %s)", m.id, str(body)) for m, body in written),
-            )
-        )
-        records = self.env["mail.message"].browse([m.id for m, _b in written])
-        self.env.cache.update(records, records._fields["body"], [body for _m, body in written])
-        records.modified(["body"])
 
     @api.model
     def _inbound_values(self, conversation, message, moment):

@@ -156,3 +156,18 @@ class TestInboundBodies(WhatsappCase, TransactionCase):
             "&lt;img src=x onerror=alert(1)&gt;</p>",
         )
         self.assert_inert(body, text)
+
+    def test_automatic_posts_are_stored_as_sanitized(self):
+        conversation = self.say("Oi")
+        self.assertFalse(conversation.message_follower_ids, "posted directly, not message_post")
+        Message = self.env["mail.message"]
+        field = Message._fields["body"]
+        bot = self.env.ref("base.partner_root").id
+        for body in [*HOSTILE_TEXTS, "\x1b", Markup("<p>kept <b>as</b> markup</p>")]:
+            if "\x00" in body or "\ud800" in body:
+                continue  # never a text of ours
+            posted = conversation._post_automatic(body, "mail.mt_comment", bot)
+            stored = self.stored_bodies(posted)[posted.id]
+            self.assertEqual(
+                stored, str(field.convert_to_cache(escape(body), Message) or ""), repr(body)
+            )

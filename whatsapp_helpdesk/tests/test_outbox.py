@@ -81,6 +81,7 @@ class TestOutbox(WhatsappCase, TransactionCase):
         cron = self.env.ref("whatsapp_helpdesk.ir_cron_whatsapp_send")
         self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]).unlink()
         conversation._send_text("wake up")
+        self.env.cr.flush()  # the trigger is made when the transaction flushes (at commit)
         self.assertEqual(self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]), 1)
 
     def test_triggers_wake_the_cron_workers_once_per_transaction(self):
@@ -104,6 +105,8 @@ class TestOutbox(WhatsappCase, TransactionCase):
         conversation = self.open_window()
         for text in ("one", "two", "three"):
             conversation._send_text(text)
+        self.assertEqual(Trigger.search_count(due), 0, "made when the transaction flushes")
+        self.env.cr.flush()
         self.assertEqual(Trigger.search_count(due), 1)
         intake.active = False
         self.assertFalse(trigger_cron_now(intake))  # an inactive cron ignores triggers
