@@ -164,8 +164,8 @@ class HelpdeskTicketTeam(models.Model):
         self.ensure_one()
         Conversation = self.env["whatsapp.conversation"].sudo()
         members = self._whatsapp_agents()
-        if not members:
-            return {}
+        if not members.filtered(lambda user: user.im_status == "online"):
+            return {}  # nobody online: routing assigns nobody, their loads are not counted
         agents = self._whatsapp_routing_agents(members, Conversation, [("state", "=", "open")])
         team = self._whatsapp_routing_team()
         if not routing.available_agents(team, agents):

@@ -29,9 +29,12 @@ UNREADABLE_BODY_KEPT = 64 * 1024  # characters of an unreadable body kept for a 
 CRON_TIME_BUDGET = 50  # seconds per cron run; the progress API re-runs it when rows remain
 # Customers' messages are made visible before the reactions to them (see _cron_process): the
 # reactions go in small batches between two claims of pending events, and while the intake is
-# behind (a claim of at least BACKLOG events) only every REACTIONS_AT_LEAST_EVERY seconds, so
-# that they follow, late, but never stop.
+# behind (a claim of at least BACKLOG events, or whose oldest event waited BEHIND_AFTER seconds)
+# only every REACTIONS_AT_LEAST_EVERY seconds, so that they follow, late, but never stop. (At one
+# event per request the claims stay small however far the storing lags while the reactions take
+# the cron worker's time: the wait shows it.)
 BACKLOG = 50
+BEHIND_AFTER = 1.0  # seconds
 REACTIONS_BATCH = 100
 REACTIONS_AT_LEAST_EVERY = 5.0  # seconds
 # Processing is split over PROCESSING_CRONS, one per part of the customers (by their number,
@@ -368,7 +371,7 @@ class WhatsappWebhookEvent(models.Model):
                             self.env.cr.commit()  # pylint: disable=invalid-commit
                         done += len(events)
                         report["items"] = done
-                    behind = len(events) >= backlog
+                    behind = len(events) >= backlog or events._waited() >= BEHIND_AFTER
                     if behind and time.monotonic() - last_reactions < REACTIONS_AT_LEAST_EVERY:
                         failures = 0
                         continue
@@ -408,6 +411,12 @@ class WhatsappWebhookEvent(models.Model):
                 _logger.exception("WhatsApp: %s failed; intake goes on", step.__name__)
         report_progress(self.env, done, self._count_left(part), CRON_TIME_BUDGET)
         return done
+
+    def _waited(self):
+        """Seconds the oldest of these events waited since it was received (0 for none)."""
+        if not self:
+            return 0.0
+        return (fields.Datetime.now() - min(self.mapped("received_at"))).total_seconds()
 
     @api.model
     def _count_left(self, part=None):

@@ -1,8 +1,10 @@
 """One event, one fate: a failing event, download or send costs only itself."""
 
+from datetime import timedelta
 from unittest.mock import patch
 
 import psycopg2
+from odoo import fields
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import mute_logger
 
@@ -150,6 +152,35 @@ class TestIntakeIsolation(WhatsappCase, TransactionCase):
             set(self.events_of(*[f"wamid.B{i}" for i in range(7)]).mapped("state")), {"done"}
         )
         self.assertEqual(len(visible_then), 4, "then the reactions, a small batch (2) at a time")
+
+    def claims(self, wamid, waited):
+        """The claims (state, events) of a processing run of one event received ``waited``
+        seconds ago: a claim far below BACKLOG."""
+        self.intake(
+            self.inbound(None, payloads.text_message(self.customer_wa_id, "w", wamid=wamid))
+        )
+        event = self.events_of(wamid)
+        event.sudo().received_at = fields.Datetime.now() - timedelta(seconds=waited)
+        Event = type(self.env["whatsapp.webhook.event"])
+        original, claims = Event._claim_pending, []
+
+        def spying(model, limit, state="pending", part=None):
+            claimed = original(model, limit, state=state, part=part)
+            claims.append((state, len(claimed)))
+            return claimed
+
+        with patch.object(Event, "_claim_pending", spying):
+            self.env["whatsapp.webhook.event"]._cron_process()
+        self.assertEqual(event.state, "done")
+        return claims
+
+    def test_an_event_that_waited_is_stored_before_any_reaction(self):
+        # the claim is small, but its event waited: storing lags, it goes on first
+        claims = self.claims("wamid.LATE", waited=30)
+        self.assertEqual(claims[:3], [("pending", 1), ("pending", 0), ("stored", 1)])
+        # a fresh event: its reactions follow its claim
+        claims = self.claims("wamid.FRESH", waited=0)
+        self.assertEqual(claims[:2], [("pending", 1), ("stored", 1)])
 
     @mute_logger("odoo.addons.whatsapp_helpdesk.models.whatsapp_webhook_event")
     def test_a_failing_reaction_step_never_blocks_the_next_messages(self):
