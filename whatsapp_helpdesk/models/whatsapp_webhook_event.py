@@ -36,6 +36,7 @@ CRON_TIME_BUDGET = 50  # seconds per cron run; the progress API re-runs it when 
 BACKLOG = 50
 BEHIND_AFTER = 1.0  # seconds
 REACTIONS_BATCH = 100
+REACTIONS_BATCH_BEHIND = 20  # while behind: each reaction step holds the storing up briefly
 REACTIONS_AT_LEAST_EVERY = 5.0  # seconds
 # Processing is split over PROCESSING_CRONS, one per part of the customers (by their number,
 # see _part_sql): each job stores and reacts to its own customers' events, in order, so two cron
@@ -376,8 +377,9 @@ class WhatsappWebhookEvent(models.Model):
                         failures = 0
                         continue
                     last_reactions = time.monotonic()
+                    reactions = REACTIONS_BATCH_BEHIND if behind else REACTIONS_BATCH
                     stored = self_._claim_pending(
-                        min(REACTIONS_BATCH, batch_size), state="stored", part=part
+                        min(reactions, batch_size), state="stored", part=part
                     )
                     if stored:
                         self_._isolated(

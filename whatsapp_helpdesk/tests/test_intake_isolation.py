@@ -174,6 +174,41 @@ class TestIntakeIsolation(WhatsappCase, TransactionCase):
         self.assertEqual(event.state, "done")
         return claims
 
+    def test_behind_the_reactions_go_in_smaller_steps(self):
+        wa_id = self.customer_wa_id
+        wamids = [f"wamid.S{i}" for i in range(3)]
+        texts = [payloads.text_message(wa_id, f"s{i}", wamid=w) for i, w in enumerate(wamids)]
+        self.intake(self.inbound(None, *texts))
+        events = self.events_of(*wamids)
+        events.sudo().received_at = fields.Datetime.now() - timedelta(seconds=30)
+        Event = type(self.env["whatsapp.webhook.event"])
+        original, claims = Event._claim_pending, []
+
+        def spying(model, limit, state="pending", part=None):
+            claimed = original(model, limit, state=state, part=part)
+            claims.append((state, limit, len(claimed)))
+            return claimed
+
+        module = "odoo.addons.whatsapp_helpdesk.models.whatsapp_webhook_event"
+        with (
+            patch(f"{module}.REACTIONS_AT_LEAST_EVERY", 0),  # behind, they still run each time
+            patch(f"{module}.REACTIONS_BATCH_BEHIND", 1),
+            patch.object(Event, "_claim_pending", spying),
+        ):
+            self.env["whatsapp.webhook.event"]._cron_process(batch_size=2)
+        self.assertEqual(
+            claims[:6],
+            [
+                ("pending", 2, 2),  # behind (they waited): one reaction only
+                ("stored", 1, 1),
+                ("pending", 2, 1),
+                ("stored", 1, 1),
+                ("pending", 2, 0),  # caught up: the usual step
+                ("stored", 2, 1),
+            ],
+        )
+        self.assertEqual(set(events.mapped("state")), {"done"})
+
     def test_an_event_that_waited_is_stored_before_any_reaction(self):
         # the claim is small, but its event waited: storing lags, it goes on first
         claims = self.claims("wamid.LATE", waited=30)
