@@ -1015,11 +1015,7 @@ class WhatsappConversation(models.Model):
             lost = [number for number in missing if number not in created]
             if lost:
                 found.update(read(lost))
-        # one recordset in the caller's environment, iterated (a with_env per record costs
-        # tens of microseconds: a tenth of a second per campaign batch)
-        numbers = list(found)
-        records = self.browse([found[number].id for number in numbers])
-        return dict(zip(numbers, records, strict=True))
+        return {number: conversation.with_env(self.env) for number, conversation in found.items()}
 
     def _send_template_many(self, template, *, records=None, values=None):
         """Queue ``template`` to each of these conversations, as :meth:`_send_template` does one
@@ -1110,8 +1106,8 @@ class WhatsappConversation(models.Model):
         for row in rows:
             row["mail_message_id"] = posted[row["conversation_id"]]
         messages = self.env["whatsapp.message"].sudo()._insert_outbound(rows)
-        for row, message in zip(rows, messages.with_env(self.env), strict=True):
-            results[row["conversation_id"]] = message
+        for row, message in zip(rows, messages, strict=True):
+            results[row["conversation_id"]] = message.with_env(self.env)
         return results
 
     def _post_many(self, posts):
