@@ -16,8 +16,10 @@ Steps (timed inside the shells, or by the drain):
      (the release then creates every one, the worst case; "conversations_created" tells);
      a campaign of --recipients of those contacts: launch (recipients fixed once, skip reasons)
      and release to the outbox (the messaging limit's headroom), timed (wall, the shell's own CPU
-     time and its queries; ``enqueue_*`` counts from the launch), with the shell's peak RSS
-     before and after (flat memory: the release works in steps of RELEASE_CHUNK recipients);
+     time and its queries; ``enqueue_*`` counts from the launch; ``first_step_seconds``: until
+     the first RELEASE_CHUNK recipients are queued, what the dispatcher waits for), with the
+     shell's peak RSS before and after (flat memory: the release works in steps of
+     RELEASE_CHUNK recipients);
   5. with --send: the sandbox (latency --latency-ms, no status webhooks) and Odoo with one cron
      worker (--cron-threads) drain the queue (with --release-in-cron, the shell only launches:
      the crons release the recipients while they send, sharing the cron workers) as in
@@ -180,12 +182,15 @@ launch_queries = cr.sql_log_count - queries_started
 cr.execute("SELECT count(*) FROM whatsapp_conversation")
 conversations_before = cr.fetchone()[0]
 steps = 0
-rss_first_step = None
+rss_first_step = first_step = None
 while not P["release_in_cron"] and campaign._release_step():
     steps += 1
     env.cr.commit()
     if steps == 1:  # flat memory: the peak after one step of RELEASE_CHUNK is the peak after all
         rss_first_step = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        # what the dispatcher waits for: the launch and the first step's worth in the outbox
+        # (the crons release the next steps while it sends)
+        first_step = time.perf_counter() - started
 enqueued, enqueue_cpu = time.perf_counter() - started, time.process_time() - cpu_started
 enqueue_queries = cr.sql_log_count - queries_started
 cr.execute("SELECT count(*) FROM whatsapp_conversation")
@@ -201,7 +206,8 @@ print(MARKER + json.dumps({
     "segment_count": count, "segment_count_seconds": statistics.median(counts),
     "segment_count_runs": [round(c, 4) for c in counts],
     "recipients": recipient_states, "launch_seconds": launched,
-    "enqueue_seconds": enqueued, "release_steps": steps, "ids": message_ids,
+    "enqueue_seconds": enqueued, "first_step_seconds": first_step, "release_steps": steps,
+    "ids": message_ids,
     "launch_python_cpu_seconds": launch_cpu, "enqueue_python_cpu_seconds": enqueue_cpu,
     "launch_queries": launch_queries, "enqueue_queries": enqueue_queries,
     "conversations_created": conversations_created, "campaign_id": campaign.id,

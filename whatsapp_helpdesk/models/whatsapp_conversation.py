@@ -1,3 +1,4 @@
+import functools
 import logging
 import time
 import uuid
@@ -63,6 +64,13 @@ def _language_of(installed, *, agent, spoken, profile, number):
     guess = wa_language.infer(agent=agent, spoken=spoken, profile=profile, country=country)
     code = guess and wa_language.installed_variant(guess.language, installed)
     return (code, guess.source) if code else (False, False)
+
+
+def _frozen(rendered):
+    """A hashable form of rendered template values ({location: {placeholder: text}})."""
+    return tuple(
+        sorted((location, tuple(sorted(texts.items()))) for location, texts in rendered.items())
+    )
 
 
 def _inbox_state_of(state, last_direction, user):
@@ -1018,32 +1026,45 @@ class WhatsappConversation(models.Model):
         customer). ``values``: extra values of every outbound row (a campaign). Returns
         {conversation id: message or (failure type, sentence)}.
         """
-        # what the rule and the rows read, fetched for the batch (not every column)
-        self.fetch(["account_id", "company_id", "phone_e164", "name", "language", "partner_id"])
-        self.partner_id.fetch(["lang"])
+        # what the rule reads on the records, fetched for the batch (not every column); what
+        # the rows read, as values (a record's field costs microseconds, thousands of times)
+        self.fetch(["company_id", "phone_e164", "name"])
+        self.flush_recordset(["language", "partner_id"])
+        self.env["res.partner"].flush_model(["lang"])
+        self.env.cr.execute(
+            "SELECT c.id, c.company_id, c.phone_e164, c.name, c.language, c.partner_id, p.lang"
+            "  FROM whatsapp_conversation c LEFT JOIN res_partner p ON p.id = c.partner_id"
+            " WHERE c.id = ANY(%s)",
+            [self.ids],
+        )
+        info = {row[0]: row[1:] for row in self.env.cr.fetchall()}
+        Partner = self.env["res.partner"]
+        partners = Partner.browse({row[4] for row in info.values() if row[4]})
+        partner_of = dict(zip(partners.ids, partners, strict=True))
         variants = template._variants() or template
         chosen = {}  # (customer language) -> variant, picked once per batch
-        checked = self.env["whatsapp.template"]
+        companies = {}  # variant checked -> its company id, once per batch
         specs = {}  # variant -> its spec, read once per batch
         opted_out = self.env["whatsapp.optin"]._opted_out_keys(
             {
-                (conversation.company_id.id, conversation.phone_e164, variant.category)
-                for conversation in self
+                (company_id, number, variant.category)
+                for company_id, number, *_rest in info.values()
                 for variant in variants
             }
         )
-        results, rows, posts = {}, [], []
+        results, rows, posts, previews = {}, [], [], {}
         for conversation in self:
-            partner = conversation.partner_id
-            lang = conversation.language or partner.lang or self.env.lang
+            company_id, _number, name, language, partner_id, partner_lang = info[conversation.id]
+            partner = partner_of.get(partner_id, Partner)
+            lang = language or partner_lang or self.env.lang
             if lang not in chosen:
                 chosen[lang] = template._variant_for(partner, lang)
             variant = chosen[lang]
-            if variant not in checked:
+            if variant not in companies:
                 variant._check_sendable()
                 variant._check_header_attachment()
-                checked |= variant
-            if variant.company_id and variant.company_id != conversation.company_id:
+                companies[variant] = variant.company_id.id
+            if companies[variant] and companies[variant] != company_id:
                 results[conversation.id] = (
                     "config",
                     self.env._(
@@ -1059,15 +1080,20 @@ class WhatsappConversation(models.Model):
             record = (records or {}).get(conversation.id) or partner
             token = uuid.uuid4().hex  # the message's uuid, its click token
             rendered = variant._render_values(record, partner, lang, token)
-            if variant not in specs:
-                specs[variant] = variant._to_spec()
-            preview = variant._preview_for(rendered, specs[variant])
-            posts.append((conversation.id, conversation.name, preview))
+            # a text rendered once per batch and values (a campaign's customers often read the
+            # same words: the preview costs tens of microseconds a message)
+            key = (variant.id, _frozen(rendered))
+            preview = previews.get(key)
+            if preview is None:
+                if variant not in specs:
+                    specs[variant] = variant._to_spec()
+                preview = previews[key] = variant._preview_for(rendered, specs[variant])
+            posts.append((conversation.id, name, preview))
             rows.append(
                 {
                     **(values or {}),
                     "conversation_id": conversation.id,
-                    "partner_id": partner.id,
+                    "partner_id": partner_id or False,
                     "message_type": "template",
                     "template_id": variant.id,
                     "template_values": rendered,
@@ -1092,6 +1118,8 @@ class WhatsappConversation(models.Model):
         text is escaped here). A conversation appears once per batch."""
         if not posts:
             return {}
+        # the paragraph of each text, escaped once per different text of the batch
+        html_paragraph = functools.cache(lambda text: str(Markup("<p>%s</p>") % text))
         self.env["mail.message"].flush_model()
         subtype = self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_comment")
         self.env.cr.execute(
@@ -1116,7 +1144,7 @@ class WhatsappConversation(models.Model):
                 uid=self.env.uid,
                 ids=[conversation_id for conversation_id, _name, _text in posts],
                 names=[name for _id, name, _text in posts],
-                bodies=[str(Markup("<p>%s</p>") % text) for _id, _name, text in posts],
+                bodies=[html_paragraph(text) for _id, _name, text in posts],
             )
         )
         posted = dict(self.env.cr.fetchall())

@@ -397,10 +397,10 @@ class WhatsappMessage(models.Model):
         for vals in vals_list:
             account_id, company_id = owners[vals["conversation_id"]]
             # the stored related fields, as the ORM gives them
-            rows.append(
-                {"uuid": uuid.uuid4().hex, "account_id": account_id, "company_id": company_id}
-                | vals
-            )
+            row = {"account_id": account_id, "company_id": company_id} | vals
+            if not row.get("uuid"):
+                row["uuid"] = uuid.uuid4().hex
+            rows.append(row)
         ids = []
         for chunk in split_every(INSERT_CHUNK, rows):
             self.env.cr.execute(self._insert_query(chunk, shared))

@@ -424,6 +424,33 @@ class TestCampaigns(TemplateCase, TransactionCase):
             sent, [{"account_id": self.account.id, "company_id": fresh.company_id.id, "cost": 0}]
         )
 
+    def test_batch_renders_each_customers_own_text(self):
+        """The batch renders a text once per different values: customers of the same name read
+        the same words, every other customer their own, in the outbox row and, escaped, in the
+        conversation's chatter."""
+        Conversation = self.env["whatsapp.conversation"]
+        partners = [
+            self.make_customer(name, f"+55 61 98100-000{index}")
+            for index, name in enumerate(("Ana & Co", "Ana & Co", "Rui <b>"))
+        ]
+        self.opt_in(self.env["res.partner"].concat(*partners))
+        conversations = Conversation._get_or_create_many(
+            self.account, {p.whatsapp_e164: p for p in partners}
+        )
+        batch = Conversation.browse([conversations[p.whatsapp_e164].id for p in partners])
+        results = batch._send_template_many(self.template)
+        self.assertEqual(
+            [results[c.id].body for c in batch],
+            ["Oi Ana & Co, 20% off today!"] * 2 + ["Oi Rui <b>, 20% off today!"],
+        )
+        self.assertEqual(
+            [str(results[c.id].mail_message_id.body) for c in batch],
+            ["<p>Oi Ana &amp; Co, 20% off today!</p>"] * 2
+            + ["<p>Oi Rui &lt;b&gt;, 20% off today!</p>"],
+        )
+        self.assertEqual([results[c.id].partner_id for c in batch], partners)
+        self.assertEqual(len({results[c.id].uuid for c in batch}), 3)
+
     def test_release_queries_do_not_grow_with_the_batch(self):
         """The release is set-wise: a batch of twenty recipients costs no more queries than a
         batch of one (a chunk of five thousand neither)."""
