@@ -24,9 +24,11 @@ CRON_TIME_BUDGET = 50  # seconds of work per cron run before handing back to the
 # A job whose recipient may not be written to before this many seconds goes back to the queue.
 SEND_DEADLINE = 30
 # A run's first claim is this share of a full batch, each next one up to this many times the one
-# before (see claim_sizes).
+# before, and its claims in the last RUN_ENDING seconds of its budget are as small as its first
+# (see claim_size).
 FIRST_CLAIM_SHARE = 4
 CLAIM_GROWTH = 2
+RUN_ENDING = 5
 # Recording Meta's answers may lose a race with a status webhook updating the same rows: the
 # answers are recorded again in a fresh transaction, never left to become "unknown".
 OUTCOME_ATTEMPTS = 5
@@ -73,14 +75,18 @@ def _send_planned(planned, after=None, on_their_way=None):
             on_their_way.set()
 
 
-def claim_sizes(size):
-    """The sizes of a run's successive claims: small at first, so that the run's first sends
-    leave soon after it starts (a claim is planned before its sends start), each up to
-    CLAIM_GROWTH times the one before (planned while that one is on the wire), then ``size``."""
-    claim = max(1, size // FIRST_CLAIM_SHARE)
-    while True:
-        yield claim
-        claim = min(size, claim * CLAIM_GROWTH)
+def claim_size(full, previous, time_left):
+    """The size of a run's next claim, ``full`` that of a whole batch, ``previous`` that of
+    the run's claim before (None: none yet), ``time_left`` the seconds left of its budget.
+
+    Small at first, so that the run's first sends leave soon after it starts (a claim is
+    planned before its sends start), then up to CLAIM_GROWTH times the one before (planned while
+    that one is on the wire); small again near the end of the budget, so that the run ends
+    waiting for and recording a small batch and the next run starts sooner."""
+    small = max(1, full // FIRST_CLAIM_SHARE)
+    if previous is None or time_left < RUN_ENDING:
+        return small
+    return min(full, previous * CLAIM_GROWTH)
 
 
 class WhatsappMessage(models.Model):
@@ -130,7 +136,8 @@ class WhatsappMessage(models.Model):
         done = 0
         in_flight = None
         on_their_way = None  # set once the batch on the wire has nothing left to send
-        claims = claim_sizes(batch_size or self._batch_size())
+        full = batch_size or self._batch_size()
+        size = None
         with (
             sender.sends_first(),
             # two threads: the next batch waits in one for the previous one's last sends
@@ -138,8 +145,9 @@ class WhatsappMessage(models.Model):
         ):
             while True:
                 batch = self.browse()
-                if time.monotonic() - started < budget:
-                    size = next(claims)
+                elapsed = time.monotonic() - started
+                if elapsed < budget:
+                    size = claim_size(full, size, budget - elapsed)
                     batch = self._claim_queued(size)
                     # the queue ran short: running campaigns release their next recipients
                     # now, while the previous batch is on the wire

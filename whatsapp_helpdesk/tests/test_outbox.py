@@ -258,11 +258,16 @@ class TestOutbox(WhatsappCase, TransactionCase):
         self.assertGreater(records[0], claims[1])
         self.assertGreater(records[1], claims[2])
 
-    def test_a_runs_claims_grow_to_the_batch_size(self):
-        sizes = outbox.claim_sizes(5000)
-        self.assertEqual([next(sizes) for _ in range(4)], [1250, 2500, 5000, 5000])
-        sizes = outbox.claim_sizes(3)
-        self.assertEqual([next(sizes) for _ in range(4)], [1, 2, 3, 3])
+    def test_a_runs_claims_grow_to_the_batch_size_and_shrink_at_its_end(self):
+        sizes, size = [], None
+        for _ in range(5):
+            size = outbox.claim_size(5000, size, 40)
+            sizes.append(size)
+        self.assertEqual(sizes, [1250, 2500, 5000, 5000, 5000])
+        self.assertEqual(outbox.claim_size(5000, 5000, outbox.RUN_ENDING - 0.1), 1250)
+        self.assertEqual(outbox.claim_size(5000, 1250, 0.5), 1250)
+        self.assertEqual(outbox.claim_size(3, None, 40), 1)
+        self.assertEqual(outbox.claim_size(3, 2, 40), 3)
 
     def test_retry_action_requeues_failed(self):
         conversation = self.open_window()
