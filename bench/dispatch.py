@@ -35,7 +35,9 @@ notes for this run (WA_BENCH_DEPARTURE_LOG, see tools/http_async.py): that is wh
 see, give or take the network. "pacing" also gives the busiest second as the sandbox stamped the
 arrivals and how late its stamps came (departure_to_sandbox_stamp_ms): the sandbox shares the
 two cores with Odoo and PostgreSQL, and a sandbox starved of CPU stamps late and in bunches
-(--sandbox-nice lets it run first).
+(--sandbox-nice lets it run first). "longest_pauses" lists the longest gaps between two
+departures ([seconds after the first departure, ms]): a batch's, a run's or a cron pass's boundary
+that leaves the wire idle shows there (--keep-logs keeps the departures for a closer look).
 
 "cron_sql_queries_per_message" is every query of the cron worker's process, in any thread,
 during its runs of the sending cron (its own log line), over the messages claimed: a batch of
