@@ -214,8 +214,11 @@ class TestOutbox(WhatsappCase, TransactionCase):
         events = []
         claim, record = Message._claim_queued, Message._record_outcomes
 
+        limits = []
+
         def noted_claim(self_, limit):
             claimed = claim(self_, limit)
+            limits.append(limit)
             events.append(("claim", frozenset(claimed.ids)))
             return claimed
 
@@ -241,6 +244,7 @@ class TestOutbox(WhatsappCase, TransactionCase):
         self.assertEqual(
             [events[i][1] for i in claims],
             [frozenset(messages[a:b].ids) for a, b in ((0, 1), (1, 3), (3, 5))],
+            f"claims of {limits}",
         )
         sends = [uuid for kind, uuid in events if kind == "send"]
         self.assertEqual(sends, messages.mapped("uuid"), "batches leave one after the other")
