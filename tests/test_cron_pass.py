@@ -84,3 +84,46 @@ def test_a_job_with_work_left_ends_the_pass_when_another_run_no_longer_fits():
     # with Odoo's defaults (120 s real, 60 s CPU), a 50 s run is never run twice in one pass
     first_run_left = cron_pass.time_left(cron_pass.SLEEP_MAX + 50, 120, 60 - 40)
     assert cron_pass.should_end_pass(first_run_left, 50, 20)
+
+
+def test_a_workers_sleep_is_known_from_its_pid():
+    # Odoo's WorkerCron.sleep: SLEEP_INTERVAL + pid % 10, then pid / 100 % 0.1 once woken
+    assert cron_pass.worker_sleep_max(1234) == 60 + 4 + 1234 / 100 % 0.1
+    assert cron_pass.worker_sleep_max(1230) == 60.0 + 1230 / 100 % 0.1
+    for pid in range(1, 5000, 7):
+        assert 60 <= cron_pass.worker_sleep_max(pid) < 70.1
+    assert max(cron_pass.worker_sleep_max(pid) for pid in range(1, 5000)) <= cron_pass.SLEEP_MAX
+
+
+def test_the_first_pass_counts_no_more_than_the_workers_sleep_or_its_life():
+    fake = FakeClock()
+    cursor = PassCursor()
+    clock = cron_pass.PassClock(fake, sleep_max=lambda: 63.5, process_age=lambda: 200.0)
+    clock.enter(cursor)
+    fake.now += 10
+    assert clock.elapsed() == 10 + 63.5  # its own sleep, not any worker's
+    young = cron_pass.PassClock(fake, sleep_max=lambda: 63.5, process_age=lambda: 4.0)
+    young.enter(cursor)
+    fake.now += 10
+    assert young.elapsed() == 10 + 4.0  # forked 4 s ago: it pinged at most 4 s before the pass
+    odd = cron_pass.PassClock(fake, sleep_max=lambda: 63.5, process_age=lambda: -1.0)
+    odd.enter(cursor)
+    assert odd.elapsed() == 0.0  # a clock step never makes the time left grow
+
+
+def test_the_next_passes_count_the_time_since_the_last_one_within_the_sleep():
+    fake = FakeClock()
+    clock = cron_pass.PassClock(fake, sleep_max=lambda: 61.0, process_age=lambda: 3.0)
+    first = PassCursor()
+    clock.enter(first)
+    fake.now += 50
+    clock.leave()
+    fake.now += 2  # pinged, woken by a trigger 2 s later: the process's age no longer bounds it
+    second = PassCursor()
+    clock.enter(second)
+    assert clock.elapsed() == 2
+    clock.leave()
+    fake.now += 500  # slept its whole interval
+    third = PassCursor()
+    clock.enter(third)
+    assert clock.elapsed() == 61.0

@@ -404,3 +404,103 @@ def test_sends_first_shortens_the_switch_interval_and_restores_it():
         assert sys.getswitchinterval() == pytest.approx(0.0001, abs=2e-6)
     finally:
         sys.setswitchinterval(before)
+
+
+class _SlowAnswerClient(_WindingClient):
+    """A :class:`_WindingClient` whose answers come ``latency`` seconds after the request left
+    (one error instead for the payloads marked ``fail``, raised before anything leaves)."""
+
+    def __init__(self, latency=0.1):
+        super().__init__()
+        self.latency = latency
+        self.answered = 0
+
+    async def send_message_async(self, payload, before_write=None):
+        if payload.get("fail"):
+            raise RetryableError("no connection", code=None, failure_type="network")
+        result = await super().send_message_async(payload, before_write)
+        await asyncio.sleep(self.latency)
+        self.answered += 1
+        return result
+
+
+def test_on_their_way_once_every_job_left_before_the_last_answers():
+    client = _SlowAnswerClient(latency=0.2)
+    seen = []
+
+    def on_their_way():
+        seen.append((len(client.departures), client.answered))
+
+    outcomes = send_all(client, _jobs(40), _pacer(), max_workers=64, on_their_way=on_their_way)
+    assert _statuses(outcomes) == ["sent"] * 40
+    assert len(seen) == 1
+    departed, answered = seen[0]
+    # nothing of the batch waits to leave any more (the last one is let go as it is called)...
+    assert departed >= 39
+    assert answered < 40  # ...while its last answers are still awaited
+
+
+@pytest.mark.parametrize("case", ["empty", "beyond the deadline", "errors before leaving"])
+def test_on_their_way_also_when_nothing_leaves(case):
+    client = _SlowAnswerClient(latency=0.0)
+    calls = []
+    jobs = _jobs(5)
+    deadline = None
+    if case == "empty":
+        jobs = []
+    elif case == "beyond the deadline":
+        deadline = time.monotonic() - 1
+    else:
+        for job in jobs:
+            job.payload["fail"] = True
+    outcomes = send_all(
+        client, jobs, _pacer(), deadline=deadline, on_their_way=lambda: calls.append(1)
+    )
+    assert calls == [1]
+    assert "sent" not in _statuses(outcomes)
+    assert client.departures == []
+
+
+def test_on_their_way_even_when_the_batch_breaks(monkeypatch):
+    calls = []
+
+    def broken(*args):
+        raise RuntimeError("booking broke")
+
+    monkeypatch.setattr(sender, "_book_slots", broken)
+    with pytest.raises(RuntimeError):
+        send_all(_SlowAnswerClient(), _jobs(3), _pacer(), on_their_way=lambda: calls.append(1))
+    assert calls == [1]
+
+
+def test_overlapping_batches_keep_the_pacing():
+    """The next batch of a pacer, started as soon as the previous one's sends are on their way
+    (as the outbox does), sends while the previous one's last answers come in: what leaves
+    stays within the window and each customer's gap holds."""
+    client = _SlowAnswerClient(latency=0.15)
+    window = pacing.SendWindow(25, seconds=0.1)
+    pacer = pacing.Pacer(pacing.TokenBucket(200, burst=20), pacing.RecipientGap(0.05), window)
+    first_on_way = threading.Event()
+    first_done = []
+    customers = [f"1555000{i % 7}" for i in range(60)]
+
+    def first():
+        jobs = [_job(("a", i), to) for i, to in enumerate(customers)]
+        first_done.append(send_all(client, jobs, pacer, on_their_way=first_on_way.set))
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    assert first_on_way.wait(10)
+    answered_before = client.answered
+    second = send_all(client, [_job(("b", i), to) for i, to in enumerate(customers)], pacer)
+    thread.join(10)
+    assert answered_before < 60  # the second batch started before the first one's last answer
+    assert _statuses(first_done[0]) == ["sent"] * 60
+    assert _statuses(second) == ["sent"] * 60
+    assert _most_in_any(client.departures, 0.1) <= 25
+    last, least = {}, 1.0
+    for to, moment in zip(client.to, client.departures, strict=True):
+        if to in last:
+            least = min(least, moment - last[to])
+        last[to] = moment
+    assert least >= 0.05 - 1e-3
