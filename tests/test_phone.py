@@ -14,6 +14,9 @@ from wa_tools import phone
         ("6281234567890", "+6281234567890"),  # Indonesia
         ("8613800138000", "+8613800138000"),  # China
         ("+34 612 34 56 78", "+34612345678"),  # Spain, formatted
+        # no area code 90 in Brazil: phonenumbers reads "90" as a carrier code and keeps
+        # +55945700000, another (and invalid) number; Meta's digits stand
+        ("5590945700000", "+5590945700000"),
     ],
 )
 def test_wa_id_to_e164(wa_id, e164):

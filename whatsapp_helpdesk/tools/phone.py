@@ -26,6 +26,11 @@ def wa_id_to_e164(wa_id):
         parsed = phonenumbers.parse("+" + raw)
     except phonenumbers.NumberParseException:
         return None
+    as_parsed = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    if as_parsed != "+" + raw and not phonenumbers.is_valid_number(parsed):
+        # phonenumbers took digits of the id for a carrier code or a trunk prefix (Brazil's
+        # "90" in 5590945700000) and kept a number that is not valid either: Meta's digits stand
+        return "+" + raw
     if parsed.country_code == 52:
         national = str(parsed.national_number)
         if len(national) == 11 and national.startswith("1"):
