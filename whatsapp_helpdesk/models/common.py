@@ -7,7 +7,6 @@ import threading
 import time
 from contextlib import contextmanager
 
-import psutil
 import psycopg2
 from odoo import fields, sql_db
 from odoo.addons.base.models.ir_cron import ODOO_NOTIFY_FUNCTION
@@ -172,10 +171,7 @@ def cron_report(logger, what):
 
 
 # The pass of the cron worker running this thread (see tools/cron_pass.py), told by ir_cron.py.
-CRON_PASS = cron_pass.PassClock(
-    sleep_max=lambda: cron_pass.worker_sleep_max(os.getpid()),
-    process_age=lambda: time.time() - psutil.Process().create_time(),
-)
+CRON_PASS = cron_pass.PassClock()
 # Time a run takes to stop after its budget (batches in flight answered and recorded), and the
 # least a run gets even when the pass is nearly over (so that each run moves on).
 CRON_STOP_MARGIN = 20.0

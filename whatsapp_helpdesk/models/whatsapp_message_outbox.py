@@ -1,6 +1,5 @@
 import json
 import logging
-import threading
 import time
 from collections import defaultdict, namedtuple
 from concurrent.futures import ThreadPoolExecutor
@@ -23,12 +22,6 @@ SENDING_LEASE = timedelta(minutes=5)
 CRON_TIME_BUDGET = 50  # seconds of work per cron run before handing back to the scheduler
 # A job whose recipient may not be written to before this many seconds goes back to the queue.
 SEND_DEADLINE = 30
-# A run's first claim is this share of a full batch, each next one up to this many times the one
-# before, and its claims in the last RUN_ENDING seconds of its budget are as small as its first
-# (see claim_size).
-FIRST_CLAIM_SHARE = 4
-CLAIM_GROWTH = 2
-RUN_ENDING = 5
 # Recording Meta's answers may lose a race with a status webhook updating the same rows: the
 # answers are recorded again in a fresh transaction, never left to become "unknown".
 OUTCOME_ATTEMPTS = 5
@@ -48,45 +41,13 @@ class SendFacts(_SendFacts):
         return self.message_type == "template"
 
 
-def _send_planned(planned, after=None, on_their_way=None):
-    """Put planned jobs on the wire (HTTP only, no database): runs beside the cron's cursor.
-
-    ``after``: a ``threading.Event`` set once the previous batch's sends are all on their way
-    (their answers may still be awaited); this batch's sends start then. ``on_their_way``: the
-    same, set for the next batch once this one's are (always set in the end)."""
-    try:
-        if after is not None:
-            after.wait()
-        outcomes = []
-        for position, (client, jobs, pacer, workers) in enumerate(planned, start=1):
-            deadline = time.monotonic() + SEND_DEADLINE
-            last = on_their_way is not None and position == len(planned)
-            outcomes += sender.send_all(
-                client,
-                jobs,
-                pacer,
-                max_workers=workers,
-                deadline=deadline,
-                on_their_way=on_their_way.set if last else None,
-            )
-        return outcomes
-    finally:
-        if on_their_way is not None:
-            on_their_way.set()
-
-
-def claim_size(full, previous, time_left):
-    """The size of a run's next claim, ``full`` that of a whole batch, ``previous`` that of
-    the run's claim before (None: none yet), ``time_left`` the seconds left of its budget.
-
-    Small at first, so that the run's first sends leave soon after it starts (a claim is
-    planned before its sends start), then up to CLAIM_GROWTH times the one before (planned while
-    that one is on the wire); small again near the end of the budget, so that the run ends
-    waiting for and recording a small batch and the next run starts sooner."""
-    small = max(1, full // FIRST_CLAIM_SHARE)
-    if previous is None or time_left < RUN_ENDING:
-        return small
-    return min(full, previous * CLAIM_GROWTH)
+def _send_planned(planned):
+    """Put planned jobs on the wire (HTTP only, no database): runs beside the cron's cursor."""
+    outcomes = []
+    for client, jobs, pacer, workers in planned:
+        deadline = time.monotonic() + SEND_DEADLINE
+        outcomes += sender.send_all(client, jobs, pacer, max_workers=workers, deadline=deadline)
+    return outcomes
 
 
 class WhatsappMessage(models.Model):
@@ -96,29 +57,14 @@ class WhatsappMessage(models.Model):
 
     _inherit = "whatsapp.message"
 
-    def init(self):
-        result = super().init()
-        # the claim reads the first queued rows in id order: through this index, not by sorting
-        # the whole queue at each claim (a campaign queues a hundred thousand rows); a row
-        # leaves it when it is claimed, so it holds the queue only
-        self.env.cr.execute(
-            """
-            CREATE INDEX IF NOT EXISTS whatsapp_message_queued_idx
-                ON whatsapp_message (id) WHERE state = 'queued' AND direction = 'out'
-            """
-        )
-        return result
-
     @api.model
     def _cron_send(self, batch_size=None):
         """Send the queued messages; woken by a trigger whenever a row is queued.
 
         A two-stage pipeline: while one claimed batch is on the wire (threads doing HTTP only,
         paced per business number), the cron's cursor records the previous batch's outcomes and
-        claims the next one, whose sends start as soon as the batch on the wire has nothing left
-        to send (not once its last answers are in). Every claim is committed before anything
-        leaves, so a worker killed mid-batch leaves rows in "sending" that the lease turns into
-        "unknown", never resent.
+        claims the next one. Every claim is committed before anything leaves, so a worker killed
+        mid-batch leaves rows in "sending" that the lease turns into "unknown", never resent.
         """
         with cron_report(_logger, "WhatsApp outbox: messages sent") as report:
             report["items"] = done = self._send_queued(batch_size)
@@ -135,19 +81,14 @@ class WhatsappMessage(models.Model):
         budget = cron_run_budget(CRON_TIME_BUDGET)
         done = 0
         in_flight = None
-        on_their_way = None  # set once the batch on the wire has nothing left to send
-        full = batch_size or self._batch_size()
-        size = None
         with (
             sender.sends_first(),
-            # two threads: the next batch waits in one for the previous one's last sends
-            ThreadPoolExecutor(max_workers=2, thread_name_prefix="wa-batch") as stage,
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="wa-batch") as stage,
         ):
             while True:
                 batch = self.browse()
-                elapsed = time.monotonic() - started
-                if elapsed < budget:
-                    size = claim_size(full, size, budget - elapsed)
+                if time.monotonic() - started < budget:
+                    size = batch_size or self._batch_size()
                     batch = self._claim_queued(size)
                     # the queue ran short: running campaigns release their next recipients
                     # now, while the previous batch is on the wire
@@ -156,10 +97,7 @@ class WhatsappMessage(models.Model):
                     if auto_commit:
                         self.env.cr.commit()  # pylint: disable=invalid-commit
                 planned = batch._plan_sends() if batch else []
-                future = None
-                if planned:
-                    after, on_their_way = on_their_way, threading.Event()
-                    future = stage.submit(_send_planned, planned, after, on_their_way)
+                future = stage.submit(_send_planned, planned) if planned else None
                 if in_flight:
                     self._record_outcomes(in_flight.result(), auto_commit)
                     self.env.invalidate_all()
@@ -218,21 +156,16 @@ class WhatsappMessage(models.Model):
         now = fields.Datetime.now()
         self.env.cr.execute(
             SQL(
-                # the rows locked once, in a CTE: a subquery with LIMIT under "id IN (...)" may
-                # be run again for each row the planner joins it with, each run locking others,
-                # and the claim then takes more rows than its limit
                 """
-                WITH claimed AS MATERIALIZED (
-                    SELECT id FROM whatsapp_message
-                     WHERE direction = 'out' AND state = 'queued'
-                       AND (next_attempt_at IS NULL OR next_attempt_at <= %(now)s)
-                     ORDER BY id
-                     LIMIT %(limit)s
-                     FOR UPDATE SKIP LOCKED)
-                UPDATE whatsapp_message m SET state = 'sending', sending_since = %(now)s
-                  FROM claimed
-                 WHERE m.id = claimed.id
-                RETURNING m.id
+                UPDATE whatsapp_message SET state = 'sending', sending_since = %(now)s
+                 WHERE id IN (
+                     SELECT id FROM whatsapp_message
+                      WHERE direction = 'out' AND state = 'queued'
+                        AND (next_attempt_at IS NULL OR next_attempt_at <= %(now)s)
+                      ORDER BY id
+                      LIMIT %(limit)s
+                      FOR UPDATE SKIP LOCKED)
+                RETURNING id
                 """,
                 now=now,
                 limit=limit,

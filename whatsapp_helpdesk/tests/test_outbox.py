@@ -1,13 +1,11 @@
 import base64
 from datetime import timedelta
-from unittest.mock import patch
 
 from markupsafe import Markup
 from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import Form, TransactionCase, tagged
 
-from ..models import whatsapp_message_outbox as outbox
 from ..models.common import trigger_cron_now
 from ..tools import cloud_api, payloads
 from .common import WhatsappCase
@@ -203,78 +201,6 @@ class TestOutbox(WhatsappCase, TransactionCase):
             self.env["whatsapp.message"]._cron_send()
         self.assertEqual(message.state, "unknown")
         self.assertFalse(calls)
-
-    def test_each_claim_is_committed_before_its_first_send(self):
-        """As the cron runs outside tests (committing): every batch's claim is committed before
-        any of its messages leaves, a batch leaves after the one before it (its sends start once
-        that one's are on their way), its answers are recorded once the next batch is claimed,
-        and a run's claims grow from a small first one."""
-        conversation = self.open_window()
-        messages = self.env["whatsapp.message"]
-        for body in ("um", "dois", "três", "quatro", "cinco"):
-            messages |= conversation._send_text(body)
-        Message = type(self.env["whatsapp.message"])
-        events = []
-        claim, record = Message._claim_queued, Message._record_outcomes
-
-        limits = []
-
-        def noted_claim(self_, limit):
-            claimed = claim(self_, limit)
-            limits.append(limit)
-            events.append(("claim", frozenset(claimed.ids)))
-            return claimed
-
-        def noted_record(self_, outcomes, auto_commit):
-            events.append(("record", frozenset(outcome.key for outcome in outcomes)))
-            return record(self_, outcomes, auto_commit)
-
-        def answer(_method, _path, kwargs):
-            events.append(("send", kwargs["json"]["biz_opaque_callback_data"]))
-            return self.sent_answer(payloads.new_wamid())
-
-        with (
-            patch.object(Message, "_claim_queued", noted_claim),
-            patch.object(Message, "_record_outcomes", noted_record),
-            patch.object(outbox, "is_testing", lambda: False),
-            patch.object(self.env.cr, "commit", lambda: events.append(("commit", None))),
-            self.mock_cloud_api(answer),
-        ):
-            # claims of 1, 2, then 4 (a first claim of 4 // FIRST_CLAIM_SHARE)
-            self.assertEqual(self.env["whatsapp.message"]._cron_send(batch_size=4), 5)
-        self.assertEqual(set(messages.mapped("state")), {"sent"})
-        claims = [i for i, (kind, ids) in enumerate(events) if kind == "claim" and ids]
-        self.assertEqual(
-            [events[i][1] for i in claims],
-            [frozenset(messages[a:b].ids) for a, b in ((0, 1), (1, 3), (3, 5))],
-            f"claims of {limits}",
-        )
-        sends = [uuid for kind, uuid in events if kind == "send"]
-        self.assertEqual(sends, messages.mapped("uuid"), "batches leave one after the other")
-        for message in messages:
-            claimed = next(i for i in claims if message.id in events[i][1])
-            sent = events.index(("send", message.uuid))
-            self.assertIn(("commit", None), events[claimed:sent], "claim committed before the send")
-            recorded = next(
-                i for i, (kind, ids) in enumerate(events) if kind == "record" and message.id in ids
-            )
-            self.assertGreater(recorded, sent)
-        # batch n is recorded after batch n + 1 was claimed
-        records = [i for i, (kind, _ids) in enumerate(events) if kind == "record"]
-        self.assertEqual(len(records), 3)
-        self.assertGreater(records[0], claims[1])
-        self.assertGreater(records[1], claims[2])
-
-    def test_a_runs_claims_grow_to_the_batch_size_and_shrink_at_its_end(self):
-        sizes, size = [], None
-        for _ in range(5):
-            size = outbox.claim_size(5000, size, 40)
-            sizes.append(size)
-        self.assertEqual(sizes, [1250, 2500, 5000, 5000, 5000])
-        self.assertEqual(outbox.claim_size(5000, 5000, outbox.RUN_ENDING - 0.1), 1250)
-        self.assertEqual(outbox.claim_size(5000, 1250, 0.5), 1250)
-        self.assertEqual(outbox.claim_size(3, None, 40), 1)
-        self.assertEqual(outbox.claim_size(3, 2, 40), 3)
 
     def test_retry_action_requeues_failed(self):
         conversation = self.open_window()

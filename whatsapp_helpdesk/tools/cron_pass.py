@@ -15,31 +15,16 @@ import time
 import weakref
 
 # Odoo's cron worker sleeps SLEEP_INTERVAL (60 s) plus up to 9 s after its watchdog ping.
-SLEEP_INTERVAL = 60.0  # odoo.service.server.SLEEP_INTERVAL
 SLEEP_MAX = 70.0
-
-
-def worker_sleep_max(pid):
-    """The longest sleep of Odoo's cron worker of process ``pid`` between its watchdog ping and
-    its pass (``WorkerCron.sleep``): ``SLEEP_INTERVAL + pid % 10`` (its "chorus effect"), then
-    ``pid / 100 % 0.1`` more once woken."""
-    return SLEEP_INTERVAL + pid % 10 + pid / 100 % 0.1
 
 
 class PassClock:
     """The start of the current pass, per thread, told by Odoo's job hook (``enter``/``leave``)
     and the time before it since the worker's last ping, which cannot be seen: at most the time
-    since the previous pass ended, never more than the worker's sleep.
+    since the previous pass ended, never more than ``SLEEP_MAX``."""
 
-    ``sleep_max``: a function giving the longest sleep before a pass (``SLEEP_MAX`` unless told,
-    see :func:`worker_sleep_max`); ``process_age``: a function giving the seconds since the
-    worker's process began, or None (a worker pings its watchdog first thing: the time before
-    its first pass is no longer than its life)."""
-
-    def __init__(self, clock=time.monotonic, sleep_max=None, process_age=None):
+    def __init__(self, clock=time.monotonic):
         self.clock = clock
-        self.sleep_max = sleep_max or (lambda: SLEEP_MAX)
-        self.process_age = process_age or (lambda: None)
         self.local = threading.local()
 
     def enter(self, pass_key):
@@ -51,12 +36,7 @@ class PassClock:
             ended = getattr(state, "ended", None)
             state.key = weakref.ref(pass_key)
             state.started = now
-            longest = self.sleep_max()
-            if ended is None:
-                age = self.process_age()
-                state.unseen = longest if age is None else max(0.0, min(longest, age))
-            else:
-                state.unseen = min(longest, now - ended)
+            state.unseen = SLEEP_MAX if ended is None else min(SLEEP_MAX, now - ended)
 
     def leave(self):
         self.local.ended = self.clock()

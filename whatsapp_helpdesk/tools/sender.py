@@ -124,7 +124,7 @@ def run(coroutine):
     return asyncio.run_coroutine_threadsafe(coroutine, _LoopThread.loop()).result()
 
 
-def send_all(client, jobs, pacer, *, max_workers=64, deadline=None, on_their_way=None):
+def send_all(client, jobs, pacer, *, max_workers=64, deadline=None):
     """Send every job of ``jobs`` through ``client.send_message_async`` (a client with an
     ``async_pool``) or else ``client.send_message`` (in up to ``max_workers`` threads), at most
     ``max_workers`` at once, paced by ``pacer``; return one :class:`Outcome` per job, in the order
@@ -135,79 +135,29 @@ def send_all(client, jobs, pacer, *, max_workers=64, deadline=None, on_their_way
     ``retry_after`` is the delay until that slot; a job that cannot start, or get a token of the
     bucket, before it is not sent either (``retry``, no ``retry_after``; its recipient slot stays
     booked). No exception of one job ever breaks the batch.
-
-    ``on_their_way`` (a function without arguments) is called once no job of the batch waits
-    to leave any more: each has left (its answer may still be awaited) or ended. The caller
-    may then start the next batch of the same pacer, whose sends leave while this one's last
-    answers come in, instead of the wire standing idle for a round trip at every batch.
     """
     jobs = list(jobs)
     outcomes = [None] * len(jobs)
-    on_way = _OnTheirWay(on_their_way)
-    try:
-        schedule = _book_slots(jobs, pacer, deadline, outcomes)
-        on_way.expect(len(schedule))
-        if schedule:
-            workers = max(1, min(int(max_workers), len(schedule)))
-            if getattr(client, "async_pool", None) is not None:
-                run(
-                    _send_scheduled(
-                        client.send_message_async,
-                        jobs,
-                        schedule,
-                        pacer,
-                        workers,
-                        deadline,
-                        outcomes,
-                        on_way,
-                    )
+    schedule = _book_slots(jobs, pacer, deadline, outcomes)
+    if schedule:
+        workers = max(1, min(int(max_workers), len(schedule)))
+        if getattr(client, "async_pool", None) is not None:
+            run(
+                _send_scheduled(
+                    client.send_message_async, jobs, schedule, pacer, workers, deadline, outcomes
                 )
-            else:
-                with ThreadPoolExecutor(
-                    max_workers=workers, thread_name_prefix="wa-send"
-                ) as threads:
+            )
+        else:
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="wa-send") as threads:
 
-                    async def send(payload, before_write):
-                        (await before_write())()  # a thread's request leaves a moment later
-                        loop = asyncio.get_running_loop()
-                        return await loop.run_in_executor(threads, client.send_message, payload)
+                async def send(payload, before_write):
+                    (await before_write())()  # a thread's request leaves a moment later
+                    loop = asyncio.get_running_loop()
+                    return await loop.run_in_executor(threads, client.send_message, payload)
 
-                    run(
-                        _send_scheduled(
-                            send, jobs, schedule, pacer, workers, deadline, outcomes, on_way
-                        )
-                    )
-    finally:
-        on_way.done()
+                run(_send_scheduled(send, jobs, schedule, pacer, workers, deadline, outcomes))
     _log_summary(outcomes)
     return outcomes
-
-
-class _OnTheirWay:
-    """Counts the jobs of a batch still waiting to leave and calls ``callback`` (once) when
-    none is left (see ``on_their_way`` of :func:`send_all`)."""
-
-    __slots__ = ("callback", "waiting")
-
-    def __init__(self, callback):
-        self.callback = callback
-        self.waiting = 0
-
-    def expect(self, count):
-        self.waiting = count
-        if not count:
-            self.done()
-
-    def left(self):
-        """One job left (or ended before leaving)."""
-        self.waiting -= 1
-        if self.waiting <= 0:
-            self.done()
-
-    def done(self):
-        callback, self.callback = self.callback, None
-        if callback is not None:
-            callback()
 
 
 def _book_slots(jobs, pacer, deadline, outcomes):
@@ -227,32 +177,20 @@ def _book_slots(jobs, pacer, deadline, outcomes):
     return schedule
 
 
-async def _send_scheduled(send, jobs, schedule, pacer, workers, deadline, outcomes, on_way):
+async def _send_scheduled(send, jobs, schedule, pacer, workers, deadline, outcomes):
     """Send the ``schedule``'s jobs (``[(due, index)]``) concurrently, at most ``workers`` at
-    once, filling ``outcomes``; ``on_way`` (an :class:`_OnTheirWay`) is told of each job that
-    leaves, or ends without leaving."""
+    once, filling ``outcomes``."""
     slots = asyncio.Semaphore(workers)
-    line = asyncio.Lock()  # the sends held by the window wait their turn, not all woken at once
+    # the sends held by the window wait their turn in line, not all woken at each free place
+    departure = functools.partial(hold_departure, pacer, asyncio.Lock())
 
     async def one(index, due):
         job = jobs[index]
-        left = False
-
-        async def departure(recipient):
-            nonlocal left
-            sent = await hold_departure(pacer, line, recipient)
-            left = True
-            on_way.left()
-            return sent
-
         try:
             outcomes[index] = await _send_one(send, job, pacer, due, deadline, slots, departure)
         except Exception as exc:  # _send_one catches everything: only a bug gets here
             _logger.exception("Sending WhatsApp message %r crashed", job.key)
             outcomes[index] = Outcome(job.key, FAILED, error=exc)
-        finally:
-            if not left:
-                on_way.left()
 
     await asyncio.gather(*(one(index, due) for due, index in schedule))
 
