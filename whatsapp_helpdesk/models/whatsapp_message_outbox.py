@@ -156,16 +156,21 @@ class WhatsappMessage(models.Model):
         now = fields.Datetime.now()
         self.env.cr.execute(
             SQL(
+                # the rows locked once, in a CTE: a subquery with LIMIT under "id IN (...)" may
+                # be run again for each row the planner joins it with, each run locking others,
+                # and the claim then takes more rows than its limit
                 """
-                UPDATE whatsapp_message SET state = 'sending', sending_since = %(now)s
-                 WHERE id IN (
-                     SELECT id FROM whatsapp_message
-                      WHERE direction = 'out' AND state = 'queued'
-                        AND (next_attempt_at IS NULL OR next_attempt_at <= %(now)s)
-                      ORDER BY id
-                      LIMIT %(limit)s
-                      FOR UPDATE SKIP LOCKED)
-                RETURNING id
+                WITH claimed AS MATERIALIZED (
+                    SELECT id FROM whatsapp_message
+                     WHERE direction = 'out' AND state = 'queued'
+                       AND (next_attempt_at IS NULL OR next_attempt_at <= %(now)s)
+                     ORDER BY id
+                     LIMIT %(limit)s
+                     FOR UPDATE SKIP LOCKED)
+                UPDATE whatsapp_message m SET state = 'sending', sending_since = %(now)s
+                  FROM claimed
+                 WHERE m.id = claimed.id
+                RETURNING m.id
                 """,
                 now=now,
                 limit=limit,
