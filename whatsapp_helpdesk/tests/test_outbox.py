@@ -5,6 +5,7 @@ from markupsafe import Markup
 from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import Form, TransactionCase, tagged
+from odoo.tools import SQL
 
 from ..models.common import trigger_cron_now
 from ..tools import cloud_api, payloads
@@ -186,6 +187,23 @@ class TestOutbox(WhatsappCase, TransactionCase):
             self.env["whatsapp.message"]._cron_send()
         self.assertEqual(message.state, "unknown")
         self.assertEqual(len(calls), 1)
+
+    def test_a_claim_takes_at_most_its_limit_in_id_order(self):
+        """Each claim takes its limit of due rows, the oldest first, whatever plan PostgreSQL
+        picks (a join re-running the locking part once took 5 rows for a limit of 1)."""
+        conversation = self.open_window()
+        messages = self.env["whatsapp.message"]
+        for body in ("um", "dois", "três", "quatro", "cinco", "seis"):
+            messages |= conversation._send_text(body)
+        Message = self.env["whatsapp.message"]
+        self.env.flush_all()
+        for setting in ("enable_hashjoin", "enable_mergejoin", "enable_hashagg", "enable_sort"):
+            self.env.cr.execute(SQL("SET LOCAL %s = off", SQL.identifier(setting)))
+        self.assertEqual(Message._claim_queued(1), messages[0])
+        self.assertEqual(Message._claim_queued(2), messages[1:3])
+        self.assertEqual(Message._claim_queued(10), messages[3:])
+        self.assertFalse(Message._claim_queued(10))
+        self.assertEqual(set(messages.mapped("state")), {"sending"})
 
     def test_worker_killed_mid_send_leaves_unknown_not_resent(self):
         conversation = self.open_window()
