@@ -181,51 +181,56 @@ def _book_slots(jobs, pacer, deadline, outcomes):
 
 
 async def _send_scheduled(send, jobs, schedule, pacer, workers, deadline, outcomes):
-    """Send the ``schedule``'s jobs (``[(due, index)]``) concurrently, at most ``workers`` at
-    once, filling ``outcomes``."""
-    slots = asyncio.Semaphore(workers)
+    """Send the ``schedule``'s jobs (``[(due, index, turn)]``, by due instant) concurrently, at
+    most ``workers`` at once, filling ``outcomes``.
+
+    ``workers`` coroutines take the jobs one after the other, in due order, each sending one at
+    a time: a batch costs as many tasks as sends in flight, not one task (and one timer) per job,
+    and its first sends leave without waiting for thousands of tasks to be made first."""
     # the sends held by the window wait their turn in line, not all woken at each free place
     departure = functools.partial(hold_departure, pacer, asyncio.Lock())
+    pending = iter(schedule)  # shared: each job is taken by one worker
+    send_one = functools.partial(
+        _send_one, send, pacer=pacer, deadline=deadline, departure=departure
+    )
 
-    async def one(index, due, turn):
-        job = jobs[index]
-        try:
-            outcomes[index] = await _send_one(
-                send, job, pacer, (due, turn), deadline, slots, departure
-            )
-        except Exception as exc:  # _send_one catches everything: only a bug gets here
-            _logger.exception("Sending WhatsApp message %r crashed", job.key)
-            outcomes[index] = Outcome(job.key, FAILED, error=exc)
-        finally:
-            pacer.gaps.release(job.recipient, turn)  # no-op once it left
+    async def worker():
+        for due, index, turn in pending:
+            job = jobs[index]
+            try:
+                outcomes[index] = await send_one(job, (due, turn))
+            except Exception as exc:  # _send_one catches everything: only a bug gets here
+                _logger.exception("Sending WhatsApp message %r crashed", job.key)
+                outcomes[index] = Outcome(job.key, FAILED, error=exc)
+            finally:
+                pacer.gaps.release(job.recipient, turn)  # no-op once it left
 
-    await asyncio.gather(*(one(index, due, turn) for due, index, turn in schedule))
+    await asyncio.gather(*(worker() for _ in range(workers)))
 
 
-async def _send_one(send, job, pacer, slot, deadline, slots, departure):
+async def _send_one(send, job, slot, *, pacer, deadline, departure):
     """Wait for the recipient ``slot`` (``(due, turn)``: its instant, then its turn: the
-    earlier messages to the customer left), a free place among the sends in flight and a token,
-    then send ``job``, its request held by ``departure`` until the window lets it leave."""
+    earlier messages to the customer left) and a token, then send ``job``, its request held by
+    ``departure`` until the window lets it leave."""
     due, turn = slot
     delay = due - time.monotonic()
     if delay > 0:
         await asyncio.sleep(delay)
-    # before a place and a token: a send waiting for an earlier one to its customer holds
-    # neither (it could not leave before gap after that one anyway)
+    # before a token: a send waiting for an earlier one to its customer takes none (it could
+    # not leave before gap after that one anyway)
     while wait := pacer.gaps.until_turn(job.recipient, turn):
         if deadline is not None and time.monotonic() + wait > deadline:
             return Outcome(job.key, RETRY)
         await asyncio.sleep(wait)
-    async with slots:
-        if not await _take_token(pacer, deadline):
-            return Outcome(job.key, RETRY)
-        try:
-            result = await send(job.payload, functools.partial(departure, job.recipient, turn))
-        except CloudApiError as exc:
-            return error_outcome(job, exc, pacer)
-        except Exception as exc:
-            _logger.warning("Sending WhatsApp message %r failed: %r", job.key, exc)
-            return Outcome(job.key, FAILED, error=exc)
+    if not await _take_token(pacer, deadline):
+        return Outcome(job.key, RETRY)
+    try:
+        result = await send(job.payload, functools.partial(departure, job.recipient, turn))
+    except CloudApiError as exc:
+        return error_outcome(job, exc, pacer)
+    except Exception as exc:
+        _logger.warning("Sending WhatsApp message %r failed: %r", job.key, exc)
+        return Outcome(job.key, FAILED, error=exc)
     return Outcome(job.key, SENT, wamid=result.wamid)
 
 
