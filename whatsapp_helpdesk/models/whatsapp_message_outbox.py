@@ -25,6 +25,9 @@ SEND_DEADLINE = 30
 # Recording Meta's answers may lose a race with a status webhook updating the same rows: the
 # answers are recorded again in a fresh transaction, never left to become "unknown".
 OUTCOME_ATTEMPTS = 5
+# A run's first claim is this share of a batch: nothing is on the wire yet, so its first sends
+# leave once a small claim is planned, and the next (full) batch is planned while it is sent.
+FIRST_CLAIM_SHARE = 4
 
 # What a batch reads of each claimed message in one query (see _send_facts).
 _SendFacts = namedtuple(
@@ -89,6 +92,8 @@ class WhatsappMessage(models.Model):
                 batch = self.browse()
                 if time.monotonic() - started < budget:
                     size = batch_size or self._batch_size()
+                    if not done:
+                        size = max(1, size // FIRST_CLAIM_SHARE)
                     batch = self._claim_queued(size)
                     # the queue ran short: running campaigns release their next recipients
                     # now, while the previous batch is on the wire
