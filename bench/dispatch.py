@@ -35,7 +35,9 @@ notes for this run (WA_BENCH_DEPARTURE_LOG, see tools/http_async.py): that is wh
 see, give or take the network. "pacing" also gives the busiest second as the sandbox stamped the
 arrivals and how late its stamps came (departure_to_sandbox_stamp_ms): the sandbox shares the
 two cores with Odoo and PostgreSQL, and a sandbox starved of CPU stamps late and in bunches
-(--sandbox-nice lets it run first).
+(--sandbox-nice lets it run first). "longest_pauses" lists the longest gaps between two
+departures ([seconds after the first departure, ms]): a batch's, a run's or a cron pass's boundary
+that leaves the wire idle shows there (--keep-logs keeps the departures for a closer look).
 
 "cron_sql_queries_per_message" is every query of the cron worker's process, in any thread,
 during its runs of the sending cron (its own log line), over the messages claimed: a batch of
@@ -48,6 +50,7 @@ not run (setup failure, Odoo did not start...).
 
 import argparse
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -156,6 +159,12 @@ def parse_args(argv=None):
         "--no-wake",
         action="store_true",
         help="do not notify the cron worker once Odoo is up (it then first runs 60-69 s later)",
+    )
+    parser.add_argument(
+        "--keep-logs",
+        metavar="DIR",
+        help="copy the run's Odoo log and departures log (one line per send that left: wall "
+        "time, monotonic time, callback data) to DIR",
     )
     args = parser.parse_args(argv)
     if args.messages < 1:
@@ -612,6 +621,18 @@ def least_gaps(sends, gap_floor):
     return least, below
 
 
+def longest_pauses(instants, count=8):
+    """The ``count`` longest pauses between two consecutive departures (``instants``, seconds),
+    as ``[seconds after the first departure, pause in ms]`` in time order: where a run loses
+    its rate (a batch's or a run's boundary shows as a pause of a round trip or more)."""
+    instants = sorted(instants)
+    pauses = sorted(
+        ((later - earlier, earlier) for earlier, later in itertools.pairwise(instants)),
+        reverse=True,
+    )[:count]
+    return sorted([round(at - instants[0], 2), round(pause * 1000)] for pause, at in pauses)
+
+
 def pacing_report(accepted, departures, tier, latency_s, gap_floor):
     """The pacing as it left the cron worker (``departures``, see read_departures) and as the
     sandbox stamped it; ``accepted``: the sandbox's entries of the run."""
@@ -633,6 +654,7 @@ def pacing_report(accepted, departures, tier, latency_s, gap_floor):
         "departures_per_second": [per_second[second] for second in range(max(per_second) + 1)]
         if per_second
         else [],
+        "longest_pauses": longest_pauses([mono for _to, mono, _w, _a in left]),
         "departure_to_sandbox_stamp_ms": {
             "p50": round(percentile(lags, 0.5), 1) if lags else None,
             "p99": round(percentile(lags, 0.99), 1) if lags else None,
@@ -853,6 +875,11 @@ def drain(odoo, args, sandbox, ids, expected, gap_floor, addons_dir, where=None)
         report["customers_reached"] = len({m.get("to") for m in accepted_all})
         report["cpu_ms_per_message"] = watched["watch"].cpu_report(report["sandbox_accepted"])
         queries = cron_queries(odoo_log)
+        if getattr(args, "keep_logs", None):
+            Path(args.keep_logs).mkdir(parents=True, exist_ok=True)
+            for kept in (odoo_log, departures_log):
+                if kept.exists():
+                    shutil.copy(kept, Path(args.keep_logs) / kept.name)
         report["cron_sql"] = queries
         report["cron_sql_queries_per_message"] = (
             round(queries["queries"] / queries["messages"], 4) if queries["messages"] else None

@@ -462,7 +462,7 @@ def test_nothing_leaves_before_before_write_returns(server_of):
 def test_departures_are_noted_only_when_a_benchmark_asks(server_of, tmp_path, monkeypatch):
     server = server_of()
     monkeypatch.delenv(http_async.DEPARTURE_LOG_ENV, raising=False)
-    assert http_async._departure_traces() is None  # noqa: SLF001 (production: no trace at all)
+    assert http_async._departure_log() is None  # noqa: SLF001 (production: no log at all)
     log = tmp_path / "departures.log"
     monkeypatch.setenv(http_async.DEPARTURE_LOG_ENV, str(log))
     pool = http_async.AsyncPool(2)

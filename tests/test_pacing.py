@@ -426,3 +426,68 @@ def test_a_pacer_window_is_the_rate_plus_the_burst():
     pacing.get_pacer(key, rate=80.0, gap=0)
     assert pacing.get_pacer(key, rate=1000.0, gap=0).window.limit == 1100
     pacing.forget_pacer(key)
+
+
+# -- Turns: the sends to one customer leave in the order their slots were booked
+
+
+def test_a_turn_waits_for_the_earlier_ones_to_leave(clock):
+    gaps = RecipientGap(1.0, clock=clock)
+    first = gaps.reserve_turn("a")
+    second = gaps.reserve_turn("a")
+    assert first[0] == 0 and second[0] == 1
+    clock.advance(5)  # the second's slot has long passed, the first has not left
+    assert gaps.until_turn("a", second[1]) == 1.0
+    assert gaps.until_send("a", second[1]) == 1.0
+    assert gaps.until_send("a", first[1]) == 0
+    gaps.sent("a", first[1])
+    assert gaps.until_turn("a", second[1]) == 0
+    assert gaps.until_send("a", second[1]) == pytest.approx(1.0)  # then the gap after it
+    clock.advance(1)
+    assert gaps.until_send("a", second[1]) == 0
+    gaps.sent("a", second[1])
+    assert gaps._turns == {}
+
+
+def test_a_turn_given_up_lets_the_next_ones_go_in_order(clock):
+    gaps = RecipientGap(0.0, clock=clock)
+    turns = [gaps.reserve_turn("a")[1] for _ in range(3)]
+    other = gaps.reserve_turn("b")[1]
+    assert gaps.until_send("b", other) == 0  # another customer's line is its own
+    assert gaps.until_send("a", turns[2]) == pacing.TURN_POLL  # gap 0: looks again soon
+    gaps.release("a", turns[1])  # out of order: the first still goes first
+    assert gaps.until_turn("a", turns[2]) == pacing.TURN_POLL
+    gaps.release("a", turns[0])
+    assert gaps.until_turn("a", turns[2]) == 0
+    gaps.release("a", turns[2])
+    gaps.release("a", turns[2])  # twice: nothing
+    gaps.sent("b", other)
+    assert gaps._turns == {}
+
+
+def test_turns_keep_the_order_across_batches(clock):
+    """A slot booked by a later batch waits for the earlier batch's message, even when the
+    earlier one's slot is long past (it was held back) and the gap has passed since the last
+    send that left."""
+    gaps = RecipientGap(0.05, clock=clock)
+    gaps.sent("a")
+    earlier = gaps.reserve_turn("a")
+    clock.advance(1)
+    later = gaps.reserve_turn("a")
+    assert later[0] == 0  # its slot is now
+    assert gaps.until_send("a", later[1]) > 0
+    assert gaps.reserve_turn("a", max_delay=-1) is None  # nothing booked: no turn either
+    gaps.sent("a", earlier[1])
+    clock.advance(0.05)
+    assert gaps.until_send("a", later[1]) == 0
+
+
+def test_depart_refuses_a_send_out_of_its_turn(clock):
+    bucket = TokenBucket(100, clock=clock, sleep=clock.sleep)
+    pacer = pacing.Pacer(bucket, RecipientGap(0.0, clock=clock))
+    first, second = (pacer.gaps.reserve_turn("a")[1] for _ in range(2))
+    assert pacer.depart("a", second) == pacing.TURN_POLL
+    assert len(pacer.window._left) == 0  # nothing counted
+    assert pacer.depart("a", first) == 0
+    assert pacer.depart("a", second) == 0
+    assert len(pacer.window._left) == 2

@@ -404,3 +404,59 @@ def test_sends_first_shortens_the_switch_interval_and_restores_it():
         assert sys.getswitchinterval() == pytest.approx(0.0001, abs=2e-6)
     finally:
         sys.setswitchinterval(before)
+
+
+class _SlowFirstClient:
+    """A client whose requests for the payloads named in ``slow`` take ``delay`` seconds on
+    their way to the socket (a new connection, a busy loop); records who left when."""
+
+    async_pool = object()
+
+    def __init__(self, slow, delay):
+        self.slow, self.delay = slow, delay
+        self.left = []
+
+    async def send_message_async(self, payload, before_write=None):
+        body = payload["text"]["body"]
+        if body in self.slow:
+            await asyncio.sleep(self.delay)
+        written = await before_write()
+        self.left.append((body, time.monotonic()))
+        written()
+        return cloud_api.SendResult(f"wamid.{body}", payload["to"], payload["to"], {})
+
+
+def test_a_held_back_message_is_not_overtaken_by_the_next_to_its_customer():
+    """The first message to a customer takes longer to reach the socket than the gap: the
+    second, due a gap later, waits for it and leaves a gap after it, never before."""
+    client = _SlowFirstClient({"message 0"}, 0.2)
+    pacer = _pacer(gap=0.05)
+    outcomes = send_all(client, [_job(0, CUSTOMER), _job(1, CUSTOMER)], pacer)
+    assert _statuses(outcomes) == ["sent", "sent"]
+    assert [body for body, _ in client.left] == ["message 0", "message 1"]
+    assert client.left[1][1] - client.left[0][1] >= 0.05 - 1e-3
+    assert pacer.gaps._turns == {}
+
+
+def test_sequential_batches_keep_each_customers_order():
+    """Two batches sent from two threads on one pacer (as two cron passes sharing a process
+    may): the second batch's message waits for the first batch's, held back on its way."""
+    client = _SlowFirstClient({"message 0"}, 0.2)
+    pacer = _pacer(gap=0.05)
+    first = threading.Thread(target=send_all, args=(client, [_job(0, CUSTOMER)], pacer))
+    first.start()
+    time.sleep(0.1)  # the first batch's message is on its way, its gap long past
+    outcomes = send_all(client, [_job(1, CUSTOMER)], pacer)
+    first.join()
+    assert _statuses(outcomes) == ["sent"]
+    assert [body for body, _ in client.left] == ["message 0", "message 1"]
+    assert client.left[1][1] - client.left[0][1] >= 0.05 - 1e-3
+
+
+def test_a_message_given_up_frees_its_customers_line(sb, client):
+    """A job that gets no token before the deadline gives its turn up: the line is empty."""
+    pacer = _pacer(rate=1, burst=1)
+    deadline = time.monotonic() + 0.2
+    outcomes = send_all(client, _jobs(3, CUSTOMER), pacer, deadline=deadline)
+    assert _statuses(outcomes)[0] == "sent"
+    assert pacer.gaps._turns == {}

@@ -25,6 +25,9 @@ SEND_DEADLINE = 30
 # Recording Meta's answers may lose a race with a status webhook updating the same rows: the
 # answers are recorded again in a fresh transaction, never left to become "unknown".
 OUTCOME_ATTEMPTS = 5
+# A run's first claim is this share of a batch: nothing is on the wire yet, so its first sends
+# leave once a small claim is planned, and the next (full) batch is planned while it is sent.
+FIRST_CLAIM_SHARE = 4
 
 # What a batch reads of each claimed message in one query (see _send_facts).
 _SendFacts = namedtuple(
@@ -89,6 +92,8 @@ class WhatsappMessage(models.Model):
                 batch = self.browse()
                 if time.monotonic() - started < budget:
                     size = batch_size or self._batch_size()
+                    if not done:
+                        size = max(1, size // FIRST_CLAIM_SHARE)
                     batch = self._claim_queued(size)
                     # the queue ran short: running campaigns release their next recipients
                     # now, while the previous batch is on the wire
@@ -156,16 +161,21 @@ class WhatsappMessage(models.Model):
         now = fields.Datetime.now()
         self.env.cr.execute(
             SQL(
+                # the rows locked once, in a CTE: a subquery with LIMIT under "id IN (...)" may
+                # be run again for each row the planner joins it with, each run locking others,
+                # and the claim then takes more rows than its limit
                 """
-                UPDATE whatsapp_message SET state = 'sending', sending_since = %(now)s
-                 WHERE id IN (
-                     SELECT id FROM whatsapp_message
-                      WHERE direction = 'out' AND state = 'queued'
-                        AND (next_attempt_at IS NULL OR next_attempt_at <= %(now)s)
-                      ORDER BY id
-                      LIMIT %(limit)s
-                      FOR UPDATE SKIP LOCKED)
-                RETURNING id
+                WITH claimed AS MATERIALIZED (
+                    SELECT id FROM whatsapp_message
+                     WHERE direction = 'out' AND state = 'queued'
+                       AND (next_attempt_at IS NULL OR next_attempt_at <= %(now)s)
+                     ORDER BY id
+                     LIMIT %(limit)s
+                     FOR UPDATE SKIP LOCKED)
+                UPDATE whatsapp_message m SET state = 'sending', sending_since = %(now)s
+                  FROM claimed
+                 WHERE m.id = claimed.id
+                RETURNING m.id
                 """,
                 now=now,
                 limit=limit,

@@ -1,10 +1,12 @@
 import base64
 from datetime import timedelta
+from unittest.mock import patch
 
 from markupsafe import Markup
 from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import Form, TransactionCase, tagged
+from odoo.tools import SQL
 
 from ..models.common import trigger_cron_now
 from ..tools import cloud_api, payloads
@@ -186,6 +188,51 @@ class TestOutbox(WhatsappCase, TransactionCase):
             self.env["whatsapp.message"]._cron_send()
         self.assertEqual(message.state, "unknown")
         self.assertEqual(len(calls), 1)
+
+    def test_a_claim_takes_at_most_its_limit_in_id_order(self):
+        """Each claim takes its limit of due rows, the oldest first, whatever plan PostgreSQL
+        picks (a join re-running the locking part once took 5 rows for a limit of 1)."""
+        conversation = self.open_window()
+        messages = self.env["whatsapp.message"]
+        for body in ("um", "dois", "três", "quatro", "cinco", "seis"):
+            messages |= conversation._send_text(body)
+        Message = self.env["whatsapp.message"]
+        self.env.flush_all()
+        for setting in ("enable_hashjoin", "enable_mergejoin", "enable_hashagg", "enable_sort"):
+            self.env.cr.execute(SQL("SET LOCAL %s = off", SQL.identifier(setting)))
+        self.assertEqual(Message._claim_queued(1), messages[0])
+        self.assertEqual(Message._claim_queued(2), messages[1:3])
+        self.assertEqual(Message._claim_queued(10), messages[3:])
+        self.assertFalse(Message._claim_queued(10))
+        self.assertEqual(set(messages.mapped("state")), {"sending"})
+
+    def test_a_run_starts_with_a_small_claim_then_full_batches(self):
+        """Nothing is on the wire when a run starts: its first claim is a quarter of a batch (its
+        sends leave soon), the next ones full batches, in id order, each message sent once."""
+        conversation = self.open_window()
+        messages = self.env["whatsapp.message"]
+        for body in ("um", "dois", "três", "quatro", "cinco", "seis", "sete"):
+            messages |= conversation._send_text(body)
+        Message = type(self.env["whatsapp.message"])
+        claim = Message._claim_queued
+        claims = []
+
+        def noted_claim(self_, limit):
+            claimed = claim(self_, limit)
+            claims.append((limit, claimed.ids))
+            return claimed
+
+        with (
+            patch.object(Message, "_claim_queued", noted_claim),
+            self.mock_cloud_api(self.sent_answers()) as calls,
+        ):
+            self.assertEqual(self.env["whatsapp.message"]._cron_send(batch_size=4), 7)
+        self.assertEqual(
+            claims[:3], [(1, messages[:1].ids), (4, messages[1:5].ids), (4, messages[5:].ids)]
+        )
+        self.assertFalse([ids for _limit, ids in claims[3:] if ids])
+        self.assertEqual(len(calls), 7)
+        self.assertEqual(set(messages.mapped("state")), {"sent"})
 
     def test_worker_killed_mid_send_leaves_unknown_not_resent(self):
         conversation = self.open_window()

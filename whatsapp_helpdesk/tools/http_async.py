@@ -28,7 +28,7 @@ from yarl import URL
 
 MAX_BODY_BYTES = 1024 * 1024  # an answer to a send is a few hundred bytes
 # Benchmarks only: with this variable naming a file, every request's departure (the instant its
-# body is handed to the socket) is appended to it, see :func:`_departure_traces`. Unset (always
+# body is handed to the socket) is appended to it, see :func:`_departure_log`. Unset (always
 # in production), the sessions carry no trace at all.
 DEPARTURE_LOG_ENV = "WA_BENCH_DEPARTURE_LOG"
 _CALLBACK_KEY = b'"biz_opaque_callback_data":'
@@ -100,7 +100,6 @@ class AsyncPool:
                 connector=connector,
                 cookie_jar=aiohttp.DummyCookieJar(),
                 skip_auto_headers=("Content-Type",),
-                trace_configs=_departure_traces(),
             )
             self._loop = loop
         return self._session
@@ -130,8 +129,9 @@ class AsyncPool:
         headers = _checked_headers(headers)
         timeout = _timeout(connect_timeout, read_timeout)
         session = self._client_session()
-        if before_write is not None and body:
-            body = _HeldBody(body, before_write)
+        log = _departure_log()
+        if body and (before_write is not None or log is not None):
+            body = _HeldBody(body, before_write, log)
         try:
             async with session.request(
                 method,
@@ -187,19 +187,24 @@ class AsyncPool:
 
 
 class _HeldBody(aiohttp.BytesPayload):
-    """A request body whose write first awaits ``before_write``: aiohttp writes the request's
-    head together with its body, so nothing of the request leaves before that returns."""
+    """A request body whose write first awaits ``before_write`` (when given): aiohttp writes the
+    request's head together with its body, so nothing of the request leaves before that returns.
+    With a departure ``log`` (benchmarks only, see :func:`_departure_log`), notes the instant
+    the bytes were handed to the transport."""
 
-    def __init__(self, body, before_write):
+    def __init__(self, body, before_write, log=None):
         super().__init__(body, content_type=None)
         self._before_write = before_write
+        self._log = log
 
     async def write(self, writer):  # aiohttp before 3.12
         await self.write_with_length(writer, None)
 
     async def write_with_length(self, writer, content_length):
-        written = await self._before_write()
+        written = None if self._before_write is None else await self._before_write()
         await writer.write(self._value if content_length is None else self._value[:content_length])
+        if self._log is not None:
+            _note_departure(self._log, self._value)
         if written is not None:
             written()
 
@@ -217,31 +222,36 @@ class _CountingConnector(aiohttp.TCPConnector):
         return protocol
 
 
-def _departure_traces():
-    """The ``trace_configs`` of a new session: none, unless :data:`DEPARTURE_LOG_ENV` names a
-    file; then one noting, per request body written, ``<time.time()> <time.monotonic()>
-    <callback data>`` in it.
+_departure_logs = {}  # path -> the file this process appends its departures to
 
-    aiohttp awaits this callback right before it hands the body (with the headers it held back)
-    to the transport, which writes it to the socket at once when nothing is queued: the line is
-    the instant the request left, not when the coroutine asking for it started. The callback
-    data (the outbox row's uuid) ties the line to the sandbox's record of the same send."""
+
+def _departure_log():
+    """The file noting this process's departures, or None (always in production): opened on
+    first use when :data:`DEPARTURE_LOG_ENV` names it. A request body's write notes in it
+    ``<time.time()> <time.monotonic()> <callback data>`` (:func:`_note_departure`).
+
+    Written by the body itself right after it is handed to the transport, which writes it to the
+    socket at once when nothing is queued: the line is the instant the request left, not when
+    the coroutine asking for it started. The callback data (the outbox row's uuid) ties the line
+    to the sandbox's record of the same send. No aiohttp trace: those would cost every request
+    of the process a dozen signals, and the benchmark would measure them, not the sender."""
     path = os.environ.get(DEPARTURE_LOG_ENV)
     if not path:
         return None
-    log = open(path, "a", buffering=1, encoding="ascii")  # noqa: SIM115 (lives with the process)
+    log = _departure_logs.get(path)
+    if log is None:
+        # lives with the process
+        log = _departure_logs[path] = open(path, "a", buffering=1, encoding="ascii")  # noqa: SIM115
+    return log
 
-    async def departed(_session, _context, params):
-        chunk = bytes(params.chunk)
-        start = chunk.find(_CALLBACK_KEY)
-        key = "-"
-        if start >= 0:
-            key = chunk[start + len(_CALLBACK_KEY) :].split(b'"', 2)[1].decode("ascii", "replace")
-        log.write(f"{time.time():.6f} {time.monotonic():.6f} {key}\n")
 
-    trace = aiohttp.TraceConfig()
-    trace.on_request_chunk_sent.append(departed)
-    return [trace]
+def _note_departure(log, body):
+    """One line of ``log``: the request whose ``body`` was just handed to the transport."""
+    start = body.find(_CALLBACK_KEY)
+    key = "-"
+    if start >= 0:
+        key = body[start + len(_CALLBACK_KEY) :].split(b'"', 2)[1].decode("ascii", "replace")
+    log.write(f"{time.time():.6f} {time.monotonic():.6f} {key}\n")
 
 
 @functools.lru_cache(maxsize=32)

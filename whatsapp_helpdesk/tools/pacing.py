@@ -12,6 +12,7 @@ the same customer (error 131056). This module provides, in plain thread-safe Pyt
 Clocks and sleeps are injectable so that tests can run on a fake clock.
 """
 
+import itertools
 import math
 import threading
 import time
@@ -23,6 +24,9 @@ from dataclasses import dataclass
 MIN_SLEEP = 0.0005
 _EPSILON = 1e-9  # float noise tolerated when comparing instants
 WINDOW_SLACK = 0.001  # seconds a send stays counted by a SendWindow beyond its window
+# A send whose turn has not come (an earlier message to its customer has not left) looks again
+# after the gap, or this when the gap is shorter: it may not leave before gap after that one.
+TURN_POLL = 0.005
 
 
 def _positive(name, value):
@@ -167,6 +171,13 @@ class RecipientGap:
     Remembers, per recipient, the instant from which the next message may go. An entry whose
     instant has passed means nothing any more and is dropped; at most ``max_entries`` are kept
     (beyond, the least recently booked go first), so memory stays flat however many recipients.
+
+    The slots booked with :meth:`reserve_turn` also keep their order when they leave: each is a
+    turn in its recipient's line, and a send may leave only once the turns booked before it have
+    left or were given up (:meth:`until_send`, :meth:`sent`, :meth:`release`), so that a
+    message held back (by the window, a slow connection, a starved process) is never overtaken
+    by the next one to the same customer, in its batch or in a later one. Every turn must end in
+    :meth:`sent` or :meth:`release` (lines hold only the turns not yet ended).
     """
 
     def __init__(self, gap_seconds, clock=time.monotonic, max_entries=100_000):
@@ -182,22 +193,64 @@ class RecipientGap:
             OrderedDict()
         )  # recipient -> instant of its next free slot, oldest booked first
         self._sent = OrderedDict()  # recipient -> instant its last send left, oldest first
+        self._turns = {}  # recipient -> deque of its turns not yet left, in booking order
+        self._turn_numbers = itertools.count(1)
 
     def __len__(self):
         with self._lock:
             return len(self._next)
 
-    def until_send(self, recipient):
+    def until_send(self, recipient, turn=None):
         """Seconds until a send to ``recipient`` may leave: ``gap`` after the previous one that
         really left (see :meth:`sent`; a slot booked in advance can drift closer when the
-        earlier message waited for a token or for the window); nothing is recorded."""
+        earlier message waited for a token or for the window); nothing is recorded. With
+        ``turn`` (see :meth:`reserve_turn`) not yet first in its line, the seconds to wait
+        before asking again (an earlier message has not left: this one goes at least ``gap``
+        after it, so looking again after ``gap`` loses nothing)."""
         with self._lock:
+            if not self._first(recipient, turn):
+                return max(self.gap, TURN_POLL)
             last = self._sent.get(recipient)
             return 0.0 if last is None else max(last + self.gap - self._clock(), 0.0)
 
-    def sent(self, recipient):
-        """Record a send to ``recipient`` leaving now; forget the sends older than ``gap``."""
+    def until_turn(self, recipient, turn):
+        """0.0 once ``turn`` is first in its recipient's line (every turn booked before it left
+        or was given up), else the seconds to wait before asking again, as :meth:`until_send`."""
         with self._lock:
+            return 0.0 if self._first(recipient, turn) else max(self.gap, TURN_POLL)
+
+    def release(self, recipient, turn):
+        """``turn`` gives up its place (its message does not leave now); no-op once it left."""
+        if turn is None:
+            return
+        with self._lock:
+            self._end_turn(recipient, turn)
+
+    def _first(self, recipient, turn):
+        """Under the lock: whether ``turn`` (None: no turn) may leave before any other."""
+        if turn is None:
+            return True
+        line = self._turns.get(recipient)
+        return not line or line[0] == turn
+
+    def _end_turn(self, recipient, turn):
+        """Under the lock: take ``turn`` out of its recipient's line (usually its head)."""
+        line = self._turns.get(recipient)
+        if not line:
+            return
+        if line[0] == turn:
+            line.popleft()
+        elif turn in line:
+            line.remove(turn)
+        if not line:
+            del self._turns[recipient]
+
+    def sent(self, recipient, turn=None):
+        """Record a send to ``recipient`` leaving now (ending its ``turn``); forget the sends
+        older than ``gap``."""
+        with self._lock:
+            if turn is not None:
+                self._end_turn(recipient, turn)
             now = self._clock()
             self._sent[recipient] = now
             self._sent.move_to_end(recipient)
@@ -222,13 +275,29 @@ class RecipientGap:
         With ``max_delay``, a slot further away than that is not booked and ``None`` is returned.
         """
         with self._lock:
-            now = self._clock()
-            self._expire(now)
-            slot = max(now, self._next.get(recipient, now))
-            if max_delay is not None and slot - now > max_delay + _EPSILON:
+            return self._reserve(recipient, max_delay)
+
+    def _reserve(self, recipient, max_delay):
+        """Under the lock: :meth:`reserve`."""
+        now = self._clock()
+        self._expire(now)
+        slot = max(now, self._next.get(recipient, now))
+        if max_delay is not None and slot - now > max_delay + _EPSILON:
+            return None
+        self._store(recipient, slot + self.gap, now)
+        return slot - now
+
+    def reserve_turn(self, recipient, max_delay=None):
+        """:meth:`reserve`, and a turn in ``recipient``'s line: ``(delay, turn)``, or ``None``
+        (nothing booked) beyond ``max_delay``. The send of the slot passes ``turn`` to
+        :meth:`until_send` and :meth:`sent`, or gives it up with :meth:`release`."""
+        with self._lock:
+            delay = self._reserve(recipient, max_delay)
+            if delay is None:
                 return None
-            self._store(recipient, slot + self.gap, now)
-            return slot - now
+            turn = next(self._turn_numbers)
+            self._turns.setdefault(recipient, deque()).append(turn)
+            return delay, turn
 
     def delay(self, recipient):
         """Seconds until ``recipient`` may next be sent to, without booking anything."""
@@ -345,16 +414,17 @@ class Pacer:
         if self.window is None:
             self.window = SendWindow(window_limit(self.bucket), clock=self.bucket.clock)
 
-    def depart(self, recipient):
-        """Right before the bytes of a send to ``recipient`` are written: 0.0 when both its gap
-        and the window let it leave, recorded as leaving now by both; else the seconds to wait
-        (nothing recorded). The caller writes at once, nothing awaited in between."""
-        spacing = self.gaps.until_send(recipient)
+    def depart(self, recipient, turn=None):
+        """Right before the bytes of a send to ``recipient`` are written: 0.0 when its turn, its
+        gap and the window let it leave, recorded as leaving now by both (its ``turn`` ended);
+        else the seconds to wait (nothing recorded). The caller writes at once, nothing awaited
+        in between."""
+        spacing = self.gaps.until_send(recipient, turn)
         if spacing:
             return spacing
         wait = self.window.claim()
         if not wait:
-            self.gaps.sent(recipient)
+            self.gaps.sent(recipient, turn)
         return wait
 
     def departed(self, recipient):

@@ -5,8 +5,9 @@ The outbox cron claims a batch of queued messages in its own cursor, builds thei
 in its cursor. The sends run as coroutines of one event loop per process, in a thread of their own
 (:func:`run`), never touching the database: hundreds in flight cost one thread, not hundreds.
 
-Pacing comes from a :class:`~.pacing.Pacer`: each job first waits for its recipient's slot (booked
-in job order, so that two messages to one customer keep their order) and then for a token of the
+Pacing comes from a :class:`~.pacing.Pacer`: each job first waits for its recipient's slot and
+turn (booked in job order, so that two messages to one customer leave in their order, within a
+batch and across batches, however long the first is held back) and then for a token of the
 business number's bucket, taken just before the request so that a busy pool cannot save tokens up
 and fire them together. Nothing is retried here: the cron requeues the ``retry`` outcomes.
 """
@@ -161,65 +162,84 @@ def send_all(client, jobs, pacer, *, max_workers=64, deadline=None):
 
 
 def _book_slots(jobs, pacer, deadline, outcomes):
-    """Book each job's recipient slot, in job order; return ``[(due, index)]`` sorted by due
-    instant (``time.monotonic()``), after filling ``outcomes`` for the jobs beyond ``deadline``."""
+    """Book each job's recipient slot and turn, in job order; return ``[(due, index, turn)]``
+    sorted by due instant (``time.monotonic()``), after filling ``outcomes`` for the jobs beyond
+    ``deadline``."""
     schedule = []
     for index, job in enumerate(jobs):
         now = time.monotonic()
         max_delay = None if deadline is None else deadline - now
-        delay = pacer.gaps.reserve(job.recipient, max_delay=max_delay)
-        if delay is None:
+        booked = pacer.gaps.reserve_turn(job.recipient, max_delay=max_delay)
+        if booked is None:
             wait = pacer.gaps.delay(job.recipient)
             outcomes[index] = Outcome(job.key, RETRY, retry_after=wait)
         else:
-            schedule.append((now + delay, index))
+            delay, turn = booked
+            schedule.append((now + delay, index, turn))
     schedule.sort(key=lambda item: item[0])  # stable: equal instants keep the order of jobs
     return schedule
 
 
 async def _send_scheduled(send, jobs, schedule, pacer, workers, deadline, outcomes):
-    """Send the ``schedule``'s jobs (``[(due, index)]``) concurrently, at most ``workers`` at
-    once, filling ``outcomes``."""
-    slots = asyncio.Semaphore(workers)
+    """Send the ``schedule``'s jobs (``[(due, index, turn)]``, by due instant) concurrently, at
+    most ``workers`` at once, filling ``outcomes``.
+
+    ``workers`` coroutines take the jobs one after the other, in due order, each sending one at
+    a time: a batch costs as many tasks as sends in flight, not one task (and one timer) per job,
+    and its first sends leave without waiting for thousands of tasks to be made first."""
     # the sends held by the window wait their turn in line, not all woken at each free place
     departure = functools.partial(hold_departure, pacer, asyncio.Lock())
+    pending = iter(schedule)  # shared: each job is taken by one worker
+    send_one = functools.partial(
+        _send_one, send, pacer=pacer, deadline=deadline, departure=departure
+    )
 
-    async def one(index, due):
-        job = jobs[index]
-        try:
-            outcomes[index] = await _send_one(send, job, pacer, due, deadline, slots, departure)
-        except Exception as exc:  # _send_one catches everything: only a bug gets here
-            _logger.exception("Sending WhatsApp message %r crashed", job.key)
-            outcomes[index] = Outcome(job.key, FAILED, error=exc)
+    async def worker():
+        for due, index, turn in pending:
+            job = jobs[index]
+            try:
+                outcomes[index] = await send_one(job, (due, turn))
+            except Exception as exc:  # _send_one catches everything: only a bug gets here
+                _logger.exception("Sending WhatsApp message %r crashed", job.key)
+                outcomes[index] = Outcome(job.key, FAILED, error=exc)
+            finally:
+                pacer.gaps.release(job.recipient, turn)  # no-op once it left
 
-    await asyncio.gather(*(one(index, due) for due, index in schedule))
+    await asyncio.gather(*(worker() for _ in range(workers)))
 
 
-async def _send_one(send, job, pacer, due, deadline, slots, departure):
-    """Wait for the recipient slot ``due``, a free place among the sends in flight and a token,
-    then send ``job``, its request held by ``departure`` until the window lets it leave."""
+async def _send_one(send, job, slot, *, pacer, deadline, departure):
+    """Wait for the recipient ``slot`` (``(due, turn)``: its instant, then its turn: the
+    earlier messages to the customer left) and a token, then send ``job``, its request held by
+    ``departure`` until the window lets it leave."""
+    due, turn = slot
     delay = due - time.monotonic()
     if delay > 0:
         await asyncio.sleep(delay)
-    async with slots:
-        if not await _take_token(pacer, deadline):
+    # before a token: a send waiting for an earlier one to its customer takes none (it could
+    # not leave before gap after that one anyway)
+    while wait := pacer.gaps.until_turn(job.recipient, turn):
+        if deadline is not None and time.monotonic() + wait > deadline:
             return Outcome(job.key, RETRY)
-        try:
-            result = await send(job.payload, functools.partial(departure, job.recipient))
-        except CloudApiError as exc:
-            return error_outcome(job, exc, pacer)
-        except Exception as exc:
-            _logger.warning("Sending WhatsApp message %r failed: %r", job.key, exc)
-            return Outcome(job.key, FAILED, error=exc)
+        await asyncio.sleep(wait)
+    if not await _take_token(pacer, deadline):
+        return Outcome(job.key, RETRY)
+    try:
+        result = await send(job.payload, functools.partial(departure, job.recipient, turn))
+    except CloudApiError as exc:
+        return error_outcome(job, exc, pacer)
+    except Exception as exc:
+        _logger.warning("Sending WhatsApp message %r failed: %r", job.key, exc)
+        return Outcome(job.key, FAILED, error=exc)
     return Outcome(job.key, SENT, wamid=result.wamid)
 
 
-async def hold_departure(pacer, line, recipient):
-    """Wait until ``pacer`` lets a send to ``recipient`` leave (its gap, then the window), and
-    record it as leaving now; return the function to call once its bytes are written (which
-    counts it from then on). The sends held by the window queue on ``line`` (an
-    ``asyncio.Lock``), one at a time asking it; a send waiting for its customer's gap waits
-    apart, holding nobody up.
+async def hold_departure(pacer, line, recipient, turn=None):
+    """Wait until ``pacer`` lets a send to ``recipient`` leave (its ``turn`` among the sends to
+    that customer, its gap, then the window), and record it as leaving now; return the function
+    to call once its bytes are written (which counts it from then on). The sends held by the
+    window queue on ``line`` (an ``asyncio.Lock``), one at a time asking it; a send waiting for
+    its turn or its customer's gap waits apart, holding nobody up.
 
     Awaited by the transport right before the request's bytes go to the socket (see
     :meth:`.http_async.AsyncPool.request`), not when the send's coroutine starts: between the two,
@@ -228,16 +248,16 @@ async def hold_departure(pacer, line, recipient):
     bunched, more than the rate plus the burst in one second, or closer than the gap to one
     customer."""
     while True:
-        spacing = pacer.gaps.until_send(recipient)
+        spacing = pacer.gaps.until_send(recipient, turn)
         if spacing:
             await asyncio.sleep(spacing)
             continue
-        if not line.locked() and not pacer.depart(recipient):
+        if not line.locked() and not pacer.depart(recipient, turn):
             break
         async with line:
             while wait := pacer.window.until_room():
                 await asyncio.sleep(wait)
-            if not pacer.depart(recipient):
+            if not pacer.depart(recipient, turn):
                 break
     return functools.partial(pacer.departed, recipient)
 
