@@ -460,3 +460,28 @@ def test_a_message_given_up_frees_its_customers_line(sb, client):
     outcomes = send_all(client, _jobs(3, CUSTOMER), pacer, deadline=deadline)
     assert _statuses(outcomes)[0] == "sent"
     assert pacer.gaps._turns == {}
+
+
+def test_a_cancelled_batch_frees_its_customers_lines():
+    """The loop stops mid-batch (shutdown): the turns in flight and those no worker took yet
+    give up their place, so a later batch's messages to those customers are not held for ever."""
+    pacer = _pacer(gap=0.5)
+    jobs = _jobs(2, CUSTOMER) + _jobs(3)
+    schedule = sender._book_slots(jobs, pacer, None, [None] * len(jobs))
+    assert pacer.gaps._turns
+
+    async def never_answers(payload, before_write):
+        await asyncio.sleep(3600)
+
+    async def cancel_mid_batch():
+        outcomes = [None] * len(jobs)
+        task = asyncio.ensure_future(
+            sender._send_scheduled(never_answers, jobs, schedule, pacer, 1, None, outcomes)
+        )
+        await asyncio.sleep(0.05)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(cancel_mid_batch())
+    assert pacer.gaps._turns == {}

@@ -205,7 +205,13 @@ async def _send_scheduled(send, jobs, schedule, pacer, workers, deadline, outcom
             finally:
                 pacer.gaps.release(job.recipient, turn)  # no-op once it left
 
-    await asyncio.gather(*(worker() for _ in range(workers)))
+    try:
+        await asyncio.gather(*(worker() for _ in range(workers)))
+    finally:
+        # cancelled (the loop shutting down): the turns no worker took give up their place, or
+        # their customers' later messages would wait for them in this process for ever
+        for _due, index, turn in pending:
+            pacer.gaps.release(jobs[index].recipient, turn)
 
 
 async def _send_one(send, job, slot, *, pacer, deadline, departure):
