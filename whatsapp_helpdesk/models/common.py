@@ -284,6 +284,19 @@ def trigger_cron_now(cron, unless_pending=False):
     return True
 
 
+def trigger_cron_at_commit(cron):
+    """:func:`trigger_cron_now` (unless a trigger is pending) once per transaction for ``cron``,
+    however many times it is asked, when the transaction flushes its hooks (at its commit, or
+    when a savepoint of it opens or closes): code that queues work row by row (the reactions to
+    a batch of customer messages, a campaign's chunks) makes one trigger statement, not one per
+    row. The run it wakes sees nothing before the commit anyway."""
+    precommit = cron.env.cr.precommit
+    key = ("whatsapp.cron_trigger", cron.id)
+    if not precommit.data.get(key):
+        precommit.data[key] = True
+        precommit.add(lambda: trigger_cron_now(cron, unless_pending=True))
+
+
 def cron_trigger_sql(cron, unless_pending=False, only_if=None):
     """The statement of :func:`trigger_cron_now` (``INSERT ... RETURNING id``: a row when a
     trigger was made), to run alone or inside a larger one; ``only_if``: an SQL condition more.

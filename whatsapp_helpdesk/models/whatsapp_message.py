@@ -4,15 +4,13 @@ import uuid
 from collections import defaultdict
 from datetime import datetime
 
-from markupsafe import Markup, escape
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, split_every
 
 from ..tools import click_to_chat, click_tracking, cloud_api, media_limits, pricing
 from ..tools import status as wa_status
-from ..tools import text as wa_text
-from .common import computed_after_insert, trigger_cron_now
+from .common import computed_after_insert, trigger_cron_at_commit
 
 _logger = logging.getLogger(__name__)
 
@@ -358,7 +356,7 @@ class WhatsappMessage(models.Model):
                 vals["partner_id"] = partner_by_conversation.get(vals["conversation_id"])
         messages = super().create(vals_list)
         if any(m.direction == "out" and m.state == "queued" for m in messages):
-            self._trigger_send_at_flush()
+            self._trigger_send()
         messages._notify_changed()
         return messages
 
@@ -582,23 +580,14 @@ class WhatsappMessage(models.Model):
             )
 
     @api.model
-    def _trigger_send_at_flush(self):
-        """Trigger the send job once for all the rows this transaction queues, when it flushes
-        (at its commit, or when a savepoint of it closes): the reactions to a batch of customer
-        messages queue answers one by one, a trigger statement each otherwise. Its run sees
-        nothing before the commit anyway."""
-        precommit = self.env.cr.precommit
-        if not precommit.data.get("whatsapp_send_trigger"):
-            precommit.data["whatsapp_send_trigger"] = True
-            precommit.add(self._trigger_send)
-
-    @api.model
     def _trigger_send(self):
+        """Wake the send job once for all the rows this transaction queues, at its commit (see
+        common.trigger_cron_at_commit)."""
         # the id from the cached xmlid lookup: env.ref() would also query that the cron exists
         cron_id = self.env["ir.model.data"]._xmlid_to_res_id(
             "whatsapp_helpdesk.ir_cron_whatsapp_send"
         )
-        trigger_cron_now(self.env["ir.cron"].browse(cron_id), unless_pending=True)
+        trigger_cron_at_commit(self.env["ir.cron"].sudo().browse(cron_id))
 
     def _record_failure(self, failure_type, reason, code=None):
         self.write(
@@ -797,23 +786,20 @@ class WhatsappMessage(models.Model):
         """
         Conversation = self.env["whatsapp.conversation"].sudo()
         conversations = Conversation._for_senders(received)
-        mail_values, wa_values, bodies = [], [], []
+        MailMessage = self.env["mail.message"].sudo()
+        mail_rows, wa_values = [], []
         for account, message in received:
             conversation = conversations[(account.id, message.sender)]
             moment = datetime.utcfromtimestamp(message.timestamp)
-            body = wa_text.paragraph_html(message.text)
-            bodies.append(body)
-            mail_values.append(
-                conversation._chatter_values(
-                    # the ORM sanitizes a body twice (column and cache); ours is written after
-                    "" if body else Markup("<p>%s</p>") % escape(message.text or ""),
+            mail_rows.append(
+                conversation._chatter_row(
+                    MailMessage._whatsapp_paragraph(message.text),
                     conversation.partner_id.id,
                     date=moment,
                 )
             )
             wa_values.append(self._inbound_values(conversation, message, moment))
-        mail_messages = self.env["mail.message"].sudo().create(mail_values)
-        mail_messages._whatsapp_write_bodies(bodies)
+        mail_messages = MailMessage._whatsapp_insert(mail_rows)
         for values, mail_message in zip(wa_values, mail_messages, strict=True):
             values["mail_message_id"] = mail_message.id
         created = self.sudo().create(wa_values)

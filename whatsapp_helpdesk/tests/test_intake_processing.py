@@ -93,8 +93,20 @@ class TestInboundProcessing(WhatsappCase, TransactionCase):
             ]
             self.intake(self.inbound(wa_id, *texts, profile_name=f"Q {c}"))
         Event = self.env["whatsapp.webhook.event"]
-        events = Event._claim_pending(1000)
+        events = Event._claim(1000)[0]
         self.assertEqual(len(events), customers * per_customer)
+        if customers:
+            # the claim tells how long its oldest event waited, from its own query
+            self.env.cr.execute(
+                "UPDATE whatsapp_webhook_event SET received_at = received_at - interval '90 s'"
+                " WHERE id = %s",
+                [events[-1].id],
+            )
+            again, waited = Event._claim(1000)
+            self.assertEqual(again, events)
+            self.assertGreaterEqual(waited, 90)
+            self.assertLess(waited, 90 + 60)
+            self.assertEqual(Event._claim(1000, state="error"), (Event, 0.0))
         before = self.env.cr.sql_log_count
         events._process()
         self.env.flush_all()

@@ -6,7 +6,7 @@ from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import Form, TransactionCase, tagged
 
-from ..models.common import trigger_cron_now
+from ..models.common import trigger_cron_at_commit, trigger_cron_now
 from ..tools import cloud_api, payloads
 from .common import WhatsappCase
 
@@ -110,6 +110,24 @@ class TestOutbox(WhatsappCase, TransactionCase):
         self.assertEqual(Trigger.search_count(due), 1)
         intake.active = False
         self.assertFalse(trigger_cron_now(intake))  # an inactive cron ignores triggers
+        self.env.cr.postcommit.clear()
+
+    def test_trigger_at_commit_once_per_transaction(self):
+        crons = self.env["whatsapp.webhook.event"]._processing_crons()
+        Trigger = self.env["ir.cron.trigger"]
+        Trigger.search([("cron_id", "in", crons.ids)]).unlink()
+        self.env.cr.flush()
+        for _ in range(3):
+            trigger_cron_at_commit(crons[0])
+        self.env["whatsapp.webhook.event"]._wake_processing_cron()  # both jobs, at the commit
+        self.assertEqual(Trigger.search_count([("cron_id", "in", crons.ids)]), 0)
+        self.env.cr.flush()
+        self.assertEqual(Trigger.search_count([("cron_id", "=", crons[0].id)]), 1)
+        self.assertEqual(Trigger.search_count([("cron_id", "=", crons[1].id)]), 1)
+        # a new transaction (the hooks ran) asks again: a trigger is pending, none more
+        trigger_cron_at_commit(crons[0])
+        self.env.cr.flush()
+        self.assertEqual(Trigger.search_count([("cron_id", "=", crons[0].id)]), 1)
         self.env.cr.postcommit.clear()
 
     def test_chatter_comment_is_sent_but_note_is_not(self):
