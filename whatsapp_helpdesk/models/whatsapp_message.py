@@ -363,11 +363,23 @@ class WhatsappMessage(models.Model):
     @api.model
     def _insert_outbound(self, vals_list):
         """Queue the outbound rows of a batch the conversation's send methods checked (a
-        campaign's), by one INSERT ... SELECT per five thousand rows instead of the ORM's create
-        (milliseconds a row). The INSERT writes the stored computed fields
-        (:data:`INSERTED_COMPUTED_FIELDS`) and leaves the cost roll-ups alone (an unsent row costs
-        nothing); what else depends on the rows is marked as after a create. The dispatcher is
-        woken once. Returns the rows in the order of ``vals_list``."""
+        campaign's) by :meth:`_insert_rows`; the dispatcher is woken once. Returns the rows in
+        the order of ``vals_list``."""
+        if any(vals.get("billable") for vals in vals_list):
+            raise ValueError("outbound rows are queued unbilled: Meta's status bills them")
+        messages = self._insert_rows(vals_list, "out")
+        if messages:
+            self._trigger_send()
+        return messages
+
+    @api.model
+    def _insert_rows(self, vals_list, direction):
+        """Rows of ``direction`` (a campaign's outbound rows, a batch of customer messages) by
+        one INSERT ... SELECT per five thousand rows instead of the ORM's create (milliseconds a
+        row). The INSERT writes the stored computed fields (:data:`INSERTED_COMPUTED_FIELDS`) and
+        leaves the cost roll-ups alone (an unsent or received row costs nothing); what else
+        depends on the rows is marked as after a create, and the screens are told. Returns the
+        rows in the order of ``vals_list``."""
         self._check_outbox_writer()
         if not vals_list:
             return self.browse()
@@ -375,15 +387,15 @@ class WhatsappMessage(models.Model):
         # what every row shares is kept once, not copied into five thousand dictionaries
         shared = {
             **self.default_get([name for name, field in self._fields.items() if field.store]),
-            "direction": "out",
+            "direction": direction,
             "create_uid": self.env.uid,
             "write_uid": self.env.uid,
             "create_date": now,
             "write_date": now,
-            "cost": 0.0,  # a stored computed field, as its compute gives it to an unsent row
+            "cost": 0.0,  # a stored computed field, as its compute gives it to an unbilled row
         }
-        if any(vals.get("billable") for vals in vals_list) or shared.get("billable"):
-            raise ValueError("outbound rows are queued unbilled: Meta's status bills them")
+        if shared.get("billable"):
+            raise ValueError("rows are inserted unbilled: Meta's status bills them")
         # the conversations' account and company, read as values (not as thousands of records)
         self.env["whatsapp.conversation"].flush_model(["account_id", "company_id"])
         self.env.cr.execute(
@@ -412,7 +424,6 @@ class WhatsappMessage(models.Model):
             rows=rows,
             shared=shared,
         )
-        self._trigger_send()
         messages._notify_changed()
         return messages
 
@@ -802,7 +813,7 @@ class WhatsappMessage(models.Model):
         mail_messages = MailMessage._whatsapp_insert(mail_rows)
         for values, mail_message in zip(wa_values, mail_messages, strict=True):
             values["mail_message_id"] = mail_message.id
-        created = self.sudo().create(wa_values)
+        created = self.sudo()._insert_rows(wa_values, "in")
         Conversation._record_inbound(received, conversations)
         created._link_reactions()
         return created

@@ -1,8 +1,12 @@
 import base64
+import json
+import time
 from datetime import timedelta
+from unittest.mock import patch
 
+import psycopg2
 from markupsafe import Markup
-from odoo import fields
+from odoo import fields, sql_db
 from odoo.exceptions import UserError
 from odoo.tests import Form, TransactionCase, tagged
 
@@ -129,6 +133,31 @@ class TestOutbox(WhatsappCase, TransactionCase):
         self.env.cr.flush()
         self.assertEqual(Trigger.search_count([("cron_id", "=", crons[0].id)]), 1)
         self.env.cr.postcommit.clear()
+
+    def test_bus_notices_are_announced_over_the_kept_connection(self):
+        """The bus's NOTIFY after a commit reaches the listeners of the postgres database, over
+        the connection the process keeps (Odoo's own opens a new one each time)."""
+        _dsn, info = sql_db.connection_info_for("postgres")
+        listener = psycopg2.connect(**info)
+        self.addCleanup(listener.close)
+        listener.autocommit = True
+        listener.cursor().execute("LISTEN imbus")
+        self.env.cr.precommit.clear()
+        self.env.cr.postcommit.clear()
+        self.env["bus.bus"]._sendone(self.env.user.partner_id, "whatsapp_helpdesk/test", {})
+        self.env.cr.precommit.run()  # the bus rows (rolled back with the test)
+        with patch.object(
+            sql_db, "db_connect", side_effect=AssertionError("a new connection")
+        ) as connect:
+            self.env.cr.postcommit.run()
+        connect.assert_not_called()
+        for _ in range(50):
+            listener.poll()
+            if listener.notifies:
+                break
+            time.sleep(0.1)
+        channels = [json.loads(n.payload) for n in listener.notifies if n.channel == "imbus"]
+        self.assertIn([self.env.cr.dbname, "res.partner", self.env.user.partner_id.id], channels[0])
 
     def test_chatter_comment_is_sent_but_note_is_not(self):
         conversation = self.open_window()
