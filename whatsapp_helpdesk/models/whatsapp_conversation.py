@@ -736,13 +736,14 @@ class WhatsappConversation(models.Model):
         return live or bool(self.handed_over_at), live
 
     def _queue(self, values):
-        """Create an outbound message once the send method checked it: as superuser, since users
-        never write the outbox themselves; returned in the caller's environment."""
+        """Queue an outbound message once the send method checked it (see
+        whatsapp.message._insert_outbound): as superuser, since users never write the outbox
+        themselves; returned in the caller's environment."""
         self.ensure_one()
         message = (
             self.env["whatsapp.message"]
             .sudo()
-            .create({**values, "conversation_id": self.id, "direction": "out"})
+            ._insert_outbound([{**values, "conversation_id": self.id, "direction": "out"}])
         )
         return message.with_env(self.env)
 

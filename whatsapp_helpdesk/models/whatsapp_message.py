@@ -396,18 +396,24 @@ class WhatsappMessage(models.Model):
         }
         if shared.get("billable"):
             raise ValueError("rows are inserted unbilled: Meta's status bills them")
-        # the conversations' account and company, read as values (not as thousands of records)
-        self.env["whatsapp.conversation"].flush_model(["account_id", "company_id"])
+        # the conversations' account, company and partner, read as values (not as thousands of
+        # records)
+        self.env["whatsapp.conversation"].flush_model(["account_id", "company_id", "partner_id"])
         self.env.cr.execute(
-            "SELECT id, account_id, company_id FROM whatsapp_conversation WHERE id = ANY(%s)",
+            "SELECT id, account_id, company_id, partner_id FROM whatsapp_conversation"
+            " WHERE id = ANY(%s)",
             [list({vals["conversation_id"] for vals in vals_list})],
         )
         owners = {row[0]: row[1:] for row in self.env.cr.fetchall()}
         rows = []
         for vals in vals_list:
-            account_id, company_id = owners[vals["conversation_id"]]
-            # the stored related fields, as the ORM gives them
-            row = {"account_id": account_id, "company_id": company_id} | vals
+            account_id, company_id, partner_id = owners[vals["conversation_id"]]
+            # the stored related fields, and the partner (unless given), as create gives them
+            row = {
+                "account_id": account_id,
+                "company_id": company_id,
+                "partner_id": partner_id or False,
+            } | vals
             if not row.get("uuid"):
                 row["uuid"] = uuid.uuid4().hex
             rows.append(row)
