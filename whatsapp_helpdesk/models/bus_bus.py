@@ -22,4 +22,4 @@ class BusBus(models.Model):
                 channels = list(postcommit.data.pop("bus.bus.channels"))
                 notify_postgres("imbus", get_notify_payloads(channels))
 
-        super()._ensure_hooks()
+        return super()._ensure_hooks()
