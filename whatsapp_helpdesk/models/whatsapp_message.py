@@ -115,7 +115,9 @@ class WhatsappMessage(models.Model):
         [("none", "None"), ("pending", "To Download"), ("done", "Stored"), ("failed", "Failed")],
         default="none",
     )
-    payload = fields.Json(help="What Meta sent for an inbound message.")
+    # not read with the other fields (the ORM copies a JSON value twice on reading): fetched
+    # for the whole batch when asked for
+    payload = fields.Json(help="What Meta sent for an inbound message.", prefetch=False)
     template_id = fields.Many2one("whatsapp.template", index="btree_not_null", ondelete="set null")
     template_values = fields.Json(
         help="The template's variables as sent: {location: {name: text}}."

@@ -105,7 +105,8 @@ class WhatsappWebhookEvent(models.Model):
     company_id = fields.Many2one(related="account_id.company_id", store=True)
     wamid = fields.Char(readonly=True, index=True)
     wa_id = fields.Char("Customer Number", readonly=True)
-    payload = fields.Json(readonly=True)
+    # read by _stored_payloads, not with the other fields (the ORM copies a JSON value twice)
+    payload = fields.Json(readonly=True, prefetch=False)
     state = fields.Selection(
         [
             ("pending", "Pending"),
