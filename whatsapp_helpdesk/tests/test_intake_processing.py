@@ -81,6 +81,15 @@ class TestInboundProcessing(WhatsappCase, TransactionCase):
         self.assertEqual(len(conversation.whatsapp_message_ids), 5)
         partners = self.env["res.partner"].search([("whatsapp_e164", "=", f"+{wa_id}")])
         self.assertEqual(len(partners), 1)
+        # made quietly, as the conversation is: no creation note, no follower
+        self.assertFalse(partners.message_ids)
+        self.assertFalse(partners.message_follower_ids)
+        # the five texts, in the thread as the customer's, in order, each body written once
+        chatter = conversation.whatsapp_message_ids.sorted("id").mail_message_id
+        self.assertEqual(chatter.mapped("body"), [f"<p>m{i}</p>" for i in range(5)])
+        self.assertEqual(chatter.author_id, partners)
+        self.assertEqual(set(chatter.mapped("res_id")), {conversation.id})
+        self.assertEqual(conversation.message_ids & chatter, chatter)
 
     def store_step_queries(self, customers, per_customer, first_digit):
         """Queries of the step that makes ``customers`` new customers' ``per_customer`` messages
