@@ -80,3 +80,20 @@ def test_paragraph_html_holds_no_markup_of_the_customer():
     hostile = "<a href='javascript:x' onclick=y>z</a><svg/onload=alert(1)>\"'"
     html = text.paragraph_html(hostile)
     assert html.count("<") == 2 and html.startswith("<p>") and html.endswith("</p>")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Olá <b>", ("<p>Olá &lt;b&gt;</p>", False)),
+        ("", ("<p></p>", False)),
+        (None, ("<p></p>", False)),
+        # left to the sanitizer, escaped: it never sees the customer's markup as markup
+        ("nul\x00<script>", ("<p>nul\x00&lt;script&gt;</p>", True)),
+        ("lone \ud800 & <i>", ("<p>lone \ud800 &amp; &lt;i&gt;</p>", True)),
+        ("quoted\n> <a href='x'>", ("<p>quoted\n&gt; &lt;a href='x'&gt;</p>", True)),
+        ("regards\n-- \nme", ("<p>regards\n-- \nme</p>", True)),
+    ],
+)
+def test_chatter_paragraph(raw, expected):
+    assert text.chatter_paragraph(raw) == expected

@@ -44,4 +44,6 @@ from . import whatsapp_report_ticket
 from . import whatsapp_report_backlog
 from . import whatsapp_dashboard
 from . import helpdesk_ticket_return
+from . import bus_bus
+
 # isort: on

@@ -236,18 +236,19 @@ def notification(message, kind="success", sticky=False, close=False):
     return {"type": "ir.actions.client", "tag": "display_notification", "params": params}
 
 
-class _CronNotifier:
-    """The NOTIFY that wakes Odoo's cron workers (they listen on the ``postgres`` database),
-    sent over one connection this process keeps: ``ir.cron._notifydb`` opens a new connection
-    (a new PostgreSQL backend) for every trigger, which under load costs more than the work
-    triggered."""
+class _Notifier:
+    """The NOTIFYs that wake Odoo's cron workers and its bus (they listen on the ``postgres``
+    database), sent over one connection this process keeps: Odoo opens a new connection (a new
+    PostgreSQL backend: its pool closes those to ``postgres``) for every trigger and every
+    transaction that notifies the bus, which under load costs more than the work notified."""
 
     _lock = threading.Lock()
     _conn = None
     _pid = None
 
     @classmethod
-    def notify(cls, dbname):
+    def notify(cls, channel, payloads):
+        """``pg_notify``-like: each of ``payloads`` on ``channel``, through Odoo's function."""
         with cls._lock:
             for attempt in (1, 2):
                 try:
@@ -257,21 +258,28 @@ class _CronNotifier:
                         cls._conn.autocommit = True
                         cls._pid = os.getpid()
                     with cls._conn.cursor() as cr:
-                        cr.execute(
-                            f"SELECT {ODOO_NOTIFY_FUNCTION}('cron_trigger', %s)",  # noqa: S608
-                            (dbname,),
-                        )
+                        for payload in payloads:
+                            cr.execute(
+                                f"SELECT {ODOO_NOTIFY_FUNCTION}(%s, %s)",  # noqa: S608
+                                (channel, payload),
+                            )
                     return
                 except psycopg2.Error as error:
                     cls._conn = None
                     if attempt == 2:
-                        _logger.warning("could not wake the cron workers: %s", error)
+                        _logger.warning("could not notify %s: %s", channel, error)
+
+
+def notify_postgres(channel, payloads):
+    """Send ``payloads`` on the NOTIFY ``channel`` of the ``postgres`` database (see
+    :class:`_Notifier`), now: call it after the commit of what it announces."""
+    _Notifier.notify(channel, payloads)
 
 
 def trigger_cron_now(cron, unless_pending=False):
     """``cron._trigger()`` (run it as soon as possible) at a lower cost: the trigger row in one
     statement, and the cron workers woken once per transaction, however many triggers it makes,
-    over a connection this process keeps (see :class:`_CronNotifier`).
+    over a connection this process keeps (see :class:`_Notifier`).
 
     ``unless_pending``: make no trigger while one is already due for this cron (its run will see
     what this transaction commits; the run counts what remains at its end and Odoo runs it again
@@ -282,6 +290,19 @@ def trigger_cron_now(cron, unless_pending=False):
         return False  # already pending, or an inactive cron (which ignores triggers due now)
     wake_crons_after_commit(cron.env.cr)
     return True
+
+
+def trigger_cron_at_commit(cron):
+    """:func:`trigger_cron_now` (unless a trigger is pending) once per transaction for ``cron``,
+    however many times it is asked, when the transaction flushes its hooks (at its commit, or
+    when a savepoint of it opens or closes): code that queues work row by row (the reactions to
+    a batch of customer messages, a campaign's chunks) makes one trigger statement, not one per
+    row. The run it wakes sees nothing before the commit anyway."""
+    precommit = cron.env.cr.precommit
+    key = ("whatsapp.cron_trigger", cron.id)
+    if not precommit.data.get(key):
+        precommit.data[key] = True
+        precommit.add(lambda: trigger_cron_now(cron, unless_pending=True))
 
 
 def cron_trigger_sql(cron, unless_pending=False, only_if=None):
@@ -318,7 +339,7 @@ def wake_crons_after_commit(cr):
     if not cr.postcommit.data.get("whatsapp.cron_notify"):
         cr.postcommit.data["whatsapp.cron_notify"] = True
         dbname = cr.dbname
-        cr.postcommit.add(lambda: _CronNotifier.notify(dbname))
+        cr.postcommit.add(lambda: notify_postgres("cron_trigger", [dbname]))
 
 
 def _refresh_partner_text(cr, column, texts, matches, sources, scope):

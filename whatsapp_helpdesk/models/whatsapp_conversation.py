@@ -6,7 +6,7 @@ from collections import defaultdict
 from datetime import timedelta
 
 import psycopg2
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, html2plaintext
@@ -14,7 +14,6 @@ from odoo.tools import SQL, html2plaintext
 from ..tools import language as wa_language
 from ..tools import media_limits, window
 from ..tools import messages as wa_messages
-from ..tools import text as wa_text
 from .common import computed_after_insert
 
 _logger = logging.getLogger(__name__)
@@ -737,13 +736,14 @@ class WhatsappConversation(models.Model):
         return live or bool(self.handed_over_at), live
 
     def _queue(self, values):
-        """Create an outbound message once the send method checked it: as superuser, since users
-        never write the outbox themselves; returned in the caller's environment."""
+        """Queue an outbound message once the send method checked it (see
+        whatsapp.message._insert_outbound): as superuser, since users never write the outbox
+        themselves; returned in the caller's environment."""
         self.ensure_one()
         message = (
             self.env["whatsapp.message"]
             .sudo()
-            .create({**values, "conversation_id": self.id, "direction": "out"})
+            ._insert_outbound([{**values, "conversation_id": self.id, "direction": "out"}])
         )
         return message.with_env(self.env)
 
@@ -1113,43 +1113,28 @@ class WhatsappConversation(models.Model):
 
     def _post_many(self, posts):
         """{conversation id: mail.message id} of a comment per (conversation id, name, text) in
-        the conversations' threads, the sender as author: one INSERT for a campaign's batch (the
-        ORM's create costs about 3 ms a message, sanitizing and routing what is plain text; the
-        text is escaped here). A conversation appears once per batch."""
+        the conversations' threads, the sender as author: one INSERT for a campaign's batch (see
+        mail.message._whatsapp_insert). A conversation appears once per batch."""
         if not posts:
             return {}
-        # the paragraph of each text, escaped once per different text of the batch
-        html_paragraph = functools.cache(lambda text: str(Markup("<p>%s</p>") % text))
-        self.env["mail.message"].flush_model()
+        MailMessage = self.env["mail.message"].sudo()
+        # the paragraph of each text, made once per different text of the batch
+        paragraph = functools.cache(MailMessage._whatsapp_paragraph)
         subtype = self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_comment")
-        self.env.cr.execute(
-            SQL(
-                """
-                INSERT INTO mail_message
-                    (model, res_id, record_name, body, message_type, subtype_id, author_id,
-                     date, message_id, is_internal, create_uid, write_uid, create_date,
-                     write_date)
-                SELECT %(model)s, v.res_id, v.name, v.body, 'comment', %(subtype)s,
-                       %(author)s, %(now)s,
-                       '<' || md5(random()::text || clock_timestamp()::text) || '-whatsapp@odoo>',
-                       false, %(uid)s, %(uid)s, %(now)s, %(now)s
-                  FROM unnest(%(ids)s::int[], %(names)s::varchar[], %(bodies)s::text[])
-                       AS v(res_id, name, body)
-                RETURNING res_id, id
-                """,
-                model=self._name,
-                subtype=subtype,
-                author=self.env.user.partner_id.id,
-                now=fields.Datetime.now(),
-                uid=self.env.uid,
-                ids=[conversation_id for conversation_id, _name, _text in posts],
-                names=[name for _id, name, _text in posts],
-                bodies=[html_paragraph(text) for _id, _name, text in posts],
-            )
-        )
-        posted = dict(self.env.cr.fetchall())
-        self.invalidate_model(["message_ids"])
-        return posted
+        author = self.env.user.partner_id.id
+        rows = [
+            {
+                "model": self._name,
+                "res_id": conversation_id,
+                "record_name": name,
+                "body": paragraph(text),
+                "author_id": author,
+                "subtype_id": subtype,
+            }
+            for conversation_id, name, text in posts
+        ]
+        messages = MailMessage._whatsapp_insert(rows)
+        return {row["res_id"]: message.id for row, message in zip(rows, messages, strict=True)}
 
     def _send_bot_text(
         self, body, *, offer_person=False, buttons=None, list_options=None, labels=None
@@ -1199,32 +1184,29 @@ class WhatsappConversation(models.Model):
                 subtype_xmlid=subtype_xmlid,
                 author_id=author_id,
             )
-        # text: written as the sanitizer stores it, instead of sanitized twice by the create
-        html = None if isinstance(body, Markup) else wa_text.paragraph_html(body)
-        html = html if html != "<p></p>" else None  # (the sanitizer empties an empty body)
-        values = self._chatter_values("" if html else escape(body), author_id, subtype_xmlid)
-        message = self.env["mail.message"].sudo().create({**values, "message_type": message_type})
-        message._whatsapp_write_bodies([html])
-        return message
+        MailMessage = self.env["mail.message"].sudo()
+        if isinstance(body, Markup):
+            html = MailMessage._whatsapp_sanitized(body)
+        else:
+            html = MailMessage._whatsapp_paragraph(body)
+        row = self._chatter_row(html, author_id, subtype_xmlid)
+        return MailMessage._whatsapp_insert([{**row, "message_type": message_type}])
 
-    def _chatter_values(self, body, author_id, subtype_xmlid="mail.mt_comment", date=None):
-        """The values of a comment in this thread created directly, without message_post."""
+    def _chatter_row(self, body, author_id, subtype_xmlid="mail.mt_comment", date=None):
+        """The row of a comment in this thread inserted directly, without message_post (see
+        mail.message._whatsapp_insert): ``body`` as stored."""
         self.ensure_one()
-        values = {
+        row = {
             "model": self._name,
             "res_id": self.id,
             "record_name": self.name,
-            # set here: Odoo's per-message e-mail routing lookups dominate a batch
-            "email_from": False,
-            "reply_to": False,
             "body": body,
             "author_id": author_id,
-            "message_type": "comment",
             "subtype_id": self.env["ir.model.data"]._xmlid_to_res_id(subtype_xmlid),
         }
         if date:
-            values["date"] = date
-        return values
+            row["date"] = date
+        return row
 
     def _hand_to_person(self, reason="asked"):
         """Hand this conversation to a person (``reason``: asked, negative, misses): the bot goes

@@ -4,15 +4,13 @@ import uuid
 from collections import defaultdict
 from datetime import datetime
 
-from markupsafe import Markup, escape
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, split_every
 
 from ..tools import click_to_chat, click_tracking, cloud_api, media_limits, pricing
 from ..tools import status as wa_status
-from ..tools import text as wa_text
-from .common import computed_after_insert, trigger_cron_now
+from .common import computed_after_insert, trigger_cron_at_commit
 
 _logger = logging.getLogger(__name__)
 
@@ -117,7 +115,9 @@ class WhatsappMessage(models.Model):
         [("none", "None"), ("pending", "To Download"), ("done", "Stored"), ("failed", "Failed")],
         default="none",
     )
-    payload = fields.Json(help="What Meta sent for an inbound message.")
+    # not read with the other fields (the ORM copies a JSON value twice on reading): fetched
+    # for the whole batch when asked for
+    payload = fields.Json(help="What Meta sent for an inbound message.", prefetch=False)
     template_id = fields.Many2one("whatsapp.template", index="btree_not_null", ondelete="set null")
     template_values = fields.Json(
         help="The template's variables as sent: {location: {name: text}}."
@@ -358,18 +358,30 @@ class WhatsappMessage(models.Model):
                 vals["partner_id"] = partner_by_conversation.get(vals["conversation_id"])
         messages = super().create(vals_list)
         if any(m.direction == "out" and m.state == "queued" for m in messages):
-            self._trigger_send_at_flush()
+            self._trigger_send()
         messages._notify_changed()
         return messages
 
     @api.model
     def _insert_outbound(self, vals_list):
         """Queue the outbound rows of a batch the conversation's send methods checked (a
-        campaign's), by one INSERT ... SELECT per five thousand rows instead of the ORM's create
-        (milliseconds a row). The INSERT writes the stored computed fields
-        (:data:`INSERTED_COMPUTED_FIELDS`) and leaves the cost roll-ups alone (an unsent row costs
-        nothing); what else depends on the rows is marked as after a create. The dispatcher is
-        woken once. Returns the rows in the order of ``vals_list``."""
+        campaign's) by :meth:`_insert_rows`; the dispatcher is woken once. Returns the rows in
+        the order of ``vals_list``."""
+        if any(vals.get("billable") for vals in vals_list):
+            raise ValueError("outbound rows are queued unbilled: Meta's status bills them")
+        messages = self._insert_rows(vals_list, "out")
+        if messages:
+            self._trigger_send()
+        return messages
+
+    @api.model
+    def _insert_rows(self, vals_list, direction):
+        """Rows of ``direction`` (a campaign's outbound rows, a batch of customer messages) by
+        one INSERT ... SELECT per five thousand rows instead of the ORM's create (milliseconds a
+        row). The INSERT writes the stored computed fields (:data:`INSERTED_COMPUTED_FIELDS`) and
+        leaves the cost roll-ups alone (an unsent or received row costs nothing); what else
+        depends on the rows is marked as after a create, and the screens are told. Returns the
+        rows in the order of ``vals_list``."""
         self._check_outbox_writer()
         if not vals_list:
             return self.browse()
@@ -377,27 +389,33 @@ class WhatsappMessage(models.Model):
         # what every row shares is kept once, not copied into five thousand dictionaries
         shared = {
             **self.default_get([name for name, field in self._fields.items() if field.store]),
-            "direction": "out",
+            "direction": direction,
             "create_uid": self.env.uid,
             "write_uid": self.env.uid,
             "create_date": now,
             "write_date": now,
-            "cost": 0.0,  # a stored computed field, as its compute gives it to an unsent row
+            "cost": 0.0,  # a stored computed field, as its compute gives it to an unbilled row
         }
-        if any(vals.get("billable") for vals in vals_list) or shared.get("billable"):
-            raise ValueError("outbound rows are queued unbilled: Meta's status bills them")
-        # the conversations' account and company, read as values (not as thousands of records)
-        self.env["whatsapp.conversation"].flush_model(["account_id", "company_id"])
+        if shared.get("billable"):
+            raise ValueError("rows are inserted unbilled: Meta's status bills them")
+        # the conversations' account, company and partner, read as values (not as thousands of
+        # records)
+        self.env["whatsapp.conversation"].flush_model(["account_id", "company_id", "partner_id"])
         self.env.cr.execute(
-            "SELECT id, account_id, company_id FROM whatsapp_conversation WHERE id = ANY(%s)",
+            "SELECT id, account_id, company_id, partner_id FROM whatsapp_conversation"
+            " WHERE id = ANY(%s)",
             [list({vals["conversation_id"] for vals in vals_list})],
         )
         owners = {row[0]: row[1:] for row in self.env.cr.fetchall()}
         rows = []
         for vals in vals_list:
-            account_id, company_id = owners[vals["conversation_id"]]
-            # the stored related fields, as the ORM gives them
-            row = {"account_id": account_id, "company_id": company_id} | vals
+            account_id, company_id, partner_id = owners[vals["conversation_id"]]
+            # the stored related fields, and the partner (unless given), as create gives them
+            row = {
+                "account_id": account_id,
+                "company_id": company_id,
+                "partner_id": partner_id or False,
+            } | vals
             if not row.get("uuid"):
                 row["uuid"] = uuid.uuid4().hex
             rows.append(row)
@@ -414,7 +432,6 @@ class WhatsappMessage(models.Model):
             rows=rows,
             shared=shared,
         )
-        self._trigger_send()
         messages._notify_changed()
         return messages
 
@@ -582,23 +599,14 @@ class WhatsappMessage(models.Model):
             )
 
     @api.model
-    def _trigger_send_at_flush(self):
-        """Trigger the send job once for all the rows this transaction queues, when it flushes
-        (at its commit, or when a savepoint of it closes): the reactions to a batch of customer
-        messages queue answers one by one, a trigger statement each otherwise. Its run sees
-        nothing before the commit anyway."""
-        precommit = self.env.cr.precommit
-        if not precommit.data.get("whatsapp_send_trigger"):
-            precommit.data["whatsapp_send_trigger"] = True
-            precommit.add(self._trigger_send)
-
-    @api.model
     def _trigger_send(self):
+        """Wake the send job once for all the rows this transaction queues, at its commit (see
+        common.trigger_cron_at_commit)."""
         # the id from the cached xmlid lookup: env.ref() would also query that the cron exists
         cron_id = self.env["ir.model.data"]._xmlid_to_res_id(
             "whatsapp_helpdesk.ir_cron_whatsapp_send"
         )
-        trigger_cron_now(self.env["ir.cron"].browse(cron_id), unless_pending=True)
+        trigger_cron_at_commit(self.env["ir.cron"].sudo().browse(cron_id))
 
     def _record_failure(self, failure_type, reason, code=None):
         self.write(
@@ -797,26 +805,23 @@ class WhatsappMessage(models.Model):
         """
         Conversation = self.env["whatsapp.conversation"].sudo()
         conversations = Conversation._for_senders(received)
-        mail_values, wa_values, bodies = [], [], []
+        MailMessage = self.env["mail.message"].sudo()
+        mail_rows, wa_values = [], []
         for account, message in received:
             conversation = conversations[(account.id, message.sender)]
             moment = datetime.utcfromtimestamp(message.timestamp)
-            body = wa_text.paragraph_html(message.text)
-            bodies.append(body)
-            mail_values.append(
-                conversation._chatter_values(
-                    # the ORM sanitizes a body twice (column and cache); ours is written after
-                    "" if body else Markup("<p>%s</p>") % escape(message.text or ""),
+            mail_rows.append(
+                conversation._chatter_row(
+                    MailMessage._whatsapp_paragraph(message.text),
                     conversation.partner_id.id,
                     date=moment,
                 )
             )
             wa_values.append(self._inbound_values(conversation, message, moment))
-        mail_messages = self.env["mail.message"].sudo().create(mail_values)
-        mail_messages._whatsapp_write_bodies(bodies)
+        mail_messages = MailMessage._whatsapp_insert(mail_rows)
         for values, mail_message in zip(wa_values, mail_messages, strict=True):
             values["mail_message_id"] = mail_message.id
-        created = self.sudo().create(wa_values)
+        created = self.sudo()._insert_rows(wa_values, "in")
         Conversation._record_inbound(received, conversations)
         created._link_reactions()
         return created

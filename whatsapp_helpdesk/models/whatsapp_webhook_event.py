@@ -17,7 +17,7 @@ from .common import (
     cron_trigger_sql,
     is_testing,
     report_progress,
-    trigger_cron_now,
+    trigger_cron_at_commit,
     wake_crons_after_commit,
 )
 
@@ -105,7 +105,8 @@ class WhatsappWebhookEvent(models.Model):
     company_id = fields.Many2one(related="account_id.company_id", store=True)
     wamid = fields.Char(readonly=True, index=True)
     wa_id = fields.Char("Customer Number", readonly=True)
-    payload = fields.Json(readonly=True)
+    # read by _stored_payloads, not with the other fields (the ORM copies a JSON value twice)
+    payload = fields.Json(readonly=True, prefetch=False)
     state = fields.Selection(
         [
             ("pending", "Pending"),
@@ -332,11 +333,11 @@ class WhatsappWebhookEvent(models.Model):
         one pending trigger is enough, since a run keeps claiming until the inbox is empty. An
         event committed in the instant between a run's last claim and the deletion of its
         trigger waits for the next webhook or the cron's one-minute interval, as with Odoo's own
-        triggers. One statement per job (see common.trigger_cron_now); the intake makes it
-        within its INSERT (see ``_insert``).
+        triggers. One statement per job, at the commit (see common.trigger_cron_at_commit); the
+        intake makes it within its INSERT (see ``_insert``).
         """
         for cron in self._processing_crons():
-            trigger_cron_now(cron, unless_pending=True)
+            trigger_cron_at_commit(cron)
 
     # ------------------------------------------------------------------
     # Processing (cron)
@@ -365,20 +366,20 @@ class WhatsappWebhookEvent(models.Model):
                     whatsapp_retry_transient=auto_commit and failures < TRANSIENT_RETRIES
                 )
                 try:
-                    events = self_._claim_pending(batch_size, part=part)
+                    events, waited = self_._claim(batch_size, part=part)
                     if events:
                         events._process()
                         if auto_commit:
                             self.env.cr.commit()  # pylint: disable=invalid-commit
                         done += len(events)
                         report["items"] = done
-                    behind = len(events) >= backlog or events._waited() >= BEHIND_AFTER
+                    behind = len(events) >= backlog or waited >= BEHIND_AFTER
                     if behind and time.monotonic() - last_reactions < REACTIONS_AT_LEAST_EVERY:
                         failures = 0
                         continue
                     last_reactions = time.monotonic()
                     reactions = REACTIONS_BATCH_BEHIND if behind else REACTIONS_BATCH
-                    stored = self_._claim_pending(
+                    stored, _waited = self_._claim(
                         min(reactions, batch_size), state="stored", part=part
                     )
                     if stored:
@@ -414,12 +415,6 @@ class WhatsappWebhookEvent(models.Model):
         report_progress(self.env, done, self._count_left(part), CRON_TIME_BUDGET)
         return done
 
-    def _waited(self):
-        """Seconds the oldest of these events waited since it was received (0 for none)."""
-        if not self:
-            return 0.0
-        return (fields.Datetime.now() - min(self.mapped("received_at"))).total_seconds()
-
     @api.model
     def _count_left(self, part=None):
         """How many events of ``part`` (None: all) wait to be stored or reacted to."""
@@ -438,27 +433,36 @@ class WhatsappWebhookEvent(models.Model):
         return self.env.cr.fetchone()[0]
 
     @api.model
-    def _claim_pending(self, limit, state="pending", part=None):
-        """Up to ``limit`` events in ``state`` (pending: to store; stored: to react to), oldest
-        first, of ``part`` of the customers (None: all), locked for this transaction; those
-        another worker holds are skipped."""
+    def _claim(self, limit, state="pending", part=None):
+        """(events, seconds): up to ``limit`` events in ``state`` (pending: to store; stored: to
+        react to), oldest first, of ``part`` of the customers (None: all), locked for this
+        transaction (those another worker holds are skipped), and how long the oldest of them
+        waited since it was received (0 for none), from the same query."""
         self.env.flush_all()
+        now = fields.Datetime.now()
         self.env.cr.execute(
             SQL(
                 """
-                SELECT id FROM whatsapp_webhook_event
-                 WHERE state = %s AND (retry_at IS NULL OR retry_at <= %s) %s
-                 ORDER BY id
-                 LIMIT %s
-                 FOR UPDATE SKIP LOCKED
+                WITH claimed AS MATERIALIZED (
+                    SELECT id, received_at FROM whatsapp_webhook_event
+                     WHERE state = %s AND (retry_at IS NULL OR retry_at <= %s) %s
+                     ORDER BY id
+                     LIMIT %s
+                     FOR UPDATE SKIP LOCKED
+                )
+                SELECT id, EXTRACT(EPOCH FROM %s - (SELECT min(received_at) FROM claimed))
+                  FROM claimed ORDER BY id
                 """,
                 state,
-                fields.Datetime.now(),
+                now,
                 SQL("AND %s = %s", self._part_sql(), part) if part is not None else SQL(),
                 limit,
+                now,
             )
         )
-        return self.browse([row[0] for row in self.env.cr.fetchall()])
+        rows = self.env.cr.fetchall()
+        waited = float(rows[0][1] or 0) if rows else 0.0
+        return self.browse([row[0] for row in rows]), waited
 
     def _process(self):
         """Turn stored events into conversations, messages, statuses and account changes.

@@ -168,6 +168,21 @@ class TestInboundBodies(WhatsappCase, TransactionCase):
                 continue  # never a text of ours
             posted = conversation._post_automatic(body, "mail.mt_comment", bot)
             stored = self.stored_bodies(posted)[posted.id]
-            self.assertEqual(
-                stored, str(field.convert_to_cache(escape(body), Message) or ""), repr(body)
-            )
+            # a text is the paragraph of a customer's message; markup is kept as sanitized
+            html = body if isinstance(body, Markup) else Markup("<p>%s</p>") % escape(body)
+            self.assertEqual(stored, str(field.convert_to_cache(html, Message)), repr(body))
+            if not isinstance(body, Markup):
+                self.assert_inert(stored, body)
+            self.assertEqual(posted.author_id.id, bot)
+            self.assertEqual(posted.res_id, conversation.id)
+
+    def test_campaign_posts_are_stored_as_sanitized(self):
+        conversation = self.say("Oi")
+        texts = [t for t in HOSTILE_TEXTS if "\x00" not in t and "\ud800" not in t]
+        for text in texts:
+            posted = conversation._post_many([(conversation.id, "Campaign", text)])
+            message = self.env["mail.message"].browse(posted[conversation.id])
+            stored = self.stored_bodies(message)[message.id]
+            self.assertEqual(stored, self.sanitized(text), repr(text))
+            self.assert_inert(stored, text)
+            self.assertEqual(message.record_name, "Campaign")

@@ -115,7 +115,7 @@ class TestIntakeIsolation(WhatsappCase, TransactionCase):
         )
         with patch.object(Hook, "_whatsapp_on_inbound", counting):
             # the first step of a run, committed; then the worker dies
-            Event._claim_pending(10)._process()
+            Event._claim(10)[0]._process()
             message = self.env["whatsapp.message"].search([("wamid", "=", "wamid.ONCE")])
             self.assertTrue(message.mail_message_id, "visible in the thread before any reaction")
             event = self.events_of("wamid.ONCE")
@@ -162,14 +162,14 @@ class TestIntakeIsolation(WhatsappCase, TransactionCase):
         event = self.events_of(wamid)
         event.sudo().received_at = fields.Datetime.now() - timedelta(seconds=waited)
         Event = type(self.env["whatsapp.webhook.event"])
-        original, claims = Event._claim_pending, []
+        original, claims = Event._claim, []
 
         def spying(model, limit, state="pending", part=None):
-            claimed = original(model, limit, state=state, part=part)
+            claimed, oldest = original(model, limit, state=state, part=part)
             claims.append((state, len(claimed)))
-            return claimed
+            return claimed, oldest
 
-        with patch.object(Event, "_claim_pending", spying):
+        with patch.object(Event, "_claim", spying):
             self.env["whatsapp.webhook.event"]._cron_process()
         self.assertEqual(event.state, "done")
         return claims
@@ -182,18 +182,18 @@ class TestIntakeIsolation(WhatsappCase, TransactionCase):
         events = self.events_of(*wamids)
         events.sudo().received_at = fields.Datetime.now() - timedelta(seconds=30)
         Event = type(self.env["whatsapp.webhook.event"])
-        original, claims = Event._claim_pending, []
+        original, claims = Event._claim, []
 
         def spying(model, limit, state="pending", part=None):
-            claimed = original(model, limit, state=state, part=part)
+            claimed, oldest = original(model, limit, state=state, part=part)
             claims.append((state, limit, len(claimed)))
-            return claimed
+            return claimed, oldest
 
         module = "odoo.addons.whatsapp_helpdesk.models.whatsapp_webhook_event"
         with (
             patch(f"{module}.REACTIONS_AT_LEAST_EVERY", 0),  # behind, they still run each time
             patch(f"{module}.REACTIONS_BATCH_BEHIND", 1),
-            patch.object(Event, "_claim_pending", spying),
+            patch.object(Event, "_claim", spying),
         ):
             self.env["whatsapp.webhook.event"]._cron_process(batch_size=2)
         self.assertEqual(
@@ -370,7 +370,7 @@ class TestIntakeInParallel(WhatsappCase, TransactionCase):
         numbers = [f"55119876543{d:02d}" for d in range(10)]
         self.deliver_from(numbers)
         Event = self.env["whatsapp.webhook.event"]
-        parts = [Event._claim_pending(100, part=part) for part in (0, 1)]
+        parts = [Event._claim(100, part=part)[0] for part in (0, 1)]
         self.assertFalse(parts[0] & parts[1])
         self.assertEqual(len(parts[0] | parts[1]), 20)
         for events in parts:

@@ -81,6 +81,15 @@ class TestInboundProcessing(WhatsappCase, TransactionCase):
         self.assertEqual(len(conversation.whatsapp_message_ids), 5)
         partners = self.env["res.partner"].search([("whatsapp_e164", "=", f"+{wa_id}")])
         self.assertEqual(len(partners), 1)
+        # made quietly, as the conversation is: no creation note, no follower
+        self.assertFalse(partners.message_ids)
+        self.assertFalse(partners.message_follower_ids)
+        # the five texts, in the thread as the customer's, in order, each body written once
+        chatter = conversation.whatsapp_message_ids.sorted("id").mail_message_id
+        self.assertEqual(chatter.mapped("body"), [f"<p>m{i}</p>" for i in range(5)])
+        self.assertEqual(chatter.author_id, partners)
+        self.assertEqual(set(chatter.mapped("res_id")), {conversation.id})
+        self.assertEqual(conversation.message_ids & chatter, chatter)
 
     def store_step_queries(self, customers, per_customer, first_digit):
         """Queries of the step that makes ``customers`` new customers' ``per_customer`` messages
@@ -93,8 +102,20 @@ class TestInboundProcessing(WhatsappCase, TransactionCase):
             ]
             self.intake(self.inbound(wa_id, *texts, profile_name=f"Q {c}"))
         Event = self.env["whatsapp.webhook.event"]
-        events = Event._claim_pending(1000)
+        events = Event._claim(1000)[0]
         self.assertEqual(len(events), customers * per_customer)
+        if customers:
+            # the claim tells how long its oldest event waited, from its own query
+            self.env.cr.execute(
+                "UPDATE whatsapp_webhook_event SET received_at = received_at - interval '90 s'"
+                " WHERE id = %s",
+                [events[-1].id],
+            )
+            again, waited = Event._claim(1000)
+            self.assertEqual(again, events)
+            self.assertGreaterEqual(waited, 90)
+            self.assertLess(waited, 90 + 60)
+            self.assertEqual(Event._claim(1000, state="error"), (Event, 0.0))
         before = self.env.cr.sql_log_count
         events._process()
         self.env.flush_all()

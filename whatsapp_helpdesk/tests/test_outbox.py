@@ -1,14 +1,17 @@
 import base64
+import json
+import time
 from datetime import timedelta
 from unittest.mock import patch
 
+import psycopg2
 from markupsafe import Markup
-from odoo import fields
+from odoo import fields, sql_db
 from odoo.exceptions import UserError
 from odoo.tests import Form, TransactionCase, tagged
 from odoo.tools import SQL
 
-from ..models.common import trigger_cron_now
+from ..models.common import trigger_cron_at_commit, trigger_cron_now
 from ..tools import cloud_api, payloads
 from .common import WhatsappCase
 
@@ -113,6 +116,49 @@ class TestOutbox(WhatsappCase, TransactionCase):
         intake.active = False
         self.assertFalse(trigger_cron_now(intake))  # an inactive cron ignores triggers
         self.env.cr.postcommit.clear()
+
+    def test_trigger_at_commit_once_per_transaction(self):
+        crons = self.env["whatsapp.webhook.event"]._processing_crons()
+        Trigger = self.env["ir.cron.trigger"]
+        Trigger.search([("cron_id", "in", crons.ids)]).unlink()
+        self.env.cr.flush()
+        for _ in range(3):
+            trigger_cron_at_commit(crons[0])
+        self.env["whatsapp.webhook.event"]._wake_processing_cron()  # both jobs, at the commit
+        self.assertEqual(Trigger.search_count([("cron_id", "in", crons.ids)]), 0)
+        self.env.cr.flush()
+        self.assertEqual(Trigger.search_count([("cron_id", "=", crons[0].id)]), 1)
+        self.assertEqual(Trigger.search_count([("cron_id", "=", crons[1].id)]), 1)
+        # a new transaction (the hooks ran) asks again: a trigger is pending, none more
+        trigger_cron_at_commit(crons[0])
+        self.env.cr.flush()
+        self.assertEqual(Trigger.search_count([("cron_id", "=", crons[0].id)]), 1)
+        self.env.cr.postcommit.clear()
+
+    def test_bus_notices_are_announced_over_the_kept_connection(self):
+        """The bus's NOTIFY after a commit reaches the listeners of the postgres database, over
+        the connection the process keeps (Odoo's own opens a new one each time)."""
+        _dsn, info = sql_db.connection_info_for("postgres")
+        listener = psycopg2.connect(**info)
+        self.addCleanup(listener.close)
+        listener.autocommit = True
+        listener.cursor().execute("LISTEN imbus")
+        self.env.cr.precommit.clear()
+        self.env.cr.postcommit.clear()
+        self.env["bus.bus"]._sendone(self.env.user.partner_id, "whatsapp_helpdesk/test", {})
+        self.env.cr.precommit.run()  # the bus rows (rolled back with the test)
+        with patch.object(
+            sql_db, "db_connect", side_effect=AssertionError("a new connection")
+        ) as connect:
+            self.env.cr.postcommit.run()
+        connect.assert_not_called()
+        for _ in range(50):
+            listener.poll()
+            if listener.notifies:
+                break
+            time.sleep(0.1)
+        channels = [json.loads(n.payload) for n in listener.notifies if n.channel == "imbus"]
+        self.assertIn([self.env.cr.dbname, "res.partner", self.env.user.partner_id.id], channels[0])
 
     def test_chatter_comment_is_sent_but_note_is_not(self):
         conversation = self.open_window()

@@ -1,6 +1,7 @@
 """Small text helpers shared by the tools: one rule each for reading a value as text, comparing
 customer words, language codes and ordering ids. No Odoo import."""
 
+import html
 import math
 import re
 import unicodedata
@@ -92,3 +93,15 @@ def paragraph_html(text) -> str | None:
         return None
     escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return f"<p>{escaped.replace(chr(0xA0), '&nbsp;')}</p>"
+
+
+def chatter_paragraph(text) -> tuple[str, bool]:
+    """``(body, sanitize)``: the chatter paragraph of a text, the one rule of every message body
+    written from a text (a customer's, the bot's, a campaign's preview). ``sanitize`` False: the
+    body is :func:`paragraph_html`, what Odoo's sanitizer would store, to store as is; True:
+    ``<p>{escaped text}</p>``, which the sanitizer must still see (NUL, lone surrogates, quote or
+    signature lines: it rewrites more than markup)."""
+    body = paragraph_html(text)
+    if body is not None:
+        return body, False
+    return f"<p>{html.escape(as_text(text), quote=False)}</p>", True

@@ -5,6 +5,7 @@ understood of each) and keeps what matters to the agent: the questions (greeting
 repeats left out, each cut short), the intents seen and the order references mentioned.
 """
 
+import functools
 from dataclasses import dataclass
 
 from ..text import normalize
@@ -31,6 +32,13 @@ class Summary:
     references: tuple[str, ...]
 
 
+@functools.lru_cache(maxsize=4096)
+def _understood(text: str) -> u.Understanding:
+    """What ``text`` asks, without FAQ or language (immutable, kept per text: a summary is made
+    at every hand-off of the conversation's recent messages, most of them seen before)."""
+    return u.understand(text)
+
+
 def _short(text: str) -> str:
     text = " ".join(str(text or "").split())
     return text if len(text) <= MAX_CHARS else text[: MAX_CHARS - 1].rstrip() + "…"
@@ -43,7 +51,7 @@ def summarize(turns, *, limit=MAX_QUESTIONS) -> Summary:
         text = turn.text if isinstance(turn.text, str) else ""
         if not text.strip():
             continue
-        understood = u.understand(text)
+        understood = _understood(text)
         references.extend(understood.order_refs + understood.invoice_refs)
         intent = turn.intent or understood.intent
         if intent in TOPICS:
