@@ -1018,13 +1018,15 @@ class WhatsappConversation(models.Model):
                 found.update(read(lost))
         return {number: conversation.with_env(self.env) for number, conversation in found.items()}
 
-    def _send_template_many(self, template, *, records=None, values=None):
+    def _send_template_many(self, template, *, records=None, values=None, post=True):
         """Queue ``template`` to each of these conversations, as :meth:`_send_template` does one
         by one and under the same rule (:meth:`_send_problem`), for a whole batch at once.
 
         ``records``: {conversation id: the record the variables are read on} (default: the
-        customer). ``values``: extra values of every outbound row (a campaign). Returns
-        {conversation id: message or (failure type, sentence)}.
+        customer). ``values``: extra values of every outbound row (a campaign). ``post``: each
+        row gets its chatter message now; a campaign's rows get theirs when the customer writes
+        (:meth:`_post_campaign_traces`). Returns {conversation id: message or (failure type,
+        sentence)}.
         """
         # what the rule reads on the records, fetched for the batch (not every column); what
         # the rows read, as values (a record's field costs microseconds, thousands of times)
@@ -1088,7 +1090,7 @@ class WhatsappConversation(models.Model):
                 if variant not in specs:
                     specs[variant] = variant._to_spec()
                 preview = previews[key] = variant._preview_for(rendered, specs[variant])
-            posts.append((conversation.id, name, preview))
+            posts.append((token, conversation.id, name, preview, None, None))
             rows.append(
                 {
                     **(values or {}),
@@ -1103,19 +1105,21 @@ class WhatsappConversation(models.Model):
                     "uuid": token,
                 }
             )
-        posted = self._post_many(posts)
-        for row in rows:
-            row["mail_message_id"] = posted[row["conversation_id"]]
+        if post:
+            posted = self._post_many(posts)
+            for row in rows:
+                row["mail_message_id"] = posted[row["uuid"]]
         messages = self.env["whatsapp.message"].sudo()._insert_outbound(rows)
         for row, message in zip(rows, messages, strict=True):
             results[row["conversation_id"]] = message.with_env(self.env)
         return results
 
     def _post_many(self, posts):
-        """{conversation id: mail.message id} of a comment per (conversation id, name, text) in
-        the conversations' threads, the sender as author: one INSERT for a campaign's batch (the
-        ORM's create costs about 3 ms a message, sanitizing and routing what is plain text; the
-        text is escaped here). A conversation appears once per batch."""
+        """{key: mail.message id} of a comment per (key, conversation id, name, text, date or
+        None: now, author partner id or None: the user's) in the conversations' threads: one
+        INSERT for a batch (the ORM's create costs about 3 ms a message, sanitizing and routing
+        what is plain text; the text is escaped here). ``key``: unique per post (the outbound
+        row's uuid), also the message's Message-Id."""
         if not posts:
             return {}
         # the paragraph of each text, escaped once per different text of the batch
@@ -1130,26 +1134,67 @@ class WhatsappConversation(models.Model):
                      date, message_id, is_internal, create_uid, write_uid, create_date,
                      write_date)
                 SELECT %(model)s, v.res_id, v.name, v.body, 'comment', %(subtype)s,
-                       %(author)s, %(now)s,
-                       '<' || md5(random()::text || clock_timestamp()::text) || '-whatsapp@odoo>',
-                       false, %(uid)s, %(uid)s, %(now)s, %(now)s
-                  FROM unnest(%(ids)s::int[], %(names)s::varchar[], %(bodies)s::text[])
-                       AS v(res_id, name, body)
-                RETURNING res_id, id
+                       coalesce(v.author, %(author)s), coalesce(v.date, %(now)s),
+                       '<' || v.key || '-whatsapp@odoo>', false, %(uid)s, %(uid)s, %(now)s,
+                       %(now)s
+                  FROM unnest(%(keys)s::varchar[], %(ids)s::int[], %(names)s::varchar[],
+                              %(bodies)s::text[], %(dates)s::timestamp[], %(authors)s::int[])
+                       AS v(key, res_id, name, body, date, author)
+                RETURNING message_id, id
                 """,
                 model=self._name,
                 subtype=subtype,
                 author=self.env.user.partner_id.id,
                 now=fields.Datetime.now(),
                 uid=self.env.uid,
-                ids=[conversation_id for conversation_id, _name, _text in posts],
-                names=[name for _id, name, _text in posts],
-                bodies=[html_paragraph(text) for _id, _name, text in posts],
+                keys=[post[0] for post in posts],
+                ids=[post[1] for post in posts],
+                names=[post[2] for post in posts],
+                bodies=[html_paragraph(post[3]) for post in posts],
+                dates=[post[4] for post in posts],
+                authors=[post[5] for post in posts],
             )
         )
-        posted = dict(self.env.cr.fetchall())
+        posted = {key[1 : -len("-whatsapp@odoo>")]: mid for key, mid in self.env.cr.fetchall()}
         self.invalidate_model(["message_ids"])
         return posted
+
+    def _post_campaign_traces(self):
+        """Give the campaign messages of these conversations queued without a chatter message
+        (the release skips it: a mail.message per recipient is a quarter of a large campaign's
+        enqueue) theirs, dated when they were queued, by whoever queued them: called before a
+        customer's message is written, so that the chatter reads as the conversation went.
+        The workspace's thread shows them all along (it reads the outbox rows)."""
+        if not self:
+            return
+        Message = self.env["whatsapp.message"].sudo()
+        Message.flush_model(["conversation_id", "direction", "campaign_id", "mail_message_id"])
+        self.env.cr.execute(
+            """
+            SELECT m.id, m.uuid, m.conversation_id, c.name, m.body, m.create_date, u.partner_id
+              FROM whatsapp_message m
+              JOIN whatsapp_conversation c ON c.id = m.conversation_id
+              LEFT JOIN res_users u ON u.id = m.create_uid
+             WHERE m.conversation_id = ANY(%s) AND m.direction = 'out'
+               AND m.campaign_id IS NOT NULL AND m.mail_message_id IS NULL
+               AND m.state != 'canceled'
+             ORDER BY m.id
+            """,
+            [self.ids],
+        )
+        rows = self.env.cr.fetchall()
+        if not rows:
+            return
+        posted = self._post_many([row[1:] for row in rows])
+        self.env.cr.execute(
+            """
+            UPDATE whatsapp_message m SET mail_message_id = v.mail_message_id
+              FROM unnest(%s::int[], %s::int[]) AS v(id, mail_message_id)
+             WHERE m.id = v.id
+            """,
+            [[row[0] for row in rows], [posted[row[1]] for row in rows]],
+        )
+        Message.invalidate_model(["mail_message_id"])
 
     def _send_bot_text(
         self, body, *, offer_person=False, buttons=None, list_options=None, labels=None

@@ -797,6 +797,8 @@ class WhatsappMessage(models.Model):
         """
         Conversation = self.env["whatsapp.conversation"].sudo()
         conversations = Conversation._for_senders(received)
+        # the campaign messages they answer come first in the chatter
+        Conversation.concat(*conversations.values())._post_campaign_traces()
         mail_values, wa_values, bodies = [], [], []
         for account, message in received:
             conversation = conversations[(account.id, message.sender)]
