@@ -616,7 +616,10 @@ class WhatsappCampaign(models.Model):
         conversation_ids = [conversations[number].id for _id, number, _partner in rows]
         batch = self.env["whatsapp.conversation"].browse(conversation_ids)
         try:
-            results = batch._send_template_many(self.template_id, values={"campaign_id": self.id})
+            # (the chatter messages come when the customers write: _post_campaign_traces)
+            results = batch._send_template_many(
+                self.template_id, values={"campaign_id": self.id}, post=False
+            )
         except UserError as error:  # Meta paused or disabled the template meanwhile
             self._pause_and_tell("template", str(error), withdraw=False)
             return 0

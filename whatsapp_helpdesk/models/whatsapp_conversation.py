@@ -632,17 +632,19 @@ class WhatsappConversation(models.Model):
                     )
                 )
 
-    def _send_problem(self, template=None, opted_out=None):
+    def _send_problem(self, template=None, opted_out=None, key=None):
         """(failure type, sentence) when nothing may go to this customer now, else None.
 
         The one rule of the send methods, the composer and the outbox at claim time: a template
         may not go to a customer who opted out of its category (or, for marketing, is on the
         blacklist); anything else only inside the 24-hour window. ``opted_out``: the
-        ``whatsapp.optin._opted_out_keys`` of a batch, looked up here when not given.
+        ``whatsapp.optin._opted_out_keys`` of a batch, looked up here when not given; ``key``:
+        this conversation's (company id, number, template category), when a batch read them
+        as values (three fields of a record cost tens of microseconds, thousands of times).
         """
         self.ensure_one()
         if template:
-            key = (self.company_id.id, self.phone_e164, template.category)
+            key = key or (self.company_id.id, self.phone_e164, template.category)
             if opted_out is None:
                 opted_out = self.env["whatsapp.optin"]._opted_out_keys({key})
             if key in opted_out:
@@ -1018,13 +1020,15 @@ class WhatsappConversation(models.Model):
                 found.update(read(lost))
         return {number: conversation.with_env(self.env) for number, conversation in found.items()}
 
-    def _send_template_many(self, template, *, records=None, values=None):
+    def _send_template_many(self, template, *, records=None, values=None, post=True):
         """Queue ``template`` to each of these conversations, as :meth:`_send_template` does one
         by one and under the same rule (:meth:`_send_problem`), for a whole batch at once.
 
         ``records``: {conversation id: the record the variables are read on} (default: the
-        customer). ``values``: extra values of every outbound row (a campaign). Returns
-        {conversation id: message or (failure type, sentence)}.
+        customer). ``values``: extra values of every outbound row (a campaign). ``post``: each
+        row gets its chatter message now; a campaign's rows get theirs when the customer writes
+        (:meth:`_post_campaign_traces`). Returns {conversation id: message or (failure type,
+        sentence)}.
         """
         # what the rule reads on the records, fetched for the batch (not every column); what
         # the rows read, as values (a record's field costs microseconds, thousands of times)
@@ -1044,6 +1048,7 @@ class WhatsappConversation(models.Model):
         variants = template._variants() or template
         chosen = {}  # (customer language) -> variant, picked once per batch
         companies = {}  # variant checked -> its company id, once per batch
+        categories = {}  # variant checked -> its category, once per batch
         specs = {}  # variant -> its spec, read once per batch
         opted_out = self.env["whatsapp.optin"]._opted_out_keys(
             {
@@ -1054,7 +1059,7 @@ class WhatsappConversation(models.Model):
         )
         results, rows, posts, previews = {}, [], [], {}
         for conversation in self:
-            company_id, _number, name, language, partner_id, partner_lang = info[conversation.id]
+            company_id, number, name, language, partner_id, partner_lang = info[conversation.id]
             partner = partner_of.get(partner_id, Partner)
             lang = language or partner_lang or self.env.lang
             if lang not in chosen:
@@ -1064,6 +1069,7 @@ class WhatsappConversation(models.Model):
                 variant._check_sendable()
                 variant._check_header_attachment()
                 companies[variant] = variant.company_id.id
+                categories[variant] = variant.category
             if companies[variant] and companies[variant] != company_id:
                 results[conversation.id] = (
                     "config",
@@ -1073,7 +1079,9 @@ class WhatsappConversation(models.Model):
                     ),
                 )
                 continue
-            problem = conversation._send_problem(variant, opted_out)
+            problem = conversation._send_problem(
+                variant, opted_out, key=(company_id, number, categories[variant])
+            )
             if problem:
                 results[conversation.id] = problem
                 continue
@@ -1088,7 +1096,7 @@ class WhatsappConversation(models.Model):
                 if variant not in specs:
                     specs[variant] = variant._to_spec()
                 preview = previews[key] = variant._preview_for(rendered, specs[variant])
-            posts.append((conversation.id, name, preview))
+            posts.append((token, conversation.id, name, preview, None, None))
             rows.append(
                 {
                     **(values or {}),
@@ -1103,18 +1111,20 @@ class WhatsappConversation(models.Model):
                     "uuid": token,
                 }
             )
-        posted = self._post_many(posts)
-        for row in rows:
-            row["mail_message_id"] = posted[row["conversation_id"]]
+        if post:
+            posted = self._post_many(posts)
+            for row in rows:
+                row["mail_message_id"] = posted[row["uuid"]]
         messages = self.env["whatsapp.message"].sudo()._insert_outbound(rows)
         for row, message in zip(rows, messages, strict=True):
             results[row["conversation_id"]] = message.with_env(self.env)
         return results
 
     def _post_many(self, posts):
-        """{conversation id: mail.message id} of a comment per (conversation id, name, text) in
-        the conversations' threads, the sender as author: one INSERT for a campaign's batch (see
-        mail.message._whatsapp_insert). A conversation appears once per batch."""
+        """{key: mail.message id} of a comment per (key, conversation id, name, text, date or
+        None: now, author partner id or None: the user's) in the conversations' threads: one
+        INSERT for a batch (see mail.message._whatsapp_insert). ``key``: unique per post (the
+        outbound row's uuid)."""
         if not posts:
             return {}
         MailMessage = self.env["mail.message"].sudo()
@@ -1122,19 +1132,58 @@ class WhatsappConversation(models.Model):
         paragraph = functools.cache(MailMessage._whatsapp_paragraph)
         subtype = self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_comment")
         author = self.env.user.partner_id.id
+        now = fields.Datetime.now()
         rows = [
             {
                 "model": self._name,
                 "res_id": conversation_id,
                 "record_name": name,
                 "body": paragraph(text),
-                "author_id": author,
+                "author_id": author_id or author,
                 "subtype_id": subtype,
+                "date": date or now,
             }
-            for conversation_id, name, text in posts
+            for _key, conversation_id, name, text, date, author_id in posts
         ]
         messages = MailMessage._whatsapp_insert(rows)
-        return {row["res_id"]: message.id for row, message in zip(rows, messages, strict=True)}
+        return {post[0]: message.id for post, message in zip(posts, messages, strict=True)}
+
+    def _post_campaign_traces(self):
+        """Give the campaign messages of these conversations queued without a chatter message
+        (the release skips it: a mail.message per recipient is a quarter of a large campaign's
+        enqueue) theirs, dated when they were queued, by whoever queued them: called before a
+        customer's message is written, so that the chatter reads as the conversation went.
+        The workspace's thread shows them all along (it reads the outbox rows)."""
+        if not self:
+            return
+        Message = self.env["whatsapp.message"].sudo()
+        Message.flush_model(["conversation_id", "direction", "campaign_id", "mail_message_id"])
+        self.env.cr.execute(
+            """
+            SELECT m.id, m.uuid, m.conversation_id, c.name, m.body, m.create_date, u.partner_id
+              FROM whatsapp_message m
+              JOIN whatsapp_conversation c ON c.id = m.conversation_id
+              LEFT JOIN res_users u ON u.id = m.create_uid
+             WHERE m.conversation_id = ANY(%s) AND m.direction = 'out'
+               AND m.campaign_id IS NOT NULL AND m.mail_message_id IS NULL
+               AND m.state != 'canceled'
+             ORDER BY m.id
+            """,
+            [self.ids],
+        )
+        rows = self.env.cr.fetchall()
+        if not rows:
+            return
+        posted = self._post_many([row[1:] for row in rows])
+        self.env.cr.execute(
+            """
+            UPDATE whatsapp_message m SET mail_message_id = v.mail_message_id
+              FROM unnest(%s::int[], %s::int[]) AS v(id, mail_message_id)
+             WHERE m.id = v.id
+            """,
+            [[row[0] for row in rows], [posted[row[1]] for row in rows]],
+        )
+        Message.invalidate_model(["mail_message_id"])
 
     def _send_bot_text(
         self, body, *, offer_person=False, buttons=None, list_options=None, labels=None

@@ -805,6 +805,8 @@ class WhatsappMessage(models.Model):
         """
         Conversation = self.env["whatsapp.conversation"].sudo()
         conversations = Conversation._for_senders(received)
+        # the campaign messages they answer come first in the chatter
+        Conversation.concat(*conversations.values())._post_campaign_traces()
         MailMessage = self.env["mail.message"].sudo()
         mail_rows, wa_values = [], []
         for account, message in received:

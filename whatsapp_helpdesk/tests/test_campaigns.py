@@ -124,8 +124,10 @@ class TestCampaigns(TemplateCase, TransactionCase):
     def test_a_customer_who_opts_out_after_launch_is_refused_at_release(self):
         """The send rule is applied again per recipient when the release queues it: a customer
         who opted out since the launch is skipped as refused with the rule's sentence, nothing
-        is queued or posted for them, and the others' chatter trace is the one message_post of
-        the one-by-one path writes (body, author, subtype, thread)."""
+        is queued or posted for them, and the others' chatter trace, written when the customer
+        writes (none before: a mail.message per recipient is a quarter of a large campaign's
+        enqueue), is the one message_post of the one-by-one path writes (body, author, subtype,
+        thread), dated when the message was queued, before the customer's message."""
         campaign = self.launch()
         self.opt_in(self.bruno, state="opted_out")
         self.assertEqual(campaign._release_step(), 1)
@@ -141,7 +143,17 @@ class TestCampaigns(TemplateCase, TransactionCase):
         self.assertFalse(bruno_conversation.whatsapp_message_ids)
         self.assertFalse(bruno_conversation.message_ids.filtered(lambda m: m.body))
         self.assertEqual(ana.state, "released")
+        self.assertFalse(ana.message_id.mail_message_id)
+        self.deliver(
+            self.inbound(self.customer_wa_id, payloads.text_message(self.customer_wa_id, "Oi"))
+        )
         trace = ana.message_id.mail_message_id
+        self.assertTrue(trace)
+        self.assertEqual(trace.date, ana.message_id.create_date)
+        answer = ana.message_id.conversation_id.whatsapp_message_ids.filtered(
+            lambda m: m.direction == "in"
+        )
+        self.assertLess(trace.id, answer.mail_message_id.id, "the campaign's message first")
         single = ana.message_id.conversation_id._send_template(self.template, record=self.customer)
         expected = single.mail_message_id
         fields_compared = ["body", "author_id", "subtype_id", "message_type", "model", "res_id"]
@@ -494,3 +506,24 @@ class TestCampaigns(TemplateCase, TransactionCase):
         self.assertIn("Oi Ana Souza, 20% off today!", message.mail_message_id.body)
         self.assertEqual(message.mail_message_id.res_id, conversation.id)
         self.assertIn(message.mail_message_id, conversation.message_ids)
+
+    def test_campaign_traces_are_written_once_and_not_for_withdrawn_messages(self):
+        """The chatter trace of a campaign message comes with the customer's first message after
+        it, once; a message a pause withdrew (never sent) gets none."""
+        campaign = self.launch()
+        campaign._release_step()
+        ana = self.campaign_messages(campaign).filtered(lambda m: m.partner_id == self.customer)
+        bruno = self.campaign_messages(campaign) - ana
+        bruno.sudo().state = "sending"  # on its way: a pause leaves it
+        campaign.with_user(self.manager).action_pause()
+        self.assertEqual(ana.state, "canceled")
+        wa_bruno = bruno.conversation_id.wa_id
+        for text in ("Oi", "Oi de novo"):
+            self.deliver(self.inbound(wa_bruno, payloads.text_message(wa_bruno, text)))
+            self.deliver(
+                self.inbound(self.customer_wa_id, payloads.text_message(self.customer_wa_id, text))
+            )
+        self.assertFalse(ana.mail_message_id)
+        self.assertTrue(bruno.mail_message_id)
+        traces = bruno.conversation_id.message_ids.filtered(lambda m: bruno.body in (m.body or ""))
+        self.assertEqual(traces, bruno.mail_message_id, "one trace, written once")

@@ -180,8 +180,10 @@ class TestInboundBodies(WhatsappCase, TransactionCase):
         conversation = self.say("Oi")
         texts = [t for t in HOSTILE_TEXTS if "\x00" not in t and "\ud800" not in t]
         for text in texts:
-            posted = conversation._post_many([(conversation.id, "Campaign", text)])
-            message = self.env["mail.message"].browse(posted[conversation.id])
+            posted = conversation._post_many(
+                [("key", conversation.id, "Campaign", text, None, None)]
+            )
+            message = self.env["mail.message"].browse(posted["key"])
             stored = self.stored_bodies(message)[message.id]
             self.assertEqual(stored, self.sanitized(text), repr(text))
             self.assert_inert(stored, text)
