@@ -1,3 +1,5 @@
+import uuid
+
 from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.tools import SQL
@@ -61,15 +63,21 @@ class MailMessage(models.Model):
             "subtype_id": "int4",
             "author_id": "int4",
             "date": "timestamp",
+            "message_id": "varchar",
         }
         defaults = {"message_type": "comment", "date": now}
+        # each row's Message-Id, drawn here: it ties the ids RETURNING gives back to the rows
+        message_ids = [f"<{uuid.uuid4().hex}-whatsapp@odoo>" for _row in rows]
+        # an empty value (False) is NULL, as the ORM writes it (cast to int4, false would be 0)
         arrays = {
             name: [
-                str(row["body"]) if name == "body" else row.get(name, defaults.get(name))
+                str(row["body"]) if name == "body" else row.get(name, defaults.get(name)) or None
                 for row in rows
             ]
             for name in columns
+            if name != "message_id"
         }
+        arrays["message_id"] = message_ids
         self.env.cr.execute(
             SQL(
                 """
@@ -78,22 +86,21 @@ class MailMessage(models.Model):
                      date, message_id, is_internal, email_add_signature, create_uid, write_uid,
                      create_date, write_date)
                 SELECT v.model, v.res_id, v.record_name, v.body, v.message_type, v.subtype_id,
-                       v.author_id, v.date,
-                       '<' || md5(random()::text || clock_timestamp()::text) || '-whatsapp@odoo>',
+                       v.author_id, v.date, v.message_id,
                        false, true, %(uid)s, %(uid)s, %(now)s, %(now)s
                   FROM unnest(%(arrays)s) AS v(%(names)s)
-                RETURNING id
+                RETURNING message_id, id
                 """,
                 uid=self.env.uid,
                 now=now,
                 arrays=SQL(", ").join(
                     SQL("%s::%s[]", values, SQL(columns[name])) for name, values in arrays.items()
                 ),
-                names=SQL(", ").join(SQL.identifier(name) for name in columns),
+                names=SQL(", ").join(SQL.identifier(name) for name in arrays),
             )
         )
-        # ids come from the sequence in the order unnest gives the rows
-        messages = self.browse(sorted(row[0] for row in self.env.cr.fetchall()))
+        inserted = dict(self.env.cr.fetchall())
+        messages = self.browse([inserted[message_id] for message_id in message_ids])
         bodies = [Markup(body) for body in arrays["body"]]
         self.env.cache.update(messages, self._fields["body"], bodies)
         for model in set(arrays["model"]):

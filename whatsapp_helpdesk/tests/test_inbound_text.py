@@ -176,6 +176,20 @@ class TestInboundBodies(WhatsappCase, TransactionCase):
             self.assertEqual(posted.author_id.id, bot)
             self.assertEqual(posted.res_id, conversation.id)
 
+    def test_bulk_chatter_rows_come_back_in_their_order(self):
+        conversation = self.say("Oi")
+        other = self.say("Olá", wa_id="5511977776666")
+        threads = [conversation, other, conversation, other, conversation]
+        rows = [
+            thread._chatter_row(Markup("<p>%s</p>") % f"row {i}", False)
+            for i, thread in enumerate(threads)
+        ]
+        messages = self.env["mail.message"].sudo()._whatsapp_insert(rows)
+        messages.invalidate_recordset()
+        self.assertEqual(messages.mapped("body"), [Markup(f"<p>row {i}</p>") for i in range(5)])
+        self.assertEqual(messages.mapped("res_id"), [thread.id for thread in threads])
+        self.assertEqual(len(set(messages.mapped("message_id"))), 5)
+
     def test_campaign_posts_are_stored_as_sanitized(self):
         conversation = self.say("Oi")
         texts = [t for t in HOSTILE_TEXTS if "\x00" not in t and "\ud800" not in t]
