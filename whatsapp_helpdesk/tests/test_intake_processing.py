@@ -140,6 +140,46 @@ class TestInboundProcessing(WhatsappCase, TransactionCase):
         # Odoo's account module counts the invoice reports once per new partner: that alone
         self.assertLessEqual(many_customers - few_messages, 12 - 3)
 
+    def test_the_routing_notes_of_a_batch_are_logged_with_one_create(self):
+        team = self.service_team("Routing notes", self.env["res.users"])
+        Conversation = self.env["whatsapp.conversation"].with_context(tracking_disable=False)
+        conversations = Conversation.browse(
+            self.account._get_conversation(
+                self.make_customer(f"Note {i}", f"+55 11 98123-01{i:02d}")
+            ).id
+            for i in range(3)
+        )
+        conversations.team_id = False
+        self.env.cr.precommit.run()
+        notes_before = conversations.message_ids
+        conversations._route()  # as the reactions route a batch
+        self.assertEqual(conversations.team_id, team)
+        MailMessage = type(self.env["mail.message"])
+        creates = []
+        create = MailMessage.create
+
+        def counted(model, vals_list):
+            creates.append(len(vals_list))
+            return create(model, vals_list)
+
+        with patch.object(MailMessage, "create", counted):
+            self.env.cr.precommit.run()
+        self.assertEqual(creates, [3], "one create for the batch's notes")
+        mt_note = self.env.ref("mail.mt_note")
+        for conversation in conversations:
+            note = conversation.message_ids - notes_before
+            self.assertEqual(len(note), 1)
+            # as Odoo's _message_log writes it
+            self.assertEqual(note.message_type, "notification")
+            self.assertEqual(note.subtype_id, mt_note)
+            self.assertTrue(note.is_internal)
+            self.assertEqual(note.author_id, self.env.user.partner_id)
+            self.assertEqual(note.model, "whatsapp.conversation")
+            tracking = note.sudo().tracking_value_ids
+            self.assertEqual(tracking.field_id.name, "team_id")
+            self.assertEqual(tracking.new_value_char, team.display_name)
+            self.assertFalse(tracking.old_value_char)
+
     def test_every_message_type_is_kept(self):
         wa_id = self.customer_wa_id
         messages = [
