@@ -19,8 +19,10 @@ class WhatsappConversation(models.Model):
 
     @api.model
     def _for_senders(self, received):
-        """{(account id, sender): conversation} for customer messages ``received``, a list of
-        ``(account, tools.webhook.InboundMessage)``.
+        """({(account id, sender): conversation}, awaiting) for customer messages ``received``,
+        a list of ``(account, tools.webhook.InboundMessage)``; ``awaiting``: those of the
+        conversations with campaign messages waiting for their chatter trace (see
+        ``_post_campaign_traces``), told by the query that finds them.
 
         A sender with a number is matched by E.164 (partners too); a sender known only by a
         business-scoped user id (a username) by that id, and a conversation first opened by
@@ -40,21 +42,16 @@ class WhatsappConversation(models.Model):
         user_ids = {key: m.user_id for key, m in senders.items() if m.user_id}
         account_ids = list({account.id for account, _s in senders})
         by_number, by_user = {}, {}
+        awaiting = Conversation
         if numbers:
-            for c in Conversation.search(
-                [
-                    ("account_id", "in", account_ids),
-                    ("phone_e164", "in", list(set(numbers.values()))),
-                ]
-            ):
+            found, traces = Conversation._find_for_intake("phone_e164", account_ids, numbers)
+            awaiting |= traces
+            for c in found:
                 by_number[(c.account_id.id, c.phone_e164)] = c
         if user_ids:
-            for c in Conversation.search(
-                [
-                    ("account_id", "in", account_ids),
-                    ("wa_user_id", "in", list(set(user_ids.values()))),
-                ]
-            ):
+            found, traces = Conversation._find_for_intake("wa_user_id", account_ids, user_ids)
+            awaiting |= traces
+            for c in found:
                 by_user[(c.account_id.id, c.wa_user_id)] = c
         found = {}
         for key in senders:
@@ -112,7 +109,33 @@ class WhatsappConversation(models.Model):
             if key not in found:
                 unique = (key[0].id, numbers.get(key) or f"user:{user_ids[key]}")
                 found[key] = created[unique]
-        return {(account.id, sender): c for (account, sender), c in found.items()}
+        conversations = {(account.id, sender): c for (account, sender), c in found.items()}
+        return conversations, awaiting
+
+    @api.model
+    def _find_for_intake(self, column, account_ids, handles):
+        """(conversations, awaiting): the conversations of ``account_ids`` whose ``column``
+        (``phone_e164`` or ``wa_user_id``) is one of the values of ``handles``, and those of
+        them with campaign messages waiting for their chatter trace, from one query (the intake
+        asks for every batch, and most never see a campaign)."""
+        self.flush_model(["account_id", column])
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT c.id, EXISTS (SELECT 1 FROM whatsapp_message m
+                                      WHERE m.conversation_id = c.id AND %s)
+                  FROM whatsapp_conversation c
+                 WHERE c.account_id = ANY(%s) AND %s = ANY(%s)
+                """,
+                self._trace_awaited_sql(),
+                account_ids,
+                SQL.identifier("c", column),
+                sorted(set(handles.values())),
+            )
+        )
+        rows = self.env.cr.fetchall()
+        found = self.browse([cid for cid, _awaiting in rows])
+        return found, self.browse([cid for cid, awaiting in rows if awaiting])
 
     @api.model
     def _create_conversations(self, vals_list):

@@ -181,7 +181,7 @@ class TestInboundBodies(WhatsappCase, TransactionCase):
         other = self.say("Olá", wa_id="5511977776666")
         threads = [conversation, other, conversation, other, conversation]
         rows = [
-            thread._chatter_row(Markup("<p>%s</p>") % f"row {i}", False)
+            thread._chatter_row(thread.id, thread.name, Markup("<p>%s</p>") % f"row {i}", False)
             for i, thread in enumerate(threads)
         ]
         messages = self.env["mail.message"].sudo()._whatsapp_insert(rows)
