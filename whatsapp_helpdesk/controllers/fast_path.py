@@ -54,8 +54,9 @@ class KeptPool(sql_db.ConnectionPool):
     """Odoo's connection pool, lending a free connection as it was given back when it holds no
     transaction (Odoo's cursor rolls back before giving it back), without ``DISCARD ALL``: for
     the fast path's cursors only, which set nothing on a session (no ``SET``, no ``LISTEN``, no
-    temporary table). A connection in any other state, or none free, is Odoo's borrow (reset,
-    idle and dead ones dropped, a new one opened)."""
+    temporary table) but the statements it prepares (``whatsapp_prepared``: see
+    ``models/common.execute_reusing_plan``). A connection in any other state, or none free, is
+    Odoo's borrow (reset, idle and dead ones dropped, a new one opened)."""
 
     def borrow(self, connection_info):
         with self._lock:
@@ -69,7 +70,10 @@ class KeptPool(sql_db.ConnectionPool):
                 ):
                     entry[1] = True
                     return cnx
-        return super().borrow(connection_info)
+        cnx = super().borrow(connection_info)
+        # new, or reset (DISCARD ALL): none of the statements prepared on it is left
+        cnx.whatsapp_prepared = {}
+        return cnx
 
 
 POOL = KeptPool(int(config["db_maxconn"]))

@@ -10,7 +10,7 @@ from unittest.mock import patch
 from urllib.parse import urlsplit
 
 import psycopg2.extensions
-from odoo import sql_db
+from odoo import SUPERUSER_ID, api, sql_db
 from odoo.tests import HttpCase, TransactionCase, tagged
 from odoo.tools import mute_logger
 
@@ -313,3 +313,32 @@ class TestWebhookFastPathChoice(WhatsappCase, TransactionCase):
             sql_db.close_db(dbname)
         self.assertEqual(closed, [dbname], "Odoo's own close_db runs too")
         self.assertFalse(pool._connections)
+
+    def test_the_intake_statement_is_prepared_once_on_a_kept_connection(self):
+        """On the fast path's connections the intake's statement is planned once, whatever the
+        number of events, and stores as the plain statement does (redeliveries skipped)."""
+        pool, dbname, info = self.kept_pool()
+        cr = sql_db.Cursor(pool, dbname, info)
+        try:
+            cr.execute("SET LOCAL lock_timeout = '5s'")
+            Event = api.Environment(cr, SUPERUSER_ID, {})["whatsapp.webhook.event"]
+            serial = iter(range(100))
+            for count in (1, 3, 2, 1, 1, 1, 2, 1):
+                texts = [
+                    payloads.text_message(self.customer_wa_id, "x", wamid=f"wamid.PREP{n}")
+                    for n in [next(serial) for _ in range(count)]
+                ]
+                batch = webhook.parse(payloads.encode(self.inbound(None, *texts)))
+                # no account (this test's own are not committed): kept as ignored
+                owners = [frozenset()] * count
+                self.assertEqual(Event._intake(batch, owners), (count, 0))
+                self.assertEqual(Event._intake(batch, owners), (0, count), "stored once")
+            cr.execute("SELECT count(*) FROM whatsapp_webhook_event WHERE key LIKE '%PREP%'")
+            self.assertEqual(cr.fetchone()[0], 12)
+            cr.execute("SELECT statement, generic_plans FROM pg_prepared_statements")
+            prepared = cr.fetchall()
+            self.assertEqual(len(prepared), 1, "one statement for any number of events")
+            self.assertTrue(prepared[0][1], "planned once (PostgreSQL's generic plan)")
+        finally:
+            cr.rollback()
+            cr.close()
