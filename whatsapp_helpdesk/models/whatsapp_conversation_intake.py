@@ -146,6 +146,24 @@ class WhatsappConversation(models.Model):
         Conversation = self.sudo()
         if not vals_list:
             return {}
+        # a customer known by number alone (the usual case): inserted by SQL, as a campaign's
+        # batch (the ORM's create costs milliseconds a conversation); the window, profile and
+        # username come with the message (_record_inbound)
+        by_number = defaultdict(dict)
+        for vals in vals_list:
+            if vals["phone_e164"] and not vals["wa_user_id"]:
+                partner = self.env["res.partner"].browse(vals["partner_id"])
+                by_number[vals["account_id"]][vals["phone_e164"]] = partner
+        found = {}
+        for account_id, partners in by_number.items():
+            account = self.env["whatsapp.account"].browse(account_id)
+            for number, conversation in Conversation._get_or_create_many(account, partners).items():
+                found[(account_id, number)] = conversation
+        vals_list = [
+            vals for vals in vals_list if (vals["account_id"], vals["phone_e164"]) not in found
+        ]
+        if not vals_list:
+            return found
         try:
             with self.env.cr.savepoint():
                 created = Conversation.with_context(
@@ -162,7 +180,10 @@ class WhatsappConversation(models.Model):
                     profile_name=vals["profile_name"],
                     wa_user_id=vals["wa_user_id"],
                 )
-        return {(c.account_id.id, c.phone_e164 or f"user:{c.wa_user_id}"): c for c in created}
+        found.update(
+            {(c.account_id.id, c.phone_e164 or f"user:{c.wa_user_id}"): c for c in created}
+        )
+        return found
 
     # Fields a customer message moves, written in one statement for a whole batch; the stored
     # computes that depend on them (window, inbox state, name) are then recomputed by the ORM.

@@ -91,6 +91,41 @@ class TestInboundProcessing(WhatsappCase, TransactionCase):
         self.assertEqual(set(chatter.mapped("res_id")), {conversation.id})
         self.assertEqual(conversation.message_ids & chatter, chatter)
 
+    def test_new_customers_get_what_odoo_gives_a_new_contact(self):
+        """Their contacts take the defaults a contact created by hand takes (asked once for the
+        batch), and their conversations what the ORM's create gives one (inserted by SQL)."""
+        numbers = ["6281200000021", "6281200000022"]
+        for wa_id in numbers:
+            self.intake(self.inbound(wa_id, payloads.text_message(wa_id, "oi"), profile_name="Ze"))
+        self.env["whatsapp.webhook.event"]._cron_process()
+        by_hand = self.env["res.partner"].create({"name": "Ze", "mobile": "+6281200000029"})
+        with_defaults = [
+            name for name, field in by_hand._fields.items() if field.default and field.store
+        ]
+        for wa_id in numbers:
+            conversation = self.conversation_of(wa_id)
+            partner = conversation.partner_id
+            for name in with_defaults:
+                self.assertEqual(partner[name], by_hand[name], name)
+            self.assertEqual(partner.name, "Ze")
+            self.assertFalse(partner.message_ids)
+            self.assertRecordValues(
+                conversation,
+                [
+                    {
+                        "phone_e164": f"+{wa_id}",
+                        "wa_id": wa_id,
+                        "profile_name": "Ze",
+                        "name": f"Ze (+{wa_id})",
+                        "state": "open",
+                        "company_id": self.account.company_id.id,
+                        "unread_count": 1,
+                    }
+                ],
+            )
+            self.assertTrue(conversation.window_open)
+            self.assertFalse(conversation.message_follower_ids)
+
     def store_step_queries(self, customers, per_customer, first_digit):
         """Queries of the step that makes ``customers`` new customers' ``per_customer`` messages
         each visible (stored with their chatter messages), in one batch."""
