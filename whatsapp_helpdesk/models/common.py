@@ -358,13 +358,17 @@ def execute_reusing_plan(cr, query):
         if len(prepared) >= PREPARED_MAX:
             cr.execute("DEALLOCATE ALL")
             prepared.clear()
+        # each %s its $n; a literal %% stays escaped for SQL()
         numbers = iter(range(1, len(params) + 1))
-        text = _PLACEHOLDER.sub(lambda m: f"${next(numbers)}" if m[1] == "s" else "%", code)
+        text = _PLACEHOLDER.sub(lambda m: f"${next(numbers)}" if m[1] == "s" else "%%", code)
         name = f"whatsapp_{len(prepared)}"
-        cr.execute(f"PREPARE {name} AS {text}")
+        cr.execute(SQL("PREPARE %s AS %s", SQL.identifier(name), SQL(text)))
         prepared[code] = name
-    arguments = ", ".join(["%s"] * len(params))
-    cr.execute(SQL(f"EXECUTE {name} ({arguments})" if params else f"EXECUTE {name}", *params))
+    if params:
+        arguments = SQL(", ").join(SQL("%s", param) for param in params)
+        cr.execute(SQL("EXECUTE %s (%s)", SQL.identifier(name), arguments))
+    else:
+        cr.execute(SQL("EXECUTE %s", SQL.identifier(name)))
 
 
 def wake_crons_after_commit(cr):
