@@ -10,6 +10,9 @@ from odoo.tools.mail import generate_tracking_message_id
 from ..tools import click_to_chat
 from ..tools import phone as wa_phone
 
+# Where the tracking notes of a batch wait for their one create (see _message_track).
+TRACKING_LOGS = "whatsapp.tracking_logs"
+
 
 class WhatsappConversation(models.Model):
     """How customer messages reach their conversations (called by the webhook processing, in
@@ -290,16 +293,18 @@ class WhatsappConversation(models.Model):
         one batch), its notes logged with one create for all of them: Odoo logs each by itself
         (its author, reply-to and a create per conversation, a tenth of the reactions' cost).
         A change with a subtype is posted by Odoo as before."""
-        logs = []
-        tracking = super(
-            WhatsappConversation, self.with_context(whatsapp_tracking_logs=logs)
-        )._message_track(fields_iter, initial_values_dict)
+        data = self.env.cr.precommit.data
+        logs = data[TRACKING_LOGS] = []
+        try:
+            tracking = super()._message_track(fields_iter, initial_values_dict)
+        finally:
+            data.pop(TRACKING_LOGS, None)
         self._log_tracking(logs)
         return tracking
 
     def _message_log(self, **kwargs):
         """Within :meth:`_message_track`, a tracking note is collected for one create."""
-        logs = self.env.context.get("whatsapp_tracking_logs")
+        logs = self.env.cr.precommit.data.get(TRACKING_LOGS)
         if logs is None or set(kwargs) - {"body", "author_id", "tracking_value_ids"}:
             return super()._message_log(**kwargs)
         self.ensure_one()
