@@ -107,6 +107,16 @@ def parse_args(argv=None):
         "CPU figures are then the requests' own, PostgreSQL included); the run's events are\n"
         "counted stored, not waited for as visible, and deleted from the inbox afterwards",
     )
+    parser.add_argument(
+        "--sql-profile",
+        type=int,
+        default=0,
+        metavar="N",
+        help="log every SQL statement of Odoo (its sql_db logger at DEBUG: slower, and its\n"
+        "CPU figures with it) and print the N statements that took the most time, each with\n"
+        "its calls and milliseconds per event, literals folded (PostgreSQL's\n"
+        "pg_stat_statements needs a server setting; this needs none)",
+    )
     return parser.parse_args(argv)
 
 
@@ -127,6 +137,7 @@ def start_server(args, log_path):
         log_path=log_path,
         info_loggers=["werkzeug", EVENTS_LOGGER],
         cron_threads=0 if args.intake_only else args.cron_threads,
+        extra=["--log-handler=odoo.sql_db:DEBUG"] if args.sql_profile else (),
     )
     if not wait_for_odoo(port):
         stop_odoo(process)
@@ -189,6 +200,46 @@ def logged_queries(log_path):
                 cron += int(found["queries"])
                 processed += int(found["items"])
     return http, cron, processed
+
+
+SQL_LINE = re.compile(r"^\S+ \S+ (?P<pid>\d+) \S+ \S+ odoo\.sql_db: \[(?P<ms>[\d.]+) ms\] query: ")
+RECORD_START = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ \d+ ")
+SQL_FOLDS = [
+    (re.compile(r"\s(?:- - -|\d+ [\d.]+ [\d.]+)\s*$"), ""),  # Odoo's perf field ending the record
+    (re.compile(r"'(?:[^']|'')*'"), "?"),  # string literals (JSON bodies, names)
+    (re.compile(r"\b\d+(?:\.\d+)?\b"), "?"),  # numbers
+    (re.compile(r"\s+"), " "),
+    (re.compile(r"\?(?:::\w+(?:\[\])?)?(?:, ?\?(?:::\w+(?:\[\])?)?)+"), "?..."),  # lists
+    (re.compile(r"\(\?\.\.\.\)(?:, \(\?\.\.\.\))+"), "(?...)..."),  # VALUES rows
+    (re.compile(r"ARRAY\[[^\]]*\]"), "ARRAY[...]"),
+]
+
+
+def sql_profile(log_path):
+    """{folded statement: [calls, milliseconds]} from Odoo's sql_db DEBUG lines (a statement
+    spans lines up to the next log record)."""
+    totals = {}
+
+    def add(ms, text):
+        for pattern, replacement in SQL_FOLDS:
+            text = pattern.sub(replacement, text)
+        entry = totals.setdefault(text.strip()[:160], [0, 0.0])
+        entry[0] += 1
+        entry[1] += ms
+
+    current = None
+    with open(log_path, encoding="utf-8", errors="replace") as lines:
+        for line in lines:
+            if RECORD_START.match(line):
+                if current:
+                    add(*current)
+                found = SQL_LINE.match(line)
+                current = [float(found["ms"]), line[found.end() :]] if found else None
+            elif current:
+                current[1] += line
+    if current:
+        add(*current)
+    return totals
 
 
 # -- load ----------------------------------------------------------------------------------------
@@ -484,6 +535,16 @@ def main(argv=None):
             "webhook_requests": round(http / sent_events, 2) if sent_events else None,
             "processing_cron": round(cron / processed, 2) if processed else None,
         }
+        if args.sql_profile:
+            top = sorted(sql_profile(log_path).items(), key=lambda item: -item[1][1])
+            report["sql_top_statements"] = [
+                {
+                    "ms_per_event": round(ms / sent_events, 3),
+                    "calls_per_event": round(calls / sent_events, 3),
+                    "statement": text,
+                }
+                for text, (calls, ms) in top[: args.sql_profile]
+            ]
     shutil.rmtree(log_dir, ignore_errors=True)
     print(json.dumps(report, indent=2))
     healthy = (

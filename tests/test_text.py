@@ -55,6 +55,7 @@ def test_id_key_orders_mixed_ids():
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
+        # stored as is: what the sanitizer stores
         ("Olá", "<p>Olá</p>"),
         ("<script>alert(1)</script>", "<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>"),
         ('<img src=x onerror="alert(1)">', '<p>&lt;img src=x onerror="alert(1)"&gt;</p>'),
@@ -64,21 +65,16 @@ def test_id_key_orders_mixed_ids():
         ("lines\nand\r\ntabs\t", "<p>lines\nand\r\ntabs\t</p>"),
         ("", "<p></p>"),
         (None, "<p></p>"),
-        # what the sanitizer rewrites more than markup: left to it
-        ("nul\x00", None),
-        ("lone \ud800", None),
-        ("quoted\n> reply", None),
-        ("quoted\n\x07> reply", None),
-        ("regards\n-- \nme", None),
     ],
 )
-def test_paragraph_html(raw, expected):
-    assert text.paragraph_html(raw) == expected
+def test_chatter_paragraph_stored_as_is(raw, expected):
+    assert text.chatter_paragraph(raw) == (expected, False)
 
 
-def test_paragraph_html_holds_no_markup_of_the_customer():
+def test_chatter_paragraph_holds_no_markup_of_the_customer():
     hostile = "<a href='javascript:x' onclick=y>z</a><svg/onload=alert(1)>\"'"
-    html = text.paragraph_html(hostile)
+    html, sanitize = text.chatter_paragraph(hostile)
+    assert not sanitize
     assert html.count("<") == 2 and html.startswith("<p>") and html.endswith("</p>")
 
 
@@ -88,7 +84,9 @@ def test_paragraph_html_holds_no_markup_of_the_customer():
         ("Olá <b>", ("<p>Olá &lt;b&gt;</p>", False)),
         ("", ("<p></p>", False)),
         (None, ("<p></p>", False)),
-        # left to the sanitizer, escaped: it never sees the customer's markup as markup
+        # what the sanitizer rewrites more than markup: left to it, escaped (it never sees the
+        # customer's markup as markup)
+        ("quoted\n\x07> reply", ("<p>quoted\n\x07&gt; reply</p>", True)),
         ("nul\x00<script>", ("<p>nul\x00&lt;script&gt;</p>", True)),
         ("lone \ud800 & <i>", ("<p>lone \ud800 &amp; &lt;i&gt;</p>", True)),
         ("quoted\n> <a href='x'>", ("<p>quoted\n&gt; &lt;a href='x'&gt;</p>", True)),

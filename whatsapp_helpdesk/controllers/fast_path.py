@@ -14,10 +14,12 @@ untouched, to Odoo:
 * a body signed by the secret of every account it names, readable, naming only known accounts.
 
 It stores the events as the controller does (``verify_webhook``, ``store_verified``: the same code)
-with one statement in a cursor from Odoo's pool; that statement writes only while the database's
-signaling sequences are those this process's registry holds (what ``Registry.check_signaling``
-compares), so a module upgrade or an account change in another worker sends the request through
-Odoo's dispatch, which reloads, as it would have. Everything
+with one statement in an Odoo cursor on a connection of :class:`KeptPool`, which only this path
+uses (Odoo's pool resets each connection it lends with ``DISCARD ALL``: a round trip and an
+eighth of such a request's cost; this path sets nothing on a session). That statement writes
+only while the database's signaling sequences are those this process's registry holds (what
+``Registry.check_signaling`` compares), so a module upgrade or an account change in another
+worker sends the request through Odoo's dispatch, which reloads, as it would have. Everything
 else (the GET handshake, forged, unreadable or foreign bodies, unknown accounts, several databases,
 any error) falls through to Odoo and the controller, which answer it as always. Set
 ``whatsapp_webhook_fast_path = False`` in Odoo's configuration file to turn it off.
@@ -29,7 +31,8 @@ import threading
 import time
 
 import odoo
-from odoo import api
+import psycopg2.extensions
+from odoo import api, sql_db
 from odoo.modules.registry import Registry
 from odoo.tools import config
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -47,11 +50,51 @@ class _FallThrough(Exception):
     """The request is not one the fast path answers: Odoo's dispatch serves it."""
 
 
+class KeptPool(sql_db.ConnectionPool):
+    """Odoo's connection pool, lending a free connection as it was given back when it holds no
+    transaction (Odoo's cursor rolls back before giving it back), without ``DISCARD ALL``: for
+    the fast path's cursors only, which set nothing on a session (no ``SET``, no ``LISTEN``, no
+    temporary table) but the statements it prepares (``whatsapp_prepared``: see
+    ``models/common.execute_reusing_plan``). A connection in any other state, or none free, is
+    Odoo's borrow (reset, idle and dead ones dropped, a new one opened)."""
+
+    def borrow(self, connection_info):
+        with self._lock:
+            for entry in self._connections:
+                cnx, used, _last_used = entry
+                if (
+                    not used
+                    and not cnx.closed
+                    and cnx.info.transaction_status == psycopg2.extensions.TRANSACTION_STATUS_IDLE
+                    and self._dsn_equals(cnx.dsn, connection_info)
+                ):
+                    entry[1] = True
+                    return cnx
+        cnx = super().borrow(connection_info)
+        # new, or reset (DISCARD ALL): none of the statements prepared on it is left
+        cnx.whatsapp_prepared = {}
+        return cnx
+
+
+POOL = KeptPool(int(config["db_maxconn"]))
+
+
+def _cursor(registry):
+    """A cursor on ``registry``'s database from :data:`POOL` (under tests, the test cursor)."""
+    if registry.test_cr is not None:
+        return registry.cursor()
+    dbname, info = sql_db.connection_info_for(registry.db_name)
+    return sql_db.Cursor(POOL, dbname, info)
+
+
 def install():
-    """Wrap ``Application.__call__`` once in this process (idempotent)."""
+    """Wrap ``Application.__call__`` once in this process (idempotent), and Odoo's
+    ``close_db`` (see :func:`_close_db`)."""
     application = odoo.http.Application
     if getattr(application.__call__, "_whatsapp_fast_path", False):
         return
+    _close_db.__wrapped__ = sql_db.close_db
+    sql_db.close_db = _close_db
     dispatch = application.__call__
 
     def __call__(self, environ, start_response):
@@ -63,6 +106,13 @@ def install():
     __call__._whatsapp_fast_path = True
     __call__.__wrapped__ = dispatch
     application.__call__ = __call__
+
+
+def _close_db(db_name):
+    """Odoo's ``close_db`` (before a database is dropped, renamed or copied), which then also
+    closes the connections :data:`POOL` keeps to it."""
+    POOL.close_all(sql_db.connection_info_for(db_name)[1])
+    return _close_db.__wrapped__(db_name)
 
 
 def fast_response(environ):
@@ -86,7 +136,7 @@ def fast_response(environ):
         return None
     _start_request_accounting(dbname)
     try:
-        with registry.cursor() as cr:
+        with _cursor(registry) as cr:
             # as the controller's ``auth="none"`` environment, in superuser mode
             env = api.Environment(cr, None, {}, su=True)
             verdict = verify_webhook(env, raw, environ.get("HTTP_X_HUB_SIGNATURE_256"))

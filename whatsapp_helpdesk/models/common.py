@@ -2,6 +2,7 @@
 
 import logging
 import os
+import re
 import resource
 import threading
 import time
@@ -321,7 +322,8 @@ def cron_trigger_sql(cron, unless_pending=False, only_if=None):
         """
         INSERT INTO ir_cron_trigger (cron_id, call_at, create_uid, create_date,
                                      write_uid, write_date)
-        SELECT id, %(now)s, %(uid)s, %(now)s, %(uid)s, %(now)s
+        SELECT id, %(now)s::timestamp, %(uid)s::int4, %(now)s::timestamp, %(uid)s::int4,
+               %(now)s::timestamp
           FROM ir_cron
          WHERE id = %(cron)s AND active %(pending)s %(only_if)s
         RETURNING id
@@ -332,6 +334,41 @@ def cron_trigger_sql(cron, unless_pending=False, only_if=None):
         pending=pending if unless_pending else SQL(),
         only_if=SQL("AND (%s)", only_if) if only_if else SQL(),
     )
+
+
+# A connection keeps at most this many prepared statements (see execute_reusing_plan).
+PREPARED_MAX = 16
+_PLACEHOLDER = re.compile("%([s%])")
+
+
+def execute_reusing_plan(cr, query):
+    """``cr.execute(query)`` (an ``SQL``), as a statement prepared once per connection when the
+    connection keeps its prepared statements (those of the webhook's fast path: see
+    ``controllers/fast_path.KeptPool``, which gives them ``whatsapp_prepared``): planning a
+    statement of several CTEs costs PostgreSQL more than running it, at every request. Every
+    value must be a parameter of ``query`` (its code the same for every call), typed by a cast
+    where PostgreSQL cannot tell its type from the statement."""
+    prepared = getattr(getattr(cr, "_cnx", None), "whatsapp_prepared", None)
+    if prepared is None:
+        cr.execute(query)
+        return
+    code, params = query.code, query.params
+    name = prepared.get(code)
+    if name is None:
+        if len(prepared) >= PREPARED_MAX:
+            cr.execute("DEALLOCATE ALL")
+            prepared.clear()
+        # each %s its $n; a literal %% stays escaped for SQL()
+        numbers = iter(range(1, len(params) + 1))
+        text = _PLACEHOLDER.sub(lambda m: f"${next(numbers)}" if m[1] == "s" else "%%", code)
+        name = f"whatsapp_{len(prepared)}"
+        cr.execute(SQL("PREPARE %s AS %s", SQL.identifier(name), SQL(text)))
+        prepared[code] = name
+    if params:
+        arguments = SQL(", ").join(SQL("%s", param) for param in params)
+        cr.execute(SQL("EXECUTE %s (%s)", SQL.identifier(name), arguments))
+    else:
+        cr.execute(SQL("EXECUTE %s", SQL.identifier(name)))
 
 
 def wake_crons_after_commit(cr):

@@ -230,10 +230,16 @@ class ResPartner(models.Model):
         for partner in Partner.search([("whatsapp_e164", "in", list(profiles))], order="id"):
             partners.setdefault(partner.whatsapp_e164, partner)
         unknown = [number for number in profiles if number not in partners]
+        if not unknown:
+            return partners
         locales = self._whatsapp_locales(unknown)
-        created = Partner._whatsapp_quiet().create(
+        Quiet = Partner._whatsapp_quiet()
+        # the defaults, asked once for the batch: the ORM asks them per contact, and one of
+        # them (account's invoice report) counts the reports every time
+        defaults = Quiet.default_get([name for name, f in Quiet._fields.items() if f.default])
+        created = Quiet.create(
             [
-                {"name": profiles[number] or number, "mobile": number, **locales[number]}
+                {**defaults, "name": profiles[number] or number, "mobile": number} | locales[number]
                 for number in unknown
             ]
         )

@@ -1130,20 +1130,10 @@ class WhatsappConversation(models.Model):
         MailMessage = self.env["mail.message"].sudo()
         # the paragraph of each text, made once per different text of the batch
         paragraph = functools.cache(MailMessage._whatsapp_paragraph)
-        subtype = self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_comment")
         author = self.env.user.partner_id.id
-        now = fields.Datetime.now()
         rows = [
-            {
-                "model": self._name,
-                "res_id": conversation_id,
-                "record_name": name,
-                "body": paragraph(text),
-                "author_id": author_id or author,
-                "subtype_id": subtype,
-                "date": date or now,
-            }
-            for _key, conversation_id, name, text, date, author_id in posts
+            self._chatter_row(cid, name, paragraph(text), author_id or author, date=date)
+            for _key, cid, name, text, date, author_id in posts
         ]
         messages = MailMessage._whatsapp_insert(rows)
         return {post[0]: message.id for post, message in zip(posts, messages, strict=True)}
@@ -1156,20 +1146,20 @@ class WhatsappConversation(models.Model):
         The workspace's thread shows them all along (it reads the outbox rows)."""
         if not self:
             return
-        Message = self.env["whatsapp.message"].sudo()
-        Message.flush_model(["conversation_id", "direction", "campaign_id", "mail_message_id"])
         self.env.cr.execute(
-            """
-            SELECT m.id, m.uuid, m.conversation_id, c.name, m.body, m.create_date, u.partner_id
-              FROM whatsapp_message m
-              JOIN whatsapp_conversation c ON c.id = m.conversation_id
-              LEFT JOIN res_users u ON u.id = m.create_uid
-             WHERE m.conversation_id = ANY(%s) AND m.direction = 'out'
-               AND m.campaign_id IS NOT NULL AND m.mail_message_id IS NULL
-               AND m.state != 'canceled'
-             ORDER BY m.id
-            """,
-            [self.ids],
+            SQL(
+                """
+                SELECT m.id, m.uuid, m.conversation_id, c.name, m.body, m.create_date,
+                       u.partner_id
+                  FROM whatsapp_message m
+                  JOIN whatsapp_conversation c ON c.id = m.conversation_id
+                  LEFT JOIN res_users u ON u.id = m.create_uid
+                 WHERE m.conversation_id = ANY(%s) AND %s
+                 ORDER BY m.id
+                """,
+                self.ids,
+                self._trace_awaited_sql(),
+            )
         )
         rows = self.env.cr.fetchall()
         if not rows:
@@ -1183,7 +1173,21 @@ class WhatsappConversation(models.Model):
             """,
             [[row[0] for row in rows], [posted[row[1]] for row in rows]],
         )
-        Message.invalidate_model(["mail_message_id"])
+        self.env["whatsapp.message"].invalidate_model(["mail_message_id"])
+
+    @api.model
+    def _trace_awaited_sql(self, alias="m"):
+        """SQL: whether the outbound message ``alias`` (a row of whatsapp_message) is a campaign
+        message still waiting for its chatter trace (see :meth:`_post_campaign_traces`);
+        flushes what it reads."""
+        self.env["whatsapp.message"].flush_model(
+            ["conversation_id", "direction", "campaign_id", "mail_message_id", "state"]
+        )
+        return SQL(
+            "%(m)s.direction = 'out' AND %(m)s.campaign_id IS NOT NULL"
+            " AND %(m)s.mail_message_id IS NULL AND %(m)s.state != 'canceled'",
+            m=SQL.identifier(alias),
+        )
 
     def _send_bot_text(
         self, body, *, offer_person=False, buttons=None, list_options=None, labels=None
@@ -1238,20 +1242,23 @@ class WhatsappConversation(models.Model):
             html = MailMessage._whatsapp_sanitized(body)
         else:
             html = MailMessage._whatsapp_paragraph(body)
-        row = self._chatter_row(html, author_id, subtype_xmlid)
+        subtype_id = self.env["ir.model.data"]._xmlid_to_res_id(subtype_xmlid)
+        row = self._chatter_row(self.id, self.name, html, author_id, subtype_id)
         return MailMessage._whatsapp_insert([{**row, "message_type": message_type}])
 
-    def _chatter_row(self, body, author_id, subtype_xmlid="mail.mt_comment", date=None):
-        """The row of a comment in this thread inserted directly, without message_post (see
-        mail.message._whatsapp_insert): ``body`` as stored."""
-        self.ensure_one()
+    @api.model
+    def _chatter_row(self, conversation_id, name, body, author_id, subtype_id=None, date=None):
+        """The row of a comment in the thread of conversation ``conversation_id`` (named
+        ``name``) inserted directly, without message_post (see mail.message._whatsapp_insert):
+        ``body`` as stored, ``subtype_id`` (default: a comment), ``date`` (default: now)."""
         row = {
             "model": self._name,
-            "res_id": self.id,
-            "record_name": self.name,
+            "res_id": conversation_id,
+            "record_name": name,
             "body": body,
             "author_id": author_id,
-            "subtype_id": self.env["ir.model.data"]._xmlid_to_res_id(subtype_xmlid),
+            "subtype_id": subtype_id
+            or self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_comment"),
         }
         if date:
             row["date"] = date
@@ -1311,7 +1318,12 @@ class WhatsappConversation(models.Model):
         ]
 
     def message_post(self, **kwargs):
-        """A comment written in the conversation's chatter goes to the customer on WhatsApp."""
+        """A comment written in the conversation's chatter goes to the customer on WhatsApp.
+        The campaign messages it follows are written in the thread first (see
+        :meth:`_post_campaign_traces`): an agent's template outside the window comes after
+        them, as on the customer's phone."""
+        if len(self) == 1:
+            self._post_campaign_traces()
         sends = len(self) == 1 and self._is_whatsapp_reply(kwargs)
         if sends:
             self._prepare_reply(kwargs)

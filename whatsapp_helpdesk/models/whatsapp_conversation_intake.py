@@ -2,11 +2,16 @@ from collections import defaultdict
 from datetime import datetime
 
 import psycopg2
+from markupsafe import escape
 from odoo import api, models
 from odoo.tools import SQL
+from odoo.tools.mail import generate_tracking_message_id
 
 from ..tools import click_to_chat
 from ..tools import phone as wa_phone
+
+# Where the tracking notes of a batch wait for their one create (see _message_track).
+TRACKING_LOGS = "whatsapp.tracking_logs"
 
 
 class WhatsappConversation(models.Model):
@@ -17,8 +22,10 @@ class WhatsappConversation(models.Model):
 
     @api.model
     def _for_senders(self, received):
-        """{(account id, sender): conversation} for customer messages ``received``, a list of
-        ``(account, tools.webhook.InboundMessage)``.
+        """({(account id, sender): conversation}, awaiting) for customer messages ``received``,
+        a list of ``(account, tools.webhook.InboundMessage)``; ``awaiting``: those of the
+        conversations with campaign messages waiting for their chatter trace (see
+        ``_post_campaign_traces``), told by the query that finds them.
 
         A sender with a number is matched by E.164 (partners too); a sender known only by a
         business-scoped user id (a username) by that id, and a conversation first opened by
@@ -38,21 +45,16 @@ class WhatsappConversation(models.Model):
         user_ids = {key: m.user_id for key, m in senders.items() if m.user_id}
         account_ids = list({account.id for account, _s in senders})
         by_number, by_user = {}, {}
+        awaiting = Conversation
         if numbers:
-            for c in Conversation.search(
-                [
-                    ("account_id", "in", account_ids),
-                    ("phone_e164", "in", list(set(numbers.values()))),
-                ]
-            ):
+            found, traces = Conversation._find_for_intake("phone_e164", account_ids, numbers)
+            awaiting |= traces
+            for c in found:
                 by_number[(c.account_id.id, c.phone_e164)] = c
         if user_ids:
-            for c in Conversation.search(
-                [
-                    ("account_id", "in", account_ids),
-                    ("wa_user_id", "in", list(set(user_ids.values()))),
-                ]
-            ):
+            found, traces = Conversation._find_for_intake("wa_user_id", account_ids, user_ids)
+            awaiting |= traces
+            for c in found:
                 by_user[(c.account_id.id, c.wa_user_id)] = c
         found = {}
         for key in senders:
@@ -110,7 +112,33 @@ class WhatsappConversation(models.Model):
             if key not in found:
                 unique = (key[0].id, numbers.get(key) or f"user:{user_ids[key]}")
                 found[key] = created[unique]
-        return {(account.id, sender): c for (account, sender), c in found.items()}
+        conversations = {(account.id, sender): c for (account, sender), c in found.items()}
+        return conversations, awaiting
+
+    @api.model
+    def _find_for_intake(self, column, account_ids, handles):
+        """(conversations, awaiting): the conversations of ``account_ids`` whose ``column``
+        (``phone_e164`` or ``wa_user_id``) is one of the values of ``handles``, and those of
+        them with campaign messages waiting for their chatter trace, from one query (the intake
+        asks for every batch, and most never see a campaign)."""
+        self.flush_model(["account_id", column])
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT c.id, EXISTS (SELECT 1 FROM whatsapp_message m
+                                      WHERE m.conversation_id = c.id AND %s)
+                  FROM whatsapp_conversation c
+                 WHERE c.account_id = ANY(%s) AND %s = ANY(%s)
+                """,
+                self._trace_awaited_sql(),
+                account_ids,
+                SQL.identifier("c", column),
+                sorted(set(handles.values())),
+            )
+        )
+        rows = self.env.cr.fetchall()
+        found = self.browse([cid for cid, _awaiting in rows])
+        return found, self.browse([cid for cid, awaiting in rows if awaiting])
 
     @api.model
     def _create_conversations(self, vals_list):
@@ -121,6 +149,24 @@ class WhatsappConversation(models.Model):
         Conversation = self.sudo()
         if not vals_list:
             return {}
+        # a customer known by number alone (the usual case): inserted by SQL, as a campaign's
+        # batch (the ORM's create costs milliseconds a conversation); the window, profile and
+        # username come with the message (_record_inbound)
+        by_number = defaultdict(dict)
+        for vals in vals_list:
+            if vals["phone_e164"] and not vals["wa_user_id"]:
+                partner = self.env["res.partner"].browse(vals["partner_id"])
+                by_number[vals["account_id"]][vals["phone_e164"]] = partner
+        found = {}
+        for account_id, partners in by_number.items():
+            account = self.env["whatsapp.account"].browse(account_id)
+            for number, conversation in Conversation._get_or_create_many(account, partners).items():
+                found[(account_id, number)] = conversation
+        vals_list = [
+            vals for vals in vals_list if (vals["account_id"], vals["phone_e164"]) not in found
+        ]
+        if not vals_list:
+            return found
         try:
             with self.env.cr.savepoint():
                 created = Conversation.with_context(
@@ -137,7 +183,10 @@ class WhatsappConversation(models.Model):
                     profile_name=vals["profile_name"],
                     wa_user_id=vals["wa_user_id"],
                 )
-        return {(c.account_id.id, c.phone_e164 or f"user:{c.wa_user_id}"): c for c in created}
+        found.update(
+            {(c.account_id.id, c.phone_e164 or f"user:{c.wa_user_id}"): c for c in created}
+        )
+        return found
 
     # Fields a customer message moves, written in one statement for a whole batch; the stored
     # computes that depend on them (window, inbox state, name) are then recomputed by the ORM.
@@ -238,6 +287,70 @@ class WhatsappConversation(models.Model):
         touched.invalidate_recordset(self._INBOUND_FIELDS + self._PERIOD_FIELDS)
         touched.modified(self._INBOUND_FIELDS)
         starting.modified(self._PERIOD_FIELDS)
+
+    def _message_track(self, fields_iter, initial_values_dict):
+        """Odoo's tracking of these conversations (routing gives hundreds a team or an agent in
+        one batch), its notes logged with one create for all of them: Odoo logs each by itself
+        (its author, reply-to and a create per conversation, a tenth of the reactions' cost).
+        A change with a subtype is posted by Odoo as before."""
+        data = self.env.cr.precommit.data
+        logs = data[TRACKING_LOGS] = []
+        try:
+            tracking = super()._message_track(fields_iter, initial_values_dict)
+        finally:
+            data.pop(TRACKING_LOGS, None)
+        self._log_tracking(logs)
+        return tracking
+
+    def _message_log(self, **kwargs):
+        """Within :meth:`_message_track`, a tracking note is collected for one create."""
+        logs = self.env.cr.precommit.data.get(TRACKING_LOGS)
+        if logs is None or set(kwargs) - {"body", "author_id", "tracking_value_ids"}:
+            return super()._message_log(**kwargs)
+        self.ensure_one()
+        logs.append((self.id, kwargs))
+        return self.env["mail.message"]
+
+    @api.model
+    def _log_tracking(self, logs):
+        """The notes of ``logs``, [(conversation id, ``_message_log`` arguments)], as Odoo's
+        ``_message_log_batch`` writes them, with one create (author and reply-to worked out once
+        per author)."""
+        if not logs:
+            return
+        subtype = self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note")
+        senders = {}
+        values_list = []
+        for conversation_id, kwargs in logs:
+            author = kwargs.get("author_id")
+            if author not in senders:
+                author_id, email_from = self._message_compute_author(
+                    author, None, raise_on_email=False
+                )
+                reply_to = self.env["mail.thread"]._notify_get_reply_to(default=email_from)[False]
+                senders[author] = (author_id, email_from, reply_to)
+            author_id, email_from, reply_to = senders[author]
+            values_list.append(
+                {
+                    "author_id": author_id,
+                    "email_from": email_from,
+                    "model": self._name,
+                    "res_id": conversation_id,
+                    "record_alias_domain_id": False,
+                    "record_company_id": False,
+                    "record_name": False,
+                    "body": escape(kwargs.get("body") or ""),
+                    "message_type": "notification",
+                    "is_internal": True,
+                    "subject": False,
+                    "subtype_id": subtype,
+                    "tracking_value_ids": kwargs.get("tracking_value_ids") or False,
+                    "email_add_signature": False,
+                    "message_id": generate_tracking_message_id("message-notify"),
+                    "reply_to": reply_to,
+                }
+            )
+        self.sudo()._message_create(values_list)
 
     @api.model
     def _on_inbound(self, messages):

@@ -804,16 +804,18 @@ class WhatsappMessage(models.Model):
         found or created, and their window moves. Returns the new messages, in order.
         """
         Conversation = self.env["whatsapp.conversation"].sudo()
-        conversations = Conversation._for_senders(received)
+        conversations, awaiting = Conversation._for_senders(received)
         # the campaign messages they answer come first in the chatter
-        Conversation.concat(*conversations.values())._post_campaign_traces()
+        awaiting._post_campaign_traces()
         MailMessage = self.env["mail.message"].sudo()
         mail_rows, wa_values = [], []
         for account, message in received:
             conversation = conversations[(account.id, message.sender)]
             moment = datetime.utcfromtimestamp(message.timestamp)
             mail_rows.append(
-                conversation._chatter_row(
+                Conversation._chatter_row(
+                    conversation.id,
+                    conversation.name,
                     MailMessage._whatsapp_paragraph(message.text),
                     conversation.partner_id.id,
                     date=moment,

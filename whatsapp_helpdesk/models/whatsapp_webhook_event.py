@@ -15,6 +15,7 @@ from .common import (
     cron_report,
     cron_run_budget,
     cron_trigger_sql,
+    execute_reusing_plan,
     is_testing,
     report_progress,
     trigger_cron_at_commit,
@@ -53,6 +54,18 @@ TRANSIENT_RETRIES = 3
 ORPHAN_RETRY_FOR = timedelta(hours=1)
 ORPHAN_RETRY_EVERY = timedelta(seconds=30)
 
+
+# The columns of an event's row given per row (see _row), and their types.
+ROW_COLUMNS = (
+    ("key", "varchar"),
+    ("kind", "varchar"),
+    ("account_id", "int4"),
+    ("wamid", "varchar"),
+    ("wa_id", "varchar"),
+    ("payload", "jsonb"),
+    ("state", "varchar"),
+    ("note", "varchar"),
+)
 
 EVENT_KINDS = {
     webhook.InboundMessage: "message",
@@ -165,8 +178,6 @@ class WhatsappWebhookEvent(models.Model):
         if owners is None:
             routes = self.env["whatsapp.account"]._webhook_credentials().routes
             owners = [webhook.owners(event, routes) for event in events]
-        now = fields.Datetime.now()
-        uid = self.env.uid or None
         rows = []
         for event, accounts in zip(events, owners, strict=True):
             kind, payload = EVENT_KINDS[type(event)], webhook.to_stored(event)
@@ -179,9 +190,7 @@ class WhatsappWebhookEvent(models.Model):
                 state, note = "ignored", f"webhook field {event.field!r} is not handled"
             elif account_id is None:
                 state, note = "ignored", self._unknown_account_note(event)
-            rows.append(
-                self._row(event.key, kind, account_id, event, payload, state, note, now, uid)
-            )
+            rows.append(self._row(event.key, kind, account_id, event, payload, state, note))
         stored = self._insert(rows, registry)
         return None if stored is None else (stored, len(events) - stored)
 
@@ -191,10 +200,7 @@ class WhatsappWebhookEvent(models.Model):
         text = raw.decode("utf-8", "replace").replace("\x00", "")
         payload = {"reason": reason, "body": text[:UNREADABLE_BODY_KEPT]}
         key = "bad:" + hashlib.sha256(raw).hexdigest()[:40]
-        now = fields.Datetime.now()
-        row = self._row(
-            key, "invalid", min(signers), None, payload, "error", reason, now, self.env.uid
-        )
+        row = self._row(key, "invalid", min(signers), None, payload, "error", reason)
         stored = self._insert([row])
         return stored, 1 - stored
 
@@ -206,7 +212,8 @@ class WhatsappWebhookEvent(models.Model):
         return f"no active account has the business account id {event.waba_id or '?'}"
 
     @api.model
-    def _row(self, key, kind, account_id, event, payload, state, note, now, uid):
+    def _row(self, key, kind, account_id, event, payload, state, note):
+        """The values of an event's row, in the order of ``ROW_COLUMNS``."""
         wa_id = None
         if event is not None:
             wa_id = (
@@ -214,22 +221,8 @@ class WhatsappWebhookEvent(models.Model):
                 or getattr(event, "recipient_id", None)
                 or getattr(event, "recipient_user_id", None)
             )
-        return SQL(
-            "(%s::varchar, %s::varchar, %s::int4, %s::varchar, %s::varchar, %s::jsonb,"
-            " %s::varchar, %s::varchar, %s::timestamp, %s::timestamp, %s::timestamp, %s::int4, 0)",
-            key,
-            kind,
-            account_id,
-            getattr(event, "wamid", None),
-            wa_id or None,
-            json.dumps(payload),
-            state,
-            note,
-            now,
-            now,
-            now,
-            uid,
-        )
+        wamid = getattr(event, "wamid", None)
+        return (key, kind, account_id, wamid, wa_id or None, json.dumps(payload), state, note)
 
     @api.model
     def _insert(self, rows, registry=None):
@@ -258,7 +251,15 @@ class WhatsappWebhookEvent(models.Model):
             )
             for part, cron in enumerate(self._processing_crons())
         ]
-        self.env.cr.execute(
+        now = fields.Datetime.now()
+        # the rows as one array per column (text, cast inside): the statement is the same for
+        # any number of rows, which lets the fast path's connections keep its plan
+        columns = SQL(", ").join(
+            SQL("%s::text[]::%s[]", [row[i] for row in rows], SQL(kind))
+            for i, (_name, kind) in enumerate(ROW_COLUMNS)
+        )
+        execute_reusing_plan(
+            self.env.cr,
             SQL(
                 """
                 WITH current AS (%(current)s),
@@ -266,7 +267,9 @@ class WhatsappWebhookEvent(models.Model):
                     INSERT INTO whatsapp_webhook_event
                         (key, kind, account_id, wamid, wa_id, payload, state, note,
                          received_at, create_date, write_date, create_uid, attempts)
-                    SELECT * FROM (VALUES %(rows)s) AS row
+                    SELECT v.*, %(now)s::timestamp, %(now)s::timestamp, %(now)s::timestamp,
+                           %(uid)s::int4, 0
+                      FROM unnest(%(columns)s) AS v(%(names)s)
                      WHERE (SELECT ok FROM current)
                     ON CONFLICT (key) DO NOTHING
                     RETURNING id, state, wa_id
@@ -277,7 +280,10 @@ class WhatsappWebhookEvent(models.Model):
                        %(count_woken)s
                 """,
                 current=current,
-                rows=SQL(", ").join(rows),
+                now=now,
+                uid=self.env.uid or None,
+                columns=columns,
+                names=SQL(", ").join(SQL.identifier(name) for name, _kind in ROW_COLUMNS),
                 woken=SQL(", ").join(
                     SQL("%s AS (%s)", SQL.identifier(f"woken_{i}"), trigger)
                     for i, trigger in enumerate(triggers)
@@ -286,7 +292,7 @@ class WhatsappWebhookEvent(models.Model):
                     SQL("(SELECT count(*) FROM %s)", SQL.identifier(f"woken_{i}"))
                     for i in range(len(triggers))
                 ),
-            )
+            ),
         )
         ok, stored, woken = self.env.cr.fetchone()
         if not ok:

@@ -507,6 +507,24 @@ class TestCampaigns(TemplateCase, TransactionCase):
         self.assertEqual(message.mail_message_id.res_id, conversation.id)
         self.assertIn(message.mail_message_id, conversation.message_ids)
 
+    def test_an_agents_template_outside_the_window_comes_after_the_campaigns_message(self):
+        """The customer has not answered the campaign (no window): an agent's template in the
+        same conversation writes the campaign's trace first, so the chatter reads as the
+        customer's phone does."""
+        campaign = self.launch()
+        campaign._release_step()
+        ana = self.campaign_messages(campaign).filtered(lambda m: m.partner_id == self.customer)
+        self.assertFalse(ana.mail_message_id)
+        conversation = ana.conversation_id
+        self.assertFalse(conversation.window_open)
+        sent = conversation.with_user(self.manager)._send_template(
+            self.template, record=self.customer
+        )
+        trace = ana.mail_message_id
+        self.assertTrue(trace, "written before the agent's message")
+        self.assertLess(trace.id, sent.mail_message_id.id, "the campaign's message first")
+        self.assertEqual(trace.date, ana.create_date)
+
     def test_campaign_traces_are_written_once_and_not_for_withdrawn_messages(self):
         """The chatter trace of a campaign message comes with the customer's first message after
         it, once; a message a pause withdrew (never sent) gets none."""

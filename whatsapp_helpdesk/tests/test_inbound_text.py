@@ -73,7 +73,7 @@ HOSTILE_TEXTS = [
 @tagged("post_install", "-at_install")
 class TestInboundBodies(WhatsappCase, TransactionCase):
     """The chatter body of a customer message is written without the ORM's two sanitizer passes
-    when ``tools.text.paragraph_html`` knows what the sanitizer stores; otherwise sanitized."""
+    when ``tools.text.chatter_paragraph`` knows what the sanitizer stores; otherwise sanitized."""
 
     def sanitized(self, text):
         """What the ORM's sanitizer stores for the escaped paragraph of ``text``."""
@@ -90,8 +90,8 @@ class TestInboundBodies(WhatsappCase, TransactionCase):
             texts.append("".join(chr(rng.randint(1, 0x3000)) for _ in range(rng.randint(1, 20))))
         fast = 0
         for text in texts:
-            html = wa_text.paragraph_html(text)
-            if html is not None:
+            html, sanitize = wa_text.chatter_paragraph(text)
+            if not sanitize:
                 fast += 1
                 self.assertEqual(html, self.sanitized(text), repr(text))
         self.assertGreater(fast, len(texts) // 2, "most texts skip the sanitizer")
@@ -181,7 +181,7 @@ class TestInboundBodies(WhatsappCase, TransactionCase):
         other = self.say("Olá", wa_id="5511977776666")
         threads = [conversation, other, conversation, other, conversation]
         rows = [
-            thread._chatter_row(Markup("<p>%s</p>") % f"row {i}", False)
+            thread._chatter_row(thread.id, thread.name, Markup("<p>%s</p>") % f"row {i}", False)
             for i, thread in enumerate(threads)
         ]
         messages = self.env["mail.message"].sudo()._whatsapp_insert(rows)

@@ -91,6 +91,41 @@ class TestInboundProcessing(WhatsappCase, TransactionCase):
         self.assertEqual(set(chatter.mapped("res_id")), {conversation.id})
         self.assertEqual(conversation.message_ids & chatter, chatter)
 
+    def test_new_customers_get_what_odoo_gives_a_new_contact(self):
+        """Their contacts take the defaults a contact created by hand takes (asked once for the
+        batch), and their conversations what the ORM's create gives one (inserted by SQL)."""
+        numbers = ["6281200000021", "6281200000022"]
+        for wa_id in numbers:
+            self.intake(self.inbound(wa_id, payloads.text_message(wa_id, "oi"), profile_name="Ze"))
+        self.env["whatsapp.webhook.event"]._cron_process()
+        by_hand = self.env["res.partner"].create({"name": "Ze", "mobile": "+6281200000029"})
+        with_defaults = [
+            name for name, field in by_hand._fields.items() if field.default and field.store
+        ]
+        for wa_id in numbers:
+            conversation = self.conversation_of(wa_id)
+            partner = conversation.partner_id
+            for name in with_defaults:
+                self.assertEqual(partner[name], by_hand[name], name)
+            self.assertEqual(partner.name, "Ze")
+            self.assertFalse(partner.message_ids)
+            self.assertRecordValues(
+                conversation,
+                [
+                    {
+                        "phone_e164": f"+{wa_id}",
+                        "wa_id": wa_id,
+                        "profile_name": "Ze",
+                        "name": f"Ze (+{wa_id})",
+                        "state": "open",
+                        "company_id": self.account.company_id.id,
+                        "unread_count": 1,
+                    }
+                ],
+            )
+            self.assertTrue(conversation.window_open)
+            self.assertFalse(conversation.message_follower_ids)
+
     def store_step_queries(self, customers, per_customer, first_digit):
         """Queries of the step that makes ``customers`` new customers' ``per_customer`` messages
         each visible (stored with their chatter messages), in one batch."""
@@ -139,6 +174,46 @@ class TestInboundProcessing(WhatsappCase, TransactionCase):
         self.assertEqual(many_messages, few_messages, "messages of known senders cost no query")
         # Odoo's account module counts the invoice reports once per new partner: that alone
         self.assertLessEqual(many_customers - few_messages, 12 - 3)
+
+    def test_the_routing_notes_of_a_batch_are_logged_with_one_create(self):
+        team = self.service_team("Routing notes", self.env["res.users"])
+        Conversation = self.env["whatsapp.conversation"].with_context(tracking_disable=False)
+        conversations = Conversation.browse(
+            self.account._get_conversation(
+                self.make_customer(f"Note {i}", f"+55 11 98123-01{i:02d}")
+            ).id
+            for i in range(3)
+        )
+        conversations.team_id = False
+        self.env.cr.precommit.run()
+        notes_before = conversations.message_ids
+        conversations._route()  # as the reactions route a batch
+        self.assertEqual(conversations.team_id, team)
+        MailMessage = type(self.env["mail.message"])
+        creates = []
+        create = MailMessage.create
+
+        def counted(model, vals_list):
+            creates.append(len(vals_list))
+            return create(model, vals_list)
+
+        with patch.object(MailMessage, "create", counted):
+            self.env.cr.precommit.run()
+        self.assertEqual(creates, [3], "one create for the batch's notes")
+        mt_note = self.env.ref("mail.mt_note")
+        for conversation in conversations:
+            note = conversation.message_ids - notes_before
+            self.assertEqual(len(note), 1)
+            # as Odoo's _message_log writes it
+            self.assertEqual(note.message_type, "notification")
+            self.assertEqual(note.subtype_id, mt_note)
+            self.assertTrue(note.is_internal)
+            self.assertEqual(note.author_id, self.env.user.partner_id)
+            self.assertEqual(note.model, "whatsapp.conversation")
+            tracking = note.sudo().tracking_value_ids
+            self.assertEqual(tracking.field_id.name, "team_id")
+            self.assertEqual(tracking.new_value_char, team.display_name)
+            self.assertFalse(tracking.old_value_char)
 
     def test_every_message_type_is_kept(self):
         wa_id = self.customer_wa_id

@@ -9,6 +9,8 @@ from types import SimpleNamespace
 from unittest.mock import patch
 from urllib.parse import urlsplit
 
+import psycopg2.extensions
+from odoo import SUPERUSER_ID, api, sql_db
 from odoo.tests import HttpCase, TransactionCase, tagged
 from odoo.tools import mute_logger
 
@@ -269,3 +271,74 @@ class TestWebhookFastPathChoice(WhatsappCase, TransactionCase):
         call = type(fast_path.odoo.http.root).__call__
         self.assertTrue(call._whatsapp_fast_path)
         self.assertFalse(getattr(call.__wrapped__, "_whatsapp_fast_path", False))
+
+    def kept_pool(self):
+        pool = fast_path.KeptPool(2)
+        self.addCleanup(pool.close_all)
+        return pool, *sql_db.connection_info_for(self.env.cr.dbname)
+
+    def test_the_kept_pool_lends_a_clean_connection_as_it_was_given_back(self):
+        pool, dbname, info = self.kept_pool()
+        with sql_db.Cursor(pool, dbname, info) as cr:
+            # a session setting, which Odoo's pool would reset (DISCARD ALL) on the next borrow
+            cr.execute("SELECT pg_backend_pid(), set_config('application_name', 'kept', false)")
+            pid = cr.fetchone()[0]
+        with sql_db.Cursor(pool, dbname, info) as cr:
+            cr.execute("SELECT pg_backend_pid(), current_setting('application_name')")
+            self.assertEqual(cr.fetchone(), (pid, "kept"), "the same connection, as it was")
+
+    def test_the_kept_pool_resets_a_connection_given_back_in_a_transaction(self):
+        pool, _dbname, info = self.kept_pool()
+        cnx = pool.borrow(info)
+        with cnx.cursor() as cr:
+            cr.execute("SELECT set_config('application_name', 'dirty', false)")
+        pool.give_back(cnx)  # without the rollback Odoo's cursor does
+        again = pool.borrow(info)
+        self.assertIs(again, cnx)
+        idle = psycopg2.extensions.TRANSACTION_STATUS_IDLE
+        self.assertEqual(again.info.transaction_status, idle, "reset as Odoo's pool does")
+        with again.cursor() as cr:
+            cr.execute("SELECT current_setting('application_name')")
+            self.assertNotEqual(cr.fetchone()[0], "dirty")
+        pool.give_back(again)
+
+    def test_closing_a_database_closes_its_kept_connections(self):
+        pool, dbname, info = self.kept_pool()
+        pool.give_back(pool.borrow(info))
+        closed = []
+        with (
+            patch.object(fast_path, "POOL", pool),
+            patch.object(fast_path._close_db, "__wrapped__", closed.append),
+        ):
+            sql_db.close_db(dbname)
+        self.assertEqual(closed, [dbname], "Odoo's own close_db runs too")
+        self.assertFalse(pool._connections)
+
+    def test_the_intake_statement_is_prepared_once_on_a_kept_connection(self):
+        """On the fast path's connections the intake's statement is planned once, whatever the
+        number of events, and stores as the plain statement does (redeliveries skipped)."""
+        pool, dbname, info = self.kept_pool()
+        cr = sql_db.Cursor(pool, dbname, info)
+        try:
+            cr.execute("SET LOCAL lock_timeout = '5s'")
+            Event = api.Environment(cr, SUPERUSER_ID, {})["whatsapp.webhook.event"]
+            serial = iter(range(100))
+            for count in (1, 3, 2, 1, 1, 1, 2, 1):
+                texts = [
+                    payloads.text_message(self.customer_wa_id, "x", wamid=f"wamid.PREP{n}")
+                    for n in [next(serial) for _ in range(count)]
+                ]
+                batch = webhook.parse(payloads.encode(self.inbound(None, *texts)))
+                # no account (this test's own are not committed): kept as ignored
+                owners = [frozenset()] * count
+                self.assertEqual(Event._intake(batch, owners), (count, 0))
+                self.assertEqual(Event._intake(batch, owners), (0, count), "stored once")
+            cr.execute("SELECT count(*) FROM whatsapp_webhook_event WHERE key LIKE '%PREP%'")
+            self.assertEqual(cr.fetchone()[0], 12)
+            cr.execute("SELECT statement, generic_plans FROM pg_prepared_statements")
+            prepared = cr.fetchall()
+            self.assertEqual(len(prepared), 1, "one statement for any number of events")
+            self.assertTrue(prepared[0][1], "planned once (PostgreSQL's generic plan)")
+        finally:
+            cr.rollback()
+            cr.close()

@@ -78,30 +78,20 @@ _NOT_IN_HTML = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _SANITIZER_REWRITES = re.compile("[\ud800-\udfff]|\n>|--")
 
 
-def paragraph_html(text) -> str | None:
-    """The paragraph of a customer's ``text``, exactly as Odoo's HTML sanitizer stores
-    ``<p>{escaped text}</p>`` in a message body, or None when the sanitizer would rewrite more
-    than markup (the caller then lets it sanitize): ``<``, ``>`` and ``&`` escaped, no-break
-    spaces as ``&nbsp;``, characters HTML cannot hold dropped. The result holds no tag but the
-    paragraph and no attribute: stored as is, it is inert whatever the customer wrote.
-    """
-    text = as_text(text)
-    if "\x00" in text:
-        return None
-    text = _NOT_IN_HTML.sub("", text)  # before the search: dropping them can make a quote
-    if _SANITIZER_REWRITES.search(text):
-        return None
-    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return f"<p>{escaped.replace(chr(0xA0), '&nbsp;')}</p>"
-
-
 def chatter_paragraph(text) -> tuple[str, bool]:
     """``(body, sanitize)``: the chatter paragraph of a text, the one rule of every message body
-    written from a text (a customer's, the bot's, a campaign's preview). ``sanitize`` False: the
-    body is :func:`paragraph_html`, what Odoo's sanitizer would store, to store as is; True:
-    ``<p>{escaped text}</p>``, which the sanitizer must still see (NUL, lone surrogates, quote or
-    signature lines: it rewrites more than markup)."""
-    body = paragraph_html(text)
-    if body is not None:
-        return body, False
-    return f"<p>{html.escape(as_text(text), quote=False)}</p>", True
+    written from a text (a customer's, the bot's, a campaign's preview).
+
+    ``sanitize`` False: the body is exactly what Odoo's HTML sanitizer stores for
+    ``<p>{escaped text}</p>``, to store as is: ``<``, ``>`` and ``&`` escaped, no-break spaces as
+    ``&nbsp;``, characters HTML cannot hold dropped; it holds no tag but the paragraph and no
+    attribute, inert whatever the customer wrote. True: ``<p>{escaped text}</p>``, which the
+    sanitizer must still see (NUL, lone surrogates, quote or signature lines: it rewrites more
+    than markup)."""
+    text = as_text(text)
+    if "\x00" not in text:
+        kept = _NOT_IN_HTML.sub("", text)  # before the search: dropping them can make a quote
+        if not _SANITIZER_REWRITES.search(kept):
+            escaped = kept.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            return f"<p>{escaped.replace(chr(0xA0), '&nbsp;')}</p>", False
+    return f"<p>{html.escape(text, quote=False)}</p>", True
