@@ -19,7 +19,11 @@ MAX_SEND_ATTEMPTS = 5
 # A row left in "sending" longer than this belongs to a worker that died mid-send: whether the
 # request reached Meta is unknown, so it becomes "unknown", never sent again on its own.
 SENDING_LEASE = timedelta(minutes=5)
-CRON_TIME_BUDGET = 50  # seconds of work per cron run before handing back to the scheduler
+# Seconds of work per cron run. Odoo runs the job again at once while it reports messages left
+# (up to ten times in a pass), so a shorter run hands the worker to no other job: its end only
+# drains the pipeline and leaves the wire idle for a second while the next run starts. What the
+# pass may still run (Odoo's limits, see common.cron_run_budget) bounds it.
+CRON_TIME_BUDGET = 300
 # A job whose recipient may not be written to before this many seconds goes back to the queue.
 SEND_DEADLINE = 30
 # Recording Meta's answers may lose a race with a status webhook updating the same rows: the
