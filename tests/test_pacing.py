@@ -428,6 +428,37 @@ def test_a_pacer_window_is_the_rate_plus_the_burst():
     pacing.forget_pacer(key)
 
 
+def test_sends_held_back_by_a_stall_leave_spread_out_not_all_at_once():
+    """600 sends held back (the process starved of CPU) leave at a little more than the rate,
+    catching up, not the window's 1,100 at once: those would fill the window within a part of
+    the second and leave the wire idle for the rest of it, and a second later again."""
+    now = [0.0]
+    pacer = pacing.Pacer(
+        pacing.TokenBucket(1000, clock=lambda: now[0]), pacing.RecipientGap(0, clock=lambda: now[0])
+    )
+    assert pacer.departures.rate == pytest.approx(1050) and pacer.departures.burst == 50
+    left = []
+    while len(left) < 600:
+        wait = pacer.depart(f"customer {len(left)}")
+        if wait:
+            assert wait < 0.002  # the next one soon, never a pause
+            now[0] += wait
+        else:
+            left.append(now[0])
+    assert sum(1 for moment in left if moment < 0.1) <= 50 + 105 + 1
+    assert left[-1] == pytest.approx(550 / 1050, rel=0.01)
+    assert pacer.until_departure() > 0  # nothing recorded by asking
+    now[0] += 1.0
+    assert pacer.until_departure() == 0.0
+
+
+def test_a_pacer_without_room_above_its_rate_spreads_nothing():
+    pacer = pacing.Pacer(pacing.TokenBucket(1000), pacing.RecipientGap(0), pacing.SendWindow(1000))
+    assert pacer.departures is None
+    pacer.set_rate(80)
+    assert pacer.window.limit == 88 and pacer.departures.rate == pytest.approx(84)
+
+
 # -- Turns: the sends to one customer leave in the order their slots were booked
 
 
@@ -489,5 +520,33 @@ def test_depart_refuses_a_send_out_of_its_turn(clock):
     assert pacer.depart("a", second) == pacing.TURN_POLL
     assert len(pacer.window._left) == 0  # nothing counted
     assert pacer.depart("a", first) == 0
+    assert pacer.depart("a", second) == pacing.TURN_POLL  # the first's answer is not known yet
+    pacer.gaps.release("a", first)  # it is: its turn ends
     assert pacer.depart("a", second) == 0
     assert len(pacer.window._left) == 2
+
+
+def test_a_customer_held_for_a_retry_lets_only_earlier_messages_go(clock):
+    """The message 5 went back to the queue: the later ones to its customer may not leave in
+    this batch or the next (claimed before the retry was recorded); then they may."""
+    gaps = RecipientGap(0.0, clock=clock)
+    gaps.new_batch()
+    gaps.hold("a", 5)
+    gaps.hold("a", 7)  # a later one given up as well: the earliest is kept
+    assert [gaps.held("a", key) for key in (4, 5, 6, 8)] == [False, False, True, True]
+    assert not gaps.held("b", 6)
+    gaps.new_batch()
+    assert gaps.held("a", 6)
+    gaps.new_batch()
+    assert not gaps.held("a", 6) and gaps._held == {}
+
+
+def test_a_new_run_frees_the_customers_its_database_held():
+    mine, other = ("db", "held-test"), ("other db", "held-test")
+    for key in (mine, other):
+        pacing.get_pacer(key, rate=80.0, gap=0).gaps.hold("a", 5)
+    pacing.free_held("db")
+    assert not pacing.get_pacer(mine, rate=80.0, gap=0).gaps.held("a", 6)
+    assert pacing.get_pacer(other, rate=80.0, gap=0).gaps.held("a", 6)
+    for key in (mine, other):
+        pacing.forget_pacer(key)

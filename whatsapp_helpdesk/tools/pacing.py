@@ -104,6 +104,13 @@ class TokenBucket:
             wait, epoch = self._book(tokens, timeout)
         return None if wait is None else (wait, epoch)
 
+    def delay(self, tokens=1):
+        """Seconds until ``tokens`` could be booked without waiting; nothing booked."""
+        with self._lock:
+            now = self._clock()
+            tat = max(self._tat, now) + tokens * self._interval
+            return max(tat - self.burst * self._interval, self._blocked_until, now) - now
+
     def holds(self, epoch):
         """Whether a slot booked at ``epoch`` still stands (no :meth:`penalize` since)."""
         with self._lock:
@@ -174,10 +181,12 @@ class RecipientGap:
 
     The slots booked with :meth:`reserve_turn` also keep their order when they leave: each is a
     turn in its recipient's line, and a send may leave only once the turns booked before it have
-    left or were given up (:meth:`until_send`, :meth:`sent`, :meth:`release`), so that a
-    message held back (by the window, a slow connection, a starved process) is never overtaken
-    by the next one to the same customer, in its batch or in a later one. Every turn must end in
-    :meth:`sent` or :meth:`release` (lines hold only the turns not yet ended).
+    ended (:meth:`until_send`, :meth:`sent`, :meth:`release`), so that a message held back (by
+    the window, a slow connection, a starved process) is never overtaken by the next one to the
+    same customer, in its batch or in a later one. Every turn must end in :meth:`sent` or
+    :meth:`release` (lines hold only the turns not yet ended); the sender ends a turn once its
+    send's answer is known, so that a message refused for a retry is not overtaken either: its
+    customer is then held (:meth:`hold`) and the later messages to them give up their turn.
     """
 
     def __init__(self, gap_seconds, clock=time.monotonic, max_entries=100_000):
@@ -195,6 +204,8 @@ class RecipientGap:
         self._sent = OrderedDict()  # recipient -> instant its last send left, oldest first
         self._turns = {}  # recipient -> deque of its turns not yet left, in booking order
         self._turn_numbers = itertools.count(1)
+        self._batch = 0  # batches begun (see new_batch)
+        self._held = {}  # recipient -> (batch, key) of its earliest message sent back to retry
 
     def __len__(self):
         with self._lock:
@@ -212,6 +223,39 @@ class RecipientGap:
                 return max(self.gap, TURN_POLL)
             last = self._sent.get(recipient)
             return 0.0 if last is None else max(last + self.gap - self._clock(), 0.0)
+
+    def new_batch(self):
+        """A batch begins: the customers held since before the previous one are free again
+        (see :meth:`hold`)."""
+        with self._lock:
+            self._batch += 1
+            for recipient, (batch, _key) in list(self._held.items()):
+                if batch < self._batch - 1:
+                    del self._held[recipient]
+
+    def hold(self, recipient, key):
+        """The message ``key`` to ``recipient`` goes back to the queue for a retry: the later
+        ones to them (a greater ``key``: keys grow in queueing order, as record ids) do not
+        leave in this batch or the next (:meth:`held`). The next batch was claimed before the
+        retry was recorded; the ones after it are not given the later messages before the one
+        sent back (the claim keeps them behind it)."""
+        with self._lock:
+            held = self._held.get(recipient)
+            if held is not None and held[1] <= key:
+                key = held[1]
+            self._held[recipient] = (self._batch, key)
+
+    def free_held(self):
+        """Every customer held for a retry is free again (see :func:`free_held`)."""
+        with self._lock:
+            self._held.clear()
+
+    def held(self, recipient, key):
+        """Whether the message ``key`` to ``recipient`` must not leave: an earlier one to them
+        went back to the queue (see :meth:`hold`)."""
+        with self._lock:
+            held = self._held.get(recipient)
+            return held is not None and held[0] >= self._batch - 1 and key > held[1]
 
     def until_turn(self, recipient, turn):
         """0.0 once ``turn`` is first in its recipient's line (every turn booked before it left
@@ -355,6 +399,7 @@ class SendWindow:
 
     def __init__(self, limit, seconds=1.0, clock=time.monotonic):
         self.limit = max(1, int(limit))
+        self.span = seconds  # the window, as asked
         self.seconds = seconds + WINDOW_SLACK
         self._clock = clock
         self._lock = threading.Lock()
@@ -401,30 +446,72 @@ def window_limit(bucket):
     return int(bucket.rate + bucket.burst)
 
 
+def departure_bucket(bucket, window):
+    """The bucket that spreads what leaves (see :class:`Pacer`), or None when ``window`` leaves
+    no room above ``bucket``'s rate: a rate a little above ``bucket``'s and a burst of half the
+    room between the two, so that no ``window.seconds`` ever hold more than its limit."""
+    room = window.limit - bucket.rate * window.span
+    if room < 2:
+        return None
+    burst = room / 2
+    return TokenBucket((window.limit - burst) / window.span, burst=burst, clock=bucket.clock)
+
+
 @dataclass(eq=False)
 class Pacer:
-    """The pacing state of one business number: its :class:`TokenBucket` and
-    :class:`RecipientGap`."""
+    """The pacing state of one business number: its :class:`TokenBucket` (what starts), its
+    :class:`RecipientGap` and what leaves: its :class:`SendWindow` and ``departures``.
+
+    ``departures`` (see :func:`departure_bucket`) spreads what leaves: after a stall (the
+    process starved of CPU, a slow batch boundary), the sends held back leave at a little more
+    than the rate until they have caught up, instead of all at once. Held by the window alone,
+    they filled the window within part of a second and left the wire idle for the rest of it,
+    then again a second later, and so on (the window echoes a bunched second).
+    """
 
     bucket: TokenBucket
     gaps: RecipientGap
     window: SendWindow = None
+    departures: TokenBucket = None
 
     def __post_init__(self):
         if self.window is None:
             self.window = SendWindow(window_limit(self.bucket), clock=self.bucket.clock)
+        if self.departures is None:
+            self.departures = departure_bucket(self.bucket, self.window)
+
+    def set_rate(self, rate):
+        """Change the rate; the window and the departures follow it."""
+        self.bucket.set_rate(rate)
+        self.window.set_limit(window_limit(self.bucket))
+        self.departures = departure_bucket(self.bucket, self.window)
+
+    def until_departure(self):
+        """Seconds until the window and the departures let one more send leave (0.0: now);
+        nothing recorded."""
+        wait = self.window.until_room()
+        if self.departures is not None:
+            wait = max(wait, self.departures.delay())
+        return wait if wait > MIN_SLEEP else 0.0
 
     def depart(self, recipient, turn=None):
         """Right before the bytes of a send to ``recipient`` are written: 0.0 when its turn, its
-        gap and the window let it leave, recorded as leaving now by both (its ``turn`` ended);
-        else the seconds to wait (nothing recorded). The caller writes at once, nothing awaited
-        in between."""
+        gap, the departures and the window let it leave, recorded as leaving now by all; else the
+        seconds to wait (nothing recorded). The caller writes at once, nothing awaited in
+        between, and ends the ``turn`` once the answer is known (:meth:`RecipientGap.release`)."""
         spacing = self.gaps.until_send(recipient, turn)
         if spacing:
             return spacing
+        departures = self.departures
+        if departures is not None:
+            wait = departures.delay()
+            if wait > MIN_SLEEP:
+                return wait
         wait = self.window.claim()
         if not wait:
-            self.gaps.sent(recipient, turn)
+            if departures is not None:
+                departures.book()
+            self.gaps.sent(recipient)
         return wait
 
     def departed(self, recipient):
@@ -452,11 +539,20 @@ def get_pacer(key, rate, gap):
             pacer = _PACERS[key] = Pacer(TokenBucket(rate), RecipientGap(gap))
             return pacer
     if pacer.bucket.rate != rate:
-        pacer.bucket.set_rate(rate)
-        pacer.window.set_limit(window_limit(pacer.bucket))
+        pacer.set_rate(rate)
     if pacer.gaps.gap != gap:
         pacer.gaps.set_gap(gap)
     return pacer
+
+
+def free_held(db):
+    """The customers held for a retry (:meth:`RecipientGap.hold`) by the pacers of ``db`` (the
+    first part of their keys) go free: a new run of the outbox claims after every retry of the
+    previous one was recorded, and the claim keeps the later messages behind those."""
+    with _PACERS_LOCK:
+        pacers = [pacer for key, pacer in _PACERS.items() if key[:1] == (db,)]
+    for pacer in pacers:
+        pacer.gaps.free_held()
 
 
 def forget_pacer(key):

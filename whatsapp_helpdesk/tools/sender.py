@@ -139,6 +139,7 @@ def send_all(client, jobs, pacer, *, max_workers=64, deadline=None):
     """
     jobs = list(jobs)
     outcomes = [None] * len(jobs)
+    pacer.gaps.new_batch()
     schedule = _book_slots(jobs, pacer, deadline, outcomes)
     if schedule:
         workers = max(1, min(int(max_workers), len(schedule)))
@@ -167,12 +168,16 @@ def _book_slots(jobs, pacer, deadline, outcomes):
     ``deadline``."""
     schedule = []
     for index, job in enumerate(jobs):
+        if pacer.gaps.held(job.recipient, job.key):  # an earlier one went back to the queue
+            outcomes[index] = Outcome(job.key, RETRY)
+            continue
         now = time.monotonic()
         max_delay = None if deadline is None else deadline - now
         booked = pacer.gaps.reserve_turn(job.recipient, max_delay=max_delay)
         if booked is None:
             wait = pacer.gaps.delay(job.recipient)
             outcomes[index] = Outcome(job.key, RETRY, retry_after=wait)
+            pacer.gaps.hold(job.recipient, job.key)
         else:
             delay, turn = booked
             schedule.append((now + delay, index, turn))
@@ -198,12 +203,15 @@ async def _send_scheduled(send, jobs, schedule, pacer, workers, deadline, outcom
         for due, index, turn in pending:
             job = jobs[index]
             try:
-                outcomes[index] = await send_one(job, (due, turn))
+                outcomes[index] = outcome = await send_one(job, (due, turn))
+                if outcome.status == RETRY:  # the later ones to the customer do not overtake it
+                    pacer.gaps.hold(job.recipient, job.key)
             except Exception as exc:  # _send_one catches everything: only a bug gets here
                 _logger.exception("Sending WhatsApp message %r crashed", job.key)
                 outcomes[index] = Outcome(job.key, FAILED, error=exc)
             finally:
-                pacer.gaps.release(job.recipient, turn)  # no-op once it left
+                # the answer is known: the customer's next message may leave (after its gap)
+                pacer.gaps.release(job.recipient, turn)
 
     try:
         await asyncio.gather(*(worker() for _ in range(workers)))
@@ -228,6 +236,10 @@ async def _send_one(send, job, slot, *, pacer, deadline, departure):
         if deadline is not None and time.monotonic() + wait > deadline:
             return Outcome(job.key, RETRY)
         await asyncio.sleep(wait)
+    # its turn: every earlier message to the customer was answered; one may have gone back to
+    # the queue, and this one then waits for it there
+    if pacer.gaps.held(job.recipient, job.key):
+        return Outcome(job.key, RETRY)
     if not await _take_token(pacer, deadline):
         return Outcome(job.key, RETRY)
     try:
@@ -261,7 +273,7 @@ async def hold_departure(pacer, line, recipient, turn=None):
         if not line.locked() and not pacer.depart(recipient, turn):
             break
         async with line:
-            while wait := pacer.window.until_room():
+            while wait := pacer.until_departure():
                 await asyncio.sleep(wait)
             if not pacer.depart(recipient, turn):
                 break
