@@ -64,6 +64,19 @@ class WhatsappMessage(models.Model):
 
     _inherit = "whatsapp.message"
 
+    def init(self):
+        super().init()
+        # the rows sent back to the queue (they keep the instant of their last claim), by
+        # conversation: the claim keeps the later messages of their customers behind them (see
+        # _claim_queued); a notification queued with a delay is not one of them
+        self.env.cr.execute(
+            """
+            CREATE INDEX IF NOT EXISTS whatsapp_message_requeued_idx
+                ON whatsapp_message (conversation_id, id)
+             WHERE state = 'queued' AND sending_since IS NOT NULL
+            """
+        )
+
     @api.model
     def _cron_send(self, batch_size=None):
         """Send the queued messages; woken by a trigger whenever a row is queued.
@@ -83,6 +96,7 @@ class WhatsappMessage(models.Model):
     def _send_queued(self, batch_size=None):
         """The pipeline of :meth:`_cron_send`; returns how many messages it claimed."""
         self._recover_stale_sending()
+        pacing.free_held(self.env.cr.dbname)
         auto_commit = not is_testing()
         started = time.monotonic()
         budget = cron_run_budget(CRON_TIME_BUDGET)
@@ -169,13 +183,21 @@ class WhatsappMessage(models.Model):
                 # be run again for each row the planner joins it with, each run locking others,
                 # and the claim then takes more rows than its limit
                 """
+                -- a message back in the queue for a retry keeps its place: the later ones to
+                -- its customer wait until it is due (the partial index of init holds the rows
+                -- sent back to the queue alone, a handful)
                 WITH claimed AS MATERIALIZED (
-                    SELECT id FROM whatsapp_message
-                     WHERE direction = 'out' AND state = 'queued'
-                       AND (next_attempt_at IS NULL OR next_attempt_at <= %(now)s)
-                     ORDER BY id
+                    SELECT m.id FROM whatsapp_message m
+                     WHERE m.direction = 'out' AND m.state = 'queued'
+                       AND (m.next_attempt_at IS NULL OR m.next_attempt_at <= %(now)s)
+                       AND NOT EXISTS (
+                            SELECT 1 FROM whatsapp_message w
+                             WHERE w.conversation_id = m.conversation_id AND w.id < m.id
+                               AND w.state = 'queued' AND w.sending_since IS NOT NULL
+                               AND w.next_attempt_at > %(now)s)
+                     ORDER BY m.id
                      LIMIT %(limit)s
-                     FOR UPDATE SKIP LOCKED)
+                     FOR UPDATE OF m SKIP LOCKED)
                 UPDATE whatsapp_message m SET state = 'sending', sending_since = %(now)s
                   FROM claimed
                  WHERE m.id = claimed.id
@@ -483,10 +505,13 @@ class WhatsappMessage(models.Model):
         )
 
     def _record_retryable(self, error, retry_after=None):
-        """Back to the queue, later; a job never sent (slot past the batch) costs no attempt."""
+        """Back to the queue, later; a job never sent (slot past the batch) costs no attempt.
+        The row keeps ``sending_since``, the instant of its last claim: it marks a message sent
+        back to the queue, which the later messages to its customer do not overtake (see
+        _claim_queued)."""
         if error is None:
             when = fields.Datetime.now() + timedelta(seconds=retry_after or 0)
-            self.write({"state": "queued", "sending_since": False, "next_attempt_at": when})
+            self.write({"state": "queued", "next_attempt_at": when})
             self._trigger_send_at(when)
             return
         attempts = self.attempt_count + 1
@@ -500,7 +525,6 @@ class WhatsappMessage(models.Model):
                 "state": "queued",
                 "attempt_count": attempts,
                 "next_attempt_at": fields.Datetime.now() + delay,
-                "sending_since": False,
                 "failure_type": self._failure_type(error.failure_type),
                 "failure_reason": str(error),
                 "error_code": error.code or False,
