@@ -184,17 +184,20 @@ class WhatsappMessage(models.Model):
                 # and the claim then takes more rows than its limit
                 """
                 -- a message back in the queue for a retry keeps its place: the later ones to
-                -- its customer wait until it is due (the partial index of init holds the rows
-                -- sent back to the queue alone, a handful)
-                WITH claimed AS MATERIALIZED (
+                -- its customer wait until it is due. Those messages are read once, from the
+                -- partial index of init (a handful of rows), never once per claimed row.
+                WITH waiting AS MATERIALIZED (
+                    SELECT conversation_id, min(id) AS id FROM whatsapp_message
+                     WHERE state = 'queued' AND sending_since IS NOT NULL
+                       AND next_attempt_at > %(now)s
+                     GROUP BY conversation_id),
+                claimed AS MATERIALIZED (
                     SELECT m.id FROM whatsapp_message m
                      WHERE m.direction = 'out' AND m.state = 'queued'
                        AND (m.next_attempt_at IS NULL OR m.next_attempt_at <= %(now)s)
                        AND NOT EXISTS (
-                            SELECT 1 FROM whatsapp_message w
-                             WHERE w.conversation_id = m.conversation_id AND w.id < m.id
-                               AND w.state = 'queued' AND w.sending_since IS NOT NULL
-                               AND w.next_attempt_at > %(now)s)
+                            SELECT 1 FROM waiting w
+                             WHERE w.conversation_id = m.conversation_id AND w.id < m.id)
                      ORDER BY m.id
                      LIMIT %(limit)s
                      FOR UPDATE OF m SKIP LOCKED)
