@@ -66,6 +66,14 @@ class WhatsappMessage(models.Model):
 
     def init(self):
         super().init()
+        # the queued rows alone, in claim order: a claim reads its batch's rows, not every row
+        # sent before them (the primary key's order) nor every queued row sorted (the state's)
+        self.env.cr.execute(
+            """
+            CREATE INDEX IF NOT EXISTS whatsapp_message_queued_idx
+                ON whatsapp_message (id) WHERE state = 'queued'
+            """
+        )
         # the rows sent back to the queue (they keep the instant of their last claim), by
         # conversation: the claim keeps the later messages of their customers behind them (see
         # _claim_queued); a notification queued with a delay is not one of them
@@ -201,9 +209,9 @@ class WhatsappMessage(models.Model):
                      ORDER BY m.id
                      LIMIT %(limit)s
                      FOR UPDATE OF m SKIP LOCKED)
+                -- the claimed rows by their ids (a join may read the whole table to find them)
                 UPDATE whatsapp_message m SET state = 'sending', sending_since = %(now)s
-                  FROM claimed
-                 WHERE m.id = claimed.id
+                 WHERE m.id = ANY(ARRAY(SELECT id FROM claimed))
                 RETURNING m.id
                 """,
                 now=now,
