@@ -27,6 +27,11 @@ from .cloud_api import CloudApiError, OutcomeUnknownError, RetryableError, http_
 from .http_async import AsyncPool
 from .pacing import MIN_SLEEP
 
+try:  # libuv's event loop: a send costs the loop about a fifth less CPU than asyncio's own
+    import uvloop
+except ImportError:  # not installed (or not on this platform): asyncio's loop
+    uvloop = None
+
 _logger = logging.getLogger(__name__)
 
 SENT, RETRY, FAILED, UNKNOWN = "sent", "retry", "failed", "unknown"
@@ -83,9 +88,15 @@ def async_pool(max_workers):
     return AsyncPool(max_workers)
 
 
+def new_event_loop():
+    """An event loop for the sends: uvloop's when it is installed, else asyncio's."""
+    return uvloop.new_event_loop() if uvloop is not None else asyncio.new_event_loop()
+
+
 class _LoopThread:
-    """The process's event loop of the sends, running in a daemon thread, started on first use
-    (and again in a forked child: a thread does not survive a fork)."""
+    """The process's event loop of the sends (see :func:`new_event_loop`), running in a daemon
+    thread, started on first use (and again in a forked child: a thread does not survive a
+    fork)."""
 
     _lock = threading.Lock()
     _loop = None
@@ -95,7 +106,7 @@ class _LoopThread:
     def loop(cls):
         with cls._lock:
             if cls._loop is None or cls._pid != os.getpid():
-                loop = asyncio.new_event_loop()
+                loop = new_event_loop()
                 threading.Thread(target=loop.run_forever, name="wa-send-loop", daemon=True).start()
                 cls._loop, cls._pid = loop, os.getpid()
             return cls._loop
