@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import os
 import sys
 import threading
 import time
@@ -438,6 +439,19 @@ def test_sends_first_shortens_the_switch_interval_and_restores_it():
         assert sys.getswitchinterval() == pytest.approx(0.0001, abs=2e-6)
     finally:
         sys.setswitchinterval(before)
+
+
+def test_the_heap_is_frozen_once_per_process(monkeypatch):
+    collections = []
+    monkeypatch.setattr(sender, "_heap_frozen_in", None)
+    monkeypatch.setattr(sender.gc, "collect", lambda: collections.append(1))
+    with sender.sends_first():
+        pass
+    frozen = sender.gc.get_freeze_count()
+    assert frozen and sender._heap_frozen_in == os.getpid()
+    with sender.sends_first():
+        pass
+    assert collections == [1]
 
 
 class _SlowFirstClient:
