@@ -65,7 +65,7 @@ class WhatsappMessage(models.Model):
     _inherit = "whatsapp.message"
 
     def init(self):
-        super().init()
+        result = super().init()
         # the queued rows alone, in claim order: a claim reads its batch's rows, not every row
         # sent before them (the primary key's order) nor every queued row sorted (the state's)
         self.env.cr.execute(
@@ -84,6 +84,7 @@ class WhatsappMessage(models.Model):
              WHERE state = 'queued' AND sending_since IS NOT NULL
             """
         )
+        return result
 
     @api.model
     def _cron_send(self, batch_size=None):
