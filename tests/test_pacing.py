@@ -428,37 +428,6 @@ def test_a_pacer_window_is_the_rate_plus_the_burst():
     pacing.forget_pacer(key)
 
 
-def test_sends_held_back_by_a_stall_leave_spread_out_not_all_at_once():
-    """600 sends held back (the process starved of CPU) leave at a little more than the rate,
-    catching up, not the window's 1,100 at once: those would fill the window within a part of
-    the second and leave the wire idle for the rest of it, and a second later again."""
-    now = [0.0]
-    pacer = pacing.Pacer(
-        pacing.TokenBucket(1000, clock=lambda: now[0]), pacing.RecipientGap(0, clock=lambda: now[0])
-    )
-    assert pacer.departures.rate == pytest.approx(1050) and pacer.departures.burst == 50
-    left = []
-    while len(left) < 600:
-        wait = pacer.depart(f"customer {len(left)}")
-        if wait:
-            assert wait < 0.002  # the next one soon, never a pause
-            now[0] += wait
-        else:
-            left.append(now[0])
-    assert sum(1 for moment in left if moment < 0.1) <= 50 + 105 + 1
-    assert left[-1] == pytest.approx(550 / 1050, rel=0.01)
-    assert pacer.until_departure() > 0  # nothing recorded by asking
-    now[0] += 1.0
-    assert pacer.until_departure() == 0.0
-
-
-def test_a_pacer_without_room_above_its_rate_spreads_nothing():
-    pacer = pacing.Pacer(pacing.TokenBucket(1000), pacing.RecipientGap(0), pacing.SendWindow(1000))
-    assert pacer.departures is None
-    pacer.set_rate(80)
-    assert pacer.window.limit == 88 and pacer.departures.rate == pytest.approx(84)
-
-
 # -- Turns: the sends to one customer leave in the order their slots were booked
 
 

@@ -104,13 +104,6 @@ class TokenBucket:
             wait, epoch = self._book(tokens, timeout)
         return None if wait is None else (wait, epoch)
 
-    def delay(self, tokens=1):
-        """Seconds until ``tokens`` could be booked without waiting; nothing booked."""
-        with self._lock:
-            now = self._clock()
-            tat = max(self._tat, now) + tokens * self._interval
-            return max(tat - self.burst * self._interval, self._blocked_until, now) - now
-
     def holds(self, epoch):
         """Whether a slot booked at ``epoch`` still stands (no :meth:`penalize` since)."""
         with self._lock:
@@ -399,7 +392,6 @@ class SendWindow:
 
     def __init__(self, limit, seconds=1.0, clock=time.monotonic):
         self.limit = max(1, int(limit))
-        self.span = seconds  # the window, as asked
         self.seconds = seconds + WINDOW_SLACK
         self._clock = clock
         self._lock = threading.Lock()
@@ -446,71 +438,29 @@ def window_limit(bucket):
     return int(bucket.rate + bucket.burst)
 
 
-def departure_bucket(bucket, window):
-    """The bucket that spreads what leaves (see :class:`Pacer`), or None when ``window`` leaves
-    no room above ``bucket``'s rate: a rate a little above ``bucket``'s and a burst of half the
-    room between the two, so that no ``window.seconds`` ever hold more than its limit."""
-    room = window.limit - bucket.rate * window.span
-    if room < 2:
-        return None
-    burst = room / 2
-    return TokenBucket((window.limit - burst) / window.span, burst=burst, clock=bucket.clock)
-
-
 @dataclass(eq=False)
 class Pacer:
-    """The pacing state of one business number: its :class:`TokenBucket` (what starts), its
-    :class:`RecipientGap` and what leaves: its :class:`SendWindow` and ``departures``.
-
-    ``departures`` (see :func:`departure_bucket`) spreads what leaves: after a stall (the
-    process starved of CPU, a slow batch boundary), the sends held back leave at a little more
-    than the rate until they have caught up, instead of all at once. Held by the window alone,
-    they filled the window within part of a second and left the wire idle for the rest of it,
-    then again a second later, and so on (the window echoes a bunched second).
-    """
+    """The pacing state of one business number: its :class:`TokenBucket` and
+    :class:`RecipientGap`."""
 
     bucket: TokenBucket
     gaps: RecipientGap
     window: SendWindow = None
-    departures: TokenBucket = None
 
     def __post_init__(self):
         if self.window is None:
             self.window = SendWindow(window_limit(self.bucket), clock=self.bucket.clock)
-        if self.departures is None:
-            self.departures = departure_bucket(self.bucket, self.window)
-
-    def set_rate(self, rate):
-        """Change the rate; the window and the departures follow it."""
-        self.bucket.set_rate(rate)
-        self.window.set_limit(window_limit(self.bucket))
-        self.departures = departure_bucket(self.bucket, self.window)
-
-    def until_departure(self):
-        """Seconds until the window and the departures let one more send leave (0.0: now);
-        nothing recorded."""
-        wait = self.window.until_room()
-        if self.departures is not None:
-            wait = max(wait, self.departures.delay())
-        return wait if wait > MIN_SLEEP else 0.0
 
     def depart(self, recipient, turn=None):
         """Right before the bytes of a send to ``recipient`` are written: 0.0 when its turn, its
-        gap, the departures and the window let it leave, recorded as leaving now by all; else the
-        seconds to wait (nothing recorded). The caller writes at once, nothing awaited in
-        between, and ends the ``turn`` once the answer is known (:meth:`RecipientGap.release`)."""
+        gap and the window let it leave, recorded as leaving now by both; else the seconds to
+        wait (nothing recorded). The caller writes at once, nothing awaited in between, and ends
+        the ``turn`` once the answer is known (:meth:`RecipientGap.release`)."""
         spacing = self.gaps.until_send(recipient, turn)
         if spacing:
             return spacing
-        departures = self.departures
-        if departures is not None:
-            wait = departures.delay()
-            if wait > MIN_SLEEP:
-                return wait
         wait = self.window.claim()
         if not wait:
-            if departures is not None:
-                departures.book()
             self.gaps.sent(recipient)
         return wait
 
@@ -539,7 +489,8 @@ def get_pacer(key, rate, gap):
             pacer = _PACERS[key] = Pacer(TokenBucket(rate), RecipientGap(gap))
             return pacer
     if pacer.bucket.rate != rate:
-        pacer.set_rate(rate)
+        pacer.bucket.set_rate(rate)
+        pacer.window.set_limit(window_limit(pacer.bucket))
     if pacer.gaps.gap != gap:
         pacer.gaps.set_gap(gap)
     return pacer

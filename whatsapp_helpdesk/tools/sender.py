@@ -305,7 +305,7 @@ async def hold_departure(pacer, line, recipient, turn=None):
         if not line.locked() and not pacer.depart(recipient, turn):
             break
         async with line:
-            while wait := pacer.until_departure():
+            while wait := pacer.window.until_room():
                 await asyncio.sleep(wait)
             if not pacer.depart(recipient, turn):
                 break
