@@ -24,8 +24,9 @@ from dataclasses import dataclass
 MIN_SLEEP = 0.0005
 _EPSILON = 1e-9  # float noise tolerated when comparing instants
 WINDOW_SLACK = 0.001  # seconds a send stays counted by a SendWindow beyond its window
-# A send whose turn has not come (an earlier message to its customer has not left) looks again
-# after the gap, or this when the gap is shorter: it may not leave before gap after that one.
+# A send whose turn has not come (an earlier message to its customer has not left, or has not been
+# answered) looks again after the gap, or this when the gap is shorter: it may not leave before
+# gap after that one left.
 TURN_POLL = 0.005
 
 
@@ -195,7 +196,7 @@ class RecipientGap:
             OrderedDict()
         )  # recipient -> instant of its next free slot, oldest booked first
         self._sent = OrderedDict()  # recipient -> instant its last send left, oldest first
-        self._turns = {}  # recipient -> deque of its turns not yet left, in booking order
+        self._turns = {}  # recipient -> deque of its turns not yet ended, in booking order
         self._turn_numbers = itertools.count(1)
         self._batch = 0  # batches begun (see new_batch)
         self._held = {}  # recipient -> (batch, key) of its earliest message sent back to retry
@@ -209,8 +210,8 @@ class RecipientGap:
         really left (see :meth:`sent`; a slot booked in advance can drift closer when the
         earlier message waited for a token or for the window); nothing is recorded. With
         ``turn`` (see :meth:`reserve_turn`) not yet first in its line, the seconds to wait
-        before asking again (an earlier message has not left: this one goes at least ``gap``
-        after it, so looking again after ``gap`` loses nothing)."""
+        before asking again (an earlier message has not left or not been answered: this one goes
+        at least ``gap`` after it left, so looking again after ``gap`` loses little)."""
         with self._lock:
             if not self._first(recipient, turn):
                 return max(self.gap, TURN_POLL)
@@ -251,13 +252,13 @@ class RecipientGap:
             return held is not None and held[0] >= self._batch - 1 and key > held[1]
 
     def until_turn(self, recipient, turn):
-        """0.0 once ``turn`` is first in its recipient's line (every turn booked before it left
-        or was given up), else the seconds to wait before asking again, as :meth:`until_send`."""
+        """0.0 once ``turn`` is first in its recipient's line (every turn booked before it
+        ended), else the seconds to wait before asking again, as :meth:`until_send`."""
         with self._lock:
             return 0.0 if self._first(recipient, turn) else max(self.gap, TURN_POLL)
 
     def release(self, recipient, turn):
-        """``turn`` gives up its place (its message does not leave now); no-op once it left."""
+        """``turn`` ends: its send was answered, or its message does not leave now."""
         if turn is None:
             return
         with self._lock:
