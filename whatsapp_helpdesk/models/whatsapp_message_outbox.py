@@ -29,6 +29,10 @@ SEND_DEADLINE = 30
 # Recording Meta's answers may lose a race with a status webhook updating the same rows: the
 # answers are recorded again in a fresh transaction, never left to become "unknown".
 OUTCOME_ATTEMPTS = 5
+# Batches sent at once: the next batch's sends begin while the previous one's last answers are
+# awaited, so the wire never waits a round trip (and the booking of a batch) between two batches.
+# The pacer shared by both keeps the rate, the window and each customer's order.
+BATCHES_ON_THE_WIRE = 2
 # A run's first claim is this share of a batch: nothing is on the wire yet, so its first sends
 # leave once a small claim is planned, and the next (full) batch is planned while it is sent.
 FIRST_CLAIM_SHARE = 4
@@ -90,9 +94,10 @@ class WhatsappMessage(models.Model):
     def _cron_send(self, batch_size=None):
         """Send the queued messages; woken by a trigger whenever a row is queued.
 
-        A two-stage pipeline: while one claimed batch is on the wire (threads doing HTTP only,
-        paced per business number), the cron's cursor records the previous batch's outcomes and
-        claims the next one. Every claim is committed before anything leaves, so a worker killed
+        A two-stage pipeline: while claimed batches are on the wire (HTTP only, paced per
+        business number; the next one's sends begin before the last answers of the previous one
+        come back), the cron's cursor records the previous batch's outcomes and claims the next
+        one. Every claim is committed before anything leaves, so a worker killed
         mid-batch leaves rows in "sending" that the lease turns into "unknown", never resent.
         """
         with cron_report(_logger, "WhatsApp outbox: messages sent") as report:
@@ -113,7 +118,7 @@ class WhatsappMessage(models.Model):
         in_flight = None
         with (
             sender.sends_first(),
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="wa-batch") as stage,
+            ThreadPoolExecutor(BATCHES_ON_THE_WIRE, thread_name_prefix="wa-batch") as stage,
         ):
             while True:
                 batch = self.browse()
