@@ -489,5 +489,33 @@ def test_depart_refuses_a_send_out_of_its_turn(clock):
     assert pacer.depart("a", second) == pacing.TURN_POLL
     assert len(pacer.window._left) == 0  # nothing counted
     assert pacer.depart("a", first) == 0
+    assert pacer.depart("a", second) == pacing.TURN_POLL  # the first's answer is not known yet
+    pacer.gaps.release("a", first)  # it is: its turn ends
     assert pacer.depart("a", second) == 0
     assert len(pacer.window._left) == 2
+
+
+def test_a_customer_held_for_a_retry_lets_only_earlier_messages_go(clock):
+    """The message 5 went back to the queue: the later ones to its customer may not leave in
+    this batch or the next (claimed before the retry was recorded); then they may."""
+    gaps = RecipientGap(0.0, clock=clock)
+    gaps.new_batch()
+    gaps.hold("a", 5)
+    gaps.hold("a", 7)  # a later one given up as well: the earliest is kept
+    assert [gaps.held("a", key) for key in (4, 5, 6, 8)] == [False, False, True, True]
+    assert not gaps.held("b", 6)
+    gaps.new_batch()
+    assert gaps.held("a", 6)
+    gaps.new_batch()
+    assert not gaps.held("a", 6) and gaps._held == {}
+
+
+def test_a_new_run_frees_the_customers_its_database_held():
+    mine, other = ("db", "held-test"), ("other db", "held-test")
+    for key in (mine, other):
+        pacing.get_pacer(key, rate=80.0, gap=0).gaps.hold("a", 5)
+    pacing.free_held("db")
+    assert not pacing.get_pacer(mine, rate=80.0, gap=0).gaps.held("a", 6)
+    assert pacing.get_pacer(other, rate=80.0, gap=0).gaps.held("a", 6)
+    for key in (mine, other):
+        pacing.forget_pacer(key)

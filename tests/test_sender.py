@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import os
 import sys
 import threading
 import time
@@ -288,6 +289,40 @@ def test_outcome_mapping():
     assert pacer.bucket.try_acquire()  # not throttled: no pause
 
 
+class _RefusingOnceClient:
+    """Refuses the payload ``refused`` (its body) once for a retry, answers every other one;
+    records what it accepted."""
+
+    def __init__(self, refused):
+        self.refused = refused
+        self.accepted = []
+
+    def send_message(self, payload):
+        body = payload["text"]["body"]
+        if body == self.refused:
+            self.refused = None
+            raise RetryableError("unavailable", code=133004, failure_type="server")
+        self.accepted.append(body)
+        return cloud_api.SendResult(wamid=f"wamid.{body}", wa_id=None, input=None, raw={})
+
+
+def test_a_message_sent_back_for_a_retry_is_not_overtaken():
+    """The first message to a customer is refused for a retry: the later ones to them give up
+    their turn (unsent, no attempt spent) in its batch and the next one, claimed before the
+    retry was recorded; other customers' leave; the batch after sends them all, in order."""
+    client = _RefusingOnceClient("message 0")
+    pacer = _pacer()
+    first = send_all(client, [_job(0, CUSTOMER), _job(1, "other"), _job(2, CUSTOMER)], pacer)
+    assert _statuses(first) == ["retry", "sent", "retry"]
+    assert first[2].error is None
+    second = send_all(client, [_job(3, CUSTOMER), _job(4, "other")], pacer)
+    assert _statuses(second) == ["retry", "sent"]
+    again = send_all(client, [_job(key, CUSTOMER) for key in (0, 2, 3)], pacer)
+    assert _statuses(again) == ["sent"] * 3
+    assert client.accepted == ["message 1", "message 4", "message 0", "message 2", "message 3"]
+    assert pacer.gaps._turns == {}
+
+
 def test_throttling_pauses_the_bucket():
     error = RetryableError("throttled", code=130429, http_status=429, failure_type="throttled")
     pacer = _pacer(rate=1000)
@@ -404,6 +439,19 @@ def test_sends_first_shortens_the_switch_interval_and_restores_it():
         assert sys.getswitchinterval() == pytest.approx(0.0001, abs=2e-6)
     finally:
         sys.setswitchinterval(before)
+
+
+def test_the_heap_is_frozen_once_per_process(monkeypatch):
+    collections = []
+    monkeypatch.setattr(sender, "_heap_frozen_in", None)
+    monkeypatch.setattr(sender.gc, "collect", lambda: collections.append(1))
+    with sender.sends_first():
+        pass
+    frozen = sender.gc.get_freeze_count()
+    assert frozen and sender._heap_frozen_in == os.getpid()
+    with sender.sends_first():
+        pass
+    assert collections == [1]
 
 
 class _SlowFirstClient:

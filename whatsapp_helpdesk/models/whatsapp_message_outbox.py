@@ -19,12 +19,20 @@ MAX_SEND_ATTEMPTS = 5
 # A row left in "sending" longer than this belongs to a worker that died mid-send: whether the
 # request reached Meta is unknown, so it becomes "unknown", never sent again on its own.
 SENDING_LEASE = timedelta(minutes=5)
-CRON_TIME_BUDGET = 50  # seconds of work per cron run before handing back to the scheduler
+# Seconds of work per cron run. Odoo runs the job again at once while it reports messages left
+# (up to ten times in a pass), so a shorter run hands the worker to no other job: its end only
+# drains the pipeline and leaves the wire idle for a second while the next run starts. What the
+# pass may still run (Odoo's limits, see common.cron_run_budget) bounds it.
+CRON_TIME_BUDGET = 300
 # A job whose recipient may not be written to before this many seconds goes back to the queue.
 SEND_DEADLINE = 30
 # Recording Meta's answers may lose a race with a status webhook updating the same rows: the
 # answers are recorded again in a fresh transaction, never left to become "unknown".
 OUTCOME_ATTEMPTS = 5
+# Batches sent at once: the next batch's sends begin while the previous one's last answers are
+# awaited, so the wire never waits a round trip (and the booking of a batch) between two batches.
+# The pacer shared by both keeps the rate, the window and each customer's order.
+BATCHES_ON_THE_WIRE = 2
 # A run's first claim is this share of a batch: nothing is on the wire yet, so its first sends
 # leave once a small claim is planned, and the next (full) batch is planned while it is sent.
 FIRST_CLAIM_SHARE = 4
@@ -60,13 +68,36 @@ class WhatsappMessage(models.Model):
 
     _inherit = "whatsapp.message"
 
+    def init(self):
+        result = super().init()
+        # the queued rows alone, in claim order: a claim reads its batch's rows, not every row
+        # sent before them (the primary key's order) nor every queued row sorted (the state's)
+        self.env.cr.execute(
+            """
+            CREATE INDEX IF NOT EXISTS whatsapp_message_queued_idx
+                ON whatsapp_message (id) WHERE state = 'queued'
+            """
+        )
+        # the rows sent back to the queue (they keep the instant of their last claim), by
+        # conversation: the claim keeps the later messages of their customers behind them (see
+        # _claim_queued); a notification queued with a delay is not one of them
+        self.env.cr.execute(
+            """
+            CREATE INDEX IF NOT EXISTS whatsapp_message_requeued_idx
+                ON whatsapp_message (conversation_id, id)
+             WHERE state = 'queued' AND sending_since IS NOT NULL
+            """
+        )
+        return result
+
     @api.model
     def _cron_send(self, batch_size=None):
         """Send the queued messages; woken by a trigger whenever a row is queued.
 
-        A two-stage pipeline: while one claimed batch is on the wire (threads doing HTTP only,
-        paced per business number), the cron's cursor records the previous batch's outcomes and
-        claims the next one. Every claim is committed before anything leaves, so a worker killed
+        A two-stage pipeline: while claimed batches are on the wire (HTTP only, paced per
+        business number; the next one's sends begin before the last answers of the previous one
+        come back), the cron's cursor records the previous batch's outcomes and claims the next
+        one. Every claim is committed before anything leaves, so a worker killed
         mid-batch leaves rows in "sending" that the lease turns into "unknown", never resent.
         """
         with cron_report(_logger, "WhatsApp outbox: messages sent") as report:
@@ -79,6 +110,7 @@ class WhatsappMessage(models.Model):
     def _send_queued(self, batch_size=None):
         """The pipeline of :meth:`_cron_send`; returns how many messages it claimed."""
         self._recover_stale_sending()
+        pacing.free_held(self.env.cr.dbname)
         auto_commit = not is_testing()
         started = time.monotonic()
         budget = cron_run_budget(CRON_TIME_BUDGET)
@@ -86,7 +118,7 @@ class WhatsappMessage(models.Model):
         in_flight = None
         with (
             sender.sends_first(),
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="wa-batch") as stage,
+            ThreadPoolExecutor(BATCHES_ON_THE_WIRE, thread_name_prefix="wa-batch") as stage,
         ):
             while True:
                 batch = self.browse()
@@ -165,16 +197,27 @@ class WhatsappMessage(models.Model):
                 # be run again for each row the planner joins it with, each run locking others,
                 # and the claim then takes more rows than its limit
                 """
-                WITH claimed AS MATERIALIZED (
-                    SELECT id FROM whatsapp_message
-                     WHERE direction = 'out' AND state = 'queued'
-                       AND (next_attempt_at IS NULL OR next_attempt_at <= %(now)s)
-                     ORDER BY id
+                -- a message back in the queue for a retry keeps its place: the later ones to
+                -- its customer wait until it is due. Those messages are read once, from the
+                -- partial index of init (a handful of rows), never once per claimed row.
+                WITH waiting AS MATERIALIZED (
+                    SELECT conversation_id, min(id) AS id FROM whatsapp_message
+                     WHERE state = 'queued' AND sending_since IS NOT NULL
+                       AND next_attempt_at > %(now)s
+                     GROUP BY conversation_id),
+                claimed AS MATERIALIZED (
+                    SELECT m.id FROM whatsapp_message m
+                     WHERE m.direction = 'out' AND m.state = 'queued'
+                       AND (m.next_attempt_at IS NULL OR m.next_attempt_at <= %(now)s)
+                       AND NOT EXISTS (
+                            SELECT 1 FROM waiting w
+                             WHERE w.conversation_id = m.conversation_id AND w.id < m.id)
+                     ORDER BY m.id
                      LIMIT %(limit)s
-                     FOR UPDATE SKIP LOCKED)
+                     FOR UPDATE OF m SKIP LOCKED)
+                -- the claimed rows by their ids (a join may read the whole table to find them)
                 UPDATE whatsapp_message m SET state = 'sending', sending_since = %(now)s
-                  FROM claimed
-                 WHERE m.id = claimed.id
+                 WHERE m.id = ANY(ARRAY(SELECT id FROM claimed))
                 RETURNING m.id
                 """,
                 now=now,
@@ -479,10 +522,13 @@ class WhatsappMessage(models.Model):
         )
 
     def _record_retryable(self, error, retry_after=None):
-        """Back to the queue, later; a job never sent (slot past the batch) costs no attempt."""
+        """Back to the queue, later; a job never sent (slot past the batch) costs no attempt.
+        The row keeps ``sending_since``, the instant of its last claim: it marks a message sent
+        back to the queue, which the later messages to its customer do not overtake (see
+        _claim_queued)."""
         if error is None:
             when = fields.Datetime.now() + timedelta(seconds=retry_after or 0)
-            self.write({"state": "queued", "sending_since": False, "next_attempt_at": when})
+            self.write({"state": "queued", "next_attempt_at": when})
             self._trigger_send_at(when)
             return
         attempts = self.attempt_count + 1
@@ -496,7 +542,6 @@ class WhatsappMessage(models.Model):
                 "state": "queued",
                 "attempt_count": attempts,
                 "next_attempt_at": fields.Datetime.now() + delay,
-                "sending_since": False,
                 "failure_type": self._failure_type(error.failure_type),
                 "failure_reason": str(error),
                 "error_code": error.code or False,

@@ -252,6 +252,31 @@ class TestOutbox(WhatsappCase, TransactionCase):
         self.assertFalse(Message._claim_queued(10))
         self.assertEqual(set(messages.mapped("state")), {"sending"})
 
+    def test_a_message_back_for_a_retry_is_not_overtaken(self):
+        """A message sent back to the queue for a retry keeps its place: the customer's later
+        messages wait until it is due and leave after it; other customers' do not wait, nor do
+        messages behind a notification queued with a delay (it was never sent)."""
+        conversation = self.open_window()
+        other = self.open_window(self.make_customer("Bia", "+55 11 98888-7777"))
+        Message = self.env["whatsapp.message"]
+        first = conversation._send_text("um")
+        self.assertEqual(Message._claim_queued(10), first)
+        first._record_retryable(
+            cloud_api.RetryableError("unavailable", code=133004, failure_type="server")
+        )
+        self.assertGreater(first.next_attempt_at, fields.Datetime.now())
+        second = conversation._send_text("dois")
+        elsewhere = other._send_text("oi")
+        self.assertEqual(Message._claim_queued(10), elsewhere)
+        self.assertEqual(second.state, "queued")
+        first.next_attempt_at = fields.Datetime.now() - timedelta(seconds=1)
+        self.assertEqual(Message._claim_queued(10).ids, [first.id, second.id])
+
+        later = other._send_text("depois")
+        later.next_attempt_at = fields.Datetime.now() + timedelta(minutes=30)  # a delayed notice
+        after = other._send_text("agora")
+        self.assertEqual(Message._claim_queued(10), after)
+
     def test_a_run_starts_with_a_small_claim_then_full_batches(self):
         """Nothing is on the wire when a run starts: its first claim is a quarter of a batch (its
         sends leave soon), the next ones full batches, in id order, each message sent once."""

@@ -24,8 +24,9 @@ from dataclasses import dataclass
 MIN_SLEEP = 0.0005
 _EPSILON = 1e-9  # float noise tolerated when comparing instants
 WINDOW_SLACK = 0.001  # seconds a send stays counted by a SendWindow beyond its window
-# A send whose turn has not come (an earlier message to its customer has not left) looks again
-# after the gap, or this when the gap is shorter: it may not leave before gap after that one.
+# A send whose turn has not come (an earlier message to its customer has not left, or has not been
+# answered) looks again after the gap, or this when the gap is shorter: it may not leave before
+# gap after that one left.
 TURN_POLL = 0.005
 
 
@@ -174,10 +175,12 @@ class RecipientGap:
 
     The slots booked with :meth:`reserve_turn` also keep their order when they leave: each is a
     turn in its recipient's line, and a send may leave only once the turns booked before it have
-    left or were given up (:meth:`until_send`, :meth:`sent`, :meth:`release`), so that a
-    message held back (by the window, a slow connection, a starved process) is never overtaken
-    by the next one to the same customer, in its batch or in a later one. Every turn must end in
-    :meth:`sent` or :meth:`release` (lines hold only the turns not yet ended).
+    ended (:meth:`until_send`, :meth:`sent`, :meth:`release`), so that a message held back (by
+    the window, a slow connection, a starved process) is never overtaken by the next one to the
+    same customer, in its batch or in a later one. Every turn must end in :meth:`sent` or
+    :meth:`release` (lines hold only the turns not yet ended); the sender ends a turn once its
+    send's answer is known, so that a message refused for a retry is not overtaken either: its
+    customer is then held (:meth:`hold`) and the later messages to them give up their turn.
     """
 
     def __init__(self, gap_seconds, clock=time.monotonic, max_entries=100_000):
@@ -193,8 +196,10 @@ class RecipientGap:
             OrderedDict()
         )  # recipient -> instant of its next free slot, oldest booked first
         self._sent = OrderedDict()  # recipient -> instant its last send left, oldest first
-        self._turns = {}  # recipient -> deque of its turns not yet left, in booking order
+        self._turns = {}  # recipient -> deque of its turns not yet ended, in booking order
         self._turn_numbers = itertools.count(1)
+        self._batch = 0  # batches begun (see new_batch)
+        self._held = {}  # recipient -> (batch, key) of its earliest message sent back to retry
 
     def __len__(self):
         with self._lock:
@@ -205,22 +210,55 @@ class RecipientGap:
         really left (see :meth:`sent`; a slot booked in advance can drift closer when the
         earlier message waited for a token or for the window); nothing is recorded. With
         ``turn`` (see :meth:`reserve_turn`) not yet first in its line, the seconds to wait
-        before asking again (an earlier message has not left: this one goes at least ``gap``
-        after it, so looking again after ``gap`` loses nothing)."""
+        before asking again (an earlier message has not left or not been answered: this one goes
+        at least ``gap`` after it left, so looking again after ``gap`` loses little)."""
         with self._lock:
             if not self._first(recipient, turn):
                 return max(self.gap, TURN_POLL)
             last = self._sent.get(recipient)
             return 0.0 if last is None else max(last + self.gap - self._clock(), 0.0)
 
+    def new_batch(self):
+        """A batch begins: the customers held since before the previous one are free again
+        (see :meth:`hold`)."""
+        with self._lock:
+            self._batch += 1
+            for recipient, (batch, _key) in list(self._held.items()):
+                if batch < self._batch - 1:
+                    del self._held[recipient]
+
+    def hold(self, recipient, key):
+        """The message ``key`` to ``recipient`` goes back to the queue for a retry: the later
+        ones to them (a greater ``key``: keys grow in queueing order, as record ids) do not
+        leave in this batch or the next (:meth:`held`). The next batch was claimed before the
+        retry was recorded; the ones after it are not given the later messages before the one
+        sent back (the claim keeps them behind it)."""
+        with self._lock:
+            held = self._held.get(recipient)
+            if held is not None and held[1] <= key:
+                key = held[1]
+            self._held[recipient] = (self._batch, key)
+
+    def free_held(self):
+        """Every customer held for a retry is free again (see :func:`free_held`)."""
+        with self._lock:
+            self._held.clear()
+
+    def held(self, recipient, key):
+        """Whether the message ``key`` to ``recipient`` must not leave: an earlier one to them
+        went back to the queue (see :meth:`hold`)."""
+        with self._lock:
+            held = self._held.get(recipient)
+            return held is not None and held[0] >= self._batch - 1 and key > held[1]
+
     def until_turn(self, recipient, turn):
-        """0.0 once ``turn`` is first in its recipient's line (every turn booked before it left
-        or was given up), else the seconds to wait before asking again, as :meth:`until_send`."""
+        """0.0 once ``turn`` is first in its recipient's line (every turn booked before it
+        ended), else the seconds to wait before asking again, as :meth:`until_send`."""
         with self._lock:
             return 0.0 if self._first(recipient, turn) else max(self.gap, TURN_POLL)
 
     def release(self, recipient, turn):
-        """``turn`` gives up its place (its message does not leave now); no-op once it left."""
+        """``turn`` ends: its send was answered, or its message does not leave now."""
         if turn is None:
             return
         with self._lock:
@@ -416,15 +454,15 @@ class Pacer:
 
     def depart(self, recipient, turn=None):
         """Right before the bytes of a send to ``recipient`` are written: 0.0 when its turn, its
-        gap and the window let it leave, recorded as leaving now by both (its ``turn`` ended);
-        else the seconds to wait (nothing recorded). The caller writes at once, nothing awaited
-        in between."""
+        gap and the window let it leave, recorded as leaving now by both; else the seconds to
+        wait (nothing recorded). The caller writes at once, nothing awaited in between, and ends
+        the ``turn`` once the answer is known (:meth:`RecipientGap.release`)."""
         spacing = self.gaps.until_send(recipient, turn)
         if spacing:
             return spacing
         wait = self.window.claim()
         if not wait:
-            self.gaps.sent(recipient, turn)
+            self.gaps.sent(recipient)
         return wait
 
     def departed(self, recipient):
@@ -457,6 +495,16 @@ def get_pacer(key, rate, gap):
     if pacer.gaps.gap != gap:
         pacer.gaps.set_gap(gap)
     return pacer
+
+
+def free_held(db):
+    """The customers held for a retry (:meth:`RecipientGap.hold`) by the pacers of ``db`` (the
+    first part of their keys) go free: a new run of the outbox claims after every retry of the
+    previous one was recorded, and the claim keeps the later messages behind those."""
+    with _PACERS_LOCK:
+        pacers = [pacer for key, pacer in _PACERS.items() if key[:1] == (db,)]
+    for pacer in pacers:
+        pacer.gaps.free_held()
 
 
 def forget_pacer(key):
