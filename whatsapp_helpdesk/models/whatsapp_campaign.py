@@ -631,9 +631,14 @@ class WhatsappCampaign(models.Model):
         batch = self.env["whatsapp.conversation"].browse(conversation_ids)
         try:
             # (the chatter messages come when the customers write: _post_campaign_traces; the
-            # screens hear of the rows when they are sent, a few seconds of the tier later)
+            # screens hear of the rows when they are sent, a few seconds of the tier later).
+            # Created by: nobody. A release runs as the cron's user, never the manager, so the
+            # column would only repeat the superuser, at two foreign-key checks a row.
             results = batch._send_template_many(
-                self.template_id, values={"campaign_id": self.id}, post=False, notify=False
+                self.template_id,
+                values={"campaign_id": self.id, "create_uid": False, "write_uid": False},
+                post=False,
+                notify=False,
             )
         except UserError as error:  # Meta paused or disabled the template meanwhile
             self._pause_and_tell("template", str(error), withdraw=False)

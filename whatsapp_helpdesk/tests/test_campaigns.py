@@ -208,6 +208,9 @@ class TestCampaigns(TemplateCase, TransactionCase):
             self.assertEqual(campaign._release_step(), 1)
             self.env.cr.precommit.run()
             self.assertFalse(Bus.search([("message", "like", "whatsapp_helpdesk/messages")]))
+            self.assertRecordValues(
+                campaign.whatsapp_message_ids, [{"create_uid": False, "write_uid": False}]
+            )
             self.assertTrue(campaign._outbox_ahead())
             self.assertEqual(campaign.waiting_count, 1)
             self.assertEqual(len(campaign.whatsapp_message_ids), 1)
