@@ -26,8 +26,9 @@ RELEASE_TIME_BUDGET = 40  # seconds per cron run
 HEADROOM_RETRY = timedelta(minutes=30)
 # Once the outbox holds a step's worth of queued messages, the release cron hands over: the
 # outbox's cron releases the next step while it sends (see _release_for_outbox), so that one
-# cron worker never holds the sends up for a release; the release cron looks again this later.
-FEED_RETRY = timedelta(minutes=1)
+# cron worker never holds the sends up for a release; the release cron looks again a step's
+# sending time later (the outbox's run may end with its short queue empty: nobody would wake it).
+FEED_RETRY = timedelta(seconds=RELEASE_STEP_SECONDS)
 DEFAULT_FREQUENCY_CAP_HOURS = 24
 MAX_HOURS = 24 * 366
 
@@ -425,12 +426,13 @@ class WhatsappCampaign(models.Model):
             auto_commit = not is_testing()
             while time.monotonic() - started < budget:
                 campaigns = self.search([("state", "=", "running")], order="id")
+                # a lead of one step: the recipients wait in line, not in the outbox
+                if campaigns and campaigns._outbox_ahead():
+                    self._trigger_release(fields.Datetime.now() + FEED_RETRY)
+                    break
                 released = campaigns._release_steps(commit=auto_commit)
                 report["items"] += released
                 if not released:
-                    break
-                if campaigns._outbox_ahead():
-                    self._trigger_release(fields.Datetime.now() + FEED_RETRY)
                     break
 
     def _outbox_ahead(self):

@@ -184,7 +184,7 @@ class TestCampaigns(TemplateCase, TransactionCase):
         self.assertFalse(paused.whatsapp_message_ids)
         paused.action_resume()
         with (
-            patch.object(type(campaign), "_outbox_ahead", return_value=True),
+            patch.object(type(campaign), "_outbox_ahead", side_effect=[False, True]),
             patch.object(type(campaign), "_trigger_release") as trigger,
         ):
             self.env["whatsapp.campaign"]._cron_release()
@@ -212,7 +212,10 @@ class TestCampaigns(TemplateCase, TransactionCase):
                 campaign.whatsapp_message_ids, [{"create_uid": False, "write_uid": False}]
             )
             self.assertTrue(campaign._outbox_ahead())
-            self.assertEqual(campaign.waiting_count, 1)
+            with patch.object(type(campaign), "_trigger_release") as trigger:
+                self.env["whatsapp.campaign"]._cron_release()
+            self.assertEqual(campaign.waiting_count, 1, "a step is queued: the rest waits")
+            trigger.assert_called_once()
             self.assertEqual(len(campaign.whatsapp_message_ids), 1)
             campaign.with_user(self.manager).action_cancel()
         self.assertEqual(
