@@ -15,11 +15,14 @@ Steps (timed inside the shells, or by the drain):
   4. with --new-customers, the conversations earlier runs made with those contacts are deleted
      (the release then creates every one, the worst case; "conversations_created" tells);
      a campaign of --recipients of those contacts: launch (recipients fixed once, skip reasons)
-     and release to the outbox (the messaging limit's headroom), timed (wall, the shell's own CPU
-     time and its queries; ``enqueue_*`` counts from the launch; ``first_step_seconds``: until
-     the first RELEASE_CHUNK recipients are queued, what the dispatcher waits for), with the
-     shell's peak RSS before and after (flat memory: the release works in steps of
-     RELEASE_CHUNK recipients);
+     and its plan (``materialised_and_planned_seconds``: the campaign is enqueued, its recipient
+     rows being its queue), then, unless the crons release them (--release-in-cron), every
+     recipient released to the outbox by the shell in steps (the messaging limit's headroom),
+     timed (wall, the shell's own CPU time and its queries; ``enqueue_*`` counts from the
+     launch; ``first_step_seconds``: until the first step is in the outbox, what the dispatcher
+     waits for; in production the crons release the next steps a few tier-seconds ahead of the
+     sends; the shell's steps are the largest, RELEASE_CHUNK, the crons' ``release_step``), with
+     the shell's peak RSS before and after (flat memory: the release works in steps);
   5. with --send: the sandbox (latency --latency-ms, no status webhooks) and Odoo with one cron
      worker (--cron-threads) drain the queue (with --release-in-cron, the shell only launches:
      the crons release the recipients while they send, sharing the cron workers) as in
@@ -178,15 +181,23 @@ queries_started = cr.sql_log_count
 campaign.action_launch()
 env.cr.commit()
 launched, launch_cpu = time.perf_counter() - started, time.process_time() - cpu_started
+# the plan shown to the manager (the messaging limit's days), read as the form reads it: with the
+# launch, what "enqueued" means for a campaign (its recipients are its queue, released to the
+# outbox a few tier-seconds ahead of the dispatcher)
+campaign.invalidate_recordset(["plan_summary"])
+plan = campaign.plan_summary
+planned = time.perf_counter() - started
 launch_queries = cr.sql_log_count - queries_started
 cr.execute("SELECT count(*) FROM whatsapp_conversation")
 conversations_before = cr.fetchone()[0]
 steps = 0
 rss_first_step = first_step = None
-while not P["release_in_cron"] and campaign._release_step():
+# the shell releases in the largest steps (the crons' steps are a few seconds of the tier)
+from odoo.addons.whatsapp_helpdesk.models.whatsapp_campaign import RELEASE_CHUNK
+while not P["release_in_cron"] and campaign._release_step(RELEASE_CHUNK):
     steps += 1
     env.cr.commit()
-    if steps == 1:  # flat memory: the peak after one step of RELEASE_CHUNK is the peak after all
+    if steps == 1:  # flat memory: the peak after one step is the peak after all
         rss_first_step = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         # what the dispatcher waits for: the launch and the first step's worth in the outbox
         # (the crons release the next steps while it sends)
@@ -206,6 +217,8 @@ print(MARKER + json.dumps({
     "segment_count": count, "segment_count_seconds": statistics.median(counts),
     "segment_count_runs": [round(c, 4) for c in counts],
     "recipients": recipient_states, "launch_seconds": launched,
+    "materialised_and_planned_seconds": planned, "plan": plan.splitlines(),
+    "release_step": campaign._release_chunk(),
     "enqueue_seconds": enqueued, "first_step_seconds": first_step, "release_steps": steps,
     "ids": message_ids,
     "launch_python_cpu_seconds": launch_cpu, "enqueue_python_cpu_seconds": enqueue_cpu,

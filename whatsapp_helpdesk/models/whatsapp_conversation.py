@@ -1018,22 +1018,22 @@ class WhatsappConversation(models.Model):
             lost = [number for number in missing if number not in created]
             if lost:
                 found.update(read(lost))
-        return {number: conversation.with_env(self.env) for number, conversation in found.items()}
+        return {number: self.browse(conversation.id) for number, conversation in found.items()}
 
-    def _send_template_many(self, template, *, records=None, values=None, post=True):
+    def _send_template_many(self, template, *, records=None, values=None, post=True, notify=True):
         """Queue ``template`` to each of these conversations, as :meth:`_send_template` does one
         by one and under the same rule (:meth:`_send_problem`), for a whole batch at once.
 
         ``records``: {conversation id: the record the variables are read on} (default: the
         customer). ``values``: extra values of every outbound row (a campaign). ``post``: each
         row gets its chatter message now; a campaign's rows get theirs when the customer writes
-        (:meth:`_post_campaign_traces`). Returns {conversation id: message or (failure type,
-        sentence)}.
+        (:meth:`_post_campaign_traces`). ``notify``: the screens are told of the queued rows
+        now (a campaign's show when they are sent). Returns {conversation id: message or
+        (failure type, sentence)}.
         """
-        # what the rule reads on the records, fetched for the batch (not every column); what
-        # the rows read, as values (a record's field costs microseconds, thousands of times)
-        self.fetch(["company_id", "phone_e164", "name"])
-        self.flush_recordset(["language", "partner_id"])
+        # what the rows read, as values (a record's field costs microseconds, thousands of
+        # times; the rule reads the record's name only to say why it refuses)
+        self.flush_recordset(["company_id", "phone_e164", "name", "language", "partner_id"])
         self.env["res.partner"].flush_model(["lang"])
         self.env.cr.execute(
             "SELECT c.id, c.company_id, c.phone_e164, c.name, c.language, c.partner_id, p.lang"
@@ -1050,6 +1050,7 @@ class WhatsappConversation(models.Model):
         companies = {}  # variant checked -> its company id, once per batch
         categories = {}  # variant checked -> its category, once per batch
         specs = {}  # variant -> its spec, read once per batch
+        variables = {}  # variant checked -> its variables, read once per batch
         opted_out = self.env["whatsapp.optin"]._opted_out_keys(
             {
                 (company_id, number, variant.category)
@@ -1070,6 +1071,7 @@ class WhatsappConversation(models.Model):
                 variant._check_header_attachment()
                 companies[variant] = variant.company_id.id
                 categories[variant] = variant.category
+                variables[variant] = list(variant.variable_ids)
             if companies[variant] and companies[variant] != company_id:
                 results[conversation.id] = (
                     "config",
@@ -1087,7 +1089,9 @@ class WhatsappConversation(models.Model):
                 continue
             record = (records or {}).get(conversation.id) or partner
             token = uuid.uuid4().hex  # the message's uuid, its click token
-            rendered = variant._render_values(record, partner, lang, token)
+            rendered = variant._render_values(
+                record, partner, lang, token, variables=variables[variant]
+            )
             # a text rendered once per batch and values (a campaign's customers often read the
             # same words: the preview costs tens of microseconds a message)
             key = (variant.id, _frozen(rendered))
@@ -1115,9 +1119,10 @@ class WhatsappConversation(models.Model):
             posted = self._post_many(posts)
             for row in rows:
                 row["mail_message_id"] = posted[row["uuid"]]
-        messages = self.env["whatsapp.message"].sudo()._insert_outbound(rows)
-        for row, message in zip(rows, messages, strict=True):
-            results[row["conversation_id"]] = message.with_env(self.env)
+        messages = self.env["whatsapp.message"].sudo()._insert_outbound(rows, notify=notify)
+        Message = self.env["whatsapp.message"]
+        for row, message_id in zip(rows, messages.ids, strict=True):
+            results[row["conversation_id"]] = Message.browse(message_id)
         return results
 
     def _post_many(self, posts):

@@ -184,12 +184,46 @@ class TestCampaigns(TemplateCase, TransactionCase):
         self.assertFalse(paused.whatsapp_message_ids)
         paused.action_resume()
         with (
-            patch.object(type(campaign), "_outbox_ahead", return_value=True),
+            patch.object(type(campaign), "_outbox_ahead", side_effect=[False, True]),
             patch.object(type(campaign), "_trigger_release") as trigger,
         ):
             self.env["whatsapp.campaign"]._cron_release()
         self.assertEqual(paused.recipient_ids.state, "released")
         trigger.assert_called_once()
+
+    def test_a_release_step_is_a_few_seconds_of_the_tier(self):
+        """The recipients are the campaign's queue: a step puts a few seconds of the account's
+        tier in the outbox (bounded both ways), the next step waits for the dispatcher, and what
+        was not released is never made an outbox row. The screens hear of the rows when they
+        are sent, not of thousands queued per step."""
+        self.assertEqual(self.account.throughput_tier, "80")
+        campaign = self.launch()
+        with patch("odoo.addons.whatsapp_helpdesk.models.whatsapp_campaign.MIN_RELEASE_STEP", 500):
+            self.assertEqual(campaign._release_chunk(), 500)
+            self.account.throughput_tier = "1000"
+            self.assertEqual(campaign._release_chunk(), 5000)
+        self.env.cr.precommit.run()
+        Bus = self.env["bus.bus"].sudo()
+        Bus.search([]).unlink()
+        with patch.object(type(campaign), "_release_chunk", return_value=1):
+            self.assertEqual(campaign._release_step(), 1)
+            self.env.cr.precommit.run()
+            self.assertFalse(Bus.search([("message", "like", "whatsapp_helpdesk/messages")]))
+            self.assertRecordValues(
+                campaign.whatsapp_message_ids, [{"create_uid": False, "write_uid": False}]
+            )
+            self.assertTrue(campaign._outbox_ahead())
+            with patch.object(type(campaign), "_trigger_release") as trigger:
+                self.env["whatsapp.campaign"]._cron_release()
+            self.assertEqual(campaign.waiting_count, 1, "a step is queued: the rest waits")
+            trigger.assert_called_once()
+            self.assertEqual(len(campaign.whatsapp_message_ids), 1)
+            campaign.with_user(self.manager).action_cancel()
+        self.assertEqual(
+            sorted(campaign.recipient_ids.mapped("state")),
+            ["canceled", "canceled", "skipped", "skipped", "skipped", "skipped", "skipped"],
+        )
+        self.assertEqual(campaign.whatsapp_message_ids.state, "canceled")
 
     def test_messaging_limit_spreads_the_campaign_over_days(self):
         self.env.flush_all()  # Recent's template of setUpClass left the rolling 24 hours
