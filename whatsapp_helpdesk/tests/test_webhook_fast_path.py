@@ -342,3 +342,39 @@ class TestWebhookFastPathChoice(WhatsappCase, TransactionCase):
         finally:
             cr.rollback()
             cr.close()
+
+    def test_hostile_values_go_through_the_prepared_statement_cleanly(self):
+        """NUL, a lone surrogate, an absurd number and an id too long for an index, through the
+        statement prepared on a kept connection: stored once each, as the plain statement does."""
+        pool, dbname, info = self.kept_pool()
+        cr = sql_db.Cursor(pool, dbname, info)
+        try:
+            cr.execute("SET LOCAL lock_timeout = '5s'")
+            Event = api.Environment(cr, SUPERUSER_ID, {})["whatsapp.webhook.event"]
+            texts = [
+                payloads.text_message(self.customer_wa_id, "nul\x00here", wamid="wamid.PNUL"),
+                payloads.text_message(self.customer_wa_id, "lone \ud800", wamid="wamid.PSUR"),
+                {
+                    **payloads.text_message(self.customer_wa_id, "big"),
+                    "id": "wamid.PBIG",
+                    "n": 10**400,
+                },
+                payloads.text_message(self.customer_wa_id, "long", wamid="wamid.P" + "A" * 2701),
+            ]
+            raw = json.dumps(self.inbound(None, *texts), ensure_ascii=True).encode()
+            batch = webhook.parse(raw)
+            owners = [frozenset()] * len(batch)
+            for _attempt in range(2):  # the second call runs the prepared statement
+                stored, duplicates = Event._intake(batch, owners)
+                self.assertEqual(stored + duplicates, len(batch))
+            self.assertEqual(Event._intake(batch, owners), (0, len(batch)), "stored once")
+            cr.execute("SELECT count(*) FROM pg_prepared_statements")
+            self.assertEqual(cr.fetchone()[0], 1)
+            for key in ("PNUL", "PSUR", "PBIG"):
+                cr.execute(
+                    "SELECT count(*) FROM whatsapp_webhook_event WHERE key LIKE %s", [f"%{key}%"]
+                )
+                self.assertEqual(cr.fetchone()[0], 1, key)
+        finally:
+            cr.rollback()
+            cr.close()
