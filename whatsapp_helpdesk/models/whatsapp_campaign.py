@@ -437,17 +437,18 @@ class WhatsappCampaign(models.Model):
                 if not released:
                     break
 
-    def _outbox_ahead(self):
-        """Whether the outbox holds a release step's worth of queued messages (the largest step
+    def _outbox_ahead(self, lead=None):
+        """Whether the outbox holds ``lead`` queued messages (default: the largest release step
         of these campaigns)."""
-        step = max((campaign._release_chunk() for campaign in self), default=RELEASE_CHUNK)
+        if lead is None:
+            lead = max((campaign._release_chunk() for campaign in self), default=RELEASE_CHUNK)
         self.env["whatsapp.message"].flush_model(["direction", "state"])
         self.env.cr.execute(
             "SELECT count(*) FROM (SELECT 1 FROM whatsapp_message"
             " WHERE direction = 'out' AND state = 'queued' LIMIT %s) AS queued",
-            [step],
+            [lead],
         )
-        return self.env.cr.fetchone()[0] >= step
+        return self.env.cr.fetchone()[0] >= lead
 
     def _release_chunk(self):
         """Recipients per release step: RELEASE_STEP_SECONDS of the account's tier, bounded."""
@@ -456,12 +457,11 @@ class WhatsappCampaign(models.Model):
         return max(MIN_RELEASE_STEP, min(RELEASE_CHUNK, tier * RELEASE_STEP_SECONDS))
 
     @api.model
-    def _release_for_outbox(self):
-        """One release step of each running campaign that is due, for the outbox whose queue
-        ran short while a batch is on the wire (the outbox's cron calls it between its claims):
-        returns how many recipients were released."""
+    def _due_for_release(self):
+        """The running campaigns whose next release step is due (not waiting for the messaging
+        limit's headroom, their schedule or their customers' local hours)."""
         now = fields.Datetime.now()
-        campaigns = self.sudo().search(
+        return self.sudo().search(
             [
                 ("state", "=", "running"),
                 "|",
@@ -473,6 +473,15 @@ class WhatsappCampaign(models.Model):
             ],
             order="id",
         )
+
+    @api.model
+    def _release_for_outbox(self, lead):
+        """One release step of each running campaign that is due, when the outbox holds fewer
+        than ``lead`` queued messages (its next claim): the outbox's cron calls it while batches
+        are on the wire. Returns how many recipients were released."""
+        campaigns = self._due_for_release()
+        if not campaigns or campaigns._outbox_ahead(lead):
+            return 0
         return campaigns._release_steps()
 
     def _release_steps(self, commit=False):

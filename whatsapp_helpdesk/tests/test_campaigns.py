@@ -191,6 +191,61 @@ class TestCampaigns(TemplateCase, TransactionCase):
         self.assertEqual(paused.recipient_ids.state, "released")
         trigger.assert_called_once()
 
+    def test_the_outbox_releases_ahead_of_its_claims(self):
+        """The outbox's cron releases a campaign's next step while its batches are on the wire,
+        once the queue holds less than its next claim: the claims never wait for a release (nor
+        does the wire), a claim comes back short only when nobody waits, nothing is sent
+        twice, and the campaign ends done."""
+        fans = self.env["res.partner"].concat(
+            *(self.make_customer(f"Fan {i}", f"+55 11 97100-00{i:02d}") for i in range(7))
+        )
+        self.opt_in(fans)
+        campaign = self.make_campaign(fans, self.template)
+        campaign.action_launch()
+        Message, Campaign = type(self.env["whatsapp.message"]), type(campaign)
+        Recipient = self.env["whatsapp.campaign.recipient"]
+        claim, plan, release = Message._claim_queued, Message._plan_sends, Campaign._release_steps
+        events = []
+
+        def claiming(records, limit):
+            waiting = Recipient.search_count(
+                [("campaign_id", "=", campaign.id), ("state", "=", "pending")]
+            )
+            claimed = claim(records, limit)
+            events.append(("claim", limit, len(claimed), waiting))
+            return claimed
+
+        def planning(records):
+            events.append(("plan", len(records)))
+            return plan(records)
+
+        def releasing(records, commit=False):
+            released = release(records, commit=commit)
+            events.append(("release", released))
+            return released
+
+        with (
+            patch.object(Campaign, "_release_chunk", return_value=2),
+            patch.object(Message, "_claim_queued", autospec=True, side_effect=claiming),
+            patch.object(Message, "_plan_sends", autospec=True, side_effect=planning),
+            patch.object(Campaign, "_release_steps", autospec=True, side_effect=releasing),
+            self.mock_cloud_api(self.sent_answers()) as calls,
+        ):
+            self.env["whatsapp.message"]._send_queued(batch_size=2)
+        self.assertEqual(len(calls), 8, "Recent's earlier template, then each fan once")
+        self.assertEqual(set(campaign.recipient_ids.mapped("state")), {"released"})
+        self.assertEqual(campaign.sent_count, 7)
+        releases = [i for i, event in enumerate(events) if event[0] == "release" and event[1]]
+        self.assertEqual(len(releases), 4, "steps of 2, 2, 2 and 1")
+        for i in releases:
+            self.assertEqual(
+                events[i - 1][0], "plan", f"released with a batch on the wire: {events}"
+            )
+        for _kind, limit, claimed, waiting in (e for e in events if e[0] == "claim"):
+            self.assertTrue(claimed == limit or not waiting, f"a claim waited: {events}")
+        campaign._release_step()
+        self.assertEqual(campaign.state, "done")
+
     def test_a_release_step_is_a_few_seconds_of_the_tier(self):
         """The recipients are the campaign's queue: a step puts a few seconds of the account's
         tier in the outbox (bounded both ways), the next step waits for the dispatcher, and what
