@@ -37,6 +37,10 @@ BATCHES_ON_THE_WIRE = 2
 # leave once a small claim is planned, and the next (full) batch is planned while it is sent.
 FIRST_CLAIM_SHARE = 4
 
+# The outbox's cron releases running campaigns' next recipients (see _send_queued) once it has
+# put on the wire a batch of at least this share of a full claim.
+FEED_SHARE = 2
+
 # What a batch reads of each claimed message in one query (see _send_facts).
 _SendFacts = namedtuple(
     "SendFacts",
@@ -132,19 +136,21 @@ class WhatsappMessage(models.Model):
                     if not done:
                         size = max(1, size // FIRST_CLAIM_SHARE)
                     batch = self._claim_queued(size)
-                    # the queue is empty (a campaign's first step, or one the feed below
-                    # could not make in time): running campaigns release their next recipients
-                    if len(batch) < size and Campaign._release_for_outbox(size):
-                        batch |= self._claim_queued(size - len(batch))
+                    # nothing to send: running campaigns release their next recipients now (a
+                    # campaign's first step; else the feed below could not keep up)
+                    if not batch and Campaign._release_for_outbox(size):
+                        batch = self._claim_queued(size)
                     if auto_commit:
                         self.env.cr.commit()  # pylint: disable=invalid-commit
                 planned = batch._plan_sends() if batch else []
                 future = stage.submit(_send_planned, planned) if planned else None
                 # the queue holds less than the next claim: running campaigns release their next
-                # recipients now, while this batch and the previous one are on the wire, so the
-                # next claim never waits for a release (nor does the wire)
-                if future and lead and Campaign._release_for_outbox(lead) and auto_commit:
-                    self.env.cr.commit()  # pylint: disable=invalid-commit
+                # recipients while this batch and the previous one are on the wire (a release
+                # takes a second or so: never while only a run's small first claim is), so the
+                # next claim does not wait for a release, nor does the wire
+                if future and len(batch) * FEED_SHARE >= lead:
+                    if Campaign._release_for_outbox(lead) and auto_commit:
+                        self.env.cr.commit()  # pylint: disable=invalid-commit
                 if in_flight:
                     self._record_outcomes(in_flight.result(), auto_commit)
                     self.env.invalidate_all()
