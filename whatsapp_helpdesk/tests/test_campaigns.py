@@ -246,17 +246,32 @@ class TestCampaigns(TemplateCase, TransactionCase):
         campaign._release_step()
         self.assertEqual(campaign.state, "done")
 
+    def test_a_campaign_due_for_release_is_work_left_for_the_outbox_cron(self):
+        """A run of the outbox's cron may end with its queue empty and a campaign's recipients
+        still waiting: it reports them as work left, so Odoo runs it again in the same pass
+        (a paused campaign is no work)."""
+        campaign = self.launch()
+        outbox = "odoo.addons.whatsapp_helpdesk.models.whatsapp_message_outbox"
+        for state, left in (("running", 1), ("paused", 0)):
+            campaign.state = state
+            with (
+                patch.object(type(campaign), "_release_for_outbox", return_value=0),
+                patch(f"{outbox}.report_progress") as progress,
+                self.mock_cloud_api(self.sent_answers()),
+            ):
+                self.env["whatsapp.message"]._cron_send()
+            self.assertEqual(progress.call_args.args[2], left, state)
+
     def test_a_release_step_is_a_few_seconds_of_the_tier(self):
         """The recipients are the campaign's queue: a step puts a few seconds of the account's
-        tier in the outbox (bounded both ways), the next step waits for the dispatcher, and what
+        tier in the outbox (at most RELEASE_CHUNK), the next step waits for the dispatcher, and what
         was not released is never made an outbox row. The screens hear of the rows when they
         are sent, not of thousands queued per step."""
         self.assertEqual(self.account.throughput_tier, "80")
         campaign = self.launch()
-        with patch("odoo.addons.whatsapp_helpdesk.models.whatsapp_campaign.MIN_RELEASE_STEP", 500):
-            self.assertEqual(campaign._release_chunk(), 500)
-            self.account.throughput_tier = "1000"
-            self.assertEqual(campaign._release_chunk(), 5000)
+        self.assertEqual(campaign._release_chunk(), 480)
+        self.account.throughput_tier = "1000"
+        self.assertEqual(campaign._release_chunk(), 5000)
         self.env.cr.precommit.run()
         Bus = self.env["bus.bus"].sudo()
         Bus.search([]).unlink()
