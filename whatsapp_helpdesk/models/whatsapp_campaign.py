@@ -14,15 +14,13 @@ from .whatsapp_optin import TEMPLATE_CATEGORIES
 _logger = logging.getLogger(__name__)
 
 # Recipients released to the outbox per step: a few seconds of the account's throughput tier
-# (at most RELEASE_CHUNK, at least MIN_RELEASE_STEP). The recipient rows are the campaign's queue;
+# (at most RELEASE_CHUNK). The recipient rows are the campaign's queue;
 # outbox rows are made this short a lead ahead of the dispatcher, so that a pause, a cancellation
 # or Meta's spam limit acts on recipients waiting in line, and few outbox rows are made only to
-# be withdrawn. The floor is a full step for now: with a lead of 500 rows at 80 msg/s the sends
-# stopped for about a minute every 9,000 messages (bench/campaign.py --tier 80
-# --release-in-cron), the outbox's queue being empty when its cron pass ended.
+# be withdrawn. The outbox's cron releases the next step while its batches are on the wire (see
+# whatsapp.message._send_queued).
 RELEASE_CHUNK = 5000
 RELEASE_STEP_SECONDS = 6
-MIN_RELEASE_STEP = 5000
 RELEASE_TIME_BUDGET = 40  # seconds per cron run
 # With no headroom left, look again this much later (the rolling 24 hours free up gradually).
 HEADROOM_RETRY = timedelta(minutes=30)
@@ -437,31 +435,32 @@ class WhatsappCampaign(models.Model):
                 if not released:
                     break
 
-    def _outbox_ahead(self):
-        """Whether the outbox holds a release step's worth of queued messages (the largest step
+    def _outbox_ahead(self, lead=None):
+        """Whether the outbox holds ``lead`` queued messages (default: the largest release step
         of these campaigns)."""
-        step = max((campaign._release_chunk() for campaign in self), default=RELEASE_CHUNK)
+        if lead is None:
+            lead = max((campaign._release_chunk() for campaign in self), default=RELEASE_CHUNK)
         self.env["whatsapp.message"].flush_model(["direction", "state"])
         self.env.cr.execute(
             "SELECT count(*) FROM (SELECT 1 FROM whatsapp_message"
             " WHERE direction = 'out' AND state = 'queued' LIMIT %s) AS queued",
-            [step],
+            [lead],
         )
-        return self.env.cr.fetchone()[0] >= step
+        return self.env.cr.fetchone()[0] >= lead
 
     def _release_chunk(self):
-        """Recipients per release step: RELEASE_STEP_SECONDS of the account's tier, bounded."""
+        """Recipients per release step: RELEASE_STEP_SECONDS of the account's tier, at most
+        RELEASE_CHUNK (480 at 80 msg/s, 5,000 at 1,000)."""
         self.ensure_one()
         tier = int(self.account_id.throughput_tier or 80)
-        return max(MIN_RELEASE_STEP, min(RELEASE_CHUNK, tier * RELEASE_STEP_SECONDS))
+        return min(RELEASE_CHUNK, tier * RELEASE_STEP_SECONDS)
 
     @api.model
-    def _release_for_outbox(self):
-        """One release step of each running campaign that is due, for the outbox whose queue
-        ran short while a batch is on the wire (the outbox's cron calls it between its claims):
-        returns how many recipients were released."""
+    def _due_for_release(self):
+        """The running campaigns whose next release step is due (not waiting for the messaging
+        limit's headroom, their schedule or their customers' local hours)."""
         now = fields.Datetime.now()
-        campaigns = self.sudo().search(
+        return self.sudo().search(
             [
                 ("state", "=", "running"),
                 "|",
@@ -473,6 +472,15 @@ class WhatsappCampaign(models.Model):
             ],
             order="id",
         )
+
+    @api.model
+    def _release_for_outbox(self, lead):
+        """One release step of each running campaign that is due, when the outbox holds fewer
+        than ``lead`` queued messages (its next claim): the outbox's cron calls it while batches
+        are on the wire. Returns how many recipients were released."""
+        campaigns = self._due_for_release()
+        if not campaigns or campaigns._outbox_ahead(lead):
+            return 0
         return campaigns._release_steps()
 
     def _release_steps(self, commit=False):

@@ -37,6 +37,10 @@ BATCHES_ON_THE_WIRE = 2
 # leave once a small claim is planned, and the next (full) batch is planned while it is sent.
 FIRST_CLAIM_SHARE = 4
 
+# The outbox's cron releases running campaigns' next recipients (see _send_queued) once it has
+# put on the wire a batch of at least this share of a full claim.
+FEED_SHARE = 2
+
 # What a batch reads of each claimed message in one query (see _send_facts).
 _SendFacts = namedtuple(
     "SendFacts",
@@ -102,7 +106,11 @@ class WhatsappMessage(models.Model):
         """
         with cron_report(_logger, "WhatsApp outbox: messages sent") as report:
             report["items"] = done = self._send_queued(batch_size)
-        remaining = self.search_count(self._due_domain())
+        # a campaign whose next step is due counts as messages left: the job runs again in
+        # this pass (its queue may be empty at the end of a run, the recipients still waiting)
+        remaining = self.search_count(self._due_domain()) or len(
+            self.env["whatsapp.campaign"]._due_for_release()
+        )
         report_progress(self.env, done, remaining, CRON_TIME_BUDGET)
         return done
 
@@ -116,25 +124,33 @@ class WhatsappMessage(models.Model):
         budget = cron_run_budget(CRON_TIME_BUDGET)
         done = 0
         in_flight = None
+        Campaign = self.env["whatsapp.campaign"]
         with (
             sender.sends_first(),
             ThreadPoolExecutor(BATCHES_ON_THE_WIRE, thread_name_prefix="wa-batch") as stage,
         ):
             while True:
-                batch = self.browse()
+                batch, lead = self.browse(), 0
                 if time.monotonic() - started < budget:
-                    size = batch_size or self._batch_size()
+                    lead = size = batch_size or self._batch_size()
                     if not done:
                         size = max(1, size // FIRST_CLAIM_SHARE)
                     batch = self._claim_queued(size)
-                    # the queue ran short: running campaigns release their next recipients
-                    # now, while the previous batch is on the wire
-                    if len(batch) < size and self.env["whatsapp.campaign"]._release_for_outbox():
-                        batch |= self._claim_queued(size - len(batch))
+                    # nothing to send: running campaigns release their next recipients now (a
+                    # campaign's first step; else the feed below could not keep up)
+                    if not batch and Campaign._release_for_outbox(size):
+                        batch = self._claim_queued(size)
                     if auto_commit:
                         self.env.cr.commit()  # pylint: disable=invalid-commit
                 planned = batch._plan_sends() if batch else []
                 future = stage.submit(_send_planned, planned) if planned else None
+                # the queue holds less than the next claim: running campaigns release their next
+                # recipients while this batch and the previous one are on the wire (a release
+                # takes a second or so: never while only a run's small first claim is), so the
+                # next claim does not wait for a release, nor does the wire
+                if future and len(batch) * FEED_SHARE >= lead:
+                    if Campaign._release_for_outbox(lead) and auto_commit:
+                        self.env.cr.commit()  # pylint: disable=invalid-commit
                 if in_flight:
                     self._record_outcomes(in_flight.result(), auto_commit)
                     self.env.invalidate_all()

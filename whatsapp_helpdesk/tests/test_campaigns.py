@@ -191,17 +191,87 @@ class TestCampaigns(TemplateCase, TransactionCase):
         self.assertEqual(paused.recipient_ids.state, "released")
         trigger.assert_called_once()
 
+    def test_the_outbox_releases_ahead_of_its_claims(self):
+        """The outbox's cron releases a campaign's next step while its batches are on the wire,
+        once the queue holds less than its next claim: the claims never wait for a release (nor
+        does the wire), a claim comes back short only when nobody waits, nothing is sent
+        twice, and the campaign ends done."""
+        fans = self.env["res.partner"].concat(
+            *(self.make_customer(f"Fan {i}", f"+55 11 97100-00{i:02d}") for i in range(7))
+        )
+        self.opt_in(fans)
+        campaign = self.make_campaign(fans, self.template)
+        campaign.action_launch()
+        Message, Campaign = type(self.env["whatsapp.message"]), type(campaign)
+        Recipient = self.env["whatsapp.campaign.recipient"]
+        claim, plan, release = Message._claim_queued, Message._plan_sends, Campaign._release_steps
+        events = []
+
+        def claiming(records, limit):
+            waiting = Recipient.search_count(
+                [("campaign_id", "=", campaign.id), ("state", "=", "pending")]
+            )
+            claimed = claim(records, limit)
+            events.append(("claim", limit, len(claimed), waiting))
+            return claimed
+
+        def planning(records):
+            events.append(("plan", len(records)))
+            return plan(records)
+
+        def releasing(records, commit=False):
+            released = release(records, commit=commit)
+            events.append(("release", released))
+            return released
+
+        with (
+            patch.object(Campaign, "_release_chunk", return_value=2),
+            patch.object(Message, "_claim_queued", autospec=True, side_effect=claiming),
+            patch.object(Message, "_plan_sends", autospec=True, side_effect=planning),
+            patch.object(Campaign, "_release_steps", autospec=True, side_effect=releasing),
+            self.mock_cloud_api(self.sent_answers()) as calls,
+        ):
+            self.env["whatsapp.message"]._send_queued(batch_size=2)
+        self.assertEqual(len(calls), 8, "Recent's earlier template, then each fan once")
+        self.assertEqual(set(campaign.recipient_ids.mapped("state")), {"released"})
+        self.assertEqual(campaign.sent_count, 7)
+        releases = [i for i, event in enumerate(events) if event[0] == "release" and event[1]]
+        self.assertEqual(len(releases), 4, "steps of 2, 2, 2 and 1")
+        for i in releases:
+            self.assertEqual(
+                events[i - 1][0], "plan", f"released with a batch on the wire: {events}"
+            )
+        for _kind, limit, claimed, waiting in (e for e in events if e[0] == "claim"):
+            self.assertTrue(claimed == limit or not waiting, f"a claim waited: {events}")
+        campaign._release_step()
+        self.assertEqual(campaign.state, "done")
+
+    def test_a_campaign_due_for_release_is_work_left_for_the_outbox_cron(self):
+        """A run of the outbox's cron may end with its queue empty and a campaign's recipients
+        still waiting: it reports them as work left, so Odoo runs it again in the same pass
+        (a paused campaign is no work)."""
+        campaign = self.launch()
+        outbox = "odoo.addons.whatsapp_helpdesk.models.whatsapp_message_outbox"
+        for state, left in (("running", 1), ("paused", 0)):
+            campaign.state = state
+            with (
+                patch.object(type(campaign), "_release_for_outbox", return_value=0),
+                patch(f"{outbox}.report_progress") as progress,
+                self.mock_cloud_api(self.sent_answers()),
+            ):
+                self.env["whatsapp.message"]._cron_send()
+            self.assertEqual(progress.call_args.args[2], left, state)
+
     def test_a_release_step_is_a_few_seconds_of_the_tier(self):
         """The recipients are the campaign's queue: a step puts a few seconds of the account's
-        tier in the outbox (bounded both ways), the next step waits for the dispatcher, and what
+        tier in the outbox (at most RELEASE_CHUNK), the next step waits for the dispatcher, and what
         was not released is never made an outbox row. The screens hear of the rows when they
         are sent, not of thousands queued per step."""
         self.assertEqual(self.account.throughput_tier, "80")
         campaign = self.launch()
-        with patch("odoo.addons.whatsapp_helpdesk.models.whatsapp_campaign.MIN_RELEASE_STEP", 500):
-            self.assertEqual(campaign._release_chunk(), 500)
-            self.account.throughput_tier = "1000"
-            self.assertEqual(campaign._release_chunk(), 5000)
+        self.assertEqual(campaign._release_chunk(), 480)
+        self.account.throughput_tier = "1000"
+        self.assertEqual(campaign._release_chunk(), 5000)
         self.env.cr.precommit.run()
         Bus = self.env["bus.bus"].sudo()
         Bus.search([]).unlink()
