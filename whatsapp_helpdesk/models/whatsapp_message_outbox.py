@@ -37,8 +37,8 @@ BATCHES_ON_THE_WIRE = 2
 # leave once a small claim is planned, and the next (full) batch is planned while it is sent.
 FIRST_CLAIM_SHARE = 4
 
-# The outbox's cron releases running campaigns' next recipients (see _send_queued) once it has
-# put on the wire a batch of at least this share of a full claim.
+# A run's small first claim (see FIRST_CLAIM_SHARE) feeds the outbox from running campaigns only
+# when it is at least this share of a full claim (see _send_queued).
 FEED_SHARE = 2
 
 # What a batch reads of each claimed message in one query (see _send_facts).
@@ -145,10 +145,12 @@ class WhatsappMessage(models.Model):
                 planned = batch._plan_sends() if batch else []
                 future = stage.submit(_send_planned, planned) if planned else None
                 # the queue holds less than the next claim: running campaigns release their next
-                # recipients while this batch and the previous one are on the wire (a release
-                # takes a second or so: never while only a run's small first claim is), so the
-                # next claim does not wait for a release, nor does the wire
-                if future and len(batch) * FEED_SHARE >= lead:
+                # recipients while this batch and the previous one are on the wire, so the next
+                # claim does not wait for a release, nor does the wire. A release takes a second
+                # or so: not while only a run's small first claim is on the wire (the next claim
+                # takes what is queued); after it, whatever the batch (a trickle of replies
+                # must not hold a campaign back)
+                if future and (done or len(batch) * FEED_SHARE >= lead):
                     if Campaign._release_for_outbox(lead) and auto_commit:
                         self.env.cr.commit()  # pylint: disable=invalid-commit
                 if in_flight:

@@ -246,6 +246,43 @@ class TestCampaigns(TemplateCase, TransactionCase):
         campaign._release_step()
         self.assertEqual(campaign.state, "done")
 
+    def test_a_trickle_of_replies_does_not_hold_a_campaign_back(self):
+        """Agents' replies claimed one by one, batch after batch, never leave the claim empty:
+        the outbox's cron still releases the campaign's next step with them on the wire."""
+        chats = [self.make_customer(f"Chat {i}", f"+55 11 97200-00{i:02d}") for i in range(4)]
+        conversations = [self.open_window(partner) for partner in chats]
+        fans = self.make_customer("Fan", "+55 11 97100-0099") | self.customer
+        self.opt_in(fans)
+        campaign = self.make_campaign(fans, self.template)
+        campaign.action_launch()
+        Message, Campaign = type(self.env["whatsapp.message"]), type(campaign)
+        claim, release = Message._claim_queued, Campaign._release_steps
+        events = []
+
+        def claiming(records, limit):
+            if len(events) < len(conversations):  # one more reply before each claim
+                conversations[len(events)]._send_text("On it")
+            claimed = claim(records, limit)
+            events.append(("claim", len(claimed)))
+            return claimed
+
+        def releasing(records, commit=False):
+            released = release(records, commit=commit)
+            events.append(("release", released))
+            return released
+
+        with (
+            patch.object(type(campaign), "_release_chunk", return_value=2),
+            patch.object(Message, "_claim_queued", autospec=True, side_effect=claiming),
+            patch.object(Campaign, "_release_steps", autospec=True, side_effect=releasing),
+            self.mock_cloud_api(self.sent_answers()),
+        ):
+            self.env["whatsapp.message"]._send_queued(batch_size=10)
+        first = next(i for i, event in enumerate(events) if event == ("release", 2))
+        self.assertTrue(all(count for _kind, count in events[:first] if _kind == "claim"), events)
+        self.assertLess(first, len(conversations), f"released during the replies: {events}")
+        self.assertEqual(campaign.sent_count, 2)
+
     def test_a_campaign_due_for_release_is_work_left_for_the_outbox_cron(self):
         """A run of the outbox's cron may end with its queue empty and a campaign's recipients
         still waiting: it reports them as work left, so Odoo runs it again in the same pass
