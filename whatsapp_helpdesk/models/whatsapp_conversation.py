@@ -75,7 +75,8 @@ def _frozen(rendered):
 def _inbox_state_of(state, last_direction, user):
     if state == "closed":
         return "resolved"
-    if last_direction == "out":
+    if last_direction != "in":
+        # we wrote last, or only we wrote (a campaign's or a notification's conversation)
         return "waiting"
     return "open" if user else "new"
 

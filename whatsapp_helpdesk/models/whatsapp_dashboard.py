@@ -196,7 +196,8 @@ class WhatsappDashboard(models.AbstractModel):
         now = fields.Datetime.now()
         mine = [] if manager else [("user_id", "=", self.env.uid)]
         open_ = [("state", "=", "open")]
-        unassigned = [*open_, ("user_id", "=", False)]
+        # the customer wrote: what only we started (a campaign, a notification) is no work
+        unassigned = [*open_, ("user_id", "=", False), ("first_inbound_at", "!=", False)]
         if not manager:
             unassigned.append(("team_id.user_ids", "in", self.env.uid))
         counts = [

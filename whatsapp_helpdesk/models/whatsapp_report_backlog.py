@@ -84,8 +84,11 @@ class WhatsappReportBacklog(models.Model):
                                    / 3600.0 AS age
                           FROM whatsapp_conversation c,
                                (SELECT now() AT TIME ZONE 'UTC' AS now) n
-                         -- the open ones, by the indexed column that says so
+                         -- the open ones, by the indexed column that says so; one only we
+                         -- started (a campaign, a notification) is work once the customer
+                         -- writes or an agent takes it
                          WHERE c.inbox_state IN ('new', 'open', 'waiting')
+                           AND (c.first_inbound_at IS NOT NULL OR c.user_id IS NOT NULL)
                       ) b
                 )
                 """,

@@ -70,7 +70,12 @@ class WhatsappWorkspace(models.AbstractModel):
         uid = self.env.uid
         return {
             "mine": [("user_id", "=", uid), ("state", "=", "open")],
-            "unassigned": [("user_id", "=", False), ("state", "=", "open")],
+            # the customer wrote: what only we started (a campaign, a notification) is no work
+            "unassigned": [
+                ("user_id", "=", False),
+                ("state", "=", "open"),
+                ("first_inbound_at", "!=", False),
+            ],
             "team": [("team_id.user_ids", "in", uid), ("state", "=", "open")],
             "all": [],
         }[tab]

@@ -568,8 +568,8 @@ class TestCampaigns(TemplateCase, TransactionCase):
         self.assertRecordValues(
             fresh | unknown,
             [
-                {"language": "en_US", "language_source": "profile", "inbox_state": "new"},
-                {"language": "pt_BR", "language_source": "country", "inbox_state": "new"},
+                {"language": "en_US", "language_source": "profile", "inbox_state": "waiting"},
+                {"language": "pt_BR", "language_source": "country", "inbox_state": "waiting"},
             ],
         )
         sent = results[fresh.id]

@@ -2,9 +2,11 @@ import base64
 import json
 from collections import defaultdict
 
+from lxml import etree
 from odoo.addons.mail.tools.discuss import Store
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tools.safe_eval import safe_eval
 
 from ..tools import payloads
 from .common import WhatsappCase
@@ -58,6 +60,47 @@ class TestWorkspace(WhatsappCase, TransactionCase):
             self.Workspace.load_conversations(tab, search, limit)
         self.conversation.with_user(self.sofia).action_mark_seen()
         self.assertEqual(self.conversation.unread_count, 0)
+
+    def test_what_only_we_started_is_no_unassigned_work(self):
+        """A campaign's or a notification's conversation (only we wrote) waits for the customer:
+        not in the Unassigned tab, tile and filter, nor in the backlog report, until they write."""
+        Conversation = self.env["whatsapp.conversation"]
+        customer = self.make_customer("Bia Campaign", "+5511977770001")
+        started = Conversation._get_or_create_many(
+            self.account, {customer.whatsapp_e164: customer}
+        )[customer.whatsapp_e164]
+        started.team_id = self.team
+        single = Conversation._get_or_create(self.account, "+5511977770002")
+        self.assertEqual((started | single).mapped("inbox_state"), ["waiting", "waiting"])
+
+        arch = etree.fromstring(
+            Conversation.get_views([(False, "search")])["views"]["search"]["arch"]
+        )
+        (unassigned_filter,) = arch.xpath("//filter[@name='unassigned']")
+        filter_domain = safe_eval(unassigned_filter.get("domain"), {"uid": self.env.uid})
+
+        def unassigned():
+            cards = self.Workspace.load_conversations("unassigned")["conversations"]
+            listed = Conversation.search(filter_domain)
+            self.env.flush_all()
+            backlog = self.env["whatsapp.report.backlog"].search([]).conversation_id
+            tiles = self.env["whatsapp.dashboard"]._live(manager=True)
+            tile = next(tile["value"] for tile in tiles if tile["key"] == "unassigned")
+            return {card["id"] for card in cards}, listed, backlog, tile
+
+        cards, listed, backlog, tile = unassigned()
+        self.assertFalse({started.id, single.id} & cards)
+        self.assertFalse((started | single) & listed)
+        self.assertFalse((started | single) & backlog)
+        # the customer answers the campaign: now it is work for the team
+        wa_id = customer.whatsapp_e164.lstrip("+")
+        self.deliver(self.inbound(wa_id, payloads.text_message(wa_id, "Quero!")))
+        self.assertEqual(started.inbox_state, "new")
+        cards, listed, backlog, tile_after = unassigned()
+        self.assertEqual(tile_after, tile + 1)
+        self.assertIn(started.id, cards)
+        self.assertIn(started, listed)
+        self.assertIn(started, backlog)
 
     def test_a_thread_pages_back_through_history(self):
         wa_id = self.customer_wa_id
