@@ -1,7 +1,9 @@
 from datetime import datetime, timedelta
 
+from lxml import etree
 from odoo import fields
 from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tools.safe_eval import safe_eval
 
 from ..tools import payloads
 from .common import WhatsappCase
@@ -351,6 +353,47 @@ class TestMessageReport(WhatsappCase, TransactionCase):
         self.assertEqual(sum(cost for cost, _count in by_key.values()), charged.cost)
         action = self.env.ref("whatsapp_helpdesk.whatsapp_report_cost_action")
         self.assertEqual(action.res_model, "whatsapp.report.message")
+
+    def test_campaign_results_side_by_side(self):
+        """The Campaign Results menu: a campaign a bar, as many as its form's funnel says."""
+        spring = self.make_campaign(self.env["res.partner"], self.template_en, name="Spring")
+        autumn = self.make_campaign(self.env["res.partner"], self.template_pt, name="Autumn")
+        for campaign, states in (
+            (spring, ["sent", "delivered", "read", "read", "failed"]),
+            (autumn, ["delivered", "failed", "failed"]),
+        ):
+            for state in states:
+                self.message(
+                    template=campaign.template_id,
+                    state=state,
+                    campaign_id=campaign.id,
+                    failure_type="template_paused" if state == "failed" else False,
+                )
+        self.message(template=self.template_en, state="read")  # no campaign: not a bar
+        self.env["whatsapp.report.message"]._refresh(full=True)
+        action = self.env.ref("whatsapp_helpdesk.whatsapp_report_campaign_action")
+        context = safe_eval(action.context)
+        self.assertEqual(context["graph_groupbys"], ["campaign_id"])
+        view = self.env["whatsapp.report.message"].get_views([(False, "search")])
+        (campaigns_filter,) = etree.fromstring(view["views"]["search"]["arch"]).xpath(
+            "//filter[@name='campaigns']"
+        )
+        self.assertTrue(context["search_default_campaigns"])
+        measures = ["sent_count", "delivered_count", "read_count", "failed_count"]
+        rows = self.env["whatsapp.report.message"]._read_group(
+            safe_eval(campaigns_filter.get("domain")),
+            context["graph_groupbys"],
+            [f"{measure}:sum" for measure in measures],
+        )
+        by_campaign = {campaign: values for campaign, *values in rows}
+        self.assertEqual(by_campaign, {spring: [4, 3, 2, 1], autumn: [1, 1, 0, 2]})
+        for campaign in spring | autumn:
+            funnel = [campaign[measure] for measure in measures]
+            self.assertEqual(funnel, by_campaign[campaign], "the report and the funnel agree")
+        self.assertIn(context["graph_measure"], measures)
+        self.assertTrue(
+            set(context["pivot_measures"]) <= set(self.env["whatsapp.report.message"]._fields)
+        )
 
     def test_volumes_by_direction_and_local_hour(self):
         self.team.whatsapp_calendar_id = self.env["resource.calendar"].create(
