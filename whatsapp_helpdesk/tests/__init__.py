@@ -8,6 +8,7 @@ from . import (
     test_automation,
     test_campaigns,
     test_click_tracking,
+    test_composer_campaign,
     test_composer_language,
     test_controller,
     test_cost_ledger,
