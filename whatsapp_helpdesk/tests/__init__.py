@@ -6,6 +6,7 @@ from . import (
     test_assistant_settings,
     test_auto_tags,
     test_automation,
+    test_budget,
     test_campaigns,
     test_click_tracking,
     test_composer_campaign,
