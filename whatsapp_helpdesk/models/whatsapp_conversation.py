@@ -12,7 +12,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, html2plaintext
 
 from ..tools import language as wa_language
-from ..tools import media_limits, window
+from ..tools import media_limits, pricing, window
 from ..tools import messages as wa_messages
 from .common import computed_after_insert
 
@@ -671,6 +671,17 @@ class WhatsappConversation(models.Model):
                 name=self.name,
             )
         return None
+
+    def _price_estimate(self, template=None):
+        """What Meta will charge for ``template`` (None: free text) to this customer now, as the
+        screens say it: "Free: inside the customer-service window", "≈ R$ 0,35 marketing
+        message to Brazil"; False without a number."""
+        self.ensure_one()
+        category = pricing.estimate_category(
+            template.category if template else None, self.window_open
+        )
+        markets = {pricing.market_of(self.phone_e164): 1} if self.phone_e164 else {}
+        return self.env["whatsapp.rate"]._estimate_text(self.company_id, category, markets)
 
     def _check_may_send(self, template=None):
         for conversation in self:
