@@ -10,7 +10,7 @@ from odoo import api, fields, models, tools
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
-from ..tools import campaign_plan, cloud_api, sender, webhook
+from ..tools import campaign_plan, cloud_api, formatting, sender, webhook
 from .common import notification
 
 _logger = logging.getLogger(__name__)
@@ -101,9 +101,10 @@ class WhatsappAccount(models.Model):
     monthly_budget = fields.Float(
         "Monthly Marketing Budget",
         digits=(16, 2),
-        help="In the company's currency: marketing campaigns pause when the month's estimated "
-        "spend (charged messages, and marketing messages not priced by Meta yet) reaches it. "
-        "0: no budget.",
+        help="In the company's currency: when the month's estimated spend (charged messages, "
+        "and marketing messages not priced by Meta yet) reaches it, marketing campaigns pause "
+        "and marketing templates are refused (composer, notifications, automatic replies); "
+        "what is already queued still goes. 0: no budget.",
     )
     month_cost = fields.Float("Spent This Month", compute="_compute_month_cost", digits=(16, 2))
     webhook_url = fields.Char(compute="_compute_webhook_url")
@@ -451,6 +452,33 @@ class WhatsappAccount(models.Model):
         Rate = self.env["whatsapp.rate"]
         markets = Rate._markets_of_numbers(unpriced)
         return charged + Rate._estimate(self.company_id, "marketing", markets)
+
+    def _budget_refusal(self):
+        """Why no marketing template may be queued now: the month's estimated spend
+        (:meth:`_month_spend`, the measure campaigns pause on) reached the monthly budget;
+        None when it did not, or without a budget."""
+        self.ensure_one()
+        if not self.monthly_budget:
+            return None
+        spent = self._month_spend()
+        if spent < self.monthly_budget:
+            return None
+        currency = self.company_id.currency_id
+        lang = self.env.lang or "en_US"
+
+        def money(amount):
+            return formatting.format_money(
+                amount, currency.name, lang, digits=currency.decimal_places
+            )
+
+        return self.env._(
+            "The monthly marketing budget of %(account)s is reached (%(spent)s spent this month "
+            "of %(budget)s): no marketing template is sent until next month or until a manager "
+            "raises the budget.",
+            account=self.name,
+            spent=money(spent),
+            budget=money(self.monthly_budget),
+        )
 
     def _messaging_used(self):
         """Different customers this number sent a template to in the last 24 hours: what Meta

@@ -12,7 +12,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, html2plaintext
 
 from ..tools import language as wa_language
-from ..tools import media_limits, window
+from ..tools import media_limits, pricing, window
 from ..tools import messages as wa_messages
 from .common import computed_after_insert
 
@@ -633,15 +633,19 @@ class WhatsappConversation(models.Model):
                     )
                 )
 
-    def _send_problem(self, template=None, opted_out=None, key=None):
+    def _send_problem(self, template=None, opted_out=None, key=None, budget_refusal=None):
         """(failure type, sentence) when nothing may go to this customer now, else None.
 
         The one rule of the send methods, the composer and the outbox at claim time: a template
         may not go to a customer who opted out of its category (or, for marketing, is on the
-        blacklist); anything else only inside the 24-hour window. ``opted_out``: the
+        blacklist), nor a marketing template once the account's monthly budget is reached;
+        anything else only inside the 24-hour window. ``opted_out``: the
         ``whatsapp.optin._opted_out_keys`` of a batch, looked up here when not given; ``key``:
         this conversation's (company id, number, template category), when a batch read them
         as values (three fields of a record cost tens of microseconds, thousands of times).
+        ``budget_refusal``: the account's ``_budget_refusal()`` when a batch asked it once,
+        looked up here when not given; False: not checked (the outbox at claim time: what was
+        queued within the budget leaves).
         """
         self.ensure_one()
         if template:
@@ -654,6 +658,11 @@ class WhatsappConversation(models.Model):
                     name=self.name,
                     category=dict(template._fields["category"].selection)[template.category],
                 )
+            if key[2] == "MARKETING":
+                if budget_refusal is None:
+                    budget_refusal = self.account_id.sudo()._budget_refusal()
+                if budget_refusal:
+                    return "budget", budget_refusal
             return None
         if not self.window_open:
             return "window_closed", self.env._(
@@ -663,6 +672,17 @@ class WhatsappConversation(models.Model):
                 name=self.name,
             )
         return None
+
+    def _price_estimate(self, template=None):
+        """What Meta will charge for ``template`` (None: free text) to this customer now, as the
+        screens say it: "Free: inside the customer-service window", "≈ R$ 0,35 marketing
+        message to Brazil"; False without a number."""
+        self.ensure_one()
+        category = pricing.estimate_category(
+            template.category if template else None, self.window_open
+        )
+        markets = {pricing.market_of(self.phone_e164): 1} if self.phone_e164 else {}
+        return self.env["whatsapp.rate"]._estimate_text(self.company_id, category, markets)
 
     def _check_may_send(self, template=None):
         for conversation in self:
@@ -1034,10 +1054,13 @@ class WhatsappConversation(models.Model):
         """
         # what the rows read, as values (a record's field costs microseconds, thousands of
         # times; the rule reads the record's name only to say why it refuses)
-        self.flush_recordset(["company_id", "phone_e164", "name", "language", "partner_id"])
+        self.flush_recordset(
+            ["company_id", "phone_e164", "name", "language", "partner_id", "account_id"]
+        )
         self.env["res.partner"].flush_model(["lang"])
         self.env.cr.execute(
-            "SELECT c.id, c.company_id, c.phone_e164, c.name, c.language, c.partner_id, p.lang"
+            "SELECT c.id, c.company_id, c.phone_e164, c.name, c.language, c.partner_id, p.lang,"
+            "       c.account_id"
             "  FROM whatsapp_conversation c LEFT JOIN res_partner p ON p.id = c.partner_id"
             " WHERE c.id = ANY(%s)",
             [self.ids],
@@ -1052,6 +1075,7 @@ class WhatsappConversation(models.Model):
         categories = {}  # variant checked -> its category, once per batch
         specs = {}  # variant -> its spec, read once per batch
         variables = {}  # variant checked -> its variables, read once per batch
+        budget_refusals = {}  # account id -> its _budget_refusal(), asked once per batch
         opted_out = self.env["whatsapp.optin"]._opted_out_keys(
             {
                 (company_id, number, variant.category)
@@ -1061,7 +1085,9 @@ class WhatsappConversation(models.Model):
         )
         results, rows, posts, previews = {}, [], [], {}
         for conversation in self:
-            company_id, number, name, language, partner_id, partner_lang = info[conversation.id]
+            company_id, number, name, language, partner_id, partner_lang, account_id = info[
+                conversation.id
+            ]
             partner = partner_of.get(partner_id, Partner)
             lang = language or partner_lang or self.env.lang
             if lang not in chosen:
@@ -1082,8 +1108,16 @@ class WhatsappConversation(models.Model):
                     ),
                 )
                 continue
+            if categories[variant] == "MARKETING" and account_id not in budget_refusals:
+                budget_refusals[account_id] = (
+                    self.env["whatsapp.account"].sudo().browse(account_id)._budget_refusal()
+                    or False
+                )
             problem = conversation._send_problem(
-                variant, opted_out, key=(company_id, number, categories[variant])
+                variant,
+                opted_out,
+                key=(company_id, number, categories[variant]),
+                budget_refusal=budget_refusals.get(account_id, False),
             )
             if problem:
                 results[conversation.id] = problem

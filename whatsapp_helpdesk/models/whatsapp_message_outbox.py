@@ -413,7 +413,9 @@ class WhatsappMessage(models.Model):
                 "The WhatsApp account or template does not belong to the conversation's company."
             )
         template = self.template_id if self.message_type == "template" else None
-        return conversation._send_problem(template, opted_out)
+        # the monthly budget is checked when a message is queued, not here: a message accepted
+        # within the budget leaves even when later ones reached it
+        return conversation._send_problem(template, opted_out, budget_refusal=False)
 
     @api.model
     def _apply_outcomes(self, outcomes):

@@ -430,6 +430,7 @@ class WhatsappWorkspace(models.AbstractModel):
             [("status", "=", "approved"), ("account_id", "=", conversation.account_id.id)]
         )
         options = []
+        prices = {}  # template category -> the price estimate, once per category
         for template in templates:
             record = self._template_record(conversation, template)
             if record is None:
@@ -442,6 +443,8 @@ class WhatsappWorkspace(models.AbstractModel):
             except UserError as error:
                 preview = str(error)
             chosen = template._variant_for(conversation.partner_id, conversation.language)
+            if template.category not in prices:
+                prices[template.category] = conversation._price_estimate(template)
             options.append(
                 {
                     "id": template.id,
@@ -450,6 +453,7 @@ class WhatsappWorkspace(models.AbstractModel):
                     "record": record.display_name if record != conversation.partner_id else "",
                     "preview": preview,
                     "customer_language": chosen == template,
+                    "price": prices[template.category] or "",
                 }
             )
         options.sort(key=lambda o: (o["name"], not o["customer_language"], o["language"]))

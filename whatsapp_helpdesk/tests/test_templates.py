@@ -171,30 +171,33 @@ class TestTemplateComposer(TemplateCase, TransactionCase):
         with self.assertRaisesRegex(UserError, "paused"):
             composer.action_send()
 
-    def test_mass_mode_skips_with_reasons(self):
-        template = self.make_template(
-            status="approved", model_id=False, body="Olá {{1}}, temos novidades para você hoje."
-        )
-        template.variable_ids.write({"field_path": "name", "sample": "Ana"})
+    def test_mass_free_text_skips_with_reasons(self):
+        """Free text to a selection stays one message per record (a template to a selection
+        is a campaign: see test_campaigns)."""
         Partner = self.env["res.partner"]
         good = Partner.create({"name": "Bia", "mobile": "+55 11 98888-0001", "lang": "pt_BR"})
         same = Partner.create({"name": "Bia (dup)", "mobile": "+55 11 98888-0001"})
         nonumber = Partner.create({"name": "No Phone"})
         optout = Partner.create({"name": "Stop", "mobile": "+55 11 98888-0002"})
+        closed = Partner.create({"name": "Quiet", "mobile": "+55 11 98888-0003"})
         self.env["phone.blacklist"].sudo().add("+5511988880002")
-        partners = good | same | nonumber | optout
+        conversation = self.open_window(good)
+        partners = good | same | nonumber | optout | closed
         composer = (
             self.env["whatsapp.composer"]
             .with_context(active_model="res.partner", active_ids=partners.ids)
-            .create({"account_id": self.account.id, "template_id": template.id})
+            .create({"account_id": self.account.id, "body": "Chegou a sua encomenda."})
         )
         self.assertEqual(composer.composition_mode, "mass")
+        self.assertFalse(composer.as_campaign)
         result = composer.action_send()
         text = result["params"]["message"]
         self.assertIn("1 WhatsApp message(s) queued", text)
         self.assertIn("same number", text)
         self.assertIn("no valid mobile", text)
         self.assertIn("opted out", text)
-        sent = self.env["whatsapp.message"].search([("template_id", "=", template.id)])
-        self.assertEqual(sent.partner_id, good)
-        self.assertEqual(sent.template_values["body"]["1"], "Bia")
+        self.assertIn("Quiet: 24-hour window closed", text)
+        self.assertWhatsappOutgoing(conversation, body="Chegou a sua encomenda.")
+        self.assertFalse(
+            self.env["whatsapp.campaign"].search([("partner_ids", "in", partners.ids)])
+        )

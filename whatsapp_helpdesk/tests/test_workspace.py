@@ -321,3 +321,14 @@ class TestWorkspace(WhatsappCase, TransactionCase):
         self.assertEqual(len(notices), 1, "one watcher, one notice for the batch")
         self.assertIn('"delivered"', notices.message)
         self.assertEqual(set(messages.mapped("state")), {"delivered"})
+
+    def test_templates_show_their_price_before_sending(self):
+        self.approved_template("offer", body="Offer", category="MARKETING")
+        self.approved_template("news", body="News", category="UTILITY")
+        prices = {
+            option["name"]: option["price"]
+            for option in self.Workspace.template_options(self.conversation.id)
+        }
+        self.assertIn("marketing message to Brazil", prices["offer"])
+        # a utility template inside the customer-service window costs nothing
+        self.assertIn("Free", prices["news"])

@@ -1,8 +1,8 @@
 import re
 from collections import Counter
 
-from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo import Command, api, fields, models
+from odoo.exceptions import AccessError, UserError
 
 from ..models.common import notification
 from ..tools import pricing
@@ -83,6 +83,10 @@ class WhatsappComposer(models.TransientModel):
     preview = fields.Text(compute="_compute_preview")
     recipient_count = fields.Integer(compute="_compute_recipient_count")
     price_estimate = fields.Char("Price", compute="_compute_price_estimate")
+    as_campaign = fields.Boolean(
+        compute="_compute_as_campaign",
+        help="A template to a selection of customers is sent as a campaign.",
+    )
 
     @api.model
     def default_get(self, fields_list):
@@ -260,6 +264,20 @@ class WhatsappComposer(models.TransientModel):
                 company, category, dict(markets)
             )
 
+    @api.depends("composition_mode", "template_id", "attach_report")
+    def _compute_as_campaign(self):
+        """A template read on the customer, to a selection, without each record's PDF: a
+        campaign (the opt-in of its category, the messaging limit, a record and a funnel). A
+        template read on each document (an order's number, its PDF) stays one message per
+        record."""
+        for composer in self:
+            composer.as_campaign = bool(
+                composer.composition_mode == "mass"
+                and composer.template_id
+                and composer.template_id.model in (False, "res.partner")
+                and not composer.attach_report
+            )
+
     @api.depends("res_ids", "composition_mode")
     def _compute_recipient_count(self):
         for composer in self:
@@ -426,7 +444,10 @@ class WhatsappComposer(models.TransientModel):
         return None
 
     def _send_mass(self):
-        """One message per record; a recipient that cannot be reached is skipped with a reason."""
+        """One message per record; a recipient that cannot be reached is skipped with a reason.
+        A template read on the customer goes as a campaign instead (:meth:`_send_campaign`)."""
+        if self.as_campaign:
+            return self._send_campaign()
         sent, skipped, seen = 0, [], set()
         for record in self._records():
             partner = self._partner_of(record)
@@ -450,3 +471,48 @@ class WhatsappComposer(models.TransientModel):
         return notification(
             text, "warning" if skipped else "success", sticky=bool(skipped), close=True
         )
+
+    def _send_campaign(self):
+        """Launch a campaign of the template to the selection's customers and open it: the
+        campaign skips who did not opt in to the template's category, is blacklisted, has no
+        valid number or got a template lately (each with its reason), paces the sends at the
+        number's tier and spreads them over the days its messaging limit allows."""
+        if not self.env.su and not self.env.user.has_group(
+            "whatsapp_helpdesk.group_whatsapp_manager"
+        ):
+            raise AccessError(
+                self.env._(
+                    "A template sent to a selection of customers is a campaign, and only "
+                    "WhatsApp managers launch campaigns: ask a manager, or send the template to "
+                    "one customer at a time."
+                )
+            )
+        Partner = self.env["res.partner"]
+        partners = Partner.union(*(self._partner_of(record) for record in self._records()))
+        if not partners:
+            raise UserError(self.env._("There is no customer to write to."))
+        campaign = self.env["whatsapp.campaign"].create(
+            {
+                "name": self.env._(
+                    "%(template)s to %(count)s selected customers (%(date)s)",
+                    template=self.template_id.name,
+                    count=len(partners),
+                    date=fields.Date.to_string(fields.Date.context_today(self)),
+                ),
+                "account_id": self.account_id.id,
+                "company_id": self.account_id.company_id.id,
+                "template_id": self.template_id.id,
+                "audience": "list",
+                "partner_ids": [Command.set(partners.ids)],
+            }
+        )
+        campaign.action_launch()
+        return {
+            "type": "ir.actions.act_window",
+            "name": campaign.name,
+            "res_model": "whatsapp.campaign",
+            "res_id": campaign.id,
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "current",
+        }
