@@ -2,7 +2,7 @@
     "name": "WhatsApp Helpdesk",
     "summary": "WhatsApp Business Cloud API conversations on partners, with a signed webhook, "
     "an outbox and a local Cloud API sandbox",
-    "version": "18.0.1.2.0",
+    "version": "18.0.1.3.0",
     "category": "Marketing/WhatsApp",
     "license": "LGPL-3",
     "author": "whatsapp_helpdesk developers",

@@ -1,8 +1,10 @@
+import importlib.util
 from datetime import date
 
 from odoo.exceptions import AccessError
 from odoo.tests import Form, TransactionCase, tagged
 from odoo.tools import mute_logger
+from odoo.tools.misc import file_path
 from psycopg2 import IntegrityError
 
 from ..tools import payloads
@@ -165,3 +167,22 @@ class TestCostLedger(TemplateCase, TransactionCase):
         self.assertFalse(
             other_account.with_user(self.wa_user).search([("id", "=", other_account.id)])
         )
+
+    def test_the_upgrade_fixes_the_shipped_rates_nobody_changed(self):
+        """18.0.1.3.0 fixes five authentication rates: a record still at the price shipped
+        before takes the new one and its source; one a user changed keeps its price."""
+        path = file_path("whatsapp_helpdesk/migrations/18.0.1.3.0/post-migrate.py")
+        spec = importlib.util.spec_from_file_location("wa_migrate_18_0_1_3_0", path)
+        migration = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(migration)
+        germany = self.env.ref("whatsapp_helpdesk.rate_de_authentication")
+        united_states = self.env.ref("whatsapp_helpdesk.rate_us_authentication")
+        new_price, new_source = germany.price, germany.source
+        germany.write({"price": 0.0768, "source": "old card"})
+        united_states.price = 0.02  # set by the user
+        migration.migrate(self.env.cr, False)  # a new install: nothing to do
+        self.assertEqual(germany.price, 0.0768)
+        migration.migrate(self.env.cr, "18.0.1.2.0")
+        germany.invalidate_recordset()
+        self.assertRecordValues(germany, [{"price": new_price, "source": new_source}])
+        self.assertEqual(united_states.price, 0.02)
