@@ -45,6 +45,24 @@ def test_skip_reasons_in_order():
     }
 
 
+def test_an_opted_out_number_is_skipped_as_such():
+    reasons = plan.skip_reasons(
+        [(1, "+551"), (2, "+552"), (3, "+553")],
+        blacklisted={"+551"},
+        opted_in={"+553"},
+        recently_messaged={"+552"},
+        opted_out={"+551", "+552"},
+    )
+    assert reasons == {1: plan.BLACKLISTED, 2: plan.OPTED_OUT, 3: None}
+    assert plan.OPTED_OUT in dict(plan.SKIP_REASONS)
+
+
+def test_not_receiving_marketing_is_no_failure():
+    failures = {"ecosystem_limit": 3, "opted_out": 2, "undeliverable": 1, None: 4}
+    assert plan.split_failures(failures) == (5, 5)
+    assert plan.split_failures({}) == (0, 0)
+
+
 def test_no_optin_needed():
     assert plan.skip_reasons(
         [(1, "+1")], blacklisted=set(), opted_in=None, recently_messaged=set()

@@ -156,7 +156,8 @@ class WhatsappCampaign(models.Model):
         "Not Receiving Marketing",
         compute="_compute_funnel",
         help="Meta did not deliver because the customer does not receive marketing messages "
-        "now (131049): not a failure of the campaign.",
+        "now (131049) or stopped marketing messages from the business (131050, then recorded "
+        "as an opt-out): not a failure of the campaign.",
     )
     replied_count = fields.Integer("Replied", compute="_compute_funnel")
     clicked_count = fields.Integer(
@@ -268,15 +269,38 @@ class WhatsappCampaign(models.Model):
             recent = {row[0] for row in cr.fetchall()}
         return blacklisted, opted_in, recent
 
+    def _opted_out_numbers(self, numbers):
+        """The ``numbers`` that opted out of the template's category with the campaign's company
+        (a STOP, a manager, or Meta's 131050 for marketing): skipped as such, not as "no opt-in"."""
+        self.ensure_one()
+        category = self._required_optin()
+        if not category or not numbers:
+            return set()
+        self.env["whatsapp.optin"].flush_model(["phone_e164", "company_id", "category", "state"])
+        self.env.cr.execute(
+            """
+            SELECT phone_e164 FROM whatsapp_optin
+             WHERE company_id = %s AND category = %s AND state = 'opted_out'
+               AND phone_e164 = ANY(%s)
+            """,
+            [self.company_id.id, category, list(numbers)],
+        )
+        return {row[0] for row in self.env.cr.fetchall()}
+
     def _materialise(self):
         """Fix the recipients once, each skipped with its reason or waiting to be released."""
         self.ensure_one()
         if self.recipient_ids:
             return
         rows = self._audience_rows()
-        blacklisted, opted_in, recent = self._skip_sets({n for _p, n in rows if n})
+        numbers = {n for _p, n in rows if n}
+        blacklisted, opted_in, recent = self._skip_sets(numbers)
         reasons = campaign_plan.skip_reasons(
-            rows, blacklisted=blacklisted, opted_in=opted_in, recently_messaged=recent
+            rows,
+            blacklisted=blacklisted,
+            opted_in=opted_in,
+            recently_messaged=recent,
+            opted_out=self._opted_out_numbers(numbers),
         )
         self.env["whatsapp.campaign.recipient"]._insert(
             self, [(partner, number, reasons[partner]) for partner, number in rows]
@@ -831,7 +855,7 @@ class WhatsappCampaign(models.Model):
                     if state in ("failed", "unknown"):
                         failures[failure] = failures.get(failure, 0) + count
             total = sum(states.values())
-            not_receiving = failures.get("ecosystem_limit", 0)
+            failed, not_receiving = campaign_plan.split_failures(failures)
             read = sent_states.get("read", 0)
             delivered = read + sent_states.get("delivered", 0)
             sent = delivered + sent_states.get("sent", 0)
@@ -846,7 +870,7 @@ class WhatsappCampaign(models.Model):
                     "sent_count": sent,
                     "delivered_count": delivered,
                     "read_count": read,
-                    "failed_count": sum(failures.values()) - not_receiving,
+                    "failed_count": failed,
                     "not_receiving_count": not_receiving,
                     "replied_count": replied.get(campaign.id, 0),
                     "clicked_count": clicked.get(campaign, 0),
@@ -857,7 +881,7 @@ class WhatsappCampaign(models.Model):
                         {
                             failure_labels.get(k, k or "-"): v
                             for k, v in failures.items()
-                            if k != "ecosystem_limit"
+                            if k not in campaign_plan.NOT_RECEIVING_FAILURES
                         },
                     ),
                 }

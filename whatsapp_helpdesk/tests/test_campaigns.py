@@ -121,6 +121,73 @@ class TestCampaigns(TemplateCase, TransactionCase):
         self.env["whatsapp.campaign"]._cron_release()
         self.assertEqual(campaign.state, "done")
 
+    def test_a_customer_who_stopped_marketing_is_opted_out_and_skipped_next_time(self):
+        """Meta's 131050 ("user stopped marketing messages from this business") is the
+        customer's choice, not a failure: counted as not receiving, recorded as a marketing
+        opt-out of the number, and the next campaign skips the number as opted out. Utility
+        messages are not concerned."""
+        self.opt_in(self.bruno, category="utility")
+        campaign = self.launch()
+        self.env["whatsapp.campaign"]._cron_release()
+        with self.mock_cloud_api(self.sent_answers()):
+            self.env["whatsapp.message"]._cron_send()
+        bruno = self.campaign_messages(campaign).filtered(lambda m: m.partner_id == self.bruno)
+        error = payloads.error(131050, "Unable to deliver message", "User stopped marketing")
+        self.deliver(
+            self.statuses(
+                payloads.status(bruno.wamid, "failed", bruno.conversation_id.wa_id, errors=[error])
+            )
+        )
+        self.assertRecordValues(bruno, [{"state": "failed", "failure_type": "opted_out"}])
+        campaign.invalidate_recordset()
+        self.assertRecordValues(
+            campaign, [{"sent_count": 1, "failed_count": 0, "not_receiving_count": 1}]
+        )
+        self.assertNotIn("Customer opted out", campaign.funnel_details)
+        number = self.bruno.whatsapp_e164
+        Optin = self.env["whatsapp.optin"]
+        self.assertEqual(Optin._states([number], "marketing"), {number: "opted_out"})
+        self.assertEqual(Optin._states([number], "utility"), {number: "opted_in"})
+        optin = Optin.search([("phone_e164", "=", number), ("category", "=", "marketing")])
+        self.assertRecordValues(optin, [{"source": "meta", "partner_id": self.bruno.id}])
+        self.assertIn("131050", optin.note)
+        self.assertFalse(self.env["phone.blacklist"].sudo()._search([("number", "=", number)]))
+        # a second 131050 on the same number changes nothing
+        Optin._record_marketing_stops(bruno)
+        self.assertEqual(
+            Optin.search_count([("phone_e164", "=", number), ("category", "=", "marketing")]), 1
+        )
+
+        following = self.make_campaign(self.bruno | self.customer, self.template)
+        following.frequency_cap_hours = 0
+        following.with_user(self.manager).action_launch()
+        self.assertEqual(
+            {r.partner_id: r.skip_reason for r in following.recipient_ids},
+            {self.bruno: "opted_out", self.customer: False},
+        )
+        self.assertIn("Opted out of the template", following.funnel_details)
+
+    def test_a_stop_from_meta_at_send_time_is_recorded_too(self):
+        """131050 may also come in the answer to the send itself."""
+        campaign = self.launch()
+        self.env["whatsapp.campaign"]._cron_release()
+        refusal = cloud_api.PermanentError(
+            "User stopped marketing", failure_type="opted_out", code=131050
+        )
+        with mute_logger("odoo.addons.whatsapp_helpdesk.models.whatsapp_message_outbox"):
+            with self.mock_cloud_api(refusal):
+                self.env["whatsapp.message"]._cron_send()
+        messages = self.campaign_messages(campaign)
+        self.assertEqual(set(messages.mapped("failure_type")), {"opted_out"})
+        campaign.invalidate_recordset()
+        self.assertRecordValues(campaign, [{"failed_count": 0, "not_receiving_count": 2}])
+        self.assertEqual(
+            self.env["whatsapp.optin"]._states(
+                [self.customer.whatsapp_e164, self.bruno.whatsapp_e164], "marketing"
+            ),
+            {self.customer.whatsapp_e164: "opted_out", self.bruno.whatsapp_e164: "opted_out"},
+        )
+
     def test_a_customer_who_opts_out_after_launch_is_refused_at_release(self):
         """The send rule is applied again per recipient when the release queues it: a customer
         who opted out since the launch is skipped as refused with the rule's sentence, nothing

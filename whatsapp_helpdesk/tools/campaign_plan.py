@@ -13,15 +13,21 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 INVALID_NUMBER = "invalid_number"
 DUPLICATE = "duplicate"
 BLACKLISTED = "blacklisted"
+OPTED_OUT = "opted_out"
 NO_OPTIN = "no_optin"
 FREQUENCY_CAP = "frequency_cap"
 SKIP_REASONS = [
     (INVALID_NUMBER, "No valid WhatsApp number"),
     (DUPLICATE, "Same number as another recipient"),
     (BLACKLISTED, "Blacklisted"),
+    (OPTED_OUT, "Opted out of the template's category"),
     (NO_OPTIN, "No opt-in for the template's category"),
     (FREQUENCY_CAP, "Messaged recently (frequency cap)"),
 ]
+# Outbox failure types that mean "this customer does not receive marketing from you now", counted
+# apart from the campaign's failures: Meta's marketing limit per customer (131049), and a customer
+# who stopped marketing messages (131050) or opted out since the launch.
+NOT_RECEIVING_FAILURES = frozenset({"ecosystem_limit", "opted_out"})
 UNLIMITED = None
 MAX_PLAN_DAYS = 3660
 
@@ -62,12 +68,12 @@ def plan_days(total, limit, used_today):
     return days
 
 
-def skip_reasons(recipients, *, blacklisted, opted_in, recently_messaged):
+def skip_reasons(recipients, *, blacklisted, opted_in, recently_messaged, opted_out=()):
     """{partner id: reason or None} for ``recipients`` [(partner id, E.164 or None)], in order.
 
     The first recipient of a number keeps it, later ones are duplicates. ``opted_in``: the numbers
-    with the opt-in the template's category needs (None: no opt-in needed); ``blacklisted`` and
-    ``recently_messaged``: sets of numbers.
+    with the opt-in the template's category needs (None: no opt-in needed); ``blacklisted``,
+    ``opted_out`` (of the template's category) and ``recently_messaged``: sets of numbers.
     """
     seen, reasons = set(), {}
     for partner_id, number in recipients:
@@ -79,6 +85,8 @@ def skip_reasons(recipients, *, blacklisted, opted_in, recently_messaged):
             reason = DUPLICATE
         elif number in blacklisted:
             reason = BLACKLISTED
+        elif number in opted_out:
+            reason = OPTED_OUT
         elif opted_in is not None and number not in opted_in:
             reason = NO_OPTIN
         elif number in recently_messaged:
@@ -121,6 +129,15 @@ def next_local_opening(now_utc, tz, hour_from):
     if opening <= local:
         opening += timedelta(days=1)
     return opening.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+
+
+def split_failures(failures):
+    """(failed, not receiving) counts of ``failures`` {failure type: count}: the customers who do
+    not receive marketing now (NOT_RECEIVING_FAILURES) are not the campaign's failures."""
+    not_receiving = sum(
+        count for failure, count in failures.items() if failure in NOT_RECEIVING_FAILURES
+    )
+    return sum(failures.values()) - not_receiving, not_receiving
 
 
 def progress(done, total):
