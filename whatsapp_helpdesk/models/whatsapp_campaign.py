@@ -306,6 +306,45 @@ class WhatsappCampaign(models.Model):
             self, [(partner, number, reasons[partner]) for partner, number in rows]
         )
 
+    def _assign_local_zones(self):
+        """Fix the time zone of each waiting recipient, where its local hours are read: the
+        customer's, else their number's or country's, else the company's (tools/campaign_plan's
+        customer_zone); a customer without a zone of their own is not sent at UTC's hours."""
+        self.ensure_one()
+        self.env.flush_all()
+        self.env.cr.execute(
+            """
+            SELECT r.id, r.phone_e164, p.tz, c.code
+              FROM whatsapp_campaign_recipient r
+              LEFT JOIN res_partner p ON p.id = r.partner_id
+              LEFT JOIN res_country c ON c.id = p.country_id
+             WHERE r.campaign_id = %s AND r.state = 'pending'
+            """,
+            [self.id],
+        )
+        company_tz = self.company_id.partner_id.tz
+        zones = {}
+        for rid, number, tz, country in self.env.cr.fetchall():
+            zone = campaign_plan.customer_zone(
+                tz=tz, number=number, country=country, company_tz=company_tz
+            )
+            if zone:
+                zones[rid] = zone
+        if zones:
+            self.env.cr.execute(
+                SQL(
+                    """
+                    UPDATE whatsapp_campaign_recipient r SET tz = v.tz
+                      FROM unnest(%s::int[], %s::varchar[]) AS v(id, tz)
+                     WHERE r.id = v.id AND r.id BETWEEN %s AND %s
+                    """,
+                    list(zones),
+                    list(zones.values()),
+                    *id_range(zones),
+                )
+            )
+            self.env["whatsapp.campaign.recipient"].invalidate_model(["tz"])
+
     # ------------------------------------------------------------------
     # Actions
     # ------------------------------------------------------------------
@@ -327,6 +366,8 @@ class WhatsappCampaign(models.Model):
             if campaign.schedule == "at" and not campaign.scheduled_at:
                 raise UserError(self.env._("Choose when the campaign starts."))
             campaign._materialise()
+            if campaign.schedule == "local":
+                campaign._assign_local_zones()
             campaign.write({"state": "running", "launched_at": fields.Datetime.now()})
         self._trigger_release(self._release_moment())
         return True
@@ -601,7 +642,8 @@ class WhatsappCampaign(models.Model):
         )
 
     def _next_recipients(self, limit, now):
-        """The next waiting recipients (in the local hours of their customers, when asked)."""
+        """The next waiting recipients (in the local hours of their customers, when asked: in
+        the zone fixed at launch, see _assign_local_zones)."""
         Recipient = self.env["whatsapp.campaign.recipient"]
         self.env.flush_all()
         if self.schedule != "local":
@@ -613,7 +655,7 @@ class WhatsappCampaign(models.Model):
             return Recipient.browse([row[0] for row in self.env.cr.fetchall()])
         self.env.cr.execute(
             """
-            SELECT DISTINCT coalesce(p.tz, '') FROM whatsapp_campaign_recipient r
+            SELECT DISTINCT coalesce(r.tz, p.tz, '') FROM whatsapp_campaign_recipient r
               LEFT JOIN res_partner p ON p.id = r.partner_id
              WHERE r.campaign_id = %s AND r.state = 'pending'
             """,
@@ -638,7 +680,8 @@ class WhatsappCampaign(models.Model):
             """
             SELECT r.id FROM whatsapp_campaign_recipient r
               LEFT JOIN res_partner p ON p.id = r.partner_id
-             WHERE r.campaign_id = %s AND r.state = 'pending' AND coalesce(p.tz, '') = ANY(%s)
+             WHERE r.campaign_id = %s AND r.state = 'pending'
+               AND coalesce(r.tz, p.tz, '') = ANY(%s)
              ORDER BY r.id LIMIT %s
             """,
             [self.id, open_zones, limit],

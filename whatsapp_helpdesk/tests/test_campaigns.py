@@ -499,6 +499,34 @@ class TestCampaigns(TemplateCase, TransactionCase):
         self.env["whatsapp.campaign"]._cron_release()
         self.assertEqual(len(opened.whatsapp_message_ids), 2)
 
+    def test_local_hours_of_a_customer_without_tz_are_their_numbers(self):
+        """A customer without a time zone of their own is reached in their number's local hours
+        (+55 11: São Paulo), not UTC's; the zone is fixed at launch."""
+        self.customer.tz = False
+        self.bruno.tz = "Asia/Tokyo"
+        self.env.company.partner_id.tz = "Asia/Tokyo"
+        now = fields.Datetime.now()
+        hour_in_sao_paulo = campaign_plan.local_hour(now, "America/Sao_Paulo")
+        campaign = self.make_campaign(
+            self.customer | self.bruno,
+            self.template,
+            schedule="local",
+            local_hour_from=int(hour_in_sao_paulo),
+            local_hour_to=(int(hour_in_sao_paulo) + 1) % 24,
+            frequency_cap_hours=0,
+        )
+        campaign.action_launch()
+        self.assertEqual(
+            {r.partner_id: r.tz for r in campaign.recipient_ids},
+            {self.customer: "America/Sao_Paulo", self.bruno: "Asia/Tokyo"},
+        )
+        self.customer.tz = "Asia/Tokyo"  # too late: the launch fixed the zone
+        self.env["whatsapp.campaign"]._cron_release()
+        self.assertEqual(campaign.whatsapp_message_ids.partner_id, self.customer)
+        self.assertEqual(
+            campaign.recipient_ids.filtered(lambda r: r.partner_id == self.bruno).state, "pending"
+        )
+
     def test_test_send_goes_to_the_user_only(self):
         campaign = self.make_campaign(self.audience, self.template)
         campaign.with_user(self.manager).action_test_send()
