@@ -1,5 +1,6 @@
 import logging
 import time
+from collections import Counter
 from datetime import timedelta
 
 from markupsafe import Markup
@@ -31,6 +32,16 @@ HEADROOM_RETRY = timedelta(minutes=30)
 FEED_RETRY = timedelta(seconds=RELEASE_STEP_SECONDS)
 DEFAULT_FREQUENCY_CAP_HOURS = 24
 MAX_HOURS = 24 * 366
+# Fields a draft's audience check depends on: changing one clears the check.
+AUDIENCE_CHECK_DEPENDS = {
+    "account_id",
+    "company_id",
+    "template_id",
+    "audience",
+    "segment_id",
+    "partner_ids",
+    "frequency_cap_hours",
+}
 
 
 def id_range(ids):
@@ -136,6 +147,10 @@ class WhatsappCampaign(models.Model):
     recipient_ids = fields.One2many("whatsapp.campaign.recipient", "campaign_id", readonly=True)
     whatsapp_message_ids = fields.One2many("whatsapp.message", "campaign_id", readonly=True)
     plan_summary = fields.Text("Sending Plan", compute="_compute_plan_summary")
+    # a draft's audience counted as the launch would fix it, on request (seconds at 100,000)
+    audience_checked_at = fields.Datetime("Audience Checked On", readonly=True, copy=False)
+    audience_check_data = fields.Json(readonly=True, copy=False)
+    audience_check = fields.Html(compute="_compute_audience_check", sanitize=False)
     cost_estimate = fields.Char("Estimated Price", compute="_compute_cost_estimate")
     cost = fields.Float(
         compute="_compute_cost",
@@ -187,6 +202,11 @@ class WhatsappCampaign(models.Model):
             "The reply window is between 1 hour and a year.",
         ),
     ]
+
+    def write(self, vals):
+        if AUDIENCE_CHECK_DEPENDS & set(vals) and "audience_check_data" not in vals:
+            vals = dict(vals, audience_check_data=False, audience_checked_at=False)
+        return super().write(vals)
 
     @api.onchange("account_id")
     def _onchange_account_id(self):
@@ -287,11 +307,9 @@ class WhatsappCampaign(models.Model):
         )
         return {row[0] for row in self.env.cr.fetchall()}
 
-    def _materialise(self):
-        """Fix the recipients once, each skipped with its reason or waiting to be released."""
-        self.ensure_one()
-        if self.recipient_ids:
-            return
+    def _audience_reasons(self):
+        """(the audience's rows [(partner id, E.164 or None)], {partner id: skip reason or
+        None}) as the launch fixes them now."""
         rows = self._audience_rows()
         numbers = {n for _p, n in rows if n}
         blacklisted, opted_in, recent = self._skip_sets(numbers)
@@ -302,6 +320,14 @@ class WhatsappCampaign(models.Model):
             recently_messaged=recent,
             opted_out=self._opted_out_numbers(numbers),
         )
+        return rows, reasons
+
+    def _materialise(self):
+        """Fix the recipients once, each skipped with its reason or waiting to be released."""
+        self.ensure_one()
+        if self.recipient_ids:
+            return
+        rows, reasons = self._audience_reasons()
         self.env["whatsapp.campaign.recipient"]._insert(
             self, [(partner, number, reasons[partner]) for partner, number in rows]
         )
@@ -370,6 +396,38 @@ class WhatsappCampaign(models.Model):
                 campaign._assign_local_zones()
             campaign.write({"state": "running", "launched_at": fields.Datetime.now()})
         self._trigger_release(self._release_moment())
+        return True
+
+    def action_check_audience(self):
+        """Count a draft's audience as the launch would fix it (skipped by reason, customers
+        left) and plan those across days within the messaging limit: read once, when asked (a
+        large audience takes seconds), and shown until the audience changes."""
+        self._check_manager()
+        for campaign in self:
+            if campaign.state != "draft":
+                raise UserError(self.env._("Only a draft campaign's audience is checked."))
+            _rows, reasons = campaign._audience_reasons()
+            skipped = Counter(reason for reason in reasons.values() if reason)
+            eligible = len(reasons) - sum(skipped.values())
+            limit = campaign_plan.limit_of(campaign.account_id.messaging_limit)
+            used = campaign.account_id.sudo()._messaging_used() if limit is not None else 0
+            try:
+                days = campaign_plan.plan_days(eligible, limit, used) if limit != 0 else []
+            except ValueError:  # more than ten years at this limit
+                days = []
+            campaign.write(
+                {
+                    "audience_check_data": {
+                        "total": len(reasons),
+                        "eligible": eligible,
+                        "skipped": dict(skipped),
+                        "limit": limit,
+                        "used": used,
+                        "days": days,
+                    },
+                    "audience_checked_at": fields.Datetime.now(),
+                }
+            )
         return True
 
     def _release_moment(self):
@@ -818,6 +876,36 @@ class WhatsappCampaign(models.Model):
             lines.append(self.env._("... %(days)s days in all.", days=len(days)))
         return "\n".join(lines)
 
+    @api.depends("audience_check_data")
+    def _compute_audience_check(self):
+        Recipient = self.env["whatsapp.campaign.recipient"]
+        labels = dict(Recipient._fields["skip_reason"]._description_selection(self.env))
+        for campaign in self:
+            data = campaign.audience_check_data
+            if not data:
+                campaign.audience_check = False
+                continue
+            skipped = sum(data["skipped"].values())
+            summary = self.env._(
+                "%(total)s customer(s) in the audience: %(eligible)s to send, %(skipped)s skipped.",
+                total=data["total"],
+                eligible=data["eligible"],
+                skipped=skipped,
+            )
+            plan = campaign._plan_text(data["eligible"], data["limit"], data["used"], data["days"])
+            campaign.audience_check = Markup(
+                "<p class='fw-bold'>%s</p><div class='row'>"
+                "<div class='col-6'><h6>%s</h6><ul>%s</ul></div>"
+                "<div class='col-6'><h6>%s</h6><p style='white-space: pre-line'>%s</p></div>"
+                "</div>"
+            ) % (
+                summary,
+                self.env._("Skipped, by reason"),
+                campaign._count_items({labels.get(k, k): v for k, v in data["skipped"].items()}),
+                self.env._("Sending plan"),
+                plan,
+            )
+
     @api.depends("whatsapp_message_ids.cost")
     def _compute_cost(self):
         costs = self.env["whatsapp.message"]._cost_by("campaign_id", self.ids)
@@ -930,13 +1018,15 @@ class WhatsappCampaign(models.Model):
                 }
             )
 
-    def _details_html(self, skips, failures):
-        def items(counts):
-            return Markup("").join(
-                Markup("<li>%s: %s</li>") % (label, count)
-                for label, count in sorted(counts.items())
-            ) or Markup("<li>-</li>")
+    @staticmethod
+    def _count_items(counts):
+        """{label: count} as the items of an HTML list, by label."""
+        return Markup("").join(
+            Markup("<li>%s: %s</li>") % (label, count) for label, count in sorted(counts.items())
+        ) or Markup("<li>-</li>")
 
+    def _details_html(self, skips, failures):
+        items = self._count_items
         return Markup(
             "<div class='row'><div class='col-6'><h6>%s</h6><ul>%s</ul></div>"
             "<div class='col-6'><h6>%s</h6><ul>%s</ul></div></div>"

@@ -430,6 +430,51 @@ class TestCampaigns(TemplateCase, TransactionCase):
         campaign.invalidate_recordset()
         self.assertEqual(campaign.waiting_count, 0)
 
+    def test_check_audience_counts_as_the_launch_and_plans_the_days(self):
+        """A manager checks a draft's audience before launching: the skip counts by reason the
+        launch will record, and the customers left planned across days within the messaging
+        limit; nothing is fixed yet, and changing the audience clears the check."""
+        self.opt_in(self.bruno, state="opted_out")
+        campaign = self.make_campaign(self.audience, self.template)
+        self.assertFalse(campaign.audience_check)
+        with patch.object(campaign_plan, "limit_of", return_value=1):
+            campaign.with_user(self.manager).action_check_audience()
+        self.assertFalse(campaign.recipient_ids)
+        self.assertTrue(campaign.audience_checked_at)
+        self.assertEqual(
+            campaign.audience_check_data["skipped"],
+            {
+                "opted_out": 1,
+                "no_optin": 1,
+                "duplicate": 1,
+                "invalid_number": 1,
+                "blacklisted": 1,
+                "frequency_cap": 1,
+            },
+        )
+        check = campaign.audience_check
+        self.assertIn("7 customer(s) in the audience: 1 to send, 6 skipped.", check)
+        self.assertIn("Opted out of the template&#39;s category: 1", check)
+        self.assertIn("Messaging limit: 1 customers per 24 hours", check)
+        campaign.with_user(self.manager).action_launch()
+        launched = {r.skip_reason for r in campaign.recipient_ids if r.state == "skipped"}
+        self.assertEqual(launched, set(campaign.audience_check_data["skipped"]))
+        with self.assertRaises(UserError):
+            campaign.with_user(self.manager).action_check_audience()
+
+        draft = self.make_campaign(self.customer | self.bruno, self.template)
+        form = Form(draft.with_user(self.manager))
+        form.save()
+        draft.with_user(self.manager).action_check_audience()
+        self.assertEqual(draft.audience_check_data["eligible"], 1)
+        form = Form(draft.with_user(self.manager))
+        form.frequency_cap_hours = 0
+        form.save()
+        self.assertFalse(draft.audience_checked_at)
+        self.assertFalse(draft.audience_check)
+        with self.assertRaises(AccessError):
+            draft.with_user(self.wa_user).action_check_audience()
+
     def test_pause_resume_cancel_never_send_twice(self):
         campaign = self.launch()
         self.env["whatsapp.campaign"]._cron_release()

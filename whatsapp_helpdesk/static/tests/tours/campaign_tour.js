@@ -77,6 +77,14 @@ registry.category("web_tour.tours").add("whatsapp_helpdesk_campaign_tour", {
             trigger: ".o_wa_campaign_estimate:contains('marketing messages')",
         },
         {
+            content: "Check the audience before launching",
+            trigger: "button[name=action_check_audience]",
+            run: "click",
+        },
+        {
+            trigger: ".o_wa_campaign_audience_check:contains('2 to send, 0 skipped')",
+        },
+        {
             content: "Launch",
             trigger: "button[name=action_launch]",
             run: "click",
