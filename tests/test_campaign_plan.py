@@ -45,6 +45,24 @@ def test_skip_reasons_in_order():
     }
 
 
+def test_an_opted_out_number_is_skipped_as_such():
+    reasons = plan.skip_reasons(
+        [(1, "+551"), (2, "+552"), (3, "+553")],
+        blacklisted={"+551"},
+        opted_in={"+553"},
+        recently_messaged={"+552"},
+        opted_out={"+551", "+552"},
+    )
+    assert reasons == {1: plan.BLACKLISTED, 2: plan.OPTED_OUT, 3: None}
+    assert plan.OPTED_OUT in dict(plan.SKIP_REASONS)
+
+
+def test_not_receiving_marketing_is_no_failure():
+    failures = {"ecosystem_limit": 3, "opted_out": 2, "undeliverable": 1, None: 4}
+    assert plan.split_failures(failures) == (5, 5)
+    assert plan.split_failures({}) == (0, 0)
+
+
 def test_no_optin_needed():
     assert plan.skip_reasons(
         [(1, "+1")], blacklisted=set(), opted_in=None, recently_messaged=set()
@@ -64,3 +82,42 @@ def test_next_local_opening():
     noon_utc = datetime(2026, 11, 30, 12, 0)
     assert plan.next_local_opening(noon_utc, "America/Sao_Paulo", 9) == datetime(2026, 12, 1, 12, 0)
     assert plan.next_local_opening(noon_utc, "UTC", 13.5) == datetime(2026, 11, 30, 13, 30)
+
+
+def test_customer_zone_without_a_partner_tz():
+    # the partner's own zone first, even against the number's
+    assert plan.customer_zone(tz="Asia/Tokyo", number="+5511981234567") == "Asia/Tokyo"
+    # the number's zone when it has one
+    assert plan.customer_zone(number="+5511981234567") == "America/Sao_Paulo"
+    assert plan.customer_zone(number="+14155550100") == "America/Los_Angeles"
+    assert plan.customer_zone(number="+6281234567890") == "Asia/Jakarta"
+    # a number of several zones (Madrid or the Canaries): the country's main zone
+    assert plan.customer_zone(number="+34612345678") == "Europe/Madrid"
+    # a number without a zone: the partner's country, else the number's country
+    assert plan.customer_zone(number="+556199998888") == "America/Sao_Paulo"
+    assert plan.customer_zone(number="+556199998888", country="mx") == "America/Mexico_City"
+    assert plan.customer_zone(country="BR") == "America/Sao_Paulo"
+    assert plan.customer_zone(country="IN") in ("Asia/Kolkata", "Asia/Calcutta")
+    # nothing known of the customer: the company's zone, else None (UTC)
+    assert plan.customer_zone(number="+447700900123", company_tz="Europe/Lisbon") == (
+        "Europe/Lisbon"
+    )
+    assert plan.customer_zone(company_tz="Europe/Lisbon") == "Europe/Lisbon"
+    assert plan.customer_zone(tz="Nowhere/Bogus", company_tz="Bogus") is None
+    assert plan.customer_zone(number="not a number", country="XX") is None
+
+
+def test_country_zone():
+    assert plan.country_zone("br") == "America/Sao_Paulo"
+    assert plan.country_zone("US") == "America/New_York"
+    assert plan.country_zone("DE") == "Europe/Berlin"
+    assert plan.country_zone("CO") == "America/Bogota"
+    assert plan.country_zone(None) is None
+    assert plan.country_zone("ZZ") is None
+
+
+def test_the_local_window_of_a_customer_without_tz_is_their_countrys():
+    noon_utc = datetime(2026, 11, 30, 12, 0)
+    zone = plan.customer_zone(number="+5511981234567", company_tz="Asia/Tokyo")
+    assert plan.in_local_window(noon_utc, zone, 9, 10)  # 09:00 in São Paulo
+    assert not plan.in_local_window(noon_utc, "Asia/Tokyo", 9, 10)  # 21:00 in Tokyo

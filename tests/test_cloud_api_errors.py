@@ -128,6 +128,16 @@ def test_classify_a_send_whose_outcome_is_unknown(http_status, code, expected_se
     assert classify(http_status, code) == expected_get  # webhooks: a failed status is a refusal
 
 
+def test_only_131050_is_a_customer_stopping_marketing():
+    """131050 is the customer's choice (an opt-out to record); 131049, Meta's per-customer
+    marketing limit, passes and is no opt-out."""
+    assert cloud_api.classify(None, 131050) == (PermanentError, "opted_out")
+    assert cloud_api.is_marketing_stop(131050)
+    assert not cloud_api.is_marketing_stop(131049)
+    assert not cloud_api.is_marketing_stop(None)
+    assert not cloud_api.is_marketing_stop(0)
+
+
 def test_retryable_flags():
     assert RetryableError.retryable is True
     assert PermanentError.retryable is False

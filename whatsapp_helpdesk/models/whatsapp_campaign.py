@@ -1,5 +1,6 @@
 import logging
 import time
+from collections import Counter
 from datetime import timedelta
 
 from markupsafe import Markup
@@ -31,6 +32,16 @@ HEADROOM_RETRY = timedelta(minutes=30)
 FEED_RETRY = timedelta(seconds=RELEASE_STEP_SECONDS)
 DEFAULT_FREQUENCY_CAP_HOURS = 24
 MAX_HOURS = 24 * 366
+# Fields a draft's audience check depends on: changing one clears the check.
+AUDIENCE_CHECK_DEPENDS = {
+    "account_id",
+    "company_id",
+    "template_id",
+    "audience",
+    "segment_id",
+    "partner_ids",
+    "frequency_cap_hours",
+}
 
 
 def id_range(ids):
@@ -136,6 +147,10 @@ class WhatsappCampaign(models.Model):
     recipient_ids = fields.One2many("whatsapp.campaign.recipient", "campaign_id", readonly=True)
     whatsapp_message_ids = fields.One2many("whatsapp.message", "campaign_id", readonly=True)
     plan_summary = fields.Text("Sending Plan", compute="_compute_plan_summary")
+    # a draft's audience counted as the launch would fix it, on request (seconds at 100,000)
+    audience_checked_at = fields.Datetime("Audience Checked On", readonly=True, copy=False)
+    audience_check_data = fields.Json(readonly=True, copy=False)
+    audience_check = fields.Html(compute="_compute_audience_check", sanitize=False)
     cost_estimate = fields.Char("Estimated Price", compute="_compute_cost_estimate")
     cost = fields.Float(
         compute="_compute_cost",
@@ -156,7 +171,8 @@ class WhatsappCampaign(models.Model):
         "Not Receiving Marketing",
         compute="_compute_funnel",
         help="Meta did not deliver because the customer does not receive marketing messages "
-        "now (131049): not a failure of the campaign.",
+        "now (131049) or stopped marketing messages from the business (131050, then recorded "
+        "as an opt-out): not a failure of the campaign.",
     )
     replied_count = fields.Integer("Replied", compute="_compute_funnel")
     clicked_count = fields.Integer(
@@ -186,6 +202,11 @@ class WhatsappCampaign(models.Model):
             "The reply window is between 1 hour and a year.",
         ),
     ]
+
+    def write(self, vals):
+        if AUDIENCE_CHECK_DEPENDS & set(vals) and "audience_check_data" not in vals:
+            vals = dict(vals, audience_check_data=False, audience_checked_at=False)
+        return super().write(vals)
 
     @api.onchange("account_id")
     def _onchange_account_id(self):
@@ -268,19 +289,87 @@ class WhatsappCampaign(models.Model):
             recent = {row[0] for row in cr.fetchall()}
         return blacklisted, opted_in, recent
 
+    def _opted_out_numbers(self, numbers):
+        """The ``numbers`` that opted out of the template's category with the campaign's company
+        (a STOP, a manager, or Meta's 131050 for marketing): skipped as such, not as "no opt-in"."""
+        self.ensure_one()
+        category = self._required_optin()
+        if not category or not numbers:
+            return set()
+        self.env["whatsapp.optin"].flush_model(["phone_e164", "company_id", "category", "state"])
+        self.env.cr.execute(
+            """
+            SELECT phone_e164 FROM whatsapp_optin
+             WHERE company_id = %s AND category = %s AND state = 'opted_out'
+               AND phone_e164 = ANY(%s)
+            """,
+            [self.company_id.id, category, list(numbers)],
+        )
+        return {row[0] for row in self.env.cr.fetchall()}
+
+    def _audience_reasons(self):
+        """(the audience's rows [(partner id, E.164 or None)], {partner id: skip reason or
+        None}) as the launch fixes them now."""
+        rows = self._audience_rows()
+        numbers = {n for _p, n in rows if n}
+        blacklisted, opted_in, recent = self._skip_sets(numbers)
+        reasons = campaign_plan.skip_reasons(
+            rows,
+            blacklisted=blacklisted,
+            opted_in=opted_in,
+            recently_messaged=recent,
+            opted_out=self._opted_out_numbers(numbers),
+        )
+        return rows, reasons
+
     def _materialise(self):
         """Fix the recipients once, each skipped with its reason or waiting to be released."""
         self.ensure_one()
         if self.recipient_ids:
             return
-        rows = self._audience_rows()
-        blacklisted, opted_in, recent = self._skip_sets({n for _p, n in rows if n})
-        reasons = campaign_plan.skip_reasons(
-            rows, blacklisted=blacklisted, opted_in=opted_in, recently_messaged=recent
-        )
+        rows, reasons = self._audience_reasons()
         self.env["whatsapp.campaign.recipient"]._insert(
             self, [(partner, number, reasons[partner]) for partner, number in rows]
         )
+
+    def _assign_local_zones(self):
+        """Fix the time zone of each waiting recipient, where its local hours are read: the
+        customer's, else their number's or country's, else the company's (tools/campaign_plan's
+        customer_zone); a customer without a zone of their own is not sent at UTC's hours."""
+        self.ensure_one()
+        self.env.flush_all()
+        self.env.cr.execute(
+            """
+            SELECT r.id, r.phone_e164, p.tz, c.code
+              FROM whatsapp_campaign_recipient r
+              LEFT JOIN res_partner p ON p.id = r.partner_id
+              LEFT JOIN res_country c ON c.id = p.country_id
+             WHERE r.campaign_id = %s AND r.state = 'pending'
+            """,
+            [self.id],
+        )
+        company_tz = self.company_id.partner_id.tz
+        zones = {}
+        for rid, number, tz, country in self.env.cr.fetchall():
+            zone = campaign_plan.customer_zone(
+                tz=tz, number=number, country=country, company_tz=company_tz
+            )
+            if zone:
+                zones[rid] = zone
+        if zones:
+            self.env.cr.execute(
+                SQL(
+                    """
+                    UPDATE whatsapp_campaign_recipient r SET tz = v.tz
+                      FROM unnest(%s::int[], %s::varchar[]) AS v(id, tz)
+                     WHERE r.id = v.id AND r.id BETWEEN %s AND %s
+                    """,
+                    list(zones),
+                    list(zones.values()),
+                    *id_range(zones),
+                )
+            )
+            self.env["whatsapp.campaign.recipient"].invalidate_model(["tz"])
 
     # ------------------------------------------------------------------
     # Actions
@@ -303,8 +392,42 @@ class WhatsappCampaign(models.Model):
             if campaign.schedule == "at" and not campaign.scheduled_at:
                 raise UserError(self.env._("Choose when the campaign starts."))
             campaign._materialise()
+            if campaign.schedule == "local":
+                campaign._assign_local_zones()
             campaign.write({"state": "running", "launched_at": fields.Datetime.now()})
         self._trigger_release(self._release_moment())
+        return True
+
+    def action_check_audience(self):
+        """Count a draft's audience as the launch would fix it (skipped by reason, customers
+        left) and plan those across days within the messaging limit: read once, when asked (a
+        large audience takes seconds), and shown until the audience changes."""
+        self._check_manager()
+        for campaign in self:
+            if campaign.state != "draft":
+                raise UserError(self.env._("Only a draft campaign's audience is checked."))
+            _rows, reasons = campaign._audience_reasons()
+            skipped = Counter(reason for reason in reasons.values() if reason)
+            eligible = len(reasons) - sum(skipped.values())
+            limit = campaign_plan.limit_of(campaign.account_id.messaging_limit)
+            used = campaign.account_id.sudo()._messaging_used() if limit is not None else 0
+            try:
+                days = campaign_plan.plan_days(eligible, limit, used) if limit != 0 else []
+            except ValueError:  # more than ten years at this limit
+                days = []
+            campaign.write(
+                {
+                    "audience_check_data": {
+                        "total": len(reasons),
+                        "eligible": eligible,
+                        "skipped": dict(skipped),
+                        "limit": limit,
+                        "used": used,
+                        "days": days,
+                    },
+                    "audience_checked_at": fields.Datetime.now(),
+                }
+            )
         return True
 
     def _release_moment(self):
@@ -577,7 +700,8 @@ class WhatsappCampaign(models.Model):
         )
 
     def _next_recipients(self, limit, now):
-        """The next waiting recipients (in the local hours of their customers, when asked)."""
+        """The next waiting recipients (in the local hours of their customers, when asked: in
+        the zone fixed at launch, see _assign_local_zones)."""
         Recipient = self.env["whatsapp.campaign.recipient"]
         self.env.flush_all()
         if self.schedule != "local":
@@ -589,7 +713,7 @@ class WhatsappCampaign(models.Model):
             return Recipient.browse([row[0] for row in self.env.cr.fetchall()])
         self.env.cr.execute(
             """
-            SELECT DISTINCT coalesce(p.tz, '') FROM whatsapp_campaign_recipient r
+            SELECT DISTINCT coalesce(r.tz, p.tz, '') FROM whatsapp_campaign_recipient r
               LEFT JOIN res_partner p ON p.id = r.partner_id
              WHERE r.campaign_id = %s AND r.state = 'pending'
             """,
@@ -614,7 +738,8 @@ class WhatsappCampaign(models.Model):
             """
             SELECT r.id FROM whatsapp_campaign_recipient r
               LEFT JOIN res_partner p ON p.id = r.partner_id
-             WHERE r.campaign_id = %s AND r.state = 'pending' AND coalesce(p.tz, '') = ANY(%s)
+             WHERE r.campaign_id = %s AND r.state = 'pending'
+               AND coalesce(r.tz, p.tz, '') = ANY(%s)
              ORDER BY r.id LIMIT %s
             """,
             [self.id, open_zones, limit],
@@ -751,6 +876,36 @@ class WhatsappCampaign(models.Model):
             lines.append(self.env._("... %(days)s days in all.", days=len(days)))
         return "\n".join(lines)
 
+    @api.depends("audience_check_data")
+    def _compute_audience_check(self):
+        Recipient = self.env["whatsapp.campaign.recipient"]
+        labels = dict(Recipient._fields["skip_reason"]._description_selection(self.env))
+        for campaign in self:
+            data = campaign.audience_check_data
+            if not data:
+                campaign.audience_check = False
+                continue
+            skipped = sum(data["skipped"].values())
+            summary = self.env._(
+                "%(total)s customer(s) in the audience: %(eligible)s to send, %(skipped)s skipped.",
+                total=data["total"],
+                eligible=data["eligible"],
+                skipped=skipped,
+            )
+            plan = campaign._plan_text(data["eligible"], data["limit"], data["used"], data["days"])
+            campaign.audience_check = Markup(
+                "<p class='fw-bold'>%s</p><div class='row'>"
+                "<div class='col-6'><h6>%s</h6><ul>%s</ul></div>"
+                "<div class='col-6'><h6>%s</h6><p style='white-space: pre-line'>%s</p></div>"
+                "</div>"
+            ) % (
+                summary,
+                self.env._("Skipped, by reason"),
+                campaign._count_items({labels.get(k, k): v for k, v in data["skipped"].items()}),
+                self.env._("Sending plan"),
+                plan,
+            )
+
     @api.depends("whatsapp_message_ids.cost")
     def _compute_cost(self):
         costs = self.env["whatsapp.message"]._cost_by("campaign_id", self.ids)
@@ -831,7 +986,7 @@ class WhatsappCampaign(models.Model):
                     if state in ("failed", "unknown"):
                         failures[failure] = failures.get(failure, 0) + count
             total = sum(states.values())
-            not_receiving = failures.get("ecosystem_limit", 0)
+            failed, not_receiving = campaign_plan.split_failures(failures)
             read = sent_states.get("read", 0)
             delivered = read + sent_states.get("delivered", 0)
             sent = delivered + sent_states.get("sent", 0)
@@ -846,7 +1001,7 @@ class WhatsappCampaign(models.Model):
                     "sent_count": sent,
                     "delivered_count": delivered,
                     "read_count": read,
-                    "failed_count": sum(failures.values()) - not_receiving,
+                    "failed_count": failed,
                     "not_receiving_count": not_receiving,
                     "replied_count": replied.get(campaign.id, 0),
                     "clicked_count": clicked.get(campaign, 0),
@@ -857,19 +1012,21 @@ class WhatsappCampaign(models.Model):
                         {
                             failure_labels.get(k, k or "-"): v
                             for k, v in failures.items()
-                            if k != "ecosystem_limit"
+                            if k not in campaign_plan.NOT_RECEIVING_FAILURES
                         },
                     ),
                 }
             )
 
-    def _details_html(self, skips, failures):
-        def items(counts):
-            return Markup("").join(
-                Markup("<li>%s: %s</li>") % (label, count)
-                for label, count in sorted(counts.items())
-            ) or Markup("<li>-</li>")
+    @staticmethod
+    def _count_items(counts):
+        """{label: count} as the items of an HTML list, by label."""
+        return Markup("").join(
+            Markup("<li>%s: %s</li>") % (label, count) for label, count in sorted(counts.items())
+        ) or Markup("<li>-</li>")
 
+    def _details_html(self, skips, failures):
+        items = self._count_items
         return Markup(
             "<div class='row'><div class='col-6'><h6>%s</h6><ul>%s</ul></div>"
             "<div class='col-6'><h6>%s</h6><ul>%s</ul></div></div>"

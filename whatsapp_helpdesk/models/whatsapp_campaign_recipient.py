@@ -35,6 +35,13 @@ class WhatsappCampaignRecipient(models.Model):
         readonly=True,
     )
     skip_reason = fields.Selection(SKIP_REASONS, readonly=True)
+    tz = fields.Char(
+        "Time Zone",
+        readonly=True,
+        help="Where the customer's local hours are read (a campaign sent in the customers' "
+        "local hours): the customer's zone, else their number's or country's, else the "
+        "company's; fixed at launch.",
+    )
     note = fields.Char(readonly=True)
     message_id = fields.Many2one(
         "whatsapp.message", index="btree_not_null", ondelete="set null", readonly=True

@@ -624,8 +624,12 @@ class WhatsappMessage(models.Model):
         self._after_failures()
 
     def _after_failures(self):
-        """Meta's spam rate limit (131048) on a campaign message pauses the campaign."""
+        """Meta's spam rate limit (131048) on a campaign message pauses the campaign; a customer
+        who stopped marketing messages from the business (131050) is opted out of marketing."""
         self.filtered(lambda m: m.failure_type == "spam_limit").campaign_id._pause_for_spam_limit()
+        stopped = self.filtered(lambda m: cloud_api.is_marketing_stop(m.error_code))
+        if stopped:
+            self.env["whatsapp.optin"]._record_marketing_stops(stopped)
 
     @api.model
     def _failure_type(self, failure_type):

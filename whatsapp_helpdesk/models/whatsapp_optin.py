@@ -37,6 +37,7 @@ class WhatsappOptin(models.Model):
             ("import", "Import"),
             ("manual", "Manual"),
             ("keyword", "Keyword"),
+            ("meta", "Meta (customer stopped marketing)"),
         ],
         required=True,
         default="manual",
@@ -211,6 +212,30 @@ class WhatsappOptin(models.Model):
             blacklist._add([number], message=note)
         elif state == "opted_in" and not self._opted_out_of_everything(number):
             blacklist._remove([number], message=note)
+
+    @api.model
+    def _record_marketing_stops(self, messages):
+        """Opt the customers of ``messages`` out of marketing: Meta refused them with 131050
+        (the customer stopped marketing messages from this business on WhatsApp), so that the
+        next campaigns skip them. Their utility messages go on."""
+        done = set()
+        for message in messages:
+            conversation = message.conversation_id
+            key = (conversation.company_id.id, conversation.phone_e164)
+            if not conversation.phone_e164 or key in done:
+                continue
+            done.add(key)
+            self._record(
+                conversation.phone_e164,
+                "opted_out",
+                partner=message.partner_id or conversation.partner_id,
+                categories=["marketing"],
+                source="meta",
+                note=self.env._(
+                    "Meta error 131050: the customer stopped marketing messages from this business"
+                ),
+                company=conversation.company_id,
+            )
 
     @api.model
     def _opted_out_of_everything(self, number):

@@ -121,6 +121,73 @@ class TestCampaigns(TemplateCase, TransactionCase):
         self.env["whatsapp.campaign"]._cron_release()
         self.assertEqual(campaign.state, "done")
 
+    def test_a_customer_who_stopped_marketing_is_opted_out_and_skipped_next_time(self):
+        """Meta's 131050 ("user stopped marketing messages from this business") is the
+        customer's choice, not a failure: counted as not receiving, recorded as a marketing
+        opt-out of the number, and the next campaign skips the number as opted out. Utility
+        messages are not concerned."""
+        self.opt_in(self.bruno, category="utility")
+        campaign = self.launch()
+        self.env["whatsapp.campaign"]._cron_release()
+        with self.mock_cloud_api(self.sent_answers()):
+            self.env["whatsapp.message"]._cron_send()
+        bruno = self.campaign_messages(campaign).filtered(lambda m: m.partner_id == self.bruno)
+        error = payloads.error(131050, "Unable to deliver message", "User stopped marketing")
+        self.deliver(
+            self.statuses(
+                payloads.status(bruno.wamid, "failed", bruno.conversation_id.wa_id, errors=[error])
+            )
+        )
+        self.assertRecordValues(bruno, [{"state": "failed", "failure_type": "opted_out"}])
+        campaign.invalidate_recordset()
+        self.assertRecordValues(
+            campaign, [{"sent_count": 1, "failed_count": 0, "not_receiving_count": 1}]
+        )
+        self.assertNotIn("Customer opted out", campaign.funnel_details)
+        number = self.bruno.whatsapp_e164
+        Optin = self.env["whatsapp.optin"]
+        self.assertEqual(Optin._states([number], "marketing"), {number: "opted_out"})
+        self.assertEqual(Optin._states([number], "utility"), {number: "opted_in"})
+        optin = Optin.search([("phone_e164", "=", number), ("category", "=", "marketing")])
+        self.assertRecordValues(optin, [{"source": "meta", "partner_id": self.bruno.id}])
+        self.assertIn("131050", optin.note)
+        self.assertFalse(self.env["phone.blacklist"].sudo()._search([("number", "=", number)]))
+        # a second 131050 on the same number changes nothing
+        Optin._record_marketing_stops(bruno)
+        self.assertEqual(
+            Optin.search_count([("phone_e164", "=", number), ("category", "=", "marketing")]), 1
+        )
+
+        following = self.make_campaign(self.bruno | self.customer, self.template)
+        following.frequency_cap_hours = 0
+        following.with_user(self.manager).action_launch()
+        self.assertEqual(
+            {r.partner_id: r.skip_reason for r in following.recipient_ids},
+            {self.bruno: "opted_out", self.customer: False},
+        )
+        self.assertIn("Opted out of the template", following.funnel_details)
+
+    def test_a_stop_from_meta_at_send_time_is_recorded_too(self):
+        """131050 may also come in the answer to the send itself."""
+        campaign = self.launch()
+        self.env["whatsapp.campaign"]._cron_release()
+        refusal = cloud_api.PermanentError(
+            "User stopped marketing", failure_type="opted_out", code=131050
+        )
+        with mute_logger("odoo.addons.whatsapp_helpdesk.models.whatsapp_message_outbox"):
+            with self.mock_cloud_api(refusal):
+                self.env["whatsapp.message"]._cron_send()
+        messages = self.campaign_messages(campaign)
+        self.assertEqual(set(messages.mapped("failure_type")), {"opted_out"})
+        campaign.invalidate_recordset()
+        self.assertRecordValues(campaign, [{"failed_count": 0, "not_receiving_count": 2}])
+        self.assertEqual(
+            self.env["whatsapp.optin"]._states(
+                [self.customer.whatsapp_e164, self.bruno.whatsapp_e164], "marketing"
+            ),
+            {self.customer.whatsapp_e164: "opted_out", self.bruno.whatsapp_e164: "opted_out"},
+        )
+
     def test_a_customer_who_opts_out_after_launch_is_refused_at_release(self):
         """The send rule is applied again per recipient when the release queues it: a customer
         who opted out since the launch is skipped as refused with the rule's sentence, nothing
@@ -363,6 +430,51 @@ class TestCampaigns(TemplateCase, TransactionCase):
         campaign.invalidate_recordset()
         self.assertEqual(campaign.waiting_count, 0)
 
+    def test_check_audience_counts_as_the_launch_and_plans_the_days(self):
+        """A manager checks a draft's audience before launching: the skip counts by reason the
+        launch will record, and the customers left planned across days within the messaging
+        limit; nothing is fixed yet, and changing the audience clears the check."""
+        self.opt_in(self.bruno, state="opted_out")
+        campaign = self.make_campaign(self.audience, self.template)
+        self.assertFalse(campaign.audience_check)
+        with patch.object(campaign_plan, "limit_of", return_value=1):
+            campaign.with_user(self.manager).action_check_audience()
+        self.assertFalse(campaign.recipient_ids)
+        self.assertTrue(campaign.audience_checked_at)
+        self.assertEqual(
+            campaign.audience_check_data["skipped"],
+            {
+                "opted_out": 1,
+                "no_optin": 1,
+                "duplicate": 1,
+                "invalid_number": 1,
+                "blacklisted": 1,
+                "frequency_cap": 1,
+            },
+        )
+        check = campaign.audience_check
+        self.assertIn("7 customer(s) in the audience: 1 to send, 6 skipped.", check)
+        self.assertIn("Opted out of the template&#39;s category: 1", check)
+        self.assertIn("Messaging limit: 1 customers per 24 hours", check)
+        campaign.with_user(self.manager).action_launch()
+        launched = {r.skip_reason for r in campaign.recipient_ids if r.state == "skipped"}
+        self.assertEqual(launched, set(campaign.audience_check_data["skipped"]))
+        with self.assertRaises(UserError):
+            campaign.with_user(self.manager).action_check_audience()
+
+        draft = self.make_campaign(self.customer | self.bruno, self.template)
+        form = Form(draft.with_user(self.manager))
+        form.save()
+        draft.with_user(self.manager).action_check_audience()
+        self.assertEqual(draft.audience_check_data["eligible"], 1)
+        form = Form(draft.with_user(self.manager))
+        form.frequency_cap_hours = 0
+        form.save()
+        self.assertFalse(draft.audience_checked_at)
+        self.assertFalse(draft.audience_check)
+        with self.assertRaises(AccessError):
+            draft.with_user(self.wa_user).action_check_audience()
+
     def test_pause_resume_cancel_never_send_twice(self):
         campaign = self.launch()
         self.env["whatsapp.campaign"]._cron_release()
@@ -431,6 +543,34 @@ class TestCampaigns(TemplateCase, TransactionCase):
         opened.action_launch()
         self.env["whatsapp.campaign"]._cron_release()
         self.assertEqual(len(opened.whatsapp_message_ids), 2)
+
+    def test_local_hours_of_a_customer_without_tz_are_their_numbers(self):
+        """A customer without a time zone of their own is reached in their number's local hours
+        (+55 11: São Paulo), not UTC's; the zone is fixed at launch."""
+        self.customer.tz = False
+        self.bruno.tz = "Asia/Tokyo"
+        self.env.company.partner_id.tz = "Asia/Tokyo"
+        now = fields.Datetime.now()
+        hour_in_sao_paulo = campaign_plan.local_hour(now, "America/Sao_Paulo")
+        campaign = self.make_campaign(
+            self.customer | self.bruno,
+            self.template,
+            schedule="local",
+            local_hour_from=int(hour_in_sao_paulo),
+            local_hour_to=(int(hour_in_sao_paulo) + 1) % 24,
+            frequency_cap_hours=0,
+        )
+        campaign.action_launch()
+        self.assertEqual(
+            {r.partner_id: r.tz for r in campaign.recipient_ids},
+            {self.customer: "America/Sao_Paulo", self.bruno: "Asia/Tokyo"},
+        )
+        self.customer.tz = "Asia/Tokyo"  # too late: the launch fixed the zone
+        self.env["whatsapp.campaign"]._cron_release()
+        self.assertEqual(campaign.whatsapp_message_ids.partner_id, self.customer)
+        self.assertEqual(
+            campaign.recipient_ids.filtered(lambda r: r.partner_id == self.bruno).state, "pending"
+        )
 
     def test_test_send_goes_to_the_user_only(self):
         campaign = self.make_campaign(self.audience, self.template)

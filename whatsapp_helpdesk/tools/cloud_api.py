@@ -182,6 +182,11 @@ _CODE_RULES = {
     131009: (_PERM, "invalid_request"),
 }
 
+# Meta's "this customer stopped marketing messages from your business" (131050): not a failure of
+# the sender but the customer's choice, kept as a marketing opt-out so that later campaigns skip
+# the number (see is_marketing_stop).
+_MARKETING_STOP_CODES = frozenset({131050})
+
 # Generic "something went wrong" codes: retryable when Meta answered 5xx or the status is unknown
 # (e.g. a failed status in a webhook); with a 4xx they fall through to the HTTP status rules. (To a
 # send, 131000 leaves the outcome unknown: see below.)
@@ -266,6 +271,12 @@ class SendResult:
     input: str | None
     raw: dict = field(repr=False)
     message_status: str | None = None
+
+
+def is_marketing_stop(code: int | None) -> bool:
+    """Whether Graph error ``code`` tells that the customer stopped marketing messages from the
+    business (an opt-out to record, not a failure to retry or fix)."""
+    return code in _MARKETING_STOP_CODES
 
 
 def normalize_phone(number) -> str:

@@ -77,6 +77,14 @@ registry.category("web_tour.tours").add("whatsapp_helpdesk_campaign_tour", {
             trigger: ".o_wa_campaign_estimate:contains('marketing messages')",
         },
         {
+            content: "Check the audience before launching",
+            trigger: "button[name=action_check_audience]",
+            run: "click",
+        },
+        {
+            trigger: ".o_wa_campaign_audience_check:contains('2 to send, 0 skipped')",
+        },
+        {
             content: "Launch",
             trigger: "button[name=action_launch]",
             run: "click",
@@ -90,6 +98,23 @@ registry.category("web_tour.tours").add("whatsapp_helpdesk_campaign_tour", {
         },
         {
             trigger: ".o_statusbar_status button.o_arrow_button_current:contains('Running')",
+        },
+        {
+            content: "Nothing sent yet",
+            trigger: ".o_wa_campaign_progress .o_progress[aria-valuenow='0']",
+        },
+        {
+            content: "Meta sends the messages: the progress moves without a reload",
+            trigger: ".o_wa_campaign_progress .o_progress[aria-valuenow='100']",
+            timeout: 30000,
+        },
+        {
+            trigger: ".o_wa_campaign_sent:contains('2')",
+        },
+        {
+            content: "A finished campaign stops following itself",
+            trigger: ".o_statusbar_status button.o_arrow_button_current:contains('Done')",
+            timeout: 30000,
         },
     ],
 });
