@@ -115,8 +115,9 @@ class WhatsappConversation(models.Model):
     _whatsapp_sla_open_domain = (("state", "=", "open"),)
 
     name = fields.Char(compute="_compute_name", store=True)
+    # no index of its own: the unique (account, number) index leads with it (see init)
     account_id = fields.Many2one(
-        "whatsapp.account", required=True, index=True, ondelete="restrict", check_company=True
+        "whatsapp.account", required=True, ondelete="restrict", check_company=True
     )
     company_id = fields.Many2one(related="account_id.company_id", store=True, index=True)
     phone_e164 = fields.Char(
@@ -199,7 +200,10 @@ class WhatsappConversation(models.Model):
             if values:
                 partner.write(values)
 
-    team_id = fields.Many2one("helpdesk.ticket.team", index=True, tracking=True, check_company=True)
+    # (a campaign's conversations come without a team: only the teams' are indexed)
+    team_id = fields.Many2one(
+        "helpdesk.ticket.team", index="btree_not_null", tracking=True, check_company=True
+    )
     user_id = fields.Many2one(
         "res.users", "Assigned To", index=True, tracking=True, check_company=True
     )
@@ -334,6 +338,20 @@ class WhatsappConversation(models.Model):
             "A conversation needs the customer's number or WhatsApp user id.",
         ),
     ]
+
+    def init(self):
+        # A campaign inserts a hundred thousand conversations: the indexes no query needs go.
+        # The account's (the unique (account, number) index leads with it), and the team's
+        # that held every empty value (made again without them by the registry, after init;
+        # the teams' queries always name a team).
+        self.env.cr.execute("DROP INDEX IF EXISTS whatsapp_conversation__account_id_index")
+        self.env.cr.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'whatsapp_conversation'"
+            " AND indexname = 'whatsapp_conversation__team_id_index'"
+            " AND indexdef NOT LIKE '%% WHERE %%'"
+        )
+        for (name,) in self.env.cr.fetchall():
+            self.env.cr.execute(SQL("DROP INDEX %s", SQL.identifier(name)))
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -948,7 +966,9 @@ class WhatsappConversation(models.Model):
         milliseconds a row). A number a concurrent creator won is read back, as
         :meth:`_get_or_create` does. The INSERT writes the stored computed fields their computes
         would give a new conversation (:data:`INSERTED_COMPUTED_FIELDS`); the ORM computes the
-        others, and marks what depends on the new rows, as after a create."""
+        others, and marks what depends on the new rows, as after a create. Created by: nobody
+        (a cron's or the webhook's user, never a person: the columns would cost each row two
+        foreign-key checks), as the campaign's outbox rows."""
         Conversation = self.sudo().with_context(active_test=False)
         self.flush_model()
 
@@ -977,10 +997,10 @@ class WhatsappConversation(models.Model):
                     INSERT INTO whatsapp_conversation
                         (account_id, company_id, phone_e164, wa_id, partner_id, state,
                          name, language, language_source, inbox_state, sla_breached,
-                         create_uid, write_uid, create_date, write_date)
+                         create_date, write_date)
                     SELECT %(account)s, %(company)s, v.number, ltrim(v.number, '+'),
                            v.partner, 'open', v.name, v.language, v.source, %(inbox)s, false,
-                           %(uid)s, %(uid)s, %(now)s, %(now)s
+                           %(now)s, %(now)s
                       FROM unnest(%(numbers)s::varchar[], %(partners)s::int[],
                                   %(names)s::varchar[], %(languages)s::varchar[],
                                   %(sources)s::varchar[])
@@ -991,7 +1011,6 @@ class WhatsappConversation(models.Model):
                     account=account.id,
                     company=account.company_id.id,
                     inbox=_inbox_state_of("open", None, None),
-                    uid=self.env.uid,
                     now=now,
                     numbers=missing,
                     partners=[p.id or None for p in partners],
@@ -1010,8 +1029,6 @@ class WhatsappConversation(models.Model):
                 shared={
                     "account_id": account.id,
                     "company_id": account.company_id.id,
-                    "create_uid": self.env.uid,
-                    "write_uid": self.env.uid,
                 },
             )
             found.update({number: Conversation.browse(cid) for number, cid in created.items()})
