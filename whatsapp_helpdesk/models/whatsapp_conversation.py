@@ -978,18 +978,26 @@ class WhatsappConversation(models.Model):
                 " WHERE account_id = %s AND phone_e164 = ANY(%s)",
                 [account.id, list(numbers)],
             )
-            return {number: Conversation.browse(cid) for number, cid in self.env.cr.fetchall()}
+            return dict(self.env.cr.fetchall())
 
-        found = read(partners_by_number)
+        found = read(partners_by_number)  # {number: conversation id}
         missing = [number for number in partners_by_number if number not in found]
         if missing:
             now = fields.Datetime.now()
             installed = [code for code, _name in self.env["res.lang"].get_installed()]
-            partners = [partners_by_number[number] for number in missing]
-            self.env["res.partner"].concat(*partners).fetch(["name", "lang"])
+            partner_ids = [partners_by_number[number].id for number in missing]
+            # the partners' name and language, as values (thousands of records' fields cost
+            # tenths of a second)
+            self.env["res.partner"].flush_model(["name", "lang"])
+            self.env.cr.execute(
+                "SELECT id, name, lang FROM res_partner WHERE id = ANY(%s)",
+                [[pid for pid in partner_ids if pid]],
+            )
+            named = {pid: (name, lang) for pid, name, lang in self.env.cr.fetchall()}
+            partners = [named.get(pid, (False, False)) for pid in partner_ids]
             languages = [
-                _language_of(installed, agent=None, spoken=None, profile=p.lang, number=number)
-                for number, p in zip(missing, partners, strict=True)
+                _language_of(installed, agent=None, spoken=None, profile=lang, number=number)
+                for number, (_name, lang) in zip(missing, partners, strict=True)
             ]
             self.env.cr.execute(
                 SQL(
@@ -1013,8 +1021,10 @@ class WhatsappConversation(models.Model):
                     inbox=_inbox_state_of("open", None, None),
                     now=now,
                     numbers=missing,
-                    partners=[p.id or None for p in partners],
-                    names=[_name_of(p.name, n) for n, p in zip(missing, partners, strict=True)],
+                    partners=[pid or None for pid in partner_ids],
+                    names=[
+                        _name_of(name, n) for n, (name, _l) in zip(missing, partners, strict=True)
+                    ],
                     languages=[language or None for language, _source in languages],
                     sources=[source or None for _language, source in languages],
                 )
@@ -1031,11 +1041,11 @@ class WhatsappConversation(models.Model):
                     "company_id": account.company_id.id,
                 },
             )
-            found.update({number: Conversation.browse(cid) for number, cid in created.items()})
+            found.update(created)
             lost = [number for number in missing if number not in created]
             if lost:
                 found.update(read(lost))
-        return {number: self.browse(conversation.id) for number, conversation in found.items()}
+        return {number: self.browse(cid) for number, cid in found.items()}
 
     def _send_template_many(self, template, *, records=None, values=None, post=True, notify=True):
         """Queue ``template`` to each of these conversations, as :meth:`_send_template` does one
@@ -1068,11 +1078,13 @@ class WhatsappConversation(models.Model):
         categories = {}  # variant checked -> its category, once per batch
         specs = {}  # variant -> its spec, read once per batch
         variables = {}  # variant checked -> its variables, read once per batch
+        # (each variant's category read once, not once per conversation)
+        variant_categories = {variant.category for variant in variants}
         opted_out = self.env["whatsapp.optin"]._opted_out_keys(
             {
-                (company_id, number, variant.category)
+                (company_id, number, category)
                 for company_id, number, *_rest in info.values()
-                for variant in variants
+                for category in variant_categories
             }
         )
         results, rows, posts, previews = {}, [], [], {}
