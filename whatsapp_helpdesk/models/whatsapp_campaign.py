@@ -634,12 +634,11 @@ class WhatsappCampaign(models.Model):
         applies); a recipient the rule refuses is skipped with its reason. Returns how many
         were queued."""
         self.ensure_one()
-        Partner = self.env["res.partner"].sudo()
-        rows = [(rid, number, Partner.browse(pid)) for rid, number, pid in recipients]
-        conversations = self.env["whatsapp.conversation"]._get_or_create_many(
-            self.account_id, {number: partner for _id, number, partner in rows}
+        rows = list(recipients)
+        conversations = self.env["whatsapp.conversation"]._get_or_create_ids(
+            self.account_id, {number: partner_id or False for _id, number, partner_id in rows}
         )
-        conversation_ids = [conversations[number].id for _id, number, _partner in rows]
+        conversation_ids = [conversations[number] for _id, number, _partner_id in rows]
         batch = self.env["whatsapp.conversation"].browse(conversation_ids)
         try:
             # (the chatter messages come when the customers write: _post_campaign_traces; the
@@ -656,7 +655,7 @@ class WhatsappCampaign(models.Model):
             self._pause_and_tell("template", str(error), withdraw=False)
             return 0
         released, refused = [], []
-        for (recipient_id, _number, _partner), conversation_id in zip(
+        for (recipient_id, _number, _partner_id), conversation_id in zip(
             rows, conversation_ids, strict=True
         ):
             result = results.get(conversation_id)

@@ -961,14 +961,24 @@ class WhatsappConversation(models.Model):
 
     @api.model
     def _get_or_create_many(self, account, partners_by_number):
-        """{E.164: conversation} of ``account`` with these numbers ({E.164: partner}), the
-        missing ones inserted by one statement (a campaign's batch; the ORM's create costs
-        milliseconds a row). A number a concurrent creator won is read back, as
+        """{E.164: conversation} of ``account`` with these numbers ({E.164: partner}): see
+        :meth:`_get_or_create_ids`."""
+        ids = self._get_or_create_ids(
+            account, {number: partner.id for number, partner in partners_by_number.items()}
+        )
+        return {number: self.browse(cid) for number, cid in ids.items()}
+
+    @api.model
+    def _get_or_create_ids(self, account, partner_ids_by_number):
+        """{E.164: conversation id} of ``account`` with these numbers ({E.164: partner id or
+        False}), the missing ones inserted by one statement (a campaign's batch; the ORM's
+        create costs milliseconds a row). A number a concurrent creator won is read back, as
         :meth:`_get_or_create` does. The INSERT writes the stored computed fields their computes
         would give a new conversation (:data:`INSERTED_COMPUTED_FIELDS`); the ORM computes the
         others, and marks what depends on the new rows, as after a create. Created by: nobody
         (a cron's or the webhook's user, never a person: the columns would cost each row two
-        foreign-key checks), as the campaign's outbox rows."""
+        foreign-key checks), as the campaign's outbox rows. Ids, not records: a campaign's
+        step reads thousands of them."""
         Conversation = self.sudo().with_context(active_test=False)
         self.flush_model()
 
@@ -980,12 +990,12 @@ class WhatsappConversation(models.Model):
             )
             return dict(self.env.cr.fetchall())
 
-        found = read(partners_by_number)  # {number: conversation id}
-        missing = [number for number in partners_by_number if number not in found]
+        found = read(partner_ids_by_number)  # {number: conversation id}
+        missing = [number for number in partner_ids_by_number if number not in found]
         if missing:
             now = fields.Datetime.now()
             installed = [code for code, _name in self.env["res.lang"].get_installed()]
-            partner_ids = [partners_by_number[number].id for number in missing]
+            partner_ids = [partner_ids_by_number[number] for number in missing]
             # the partners' name and language, as values (thousands of records' fields cost
             # tenths of a second)
             self.env["res.partner"].flush_model(["name", "lang"])
@@ -1035,7 +1045,7 @@ class WhatsappConversation(models.Model):
             computed_after_insert(
                 new,
                 written=INSERTED_COMPUTED_FIELDS,
-                rows=[{"partner_id": partners_by_number[number].id} for number in created],
+                rows=[{"partner_id": partner_ids_by_number[number]} for number in created],
                 shared={
                     "account_id": account.id,
                     "company_id": account.company_id.id,
@@ -1045,7 +1055,7 @@ class WhatsappConversation(models.Model):
             lost = [number for number in missing if number not in created]
             if lost:
                 found.update(read(lost))
-        return {number: self.browse(cid) for number, cid in found.items()}
+        return found
 
     def _send_template_many(self, template, *, records=None, values=None, post=True, notify=True):
         """Queue ``template`` to each of these conversations, as :meth:`_send_template` does one
