@@ -163,6 +163,9 @@ def start_odoo(
         *extra,
         "--http-interface=127.0.0.1",
         f"--http-port={port}",
+        # a free one too: a second Odoo of the machine on the default 8072 makes the gevent
+        # worker fail to bind and respawn in a loop, burning the CPU the run measures
+        f"--gevent-port={free_port()}",
         f"--workers={workers}",
         f"--max-cron-threads={cron_threads}",
         *limits,

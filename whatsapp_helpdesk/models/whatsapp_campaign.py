@@ -229,50 +229,61 @@ class WhatsappCampaign(models.Model):
     # Audience
     # ------------------------------------------------------------------
 
-    def _audience_rows(self):
-        """[(partner id, E.164 or None)] of the audience, in id order, read by SQL."""
+    def _audience_query(self):
+        """The audience's partners, as a subquery of their ids."""
         self.ensure_one()
-        Partner = self.env["res.partner"]
         if self.audience == "segment":
             if not self.segment_id:
                 raise UserError(self.env._("Choose a segment."))
             query = self.segment_id._partner_query()
         else:
-            query = Partner._search([("id", "in", self.partner_ids.ids)])
-        self.env.cr.execute(
-            SQL(
-                "SELECT id, whatsapp_e164 FROM res_partner WHERE id IN %s ORDER BY id",
-                query.subselect(),
-            )
-        )
-        return self.env.cr.fetchall()
+            query = self.env["res.partner"]._search([("id", "in", self.partner_ids.ids)])
+        return query.subselect()
 
     def _required_optin(self):
         """The opt-in category the template needs (None: authentication, asked for)."""
         return TEMPLATE_CATEGORIES.get(self.template_id.category)
 
-    def _skip_sets(self, numbers):
-        """(blacklisted, opted in or None, recently messaged) among ``numbers``."""
+    def _audience_and_skips(self):
+        """([(partner id, E.164 or None)] of the audience in id order, (blacklisted, opted in or
+        None, opted out, recently messaged) among their numbers): the audience read with its
+        blacklist and its consent to the template's category (opted in, or opted out: a STOP, a
+        manager, or Meta's 131050 for marketing), one row each at most by their unique indexes,
+        in one query (a hundred thousand numbers sent back for more queries cost more than the
+        joins); the frequency cap's messages in a query of their own."""
         self.ensure_one()
-        numbers = list(numbers)
-        cr = self.env.cr
         self.env.flush_all()
-        blacklisted = self.env["whatsapp.optin"]._blacklisted(numbers)
-        opted_in = None
         category = self._required_optin()
-        if category:
-            cr.execute(
+        self.env.cr.execute(
+            SQL(
                 """
-                SELECT phone_e164 FROM whatsapp_optin
-                 WHERE company_id = %s AND category = %s AND state = 'opted_in'
-                   AND phone_e164 = ANY(%s)
+                SELECT p.id, p.whatsapp_e164, bl.id IS NOT NULL, o.state
+                  FROM res_partner p
+                  LEFT JOIN phone_blacklist bl
+                         ON bl.number = p.whatsapp_e164 AND bl.active
+                  LEFT JOIN whatsapp_optin o
+                         ON o.phone_e164 = p.whatsapp_e164 AND o.company_id = %(company)s
+                        AND o.category = %(category)s
+                 WHERE p.id IN %(audience)s
+                 ORDER BY p.id
                 """,
-                [self.company_id.id, category, numbers],
+                company=self.company_id.id,
+                category=category or "",
+                audience=self._audience_query(),
             )
-            opted_in = {row[0] for row in cr.fetchall()}
+        )
+        rows, blacklisted, opted_in, opted_out = [], set(), set(), set()
+        for partner, number, listed, consent in self.env.cr.fetchall():
+            rows.append((partner, number))
+            if listed:
+                blacklisted.add(number)
+            if consent == "opted_in":
+                opted_in.add(number)
+            elif consent == "opted_out":
+                opted_out.add(number)
         recent = set()
         if self.frequency_cap_hours:
-            cr.execute(
+            self.env.cr.execute(
                 """
                 SELECT DISTINCT c.phone_e164 FROM whatsapp_message m
                   JOIN whatsapp_conversation c ON c.id = m.conversation_id
@@ -283,42 +294,24 @@ class WhatsappCampaign(models.Model):
                 [
                     self.company_id.id,
                     fields.Datetime.now() - timedelta(hours=self.frequency_cap_hours),
-                    numbers,
+                    list({number for _partner, number in rows if number}),
                 ],
             )
-            recent = {row[0] for row in cr.fetchall()}
-        return blacklisted, opted_in, recent
-
-    def _opted_out_numbers(self, numbers):
-        """The ``numbers`` that opted out of the template's category with the campaign's company
-        (a STOP, a manager, or Meta's 131050 for marketing): skipped as such, not as "no opt-in"."""
-        self.ensure_one()
-        category = self._required_optin()
-        if not category or not numbers:
-            return set()
-        self.env["whatsapp.optin"].flush_model(["phone_e164", "company_id", "category", "state"])
-        self.env.cr.execute(
-            """
-            SELECT phone_e164 FROM whatsapp_optin
-             WHERE company_id = %s AND category = %s AND state = 'opted_out'
-               AND phone_e164 = ANY(%s)
-            """,
-            [self.company_id.id, category, list(numbers)],
-        )
-        return {row[0] for row in self.env.cr.fetchall()}
+            recent = {row[0] for row in self.env.cr.fetchall()}
+        if not category:
+            opted_in, opted_out = None, set()
+        return rows, (blacklisted, opted_in, opted_out, recent)
 
     def _audience_reasons(self):
         """(the audience's rows [(partner id, E.164 or None)], {partner id: skip reason or
         None}) as the launch fixes them now."""
-        rows = self._audience_rows()
-        numbers = {n for _p, n in rows if n}
-        blacklisted, opted_in, recent = self._skip_sets(numbers)
+        rows, (blacklisted, opted_in, opted_out, recent) = self._audience_and_skips()
         reasons = campaign_plan.skip_reasons(
             rows,
             blacklisted=blacklisted,
             opted_in=opted_in,
             recently_messaged=recent,
-            opted_out=self._opted_out_numbers(numbers),
+            opted_out=opted_out,
         )
         return rows, reasons
 
@@ -701,16 +694,16 @@ class WhatsappCampaign(models.Model):
 
     def _next_recipients(self, limit, now):
         """The next waiting recipients (in the local hours of their customers, when asked: in
-        the zone fixed at launch, see _assign_local_zones)."""
-        Recipient = self.env["whatsapp.campaign.recipient"]
+        the zone fixed at launch, see _assign_local_zones), as [(id, E.164, partner id)] in id
+        order: what the release reads of them, as values."""
         self.env.flush_all()
         if self.schedule != "local":
             self.env.cr.execute(
-                "SELECT id FROM whatsapp_campaign_recipient WHERE campaign_id = %s"
-                " AND state = 'pending' ORDER BY id LIMIT %s",
+                "SELECT id, phone_e164, partner_id FROM whatsapp_campaign_recipient"
+                " WHERE campaign_id = %s AND state = 'pending' ORDER BY id LIMIT %s",
                 [self.id, limit],
             )
-            return Recipient.browse([row[0] for row in self.env.cr.fetchall()])
+            return self.env.cr.fetchall()
         self.env.cr.execute(
             """
             SELECT DISTINCT coalesce(r.tz, p.tz, '') FROM whatsapp_campaign_recipient r
@@ -733,10 +726,10 @@ class WhatsappCampaign(models.Model):
                 )
                 self._trigger_release(opening)
                 self.next_release_at = opening
-            return Recipient
+            return []
         self.env.cr.execute(
             """
-            SELECT r.id FROM whatsapp_campaign_recipient r
+            SELECT r.id, r.phone_e164, r.partner_id FROM whatsapp_campaign_recipient r
               LEFT JOIN res_partner p ON p.id = r.partner_id
              WHERE r.campaign_id = %s AND r.state = 'pending'
                AND coalesce(r.tz, p.tz, '') = ANY(%s)
@@ -744,27 +737,19 @@ class WhatsappCampaign(models.Model):
             """,
             [self.id, open_zones, limit],
         )
-        return Recipient.browse([row[0] for row in self.env.cr.fetchall()])
+        return self.env.cr.fetchall()
 
     def _release(self, recipients):
-        """Queue one template message per recipient through the conversations' batch send (the
-        one send rule applies); a recipient the rule refuses is skipped with its reason. Returns
-        how many were queued."""
+        """Queue one template message per recipient ([(id, E.164, partner id)]: see
+        :meth:`_next_recipients`) through the conversations' batch send (the one send rule
+        applies); a recipient the rule refuses is skipped with its reason. Returns how many
+        were queued."""
         self.ensure_one()
-        recipients = recipients.sudo()
-        recipients.flush_recordset(["phone_e164", "partner_id"])
-        # these two columns, read as values (thousands of records' fields cost milliseconds)
-        self.env.cr.execute(
-            "SELECT id, phone_e164, partner_id FROM whatsapp_campaign_recipient"
-            " WHERE id = ANY(%s) ORDER BY id",
-            [recipients.ids],
+        rows = list(recipients)
+        conversations = self.env["whatsapp.conversation"]._get_or_create_ids(
+            self.account_id, {number: partner_id or False for _id, number, partner_id in rows}
         )
-        Partner = self.env["res.partner"].sudo()
-        rows = [(rid, number, Partner.browse(pid)) for rid, number, pid in self.env.cr.fetchall()]
-        conversations = self.env["whatsapp.conversation"]._get_or_create_many(
-            self.account_id, {number: partner for _id, number, partner in rows}
-        )
-        conversation_ids = [conversations[number].id for _id, number, _partner in rows]
+        conversation_ids = [conversations[number] for _id, number, _partner_id in rows]
         batch = self.env["whatsapp.conversation"].browse(conversation_ids)
         try:
             # (the chatter messages come when the customers write: _post_campaign_traces; the
@@ -781,7 +766,7 @@ class WhatsappCampaign(models.Model):
             self._pause_and_tell("template", str(error), withdraw=False)
             return 0
         released, refused = [], []
-        for (recipient_id, _number, _partner), conversation_id in zip(
+        for (recipient_id, _number, _partner_id), conversation_id in zip(
             rows, conversation_ids, strict=True
         ):
             result = results.get(conversation_id)
@@ -819,7 +804,7 @@ class WhatsappCampaign(models.Model):
                     *id_range(rid for rid, _s in refused),
                 )
             )
-        recipients.invalidate_recordset()
+        self.env["whatsapp.campaign.recipient"].invalidate_model()
         return len(released)
 
     # ------------------------------------------------------------------
@@ -1066,7 +1051,7 @@ class WhatsappCampaign(models.Model):
               FROM whatsapp_campaign_recipient r
               JOIN whatsapp_campaign c ON c.id = r.campaign_id
               JOIN whatsapp_optin o ON o.phone_e164 = r.phone_e164
-                   AND o.company_id = r.company_id AND o.state = 'opted_out'
+                   AND o.company_id = c.company_id AND o.state = 'opted_out'
                    AND o.date >= c.launched_at
              WHERE r.campaign_id = ANY(%s) AND r.state = 'released'
              GROUP BY r.campaign_id

@@ -116,8 +116,9 @@ class WhatsappConversation(models.Model):
     _whatsapp_sla_open_domain = (("state", "=", "open"),)
 
     name = fields.Char(compute="_compute_name", store=True)
+    # no index of its own: the unique (account, number) index leads with it (see init)
     account_id = fields.Many2one(
-        "whatsapp.account", required=True, index=True, ondelete="restrict", check_company=True
+        "whatsapp.account", required=True, ondelete="restrict", check_company=True
     )
     company_id = fields.Many2one(related="account_id.company_id", store=True, index=True)
     phone_e164 = fields.Char(
@@ -200,7 +201,10 @@ class WhatsappConversation(models.Model):
             if values:
                 partner.write(values)
 
-    team_id = fields.Many2one("helpdesk.ticket.team", index=True, tracking=True, check_company=True)
+    # (a campaign's conversations come without a team: only the teams' are indexed)
+    team_id = fields.Many2one(
+        "helpdesk.ticket.team", index="btree_not_null", tracking=True, check_company=True
+    )
     user_id = fields.Many2one(
         "res.users", "Assigned To", index=True, tracking=True, check_company=True
     )
@@ -335,6 +339,20 @@ class WhatsappConversation(models.Model):
             "A conversation needs the customer's number or WhatsApp user id.",
         ),
     ]
+
+    def init(self):
+        # A campaign inserts a hundred thousand conversations: the indexes no query needs go.
+        # The account's (the unique (account, number) index leads with it), and the team's
+        # that held every empty value (made again without them by the registry, after init;
+        # the teams' queries always name a team).
+        self.env.cr.execute("DROP INDEX IF EXISTS whatsapp_conversation__account_id_index")
+        self.env.cr.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'whatsapp_conversation'"
+            " AND indexname = 'whatsapp_conversation__team_id_index'"
+            " AND indexdef NOT LIKE '%% WHERE %%'"
+        )
+        for (name,) in self.env.cr.fetchall():
+            self.env.cr.execute(SQL("DROP INDEX %s", SQL.identifier(name)))
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -964,12 +982,24 @@ class WhatsappConversation(models.Model):
 
     @api.model
     def _get_or_create_many(self, account, partners_by_number):
-        """{E.164: conversation} of ``account`` with these numbers ({E.164: partner}), the
-        missing ones inserted by one statement (a campaign's batch; the ORM's create costs
-        milliseconds a row). A number a concurrent creator won is read back, as
+        """{E.164: conversation} of ``account`` with these numbers ({E.164: partner}): see
+        :meth:`_get_or_create_ids`."""
+        ids = self._get_or_create_ids(
+            account, {number: partner.id for number, partner in partners_by_number.items()}
+        )
+        return {number: self.browse(cid) for number, cid in ids.items()}
+
+    @api.model
+    def _get_or_create_ids(self, account, partner_ids_by_number):
+        """{E.164: conversation id} of ``account`` with these numbers ({E.164: partner id or
+        False}), the missing ones inserted by one statement (a campaign's batch; the ORM's
+        create costs milliseconds a row). A number a concurrent creator won is read back, as
         :meth:`_get_or_create` does. The INSERT writes the stored computed fields their computes
         would give a new conversation (:data:`INSERTED_COMPUTED_FIELDS`); the ORM computes the
-        others, and marks what depends on the new rows, as after a create."""
+        others, and marks what depends on the new rows, as after a create. Created by: nobody
+        (a cron's or the webhook's user, never a person: the columns would cost each row two
+        foreign-key checks), as the campaign's outbox rows. Ids, not records: a campaign's
+        step reads thousands of them."""
         Conversation = self.sudo().with_context(active_test=False)
         self.flush_model()
 
@@ -979,18 +1009,26 @@ class WhatsappConversation(models.Model):
                 " WHERE account_id = %s AND phone_e164 = ANY(%s)",
                 [account.id, list(numbers)],
             )
-            return {number: Conversation.browse(cid) for number, cid in self.env.cr.fetchall()}
+            return dict(self.env.cr.fetchall())
 
-        found = read(partners_by_number)
-        missing = [number for number in partners_by_number if number not in found]
+        found = read(partner_ids_by_number)  # {number: conversation id}
+        missing = [number for number in partner_ids_by_number if number not in found]
         if missing:
             now = fields.Datetime.now()
             installed = [code for code, _name in self.env["res.lang"].get_installed()]
-            partners = [partners_by_number[number] for number in missing]
-            self.env["res.partner"].concat(*partners).fetch(["name", "lang"])
+            partner_ids = [partner_ids_by_number[number] for number in missing]
+            # the partners' name and language, as values (thousands of records' fields cost
+            # tenths of a second)
+            self.env["res.partner"].flush_model(["name", "lang"])
+            self.env.cr.execute(
+                "SELECT id, name, lang FROM res_partner WHERE id = ANY(%s)",
+                [[pid for pid in partner_ids if pid]],
+            )
+            named = {pid: (name, lang) for pid, name, lang in self.env.cr.fetchall()}
+            partners = [named.get(pid, (False, False)) for pid in partner_ids]
             languages = [
-                _language_of(installed, agent=None, spoken=None, profile=p.lang, number=number)
-                for number, p in zip(missing, partners, strict=True)
+                _language_of(installed, agent=None, spoken=None, profile=lang, number=number)
+                for number, (_name, lang) in zip(missing, partners, strict=True)
             ]
             self.env.cr.execute(
                 SQL(
@@ -998,10 +1036,10 @@ class WhatsappConversation(models.Model):
                     INSERT INTO whatsapp_conversation
                         (account_id, company_id, phone_e164, wa_id, partner_id, state,
                          name, language, language_source, inbox_state, sla_breached,
-                         create_uid, write_uid, create_date, write_date)
+                         create_date, write_date)
                     SELECT %(account)s, %(company)s, v.number, ltrim(v.number, '+'),
                            v.partner, 'open', v.name, v.language, v.source, %(inbox)s, false,
-                           %(uid)s, %(uid)s, %(now)s, %(now)s
+                           %(now)s, %(now)s
                       FROM unnest(%(numbers)s::varchar[], %(partners)s::int[],
                                   %(names)s::varchar[], %(languages)s::varchar[],
                                   %(sources)s::varchar[])
@@ -1012,11 +1050,12 @@ class WhatsappConversation(models.Model):
                     account=account.id,
                     company=account.company_id.id,
                     inbox=_inbox_state_of("open", None, None),
-                    uid=self.env.uid,
                     now=now,
                     numbers=missing,
-                    partners=[p.id or None for p in partners],
-                    names=[_name_of(p.name, n) for n, p in zip(missing, partners, strict=True)],
+                    partners=[pid or None for pid in partner_ids],
+                    names=[
+                        _name_of(name, n) for n, (name, _l) in zip(missing, partners, strict=True)
+                    ],
                     languages=[language or None for language, _source in languages],
                     sources=[source or None for _language, source in languages],
                 )
@@ -1027,19 +1066,17 @@ class WhatsappConversation(models.Model):
             computed_after_insert(
                 new,
                 written=INSERTED_COMPUTED_FIELDS,
-                rows=[{"partner_id": partners_by_number[number].id} for number in created],
+                rows=[{"partner_id": partner_ids_by_number[number]} for number in created],
                 shared={
                     "account_id": account.id,
                     "company_id": account.company_id.id,
-                    "create_uid": self.env.uid,
-                    "write_uid": self.env.uid,
                 },
             )
-            found.update({number: Conversation.browse(cid) for number, cid in created.items()})
+            found.update(created)
             lost = [number for number in missing if number not in created]
             if lost:
                 found.update(read(lost))
-        return {number: self.browse(conversation.id) for number, conversation in found.items()}
+        return found
 
     def _send_template_many(self, template, *, records=None, values=None, post=True, notify=True):
         """Queue ``template`` to each of these conversations, as :meth:`_send_template` does one
@@ -1076,11 +1113,13 @@ class WhatsappConversation(models.Model):
         specs = {}  # variant -> its spec, read once per batch
         variables = {}  # variant checked -> its variables, read once per batch
         budget_refusals = {}  # account id -> its _budget_refusal(), asked once per batch
+        # (each variant's category read once, not once per conversation)
+        variant_categories = {variant.category for variant in variants}
         opted_out = self.env["whatsapp.optin"]._opted_out_keys(
             {
-                (company_id, number, variant.category)
+                (company_id, number, category)
                 for company_id, number, *_rest in info.values()
-                for variant in variants
+                for category in variant_categories
             }
         )
         results, rows, posts, previews = {}, [], [], {}

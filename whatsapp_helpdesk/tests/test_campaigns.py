@@ -4,7 +4,7 @@ from unittest.mock import patch
 from odoo import fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, TransactionCase, tagged
-from odoo.tools import mute_logger
+from odoo.tools import mute_logger, sql
 
 from ..tools import campaign_plan, cloud_api, payloads
 from .common import TemplateCase
@@ -386,6 +386,14 @@ class TestCampaigns(TemplateCase, TransactionCase):
             self.assertRecordValues(
                 campaign.whatsapp_message_ids, [{"create_uid": False, "write_uid": False}]
             )
+            # nor its recipients (two foreign-key checks less a row; the conversations a
+            # release makes: test_batch_send_gives_the_rows_and_refusals_of_one_by_one); the
+            # company is the campaign's, not a column of its own
+            self.assertFalse(campaign.recipient_ids.create_uid | campaign.recipient_ids.write_uid)
+            self.assertEqual(campaign.recipient_ids.company_id, campaign.company_id)
+            self.assertFalse(
+                sql.column_exists(self.env.cr, "whatsapp_campaign_recipient", "company_id")
+            )
             self.assertTrue(campaign._outbox_ahead())
             with patch.object(type(campaign), "_trigger_release") as trigger:
                 self.env["whatsapp.campaign"]._cron_release()
@@ -671,6 +679,8 @@ class TestCampaigns(TemplateCase, TransactionCase):
         conversation_skip = {"id", "name", "phone_e164", "wa_id", "partner_id"} | {
             "create_date",
             "write_date",
+            "create_uid",
+            "write_uid",
             "message_main_attachment_id",
         }
         message_skip = {"id", "uuid", "conversation_id", "partner_id", "res_id"} | {
@@ -686,6 +696,8 @@ class TestCampaigns(TemplateCase, TransactionCase):
             )
             self.assertEqual(conversation.partner_id, partner)
             self.assertEqual(conversation.name, f"Twin {kind} ({partner.whatsapp_e164})")
+            if kind != "known":  # inserted by the batch: created by nobody (no FK checks)
+                self.assertRecordValues(conversation, [{"create_uid": False, "write_uid": False}])
             result = results[conversation.id]
             if single_problems[kind]:
                 self.assertEqual(result[0], single_problems[kind][0], kind)
