@@ -6,6 +6,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 
 import pytest
 import requests
@@ -73,6 +74,9 @@ def test_serve_cli_as_module(receiver):
             if control_url:
                 break
         assert base_url, "the server did not announce its URL"
+        # read the rest of its log meanwhile: a full pipe would hold the server back
+        drain = threading.Thread(target=process.stderr.read, daemon=True)
+        drain.start()
         assert control_url == base_url + "/_sandbox/?token=env-control-token"
         assert requests.get(control_url, timeout=5).status_code == 200
         headers = {"X-Sandbox-Token": "env-control-token"}
@@ -81,7 +85,9 @@ def test_serve_cli_as_module(receiver):
         assert Graph(base_url, "env-token").template().status_code == 200
         assert receiver.wait(2)
         process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=5) == 0
+        # a safety net, not a speed bound: a busy machine takes its time to stop a process
+        assert process.wait(timeout=60) == 0
+        drain.join(timeout=60)
     finally:
         if process.poll() is None:
             process.kill()
