@@ -213,6 +213,28 @@ class WhatsappCase:
             )
 
     @classmethod
+    def campaign_audience(cls):
+        """The customers of the campaign tests, each a case of the launch's skip rules: Bruno
+        and his twin (one number), Carla (no opt-in, Mexico), no number, a blacklisted one."""
+        cls.bruno = cls.make_customer("Bruno Lima", "+55 21 99876-5432")
+        cls.carla = cls.make_customer("Carla Díaz", "+52 55 1234 5678", "base.mx")
+        cls.twin = cls.make_customer("Bruno (work)", "+55 21 99876-5432")
+        cls.nonum = cls.env["res.partner"].create({"name": "No Number"})
+        cls.listed = cls.make_customer("Listed", "+55 31 99111-2222")
+
+    def audience_reasons(self):
+        """{partner: (state, skip reason)} the launch gives :meth:`campaign_audience` (with the
+        opted-in ``customer``) when Bruno and the customer opted in to marketing."""
+        return {
+            self.customer: ("pending", False),
+            self.bruno: ("pending", False),
+            self.carla: ("skipped", "no_optin"),
+            self.twin: ("skipped", "duplicate"),
+            self.nonum: ("skipped", "invalid_number"),
+            self.listed: ("skipped", "blacklisted"),
+        }
+
+    @classmethod
     def marketing_template(cls, name="black_friday", body="Oi {{1}}, 20% off today!"):
         """An approved marketing template whose {{1}} is the customer's name."""
         template = cls.approved_template(name, body=body, category="MARKETING")

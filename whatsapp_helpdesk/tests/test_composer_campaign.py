@@ -13,11 +13,7 @@ class TestComposerCampaign(TemplateCase, TransactionCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.template = cls.marketing_template()
-        cls.bruno = cls.make_customer("Bruno Lima", "+55 21 99876-5432")
-        cls.carla = cls.make_customer("Carla Díaz", "+52 55 1234 5678", "base.mx")
-        cls.twin = cls.make_customer("Bruno (work)", "+55 21 99876-5432")
-        cls.nonum = cls.env["res.partner"].create({"name": "No Number"})
-        cls.listed = cls.make_customer("Listed", "+55 31 99111-2222")
+        cls.campaign_audience()
         cls.opt_in(cls.customer | cls.bruno | cls.listed)
         cls.env["phone.blacklist"].sudo()._add([cls.listed.whatsapp_e164])
         cls.selection = cls.customer | cls.bruno | cls.carla | cls.twin | cls.nonum | cls.listed
@@ -54,14 +50,7 @@ class TestComposerCampaign(TemplateCase, TransactionCase):
         self.assertEqual(campaign.partner_ids, self.selection)
         self.assertEqual(
             {r.partner_id: (r.state, r.skip_reason) for r in campaign.recipient_ids},
-            {
-                self.customer: ("pending", False),
-                self.bruno: ("pending", False),
-                self.carla: ("skipped", "no_optin"),
-                self.twin: ("skipped", "duplicate"),
-                self.nonum: ("skipped", "invalid_number"),
-                self.listed: ("skipped", "blacklisted"),
-            },
+            self.audience_reasons(),
         )
         # released through the outbox like any campaign: the opted-in customers only
         self.env["whatsapp.campaign"]._cron_release()
