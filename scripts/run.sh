@@ -71,7 +71,7 @@ SANDBOX_ENV="$("$PY" scripts/demo_account.py "$DB")" || { log "no usable demo ac
 # The sandbox's control routes (re-pointing its webhooks, making customers write) need its control
 # token, so that no web page the browser opens can use them: drawn here unless given, handed over
 # in the environment too, and kept (owner only) for `make say` while the sandbox runs.
-CONTROL_TOKEN="${WA_SANDBOX_CONTROL_TOKEN:-$("$PY" -c 'import secrets; print(secrets.token_urlsafe(24))')}"
+CONTROL_TOKEN="${WA_SANDBOX_CONTROL_TOKEN:-$("$PY" -c 'import secrets; print(secrets.token_hex(24))')}"
 TOKEN_FILE="$RUN_DIR/sandbox-$SANDBOX_PORT.token"
 
 pids=()

@@ -41,6 +41,9 @@ def test_say_cli_unreachable(capsys):
 
 
 def test_config_cli(sandbox, capsys):
+    # the drawn control token never starts with "-", which the command line would take for an
+    # option (a URL-safe token did, one run in 64)
+    assert re.fullmatch("[0-9a-f]{48}", sandbox.config.control_token)
     url = sandbox.base_url
     token = ["--control-token", sandbox.config.control_token]
     assert main(["config", "--sandbox-url", url, *token, "burst_429=2", "auto_read=false"]) == 0

@@ -57,7 +57,8 @@ class Sandbox(SandboxState):
         if self._server is not None:
             return self
         if not self.config.control_token:
-            self.config.control_token = secrets.token_urlsafe(24)
+            # hex: a token starting with "-" would read as an option on the command line
+            self.config.control_token = secrets.token_hex(24)
         loop = uvloop.new_event_loop() if uvloop is not None else asyncio.new_event_loop()
 
         def protocol():  # asyncio.start_server's, with a reader noting when bytes come in
