@@ -18,7 +18,10 @@ odoo() {
     --addons-path="$(addons_path "$ODOO")" --http-interface=127.0.0.1 --http-port="$PORT" \
     --max-cron-threads=0 --log-level=warn --stop-after-init "$@"
 }
-cleanup() { PGPASSWORD="$PGPASS" dropdb -h "$PGHOST_ADDR" -U "$PGUSER_NAME" --if-exists "$DB"; }
+cleanup() {
+  PGPASSWORD="$PGPASS" dropdb -h "$PGHOST_ADDR" -U "$PGUSER_NAME" --if-exists "$DB"
+  rm -rf "${HOME}/.local/share/Odoo/filestore/$DB"  # as scripts/test.sh does
+}
 trap cleanup EXIT
 
 log "installing $(wa_addons_csv) in $DB (without demo data)"
