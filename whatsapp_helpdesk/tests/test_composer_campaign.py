@@ -1,4 +1,4 @@
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, TransactionCase, tagged
 
 from .common import TemplateCase
@@ -98,3 +98,39 @@ class TestComposerCampaign(TemplateCase, TransactionCase):
             [("template_id", "in", template._variants().ids)]
         )
         self.assertEqual(sent.mapped("res_model"), ["sale.order"])
+
+    def test_a_hostile_selection_keeps_only_the_users_own_customers(self):
+        """res_ids as a client may send them: strings, booleans, floats, negative and absurd
+        numbers, a missing record, another company's contact: only readable ids count."""
+        other_company, _account = self.make_company_account()
+        outsider = self.make_customer("Outsider", "+55 11 95555-0001", company_id=other_company.id)
+        self.opt_in(outsider)
+        composer = self.composer(self.manager, "res.partner", self.customer | self.bruno).save()
+        composer.res_ids = [
+            "1",
+            None,
+            True,
+            1.5,
+            -3,
+            0,
+            10**20,
+            2**31,
+            999_999_999,
+            {"id": 1},
+            outsider.id,
+            self.customer.id,
+            self.customer.id,
+        ]
+        action = composer.action_send()
+        campaign = self.env["whatsapp.campaign"].browse(action["res_id"])
+        self.assertEqual(campaign.partner_ids, self.customer)
+        self.assertEqual(campaign.recipient_count, 1)
+        for res_ids in ({"ids": [self.customer.id]}, "1,2", 42, []):
+            composer = self.composer(self.manager, "res.partner", self.customer | self.bruno).save()
+            composer.res_ids = res_ids
+            with self.assertRaisesRegex(UserError, "no customer to write to"):
+                composer.action_send()
+        composer = self.composer(self.manager, "res.partner", self.customer | self.bruno).save()
+        composer.res_model = "no.such.model"
+        with self.assertRaisesRegex(UserError, "no customer to write to"):
+            composer.action_send()

@@ -144,7 +144,13 @@ class WhatsappComposer(models.TransientModel):
     def _records(self):
         self.ensure_one()
         if self.composition_mode == "mass":
-            return self.env[self.res_model].browse(self.res_ids or []).exists()
+            if self.res_model not in self.env:
+                return self.env["res.partner"]
+            # the selection as the client sent it: ids only, and only records this user may read
+            # (another company's stay out)
+            ids = self.res_ids if isinstance(self.res_ids, list) else []
+            ids = [i for i in ids if type(i) is int and 0 < i < 2**31]
+            return self.env[self.res_model].browse(ids).exists()._filtered_access("read")
         return self._record(self.res_model, self.res_id) or self.env["res.partner"]
 
     @api.onchange("canned_response_id")
