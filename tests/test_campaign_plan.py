@@ -121,3 +121,37 @@ def test_the_local_window_of_a_customer_without_tz_is_their_countrys():
     zone = plan.customer_zone(number="+5511981234567", company_tz="Asia/Tokyo")
     assert plan.in_local_window(noon_utc, zone, 9, 10)  # 09:00 in São Paulo
     assert not plan.in_local_window(noon_utc, "Asia/Tokyo", 9, 10)  # 21:00 in Tokyo
+
+
+def test_audience_check_shape():
+    sound = {
+        "total": 7,
+        "eligible": 1,
+        "used": 0,
+        "limit": 1,
+        "skipped": {"no_optin": 6},
+        "days": [1],
+    }
+    assert plan.audience_check(sound) is sound
+    assert plan.audience_check({**sound, "limit": None, "days": []}) is not None
+    for data in (
+        None,
+        [],
+        "x",
+        42,
+        {},
+        {**sound, "total": "7"},
+        {**sound, "total": True},
+        {**sound, "eligible": 10**13},
+        {**sound, "used": -1},
+        {**sound, "limit": 2.5},
+        {**sound, "skipped": []},
+        {**sound, "skipped": {"a\x00b": 1}},
+        {**sound, "skipped": {"x" * 100: 1}},
+        {**sound, "skipped": {1: 1}},
+        {**sound, "skipped": {"no_optin": None}},
+        {**sound, "days": None},
+        {**sound, "days": ["1"]},
+        {**sound, "days": [1] * 4000},
+    ):
+        assert plan.audience_check(data) is None, data

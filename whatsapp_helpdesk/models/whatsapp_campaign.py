@@ -203,10 +203,24 @@ class WhatsappCampaign(models.Model):
         ),
     ]
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        return super().create([self._sound_audience_check(vals) for vals in vals_list])
+
     def write(self, vals):
         if AUDIENCE_CHECK_DEPENDS & set(vals) and "audience_check_data" not in vals:
             vals = dict(vals, audience_check_data=False, audience_checked_at=False)
-        return super().write(vals)
+        return super().write(self._sound_audience_check(vals))
+
+    @api.model
+    def _sound_audience_check(self, vals):
+        """``vals`` with an audience check that is not what action_check_audience writes (the
+        field is JSON any client may send: wrong types, NUL, absurd numbers) made empty."""
+        if vals.get("audience_check_data") and not campaign_plan.audience_check(
+            vals["audience_check_data"]
+        ):
+            vals = dict(vals, audience_check_data=False)
+        return vals
 
     @api.onchange("account_id")
     def _onchange_account_id(self):
@@ -866,7 +880,7 @@ class WhatsappCampaign(models.Model):
         Recipient = self.env["whatsapp.campaign.recipient"]
         labels = dict(Recipient._fields["skip_reason"]._description_selection(self.env))
         for campaign in self:
-            data = campaign.audience_check_data
+            data = campaign.audience_check_data  # sound: see _sound_audience_check
             if not data:
                 campaign.audience_check = False
                 continue

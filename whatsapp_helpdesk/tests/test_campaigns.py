@@ -470,6 +470,38 @@ class TestCampaigns(TemplateCase, TransactionCase):
         with self.assertRaises(AccessError):
             draft.with_user(self.wa_user).action_check_audience()
 
+    def test_an_audience_check_written_by_hand_is_shown_only_when_sound(self):
+        """The stored check is JSON a manager's client could write: a malformed one (wrong
+        types, NUL, absurd numbers) shows nothing instead of breaking the form, and a reason's
+        text is escaped."""
+        campaign = self.make_campaign(self.customer | self.bruno, self.template)
+        campaign.with_user(self.manager).action_check_audience()
+        sound = dict(campaign.audience_check_data)
+        hostile = [
+            [1, 2],
+            "total",
+            {},
+            {**sound, "total": "7"},
+            {**sound, "eligible": 10**30},
+            {**sound, "used": -1},
+            {**sound, "limit": True},
+            {**sound, "skipped": ["no_optin"]},
+            {**sound, "skipped": {"no_optin": 1.5}},
+            {**sound, "skipped": {"no\x00optin": 1}},
+            {**sound, "days": "1,2"},
+            {**sound, "days": [[1, 2]]},
+            {**sound, "days": [1] * 10**4},
+        ]
+        for data in hostile:
+            campaign.with_user(self.manager).write({"audience_check_data": data})
+            self.assertFalse(campaign.audience_check, data)
+            Form(campaign.with_user(self.manager))  # the form opens
+        campaign.with_user(self.manager).write(
+            {"audience_check_data": {**sound, "skipped": {"<script>x</script>": 1}}}
+        )
+        self.assertIn("&lt;script&gt;x&lt;/script&gt;: 1", campaign.audience_check)
+        self.assertNotIn("<script>", campaign.audience_check)
+
     def test_pause_resume_cancel_never_send_twice(self):
         campaign = self.launch()
         self.env["whatsapp.campaign"]._cron_release()

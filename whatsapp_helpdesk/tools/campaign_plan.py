@@ -208,3 +208,32 @@ def split_failures(failures):
 def progress(done, total):
     """Percentage done, 0-100."""
     return 100.0 * done / total if total else 0.0
+
+
+_CHECK_COUNTS = ("total", "eligible", "used")
+_MAX_COUNT = 10**12
+
+
+def _count(value):
+    return type(value) is int and 0 <= value < _MAX_COUNT
+
+
+def audience_check(data):
+    """A campaign's stored audience check (``{"total", "eligible", "used": int, "limit": int or
+    None, "skipped": {reason: int}, "days": [recipients per day]}``) when it has that shape, else
+    None: the record's JSON can be written by other hands than the check's."""
+    if not isinstance(data, dict):
+        return None
+    skipped, days, limit = data.get("skipped"), data.get("days"), data.get("limit")
+    if not all(_count(data.get(key)) for key in _CHECK_COUNTS):
+        return None
+    if not (limit is None or _count(limit)):
+        return None
+    if not isinstance(skipped, dict) or not all(
+        isinstance(reason, str) and len(reason) < 100 and "\x00" not in reason and _count(count)
+        for reason, count in skipped.items()
+    ):
+        return None
+    if not isinstance(days, list) or len(days) > MAX_PLAN_DAYS or not all(map(_count, days)):
+        return None
+    return data
