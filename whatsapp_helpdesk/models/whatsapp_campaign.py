@@ -775,6 +775,8 @@ class WhatsappCampaign(models.Model):
                 values={"campaign_id": self.id, "create_uid": False, "write_uid": False},
                 post=False,
                 notify=False,
+                # the step is what the budget still pays for (_affordable): not asked again
+                budget_checked=True,
             )
         except UserError as error:  # Meta paused or disabled the template meanwhile
             self._pause_and_tell("template", str(error), withdraw=False)

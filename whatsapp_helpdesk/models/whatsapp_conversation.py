@@ -1078,7 +1078,9 @@ class WhatsappConversation(models.Model):
                 found.update(read(lost))
         return found
 
-    def _send_template_many(self, template, *, records=None, values=None, post=True, notify=True):
+    def _send_template_many(
+        self, template, *, records=None, values=None, post=True, notify=True, budget_checked=False
+    ):
         """Queue ``template`` to each of these conversations, as :meth:`_send_template` does one
         by one and under the same rule (:meth:`_send_problem`), for a whole batch at once.
 
@@ -1086,8 +1088,9 @@ class WhatsappConversation(models.Model):
         customer). ``values``: extra values of every outbound row (a campaign). ``post``: each
         row gets its chatter message now; a campaign's rows get theirs when the customer writes
         (:meth:`_post_campaign_traces`). ``notify``: the screens are told of the queued rows
-        now (a campaign's show when they are sent). Returns {conversation id: message or
-        (failure type, sentence)}.
+        now (a campaign's show when they are sent). ``budget_checked``: the caller sized the
+        batch to what the monthly budget pays for (a campaign's step), so the rule does not ask
+        it again. Returns {conversation id: message or (failure type, sentence)}.
         """
         # what the rows read, as values (a record's field costs microseconds, thousands of
         # times; the rule reads the record's name only to say why it refuses)
@@ -1147,7 +1150,11 @@ class WhatsappConversation(models.Model):
                     ),
                 )
                 continue
-            if categories[variant] == "MARKETING" and account_id not in budget_refusals:
+            if (
+                not budget_checked
+                and categories[variant] == "MARKETING"
+                and account_id not in budget_refusals
+            ):
                 budget_refusals[account_id] = (
                     self.env["whatsapp.account"].sudo().browse(account_id)._budget_refusal()
                     or False
